@@ -1,0 +1,25 @@
+/**
+ * Domain errors: a broken business rule. Mapped to HTTP problem types only at the edge
+ * (`functions/http/problem.ts`); the domain knows nothing of HTTP.
+ */
+export abstract class DomainError extends Error {}
+
+/** The account cannot pay for the minimum billable time of the job. */
+export class InsufficientBalanceError extends DomainError {
+  override readonly name = 'InsufficientBalanceError';
+}
+
+/** The thing already exists (an email already registered, a job id already used). */
+export class ConflictError extends DomainError {
+  override readonly name = 'ConflictError';
+}
+
+/** The command does not apply in the aggregate's current state (e.g. cancelling a finished job). */
+export class InvalidStateError extends DomainError {
+  override readonly name = 'InvalidStateError';
+}
+
+/** The aggregate does not exist. */
+export class NotFoundError extends DomainError {
+  override readonly name = 'NotFoundError';
+}

@@ -1,0 +1,67 @@
+import type { AccountEvent } from '../events/account-events';
+import type { JobEvent } from '../events/job-events';
+import type { GpuType } from '../events/values';
+import { decideJob, finalEventOf } from './job/decide';
+import { initialJobState } from './job/job';
+import type { AccountState } from './ledger/account';
+import { decideLedger, planHold } from './ledger/decide';
+import type { Policy } from './policy';
+
+/** Decisions that span a job and its account, appended together in one atomic write. */
+export interface JobAndLedgerEvents {
+  job: JobEvent[];
+  account: AccountEvent[];
+}
+
+export interface SubmitJob {
+  jobId: string;
+  accountId: string;
+  name: string | null;
+  image: string;
+  command: string[];
+  env: Record<string, string>;
+  gpuType: GpuType;
+  gpuCount: number;
+  maxRuntimeSeconds: number;
+}
+
+/**
+ * Submission: the ledger places a hold and the job is queued against it.
+ * @throws InsufficientBalanceError when the account cannot pay for the minimum held time.
+ */
+export function decideSubmission(account: AccountState, submit: SubmitJob, policy: Policy, now: string): JobAndLedgerEvents {
+  const hold = { jobId: submit.jobId, gpuType: submit.gpuType, gpuCount: submit.gpuCount, maxRuntimeSeconds: submit.maxRuntimeSeconds };
+  const plan = planHold(account, hold, policy);
+  return {
+    account: decideLedger({ type: 'PlaceHold', data: hold, metadata: { now } }, account, policy),
+    job: decideJob(
+      {
+        type: 'QueueJob',
+        data: {
+          ...submit,
+          heldSeconds: plan.seconds,
+          graceSeconds: plan.graceSeconds,
+          stopReason: plan.stopReason,
+          trialGpuSeconds: plan.trialGpuSeconds,
+          queuedAt: now,
+        },
+        metadata: { now },
+      },
+      initialJobState(),
+    ),
+  };
+}
+
+/**
+ * The ledger's half of a job command: when `jobEvents` end the job, its hold is settled for the
+ * same billed seconds; otherwise nothing. Settling a settled hold is `[]`.
+ */
+export function settlementFor(jobEvents: JobEvent[], jobId: string, account: AccountState, policy: Policy, now: string): AccountEvent[] {
+  const final = finalEventOf(jobEvents);
+  if (!final) return [];
+  return decideLedger(
+    { type: 'SettleHold', data: { jobId, runSeconds: final.data.runSeconds }, metadata: { now } },
+    account,
+    policy,
+  );
+}

@@ -1,0 +1,136 @@
+import type { BatchJobStatus } from '../../events/batch-state-change';
+import type { JobEvent } from '../../events/job-events';
+import type { FailureReason } from '../../events/values';
+import { ConflictError, InvalidStateError, NotFoundError } from '../errors';
+import { billableSeconds, isFinal, usageOf, type JobSpec, type JobState, type KnownJobState } from './job';
+
+type Meta = { metadata: { now: string } };
+
+export type QueueJob = { type: 'QueueJob'; data: JobSpec } & Meta;
+export type RecordSubmission = { type: 'RecordSubmission'; data: { batchJobId: string } } & Meta;
+export type RequestCancel = { type: 'RequestCancel'; data: Record<string, never> } & Meta;
+/** What the compute side (Batch or the local backend) says about the job. Times are ISO strings. */
+export type ObserveCompute = {
+  type: 'ObserveCompute';
+  data: {
+    status: BatchJobStatus;
+    /** The compute job's id, recorded if the dispatcher has not recorded it yet. */
+    batchJobId?: string;
+    startedAt?: string;
+    stoppedAt?: string;
+    exitCode?: number | null;
+    statusReason?: string | null;
+  };
+} & Meta;
+
+export type JobCommand = QueueJob | RecordSubmission | RequestCancel | ObserveCompute;
+
+/** Batch's status reason when an attempt outlives `timeout.attemptDurationSeconds`. */
+export const TIMEOUT_REASON = 'Job attempt duration exceeded timeout';
+/** Prefix of the reasons we give TerminateJob, so the stop's cause comes back with the final event. */
+export const STOP_REASON_PREFIX = 'sx:';
+
+/**
+ * The job decider. Duplicate and out-of-order compute observations return `[]`; cancelling a
+ * finished job throws InvalidStateError.
+ */
+export function decideJob(command: JobCommand, state: JobState): JobEvent[] {
+  const { now } = command.metadata;
+  if (command.type === 'QueueJob') {
+    if (state.status !== 'none') throw new ConflictError(`Job ${command.data.jobId} already exists`);
+    return [{ type: 'JobQueued', data: command.data }];
+  }
+  if (state.status === 'none') throw new NotFoundError('No such job');
+  switch (command.type) {
+    case 'RecordSubmission':
+      return !isFinal(state) && state.batchJobId === null
+        ? [{ type: 'BatchJobSubmitted', data: { batchJobId: command.data.batchJobId, submittedAt: now } }]
+        : [];
+    case 'RequestCancel':
+      return requestCancel(state, now);
+    case 'ObserveCompute':
+      return observeCompute(state, command.data, now);
+    default: {
+      const unknown: never = command;
+      return unknown;
+    }
+  }
+}
+
+function requestCancel(state: KnownJobState, now: string): JobEvent[] {
+  if (isFinal(state)) throw new InvalidStateError(`The job is already ${state.status}`);
+  // A job that has not started costs nothing and stops at once; a started one stops through the
+  // compute side (SIGTERM, grace, SIGKILL) and is billed for what it ran when that is confirmed.
+  if (state.status === 'queued') {
+    return [{ type: 'JobCancelled', data: { finishedAt: now, runSeconds: 0, usage: usageOf(state.job, 0) } }];
+  }
+  if (state.cancelRequestedAt !== null) return [];
+  return [{ type: 'JobCancelRequested', data: { requestedAt: now } }];
+}
+
+function observeCompute(state: KnownJobState, seen: ObserveCompute['data'], now: string): JobEvent[] {
+  if (isFinal(state)) return [];
+  const progress = progressOf(state, seen, now);
+  // The dispatcher records the compute job's id after submitting; the compute side may report first.
+  if (progress.length > 0 && state.batchJobId === null && seen.batchJobId) {
+    return [{ type: 'BatchJobSubmitted', data: { batchJobId: seen.batchJobId, submittedAt: now } }, ...progress];
+  }
+  return progress;
+}
+
+function progressOf(state: KnownJobState, seen: ObserveCompute['data'], now: string): JobEvent[] {
+  switch (seen.status) {
+    case 'SUBMITTED':
+    case 'PENDING':
+    case 'RUNNABLE':
+      return [];
+    case 'STARTING':
+      return state.status === 'queued' ? [{ type: 'JobStarting', data: { at: now } }] : [];
+    case 'RUNNING':
+      return state.status === 'running' ? [] : [{ type: 'JobRunning', data: { startedAt: seen.startedAt ?? now } }];
+    case 'SUCCEEDED':
+    case 'FAILED':
+      return [finish(state, seen, now)];
+    default: {
+      const unknown: never = seen.status;
+      return unknown;
+    }
+  }
+}
+
+function finish(state: KnownJobState, seen: ObserveCompute['data'], now: string): JobEvent {
+  const startedAt = state.status === 'running' ? state.startedAt : (seen.startedAt ?? null);
+  const finishedAt = seen.stoppedAt ?? now;
+  const runSeconds = billableSeconds(startedAt, finishedAt, state.job.heldSeconds);
+  const finished = { finishedAt, runSeconds, usage: usageOf(state.job, runSeconds) };
+  const exitCode = seen.exitCode ?? null;
+  if (seen.status === 'SUCCEEDED') return { type: 'JobSucceeded', data: { ...finished, exitCode: exitCode ?? 0 } };
+  if (state.cancelRequestedAt !== null) return { type: 'JobCancelled', data: finished };
+  const statusReason = seen.statusReason ?? null;
+  return {
+    type: 'JobFailed',
+    data: { ...finished, reason: failureReason(state.job, exitCode, statusReason), exitCode, statusReason },
+  };
+}
+
+/** Maps Batch's exit code and status reason to the public `failure_reason`. */
+export function failureReason(job: JobSpec, exitCode: number | null, statusReason: string | null): FailureReason {
+  const reason = statusReason ?? '';
+  if (reason === TIMEOUT_REASON) return job.stopReason;
+  if (reason.startsWith(STOP_REASON_PREFIX)) {
+    const named = reason.slice(STOP_REASON_PREFIX.length);
+    if (named === 'insufficient_balance' || named === 'max_runtime_exceeded') return named;
+  }
+  // The customer's container could not start (bad image or command): theirs to fix, like an exit.
+  if (/^Cannot(Start|Pull|Inspect)Container/.test(reason)) return 'non_zero_exit';
+  if (reason.startsWith('Host EC2')) return 'infrastructure';
+  if (exitCode !== null && exitCode !== 0) return 'non_zero_exit';
+  return 'infrastructure';
+}
+
+/** The events that end a job; when one is appended the hold must be settled in the same write. */
+export const finalEventOf = (events: JobEvent[]) =>
+  events.find(
+    (e): e is Extract<JobEvent, { type: 'JobSucceeded' | 'JobFailed' | 'JobCancelled' }> =>
+      e.type === 'JobSucceeded' || e.type === 'JobFailed' || e.type === 'JobCancelled',
+  );

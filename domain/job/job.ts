@@ -1,0 +1,98 @@
+import type { JobEvent, JobQueued } from '../../events/job-events';
+import type { FailureReason, Usage } from '../../events/values';
+
+export type JobSpec = JobQueued['data'];
+
+interface Known {
+  job: JobSpec;
+  batchJobId: string | null;
+  cancelRequestedAt: string | null;
+}
+
+export type FinalStatus = 'succeeded' | 'failed' | 'cancelled';
+
+export type JobState =
+  | { status: 'none' }
+  | (Known & { status: 'queued' })
+  | (Known & { status: 'starting'; startingAt: string })
+  | (Known & { status: 'running'; startedAt: string })
+  | (Known & {
+      status: FinalStatus;
+      startedAt: string | null;
+      finishedAt: string;
+      runSeconds: number;
+      usage: Usage;
+      failureReason: FailureReason | null;
+      exitCode: number | null;
+      statusReason: string | null;
+    });
+
+export type KnownJobState = Exclude<JobState, { status: 'none' }>;
+
+export const initialJobState = (): JobState => ({ status: 'none' });
+
+export const isFinal = (state: JobState): state is Extract<JobState, { status: FinalStatus }> =>
+  state.status === 'succeeded' || state.status === 'failed' || state.status === 'cancelled';
+
+/** Applies one job event. Events are facts: a late or duplicate one leaves a final job unchanged. */
+export function evolveJob(state: JobState, event: JobEvent): JobState {
+  if (event.type === 'JobQueued') {
+    return { status: 'queued', job: event.data, batchJobId: null, cancelRequestedAt: null };
+  }
+  if (state.status === 'none' || isFinal(state)) return state;
+  const known: Known = { job: state.job, batchJobId: state.batchJobId, cancelRequestedAt: state.cancelRequestedAt };
+  const startedAt = state.status === 'running' ? state.startedAt : null;
+  switch (event.type) {
+    case 'BatchJobSubmitted':
+      return { ...state, batchJobId: event.data.batchJobId };
+    case 'JobCancelRequested':
+      return { ...state, cancelRequestedAt: event.data.requestedAt };
+    case 'JobStarting':
+      return state.status === 'queued' ? { ...known, status: 'starting', startingAt: event.data.at } : state;
+    case 'JobRunning':
+      return { ...known, status: 'running', startedAt: event.data.startedAt };
+    case 'JobSucceeded':
+    case 'JobFailed':
+    case 'JobCancelled': {
+      const failed = event.type === 'JobFailed' ? event.data : null;
+      return {
+        ...known,
+        status: event.type === 'JobSucceeded' ? 'succeeded' : event.type === 'JobFailed' ? 'failed' : 'cancelled',
+        startedAt,
+        finishedAt: event.data.finishedAt,
+        runSeconds: event.data.runSeconds,
+        usage: event.data.usage,
+        failureReason: failed?.reason ?? null,
+        exitCode: event.type === 'JobCancelled' ? null : event.data.exitCode,
+        statusReason: failed?.statusReason ?? null,
+      };
+    }
+    default: {
+      const unknown: never = event;
+      return unknown;
+    }
+  }
+}
+
+/**
+ * Billable seconds between start and stop: whole seconds, rounded up once (a started second is a
+ * billed second), never below zero and never above what was held.
+ */
+export function billableSeconds(startedAt: string | null, stoppedAt: string, heldSeconds: number): number {
+  if (startedAt === null) return 0;
+  const ms = Date.parse(stoppedAt) - Date.parse(startedAt);
+  return Math.min(heldSeconds, Math.max(0, Math.ceil(ms / 1000)));
+}
+
+/**
+ * What `runSeconds` of this job cost and how it was paid: the trial first, up to the trial share of
+ * its hold. The ledger's settlement of the same hold computes the same split.
+ */
+export function usageOf(job: JobSpec, runSeconds: number): Usage {
+  const gpuSeconds = runSeconds * job.gpuCount;
+  return {
+    gpuSeconds,
+    trialGpuSeconds: Math.min(gpuSeconds, job.trialGpuSeconds),
+    cost: { amount: 0, currency: 'CNY' },
+  };
+}

@@ -1,0 +1,80 @@
+import type { z } from 'zod';
+import { AccountEvent } from '../events/account-events';
+import { ApiKeyEvent, EmailEvent } from '../events/identity-events';
+import { JobEvent } from '../events/job-events';
+import { evolveAccount, initialAccountState, type AccountState } from '../domain/ledger/account';
+import { evolveJob, initialJobState, type JobState } from '../domain/job/job';
+import {
+  evolveApiKey,
+  evolveEmail,
+  initialApiKeyState,
+  initialEmailState,
+  type ApiKeyState,
+  type EmailState,
+} from '../domain/identity/identity';
+import type { EventStore, StoredEvent } from './adapters/event-store';
+
+/** How one kind of stream is named, parsed and folded. */
+export interface Aggregate<S, E> {
+  streamId(id: string): string;
+  schema: z.ZodType<E>;
+  initial(): S;
+  evolve(state: S, event: E): S;
+}
+
+export const jobs: Aggregate<JobState, JobEvent> = {
+  streamId: (id) => `job#${id}`,
+  schema: JobEvent,
+  initial: initialJobState,
+  evolve: evolveJob,
+};
+
+export const accounts: Aggregate<AccountState, AccountEvent> = {
+  streamId: (id) => `account#${id}`,
+  schema: AccountEvent,
+  initial: initialAccountState,
+  evolve: evolveAccount,
+};
+
+export const apiKeys: Aggregate<ApiKeyState, ApiKeyEvent> = {
+  streamId: (id) => `apikey#${id}`,
+  schema: ApiKeyEvent,
+  initial: initialApiKeyState,
+  evolve: evolveApiKey,
+};
+
+export const emails: Aggregate<EmailState, EmailEvent> = {
+  streamId: (hash) => `email#${hash}`,
+  schema: EmailEvent,
+  initial: initialEmailState,
+  evolve: evolveEmail,
+};
+
+export interface Loaded<S, E> {
+  state: S;
+  version: number;
+  events: Array<{ stored: StoredEvent; event: E }>;
+}
+
+/**
+ * Parses a stored event with the aggregate's schema. A stored event that does not parse is a
+ * defect (a shipped schema was edited without an upcaster) and throws.
+ */
+export const parseEvent = <S, E>(aggregate: Aggregate<S, E>, stored: StoredEvent): E =>
+  aggregate.schema.parse({ type: stored.type, data: stored.data });
+
+/** Reads and folds one aggregate's stream. */
+export async function load<S, E>(store: EventStore, aggregate: Aggregate<S, E>, id: string): Promise<Loaded<S, E>> {
+  const { events, version } = await store.readStream(aggregate.streamId(id));
+  let state = aggregate.initial();
+  const parsed = events.map((stored) => {
+    const event = parseEvent(aggregate, stored);
+    state = aggregate.evolve(state, event);
+    return { stored, event };
+  });
+  return { state, version, events: parsed };
+}
+
+/** Folds a list of new events onto a state (to answer with what was just decided). */
+export const fold = <S, E>(aggregate: Aggregate<S, E>, state: S, events: E[]): S =>
+  events.reduce(aggregate.evolve, state);

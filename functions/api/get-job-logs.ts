@@ -1,0 +1,14 @@
+import type { Deps } from '../deps';
+import { route } from '../http/route';
+import { lambda } from '../lambda';
+import { loadOwnJob } from './job-route';
+
+/** GET /v1/jobs/{id}/logs: the job's combined output so far, as text. */
+export const make = (deps: Deps) =>
+  route(deps, { auth: 'key' }, async (request) => {
+    const { state } = await loadOwnJob(deps, request);
+    const logs = await deps.files.readLogs(state.job.jobId);
+    return { statusCode: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: logs };
+  });
+
+export const handler = lambda(make);

@@ -1,0 +1,14 @@
+import type { Deps } from '../deps';
+import { json, route } from '../http/route';
+import { lambda } from '../lambda';
+import { loadOwnJob } from './job-route';
+import { presentJob } from './present';
+
+/** GET /v1/jobs/{id}: read from the job's own stream, so it is never behind a write just made. */
+export const make = (deps: Deps) =>
+  route(deps, { auth: 'key' }, async (request) => {
+    const { state } = await loadOwnJob(deps, request);
+    return json(200, presentJob(state, deps.now(), deps.files));
+  });
+
+export const handler = lambda(make);

@@ -1,0 +1,35 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { monotonicFactory } from 'ulidx';
+import type { Policy } from '../domain/policy';
+import type { TableNames } from '../infra/tables';
+import type { Compute, JobFiles } from './adapters/compute';
+import type { EventStore } from './adapters/event-store';
+
+/** Ids for new things. Time-ordered (ULID), so newest-first lists sort by id. */
+export interface Ids {
+  account(): string;
+  job(): string;
+  apiKey(): string;
+}
+
+/**
+ * Everything a handler may use. Lambda builds it from the environment (`aws-deps.ts`); the local
+ * stack builds the same with local stand-ins for what only AWS runs (Batch).
+ */
+export interface Deps {
+  store: EventStore;
+  doc: DynamoDBDocumentClient;
+  tables: TableNames;
+  compute: Compute;
+  files: JobFiles;
+  policy: Policy;
+  now: () => Date;
+  ids: Ids;
+}
+
+/** ULID-based ids, lower-cased: `job_01jd…`. Monotonic within a process, so ids minted in one ms still sort. */
+export function ulidIds(): Ids {
+  const next = monotonicFactory();
+  const id = (prefix: string) => () => `${prefix}_${next().toLowerCase()}`;
+  return { account: id('acct'), job: id('job'), apiKey: id('key') };
+}

@@ -1,0 +1,57 @@
+import type { KnownJobState } from '../domain/job/job';
+import type { ComputeJobSpec } from './adapters/compute';
+import { jobs, load } from './aggregates';
+import type { Deps } from './deps';
+import { runJobCommand } from './job-commands';
+import { lambda } from './lambda';
+import { streamConsumer } from './stream';
+
+export const CANCEL_REASON = 'Cancelled by the customer';
+
+const specOf = ({ job }: KnownJobState): ComputeJobSpec => ({
+  jobId: job.jobId,
+  accountId: job.accountId,
+  image: job.image,
+  command: job.command,
+  env: job.env,
+  gpuType: job.gpuType,
+  gpuCount: job.gpuCount,
+  // The job is asked to stop when its held time minus the grace is up, so SIGKILL lands at the held time.
+  timeoutSeconds: job.heldSeconds - job.graceSeconds,
+  graceSeconds: job.graceSeconds,
+});
+
+/**
+ * Projection that drives compute: a queued job is submitted (at most once: compute `submit` finds an
+ * existing job of the same name), and a cancellation stops it. Every step is safe to repeat.
+ */
+export const make = (deps: Deps) =>
+  streamConsumer('job#', async (stored) => {
+    const jobId = stored.streamId.slice('job#'.length);
+    switch (stored.type) {
+      case 'JobQueued':
+        return dispatch(deps, jobId);
+      case 'JobCancelRequested':
+      case 'JobCancelled':
+        return stop(deps, jobId);
+      default:
+        return;
+    }
+  });
+
+async function dispatch(deps: Deps, jobId: string) {
+  const { state } = await load(deps.store, jobs, jobId);
+  if (state.status !== 'queued' || state.batchJobId !== null) return;
+  const { batchJobId } = await deps.compute.submit(specOf(state));
+  const after = await runJobCommand(deps, jobId, (now) => ({ type: 'RecordSubmission', data: { batchJobId }, metadata: { now } }));
+  // Cancelled while we were submitting: the compute job must not run.
+  if (after.status === 'cancelled') await deps.compute.terminate(batchJobId, CANCEL_REASON);
+}
+
+async function stop(deps: Deps, jobId: string) {
+  const { state } = await load(deps.store, jobs, jobId);
+  if (state.status === 'none' || state.batchJobId === null) return;
+  await deps.compute.terminate(state.batchJobId, CANCEL_REASON);
+}
+
+export const handler = lambda(make);

@@ -1,0 +1,66 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import {
+  ConflictError,
+  DomainError,
+  InsufficientBalanceError,
+  InvalidStateError,
+  NotFoundError,
+} from '../../domain/errors';
+import { ConcurrencyError } from '../adapters/event-store';
+
+/** An RFC 9457 problem: `type` is one of API.md's slugs. */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    readonly title: string,
+    readonly detail?: string,
+    readonly errors?: Array<{ path: string; message: string }>,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail ?? title);
+  }
+}
+
+export const invalidRequest = (detail: string, errors?: Array<{ path: string; message: string }>) =>
+  new HttpProblem(400, 'invalid_request', 'Invalid request', detail, errors);
+export const unauthorized = (detail = 'A valid API key is required: Authorization: Bearer sk_…') =>
+  new HttpProblem(401, 'unauthorized', 'Unauthorized', detail, undefined, { 'www-authenticate': 'Bearer' });
+export const notFound = (detail = 'No such resource') => new HttpProblem(404, 'not_found', 'Not found', detail);
+export const payloadTooLarge = (limit: number) =>
+  new HttpProblem(413, 'payload_too_large', 'Payload too large', `Request bodies are limited to ${limit} bytes`);
+
+/** Maps a domain error to its problem; anything else is not ours to describe. */
+function fromDomain(error: DomainError): HttpProblem {
+  if (error instanceof InsufficientBalanceError)
+    return new HttpProblem(402, 'insufficient_balance', 'Insufficient balance', error.message);
+  if (error instanceof NotFoundError) return notFound(error.message);
+  if (error instanceof ConflictError) return new HttpProblem(409, 'conflict', 'Conflict', error.message);
+  if (error instanceof InvalidStateError) return new HttpProblem(409, 'invalid_state', 'Invalid state', error.message);
+  return new HttpProblem(400, 'invalid_request', 'Invalid request', error.message);
+}
+
+/** The problem to answer for any error: known ones as themselves, the rest as a bare 500. */
+export function toProblem(error: unknown, requestId: string): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof DomainError) return fromDomain(error);
+  // Retries ran out under contention: the request changed nothing and may be retried.
+  if (error instanceof ConcurrencyError)
+    return new HttpProblem(409, 'conflict', 'Conflict', 'A concurrent change won; retry the request');
+  return new HttpProblem(500, 'internal_error', 'Internal error', `Request ${requestId} failed; it has been logged`);
+}
+
+export function problemResponse(problem: HttpProblem, requestId: string): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode: problem.status,
+    headers: { 'content-type': 'application/problem+json', 'x-request-id': requestId, ...problem.headers },
+    body: JSON.stringify({
+      type: problem.type,
+      title: problem.title,
+      status: problem.status,
+      ...(problem.detail ? { detail: problem.detail } : {}),
+      ...(problem.errors ? { errors: problem.errors } : {}),
+      request_id: requestId,
+    }),
+  };
+}

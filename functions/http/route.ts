@@ -1,0 +1,102 @@
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import type { Deps } from '../deps';
+import { authenticate } from './auth';
+import { HttpProblem, invalidRequest, payloadTooLarge, problemResponse, toProblem } from './problem';
+
+export type ApiEvent = APIGatewayProxyEventV2;
+export type ApiResult = APIGatewayProxyStructuredResultV2;
+
+/** API.md: request bodies over 64 KiB get 413, checked before parsing. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export interface ApiRequest {
+  event: ApiEvent;
+  /** The parsed JSON body (undefined when there is none). */
+  body: unknown;
+  /** The caller's account, for routes with `auth: 'key'`. */
+  accountId: string;
+  requestId: string;
+}
+
+type RouteContext = Context & { sx: { body: unknown; accountId: string } };
+
+/** Answers problem+json for every error; unexpected ones are logged with the request id and leak nothing. */
+const problemDetails = (): MiddlewareObj<ApiEvent, ApiResult, Error, RouteContext> => ({
+  onError: async (request) => {
+    const requestId = request.event.requestContext?.requestId ?? request.context.awsRequestId ?? 'unknown';
+    const problem = toProblem(request.error, requestId);
+    if (problem.status >= 500) {
+      console.error(JSON.stringify({ level: 'ERROR', requestId, route: request.event.routeKey, error: String(request.error), stack: (request.error as Error)?.stack }));
+    }
+    request.response = problemResponse(problem, requestId);
+  },
+});
+
+/** Enforces the body limit and parses JSON; malformed JSON is a 400, never a 5xx. */
+const jsonBody = (): MiddlewareObj<ApiEvent, ApiResult, Error, RouteContext> => ({
+  before: async (request) => {
+    const { body, isBase64Encoded } = request.event;
+    request.context.sx = { body: undefined, accountId: '' };
+    if (body === undefined || body === '') return;
+    const text = isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
+    if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw payloadTooLarge(MAX_BODY_BYTES);
+    const type = headerOf(request.event, 'content-type') ?? 'application/json';
+    if (!/^application\/([a-z0-9.+-]*\+)?json\b/i.test(type)) {
+      throw new HttpProblem(415, 'invalid_request', 'Unsupported media type', 'Send JSON with Content-Type: application/json');
+    }
+    try {
+      request.context.sx.body = JSON.parse(text);
+    } catch {
+      throw invalidRequest('The body is not valid JSON');
+    }
+  },
+});
+
+const apiKeyAuth = (deps: Deps): MiddlewareObj<ApiEvent, ApiResult, Error, RouteContext> => ({
+  before: async (request) => {
+    request.context.sx.accountId = await authenticate(deps, headerOf(request.event, 'authorization'));
+  },
+});
+
+/**
+ * Wraps a route: problem+json errors, body limit and JSON parsing, then API-key authentication when
+ * `auth` is `'key'`. The route itself parses with zod, decides, appends and answers.
+ */
+export function route(
+  deps: Deps,
+  options: { auth: 'key' | 'none' },
+  fn: (request: ApiRequest) => Promise<ApiResult>,
+) {
+  const handler = middy<ApiEvent, ApiResult, Error, RouteContext>().use(problemDetails()).use(jsonBody());
+  if (options.auth === 'key') handler.use(apiKeyAuth(deps));
+  return handler.handler((event, context) =>
+    fn({ event, body: context.sx.body, accountId: context.sx.accountId, requestId: event.requestContext.requestId }),
+  );
+}
+
+export function headerOf(event: ApiEvent, name: string): string | undefined {
+  const headers = event.headers ?? {};
+  return headers[name] ?? Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
+}
+
+/**
+ * Validates input with a zod schema; failures become one 400 naming each bad path.
+ * @throws HttpProblem 400 `invalid_request`
+ */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, what = 'body'): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const errors = result.error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.') || what,
+    message: issue.message,
+  }));
+  throw invalidRequest(`The ${what} is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
+}
+
+export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});

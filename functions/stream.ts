@@ -1,0 +1,52 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { StoredEvent } from './adapters/event-store';
+
+/** The stored event a stream record carries, or null for anything else (removals, other items). */
+export function storedEventOf(record: DynamoDBRecord): StoredEvent | null {
+  const image = record.dynamodb?.NewImage;
+  if (record.eventName !== 'INSERT' || !image) return null;
+  const item = unmarshall(image as Record<string, AttributeValue>);
+  return {
+    streamId: item.pk,
+    version: Number(item.version),
+    type: item.type,
+    schemaVersion: Number(item.schemaVersion ?? 1),
+    data: item.data ?? {},
+    metadata: item.metadata ?? {},
+    at: item.at,
+  };
+}
+
+export type StreamHandler = (event: DynamoDBStreamEvent, context?: Context) => Promise<DynamoDBBatchResponse>;
+
+/**
+ * A DynamoDB Streams consumer (Lambda event source mapping with ReportBatchItemFailures) that applies
+ * `handle` to each stored event whose stream id starts with `streamPrefix`, in order. After the first
+ * failure the rest of the batch is reported failed too: Lambda retries from the lowest failed
+ * record, so no later event of a stream is ever applied before an earlier one that failed.
+ */
+export function streamConsumer(streamPrefix: string, handle: (event: StoredEvent) => Promise<void>): StreamHandler {
+  return async (event, context) => {
+    const processor = new BatchProcessor(EventType.DynamoDBStreams);
+    let failed = false;
+    const recordHandler = async (record: DynamoDBRecord) => {
+      if (failed) throw new Error('Not attempted: an earlier record in this batch failed');
+      try {
+        const stored = storedEventOf(record);
+        if (stored && stored.streamId.startsWith(streamPrefix)) await handle(stored);
+      } catch (error) {
+        failed = true;
+        const sequence = record.dynamodb?.SequenceNumber;
+        console.error(JSON.stringify({ level: 'ERROR', sequence, error: String(error), stack: (error as Error)?.stack }));
+        throw error;
+      }
+    };
+    return processPartialResponse(event, recordHandler, processor, {
+      ...(context ? { context } : {}),
+      processInParallel: false,
+    });
+  };
+}

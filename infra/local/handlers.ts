@@ -1,0 +1,36 @@
+import type { Deps } from '../../functions/deps';
+import type { HandlerName } from '../routes';
+import * as signup from '../../functions/api/signup';
+import * as getAccount from '../../functions/api/get-account';
+import * as createJob from '../../functions/api/create-job';
+import * as listJobs from '../../functions/api/list-jobs';
+import * as getJob from '../../functions/api/get-job';
+import * as cancelJob from '../../functions/api/cancel-job';
+import * as listJobEvents from '../../functions/api/list-job-events';
+import * as getJobLogs from '../../functions/api/get-job-logs';
+import * as projectJobViews from '../../functions/project-job-views';
+import * as dispatchJobs from '../../functions/dispatch-jobs';
+import * as batchEvents from '../../functions/batch-events';
+
+// biome-ignore lint: the handlers have different event types; the local stack knows which it calls
+type AnyHandler = (event: any, context?: any) => Promise<any>;
+
+/**
+ * The same factories Lambda uses, by the names the routes table gives. `satisfies` makes a route
+ * naming a missing handler (or a handler no route uses) a compile error.
+ */
+export const factories = {
+  'api/signup': signup.make,
+  'api/get-account': getAccount.make,
+  'api/create-job': createJob.make,
+  'api/list-jobs': listJobs.make,
+  'api/get-job': getJob.make,
+  'api/cancel-job': cancelJob.make,
+  'api/list-job-events': listJobEvents.make,
+  'api/get-job-logs': getJobLogs.make,
+  'project-job-views': projectJobViews.make,
+  'dispatch-jobs': dispatchJobs.make,
+  'batch-events': batchEvents.make,
+} satisfies Record<HandlerName, (deps: Deps) => unknown>;
+
+export const makeHandler = (name: HandlerName, deps: Deps) => factories[name](deps) as AnyHandler;

@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+
+/** API Gateway HTTP APIs refuse payloads over 10 MB before any Lambda runs; so do we. */
+const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+
+export interface LocalRoute {
+  method: string;
+  path: string;
+  invoke: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+}
+
+const compile = (path: string) =>
+  new RegExp(`^${path.replace(/\{(\w+)\}/g, (_m, name: string) => `(?<${name}>[^/]+)`)}$`);
+
+/**
+ * The local stand-in for API Gateway (HTTP API, payload format 2.0): turns each request into the
+ * event API Gateway would send and the handler's result back into a response.
+ */
+export class HttpFront {
+  private readonly server: Server;
+  private readonly routes: Array<LocalRoute & { pattern: RegExp }>;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(routes: LocalRoute[]) {
+    this.routes = routes.map((r) => ({ ...r, pattern: compile(r.path) }));
+    this.server = createServer((req, res) => {
+      const done = this.serve(req, res).finally(() => this.inFlight.delete(done));
+      this.inFlight.add(done);
+    });
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  /** Listens on 127.0.0.1 and resolves with the bound port (0 picks a free one). */
+  listen(port: number, host = '127.0.0.1'): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve((this.server.address() as AddressInfo).port));
+    });
+  }
+
+  /** Stops taking requests and waits for those in flight. */
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+    });
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const match = this.match(req.method ?? 'GET', url.pathname);
+      const body = await readBody(req);
+      if (body === null) return send(res, gatewayProblem(413, 'payload_too_large', 'Payload too large', requestId));
+      if (!match) return send(res, gatewayProblem(404, 'not_found', `No route ${req.method} ${url.pathname}`, requestId));
+      const event = toEvent(req, url, body, match.route, match.params, requestId);
+      send(res, await match.route.invoke(event));
+    } catch (error) {
+      // A handler must never throw (middy turns errors into problems); if one does, answer like API Gateway.
+      console.error(JSON.stringify({ level: 'ERROR', requestId, error: String(error), stack: (error as Error)?.stack }));
+      send(res, { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'Internal Server Error' }) });
+    }
+  }
+
+  private match(method: string, path: string) {
+    for (const route of this.routes) {
+      if (route.method !== method) continue;
+      const found = route.pattern.exec(path);
+      if (found) return { route, params: { ...found.groups } as Record<string, string> };
+    }
+    return null;
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > GATEWAY_MAX_BODY) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function toEvent(
+  req: IncomingMessage,
+  url: URL,
+  body: Buffer,
+  route: LocalRoute,
+  params: Record<string, string>,
+  requestId: string,
+): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  const now = new Date();
+  const routeKey = `${route.method} ${route.path}`;
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+    ...(Object.keys(params).length ? { pathParameters: params } : {}),
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'localhost',
+      http: {
+        method: route.method,
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length ? { body: body.toString('utf8') } : {}),
+    isBase64Encoded: false,
+  };
+}
+
+function gatewayProblem(status: number, type: string, title: string, requestId: string): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/problem+json', 'x-request-id': requestId },
+    body: JSON.stringify({ type, title, status, request_id: requestId }),
+  };
+}
+
+function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2) {
+  const body = result.body ?? '';
+  res.writeHead(result.statusCode ?? 200, {
+    ...(result.headers as Record<string, string>),
+    'content-length': Buffer.byteLength(body, result.isBase64Encoded ? 'base64' : 'utf8'),
+  });
+  res.end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
+}

@@ -1,0 +1,122 @@
+import { mkdtemp, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { defaultPolicy, type Policy } from '../../domain/policy';
+import { createDynamoClients } from '../../functions/adapters/dynamodb';
+import { DynamoDbEventStore } from '../../functions/adapters/dynamodb-event-store';
+import { ulidIds, type Deps } from '../../functions/deps';
+import { eventRules, httpRoutes, streamConsumers } from '../routes';
+import { tableNames } from '../tables';
+import { LocalCompute } from './compute';
+import { ensureTables } from './create-tables';
+import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
+import { LocalEventBus } from './event-bus';
+import { makeHandler } from './handlers';
+import { HttpFront } from './http-front';
+import { StreamPoller } from './stream-poller';
+
+export interface LocalStackOptions {
+  /** HTTP port; 0 picks a free one. @default 3000 */
+  port?: number;
+  /** Where everything is kept (DynamoDB Local's files, job outputs and logs); null keeps it in memory and a temp dir. @default '.data' */
+  dataDir?: string | null;
+  /** Use this DynamoDB (e.g. the tests' shared DynamoDB Local) instead of starting one. */
+  dynamoEndpoint?: string;
+  /** @default 'sx-local' */
+  tablePrefix?: string;
+  /** Simulated GPUs of the local compute backend. @default 8 */
+  gpus?: number;
+  policy?: Partial<Policy>;
+  /** Stream poll interval when idle. @default 50 */
+  pollMs?: number;
+}
+
+export interface LocalStack {
+  url: string;
+  port: number;
+  dataDir: string;
+  dynamoEndpoint: string;
+  deps: Deps;
+  compute: LocalCompute;
+  /**
+   * Stops cleanly: no new requests, running jobs stopped (SIGTERM, grace, SIGKILL) and settled,
+   * stream batches in flight finished and checkpointed, DynamoDB Local stopped.
+   */
+  stop(options?: { graceSeconds?: number }): Promise<void>;
+}
+
+/**
+ * Starts the whole service on this machine: DynamoDB Local, the tables, the same handlers Lambda
+ * runs behind a local API Gateway, stream pollers standing in for event source mappings, an event
+ * bus, and the local compute backend standing in for Batch.
+ * @throws JavaMissingError when Java is not installed; Error when the port is taken.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const dataDir = options.dataDir === null ? await mkdtemp(join(tmpdir(), 'sx-local-')) : resolve(options.dataDir ?? '.data');
+  await mkdir(dataDir, { recursive: true });
+  let dynamo: DynamoDbLocal | undefined;
+  const endpoint =
+    options.dynamoEndpoint ??
+    (dynamo = await startDynamoDbLocal(options.dataDir === null ? {} : { dataDir: join(dataDir, 'dynamodb') })).endpoint;
+  try {
+    const { client, doc } = createDynamoClients({ endpoint });
+    const tables = tableNames(options.tablePrefix ?? 'sx-local');
+    await ensureTables(client, tables);
+
+    const bus = new LocalEventBus([]);
+    const compute = new LocalCompute({ dataDir: join(dataDir, 'compute'), gpus: options.gpus, onEvent: (event) => bus.put(event) });
+    const deps: Deps = {
+      store: new DynamoDbEventStore({ doc, tableName: tables.events }),
+      doc,
+      tables,
+      compute,
+      files: compute,
+      policy: { ...defaultPolicy, ...options.policy },
+      now: () => new Date(),
+      ids: ulidIds(),
+    };
+    bus.addRules(eventRules.map((rule) => ({ name: rule.name, pattern: rule.pattern, target: makeHandler(rule.handler, deps) })));
+
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tables.events }));
+    const streams = new DynamoDBStreamsClient({ endpoint, region: await client.config.region(), credentials: await client.config.credentials() });
+    const pollers = streamConsumers.map(
+      (consumer) =>
+        new StreamPoller({
+          streams,
+          streamArn: Table!.LatestStreamArn!,
+          consumer,
+          handler: makeHandler(consumer.handler, deps),
+          doc,
+          viewsTable: tables.views,
+          pollMs: options.pollMs,
+        }),
+    );
+    pollers.forEach((poller) => poller.start());
+
+    const front = new HttpFront(httpRoutes.map((r) => ({ method: r.method, path: r.path, invoke: makeHandler(r.handler, deps) })));
+    const port = await front.listen(options.port ?? 3000).catch(async (error: NodeJS.ErrnoException) => {
+      await Promise.all(pollers.map((p) => p.stop()));
+      throw error.code === 'EADDRINUSE' ? new Error(`Port ${options.port} is in use: set PORT to another one`) : error;
+    });
+
+    let stopped: Promise<void> | undefined;
+    const stop = ({ graceSeconds = deps.policy.stopGraceSeconds } = {}) =>
+      (stopped ??= (async () => {
+        await front.close();
+        await compute.stop({ graceSeconds });
+        await bus.close();
+        // Let the pollers see the final events the shutdown just wrote before they stop.
+        await new Promise((r) => setTimeout(r, 300));
+        await Promise.all(pollers.map((p) => p.stop()));
+        streams.destroy();
+        client.destroy();
+        await dynamo?.stop();
+      })());
+    return { url: `http://127.0.0.1:${port}`, port, dataDir, dynamoEndpoint: endpoint, deps, compute, stop };
+  } catch (error) {
+    await dynamo?.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * The one table of what runs where, read by both the CDK stack and the local stack so they cannot
+ * drift. `handler` names a module under `functions/` exporting `make(deps)` and `handler`.
+ */
+
+export const httpRoutes = [
+  { method: 'POST', path: '/v1/signup', handler: 'api/signup' },
+  { method: 'GET', path: '/v1/account', handler: 'api/get-account' },
+  { method: 'POST', path: '/v1/jobs', handler: 'api/create-job' },
+  { method: 'GET', path: '/v1/jobs', handler: 'api/list-jobs' },
+  { method: 'GET', path: '/v1/jobs/{id}', handler: 'api/get-job' },
+  { method: 'POST', path: '/v1/jobs/{id}/cancel', handler: 'api/cancel-job' },
+  { method: 'GET', path: '/v1/jobs/{id}/events', handler: 'api/list-job-events' },
+  { method: 'GET', path: '/v1/jobs/{id}/logs', handler: 'api/get-job-logs' },
+] as const;
+
+/** Consumers of the events table's stream (Lambda event source mappings). */
+export const streamConsumers = [
+  { name: 'project-job-views', handler: 'project-job-views', batchSize: 100, maxRetries: 10 },
+  { name: 'dispatch-jobs', handler: 'dispatch-jobs', batchSize: 10, maxRetries: 10 },
+] as const;
+
+/** Rules on the event bus (Batch state changes come from the default bus in AWS). */
+export const eventRules = [
+  {
+    name: 'batch-job-state-change',
+    pattern: { source: ['aws.batch'], 'detail-type': ['Batch Job State Change'] },
+    handler: 'batch-events',
+  },
+] as const;
+
+export type HttpRoute = (typeof httpRoutes)[number];
+export type HandlerName =
+  | HttpRoute['handler']
+  | (typeof streamConsumers)[number]['handler']
+  | (typeof eventRules)[number]['handler'];
