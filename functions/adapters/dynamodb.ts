@@ -1,0 +1,40 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/** Where to reach DynamoDB. Both fields are optional: in Lambda, pass nothing. */
+export interface DynamoClientOptions {
+  /** DynamoDB Local's URL (e.g. `http://127.0.0.1:8000`); omitted in AWS, where the region decides. */
+  endpoint?: string;
+  /** @default process.env.AWS_REGION ?? 'us-east-1' */
+  region?: string;
+}
+
+/** The low-level client (tables, streams) and the document client (items as plain JS values). */
+export interface DynamoClients {
+  client: DynamoDBClient;
+  doc: DynamoDBDocumentClient;
+}
+
+/**
+ * Creates the DynamoDB clients used by every handler and by the local stack. With an `endpoint` and
+ * no `AWS_ACCESS_KEY_ID` in the environment, fixed fake credentials are used: DynamoDB Local accepts
+ * any, and the default provider chain would otherwise end up probing EC2 instance metadata, which
+ * takes seconds to fail on a developer machine. Creating clients does no I/O and cannot fail; errors
+ * surface on the first request. The SDK retries throttling and transient errors (3 attempts in all);
+ * conditional-check failures are never retried by it, they are the caller's to handle.
+ */
+export function createDynamoClients(options: DynamoClientOptions = {}): DynamoClients {
+  const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
+  const useFakeCredentials = options.endpoint !== undefined && !process.env.AWS_ACCESS_KEY_ID;
+  const client = new DynamoDBClient({
+    region,
+    maxAttempts: 3,
+    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+    ...(useFakeCredentials ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  });
+  const doc = DynamoDBDocumentClient.from(client, {
+    // Optional fields of events and views are often `undefined`; dropping them beats failing the write.
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return { client, doc };
+}
