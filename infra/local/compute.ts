@@ -1,0 +1,532 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { constants } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+import type { BatchJobStateChange, BatchJobStatus } from '../../events/batch-state-change';
+import type { Compute, ComputeJobSpec, JobFiles } from '../../functions/adapters/compute';
+import { TIMEOUT_REASON } from '../../domain/job/decide';
+
+/** The account and region the local stand-in reports in its events (LocalStack's dummy account). */
+export const LOCAL_ACCOUNT = '000000000000';
+export const LOCAL_REGION = 'local';
+const JOB_QUEUE_ARN = `arn:aws:batch:${LOCAL_REGION}:${LOCAL_ACCOUNT}:job-queue/sx-local-gpu`;
+
+/** Batch's own wording (defined beside the decider that reads it), so the events cannot tell the local backend from Batch. */
+export { TIMEOUT_REASON };
+export const SHUTDOWN_REASON = 'Local stack shutting down';
+const EXITED_REASON = 'Essential container in task exited';
+const TOO_BIG_REASON =
+  'MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - job needs more GPUs than the local pool has';
+
+/** The only host variables a job sees: anything else (API keys, AWS credentials) must not leak. */
+const HOST_ENV_KEYS = ['PATH', 'HOME', 'LANG'] as const;
+
+/** Job ids become directory names, so only plain names are accepted (no `/`, no `..`). */
+const SAFE_JOB_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/**
+ * How long a job's end waits for the rest of its process group to die after SIGKILL. Usually a few
+ * ms; the cap is for processes stuck in the kernel, or zombies under an init that never reaps them.
+ */
+const GROUP_EXIT_WAIT_MS = 500;
+
+/** setTimeout fires at once for delays above this (about 24.8 days), so longer waits are chained. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export type BatchJobDetail = BatchJobStateChange['detail'];
+
+/** Options of {@link LocalCompute}. */
+export interface LocalComputeOptions {
+  /** Where job directories live: `<dataDir>/jobs/<jobId>/{output,checkpoints,logs.txt}`. */
+  dataDir: string;
+  /** Size of the simulated GPU pool. @default 8 */
+  gpus?: number;
+  /**
+   * Receives every state change, synchronously and in order for each job. It should only queue
+   * the event; a throw is logged and otherwise ignored.
+   */
+  onEvent: (event: BatchJobStateChange) => void;
+  /** Clock for the times in the events, epoch milliseconds. @default Date.now */
+  now?: () => number;
+}
+
+/** One job as `describe` reports it, like an entry of Batch `DescribeJobs`. */
+export interface DescribedJob {
+  batchJobId: string;
+  status: BatchJobStatus;
+  /** The `detail` of the job's latest event. */
+  detail: BatchJobDetail;
+}
+
+/** How a job ended, kept to build its final event. */
+interface JobEnd {
+  status: 'SUCCEEDED' | 'FAILED';
+  statusReason: string;
+  stoppedAt: number;
+  exitCode?: number;
+  containerReason?: string;
+  /** Whether a start was tried: Batch lists an attempt only then. */
+  attempted: boolean;
+}
+
+interface LocalJob {
+  readonly spec: ComputeJobSpec;
+  readonly batchJobId: string;
+  readonly jobArn: string;
+  readonly createdAt: number;
+  status: BatchJobStatus;
+  /** The `detail` of the latest event; set by the SUBMITTED event, before `submit` returns. */
+  lastDetail?: BatchJobDetail;
+  /** Indexes of the simulated GPUs it holds while starting or running. */
+  gpus: number[];
+  process?: ChildProcess;
+  startedAt?: number;
+  /** Why it is being stopped (timeout, terminate, shutdown); the first reason wins. */
+  stopReason?: string;
+  sigtermSent: boolean;
+  /** Cancels the pending timeout and SIGKILL timers. */
+  timers: Array<() => void>;
+  end?: JobEnd;
+  readonly finished: Promise<void>;
+  markFinished: () => void;
+}
+
+/**
+ * The local stand-in for AWS Batch: runs each job's `command` as a host process (no container; the
+ * image is only recorded) on a fixed pool of simulated GPUs, first come first served, and reports
+ * progress as the same "Batch Job State Change" events Batch sends to EventBridge.
+ *
+ * Every process runs in its own process group, so signals (timeout, terminate, shutdown) reach its
+ * children too, and whatever is left of the group is killed when the job's main process exits, as
+ * when a container stops. A process that leaves its group on purpose (`setsid`) escapes this.
+ */
+export class LocalCompute implements Compute, JobFiles {
+  private readonly dataDir: string;
+  private readonly poolSize: number;
+  private readonly onEvent: (event: BatchJobStateChange) => void;
+  private readonly now: () => number;
+
+  private readonly byJobId = new Map<string, LocalJob>();
+  private readonly byBatchJobId = new Map<string, LocalJob>();
+  /** Jobs waiting for GPUs, in submission order. */
+  private queue: LocalJob[] = [];
+  /** Jobs starting or running: each has (or had) a process. */
+  private readonly active = new Set<LocalJob>();
+  /** Free GPU indexes, kept sorted so jobs get the lowest ones, like a real node's device order. */
+  private freeGpus: number[];
+  private pumping = false;
+  private stopping = false;
+
+  constructor(options: LocalComputeOptions) {
+    this.dataDir = resolve(options.dataDir);
+    this.poolSize = options.gpus ?? 8;
+    this.onEvent = options.onEvent;
+    this.now = options.now ?? Date.now;
+    this.freeGpus = Array.from({ length: this.poolSize }, (_, index) => index);
+  }
+
+  /**
+   * Submits a job unless one named `spec.jobId` already exists (in any state), in which case its id
+   * is returned and nothing else happens. Emits SUBMITTED and RUNNABLE, then starts the job as soon
+   * as the GPUs it needs are free and every job submitted before it has started. A job needing more
+   * GPUs than the pool has is FAILED at once. Resolves without waiting for the job to start.
+   *
+   * Rejects (without emitting anything) after {@link stop}, for a job id that is not a plain file
+   * name, or when the job's directories cannot be created.
+   */
+  async submit(spec: ComputeJobSpec): Promise<{ batchJobId: string }> {
+    const existing = this.byJobId.get(spec.jobId);
+    if (existing) return { batchJobId: existing.batchJobId };
+    if (this.stopping) throw new Error('LocalCompute is stopped: it accepts no new jobs');
+
+    // Synchronous on purpose: the job is registered before any await, so a concurrent submit of
+    // the same jobId finds it.
+    const dir = this.jobDir(spec.jobId);
+    mkdirSync(join(dir, 'output'), { recursive: true });
+    mkdirSync(join(dir, 'checkpoints'), { recursive: true });
+
+    const job = this.register(spec);
+    this.emit(job, 'SUBMITTED');
+    this.emit(job, 'RUNNABLE');
+    if (spec.gpuCount > this.poolSize) {
+      this.finish(job, { status: 'FAILED', statusReason: TOO_BIG_REASON, attempted: false });
+    } else {
+      this.queue.push(job);
+      this.pump();
+    }
+    return { batchJobId: job.batchJobId };
+  }
+
+  /**
+   * Stops a job. A waiting job leaves the queue and is FAILED with `reason`. A starting or running
+   * job gets SIGTERM (its whole process group), SIGKILL after its `graceSeconds`, and its final
+   * event is FAILED with `reason` whatever its exit code, as Batch reports terminated jobs.
+   * A finished or unknown job, or a second call, changes nothing. Never rejects.
+   */
+  async terminate(batchJobId: string, reason: string): Promise<void> {
+    const job = this.byBatchJobId.get(batchJobId);
+    if (!job || job.end) return;
+    if (this.queue.includes(job)) {
+      this.queue = this.queue.filter((queued) => queued !== job);
+      this.finish(job, { status: 'FAILED', statusReason: reason, attempted: false });
+      return;
+    }
+    this.requestStop(job, reason, job.spec.graceSeconds);
+  }
+
+  /** The job's combined stdout and stderr so far; '' before it starts or for an unknown job. */
+  async readLogs(jobId: string): Promise<string> {
+    try {
+      return await readFile(join(this.jobDir(jobId), 'logs.txt'), 'utf8');
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return '';
+      throw error;
+    }
+  }
+
+  /** The `file://` URL of the job's output directory, with a trailing slash. */
+  outputUri(jobId: string): string {
+    return pathToFileURL(join(this.jobDir(jobId), 'output') + '/').href;
+  }
+
+  /**
+   * For reconciliation, like Batch `DescribeJobs`: the current status and the `detail` of the
+   * latest event of each known job, in the order asked. Unknown ids are left out.
+   */
+  async describe(batchJobIds: string[]): Promise<DescribedJob[]> {
+    return batchJobIds.flatMap((batchJobId) => {
+      const detail = this.byBatchJobId.get(batchJobId)?.lastDetail;
+      return detail ? [{ batchJobId, status: detail.status, detail: structuredClone(detail) }] : [];
+    });
+  }
+
+  /** How many simulated GPUs are held by starting or running jobs. */
+  runningGpus(): number {
+    return this.poolSize - this.freeGpus.length;
+  }
+
+  /** The `jobId`s of the jobs waiting for GPUs, first in line first. */
+  queuedJobs(): string[] {
+    return this.queue.map((job) => job.spec.jobId);
+  }
+
+  /**
+   * Shuts the backend down: refuses new jobs, fails waiting jobs and terminates running ones with
+   * reason 'Local stack shutting down' (SIGTERM, SIGKILL after `graceSeconds`). Resolves once every
+   * process has exited and its final event was emitted. Safe to call more than once.
+   */
+  async stop({ graceSeconds }: { graceSeconds: number }): Promise<void> {
+    this.stopping = true;
+    const waiting = this.queue;
+    this.queue = [];
+    for (const job of waiting) {
+      this.finish(job, { status: 'FAILED', statusReason: SHUTDOWN_REASON, attempted: false });
+    }
+    const running = [...this.active];
+    for (const job of running) this.requestStop(job, SHUTDOWN_REASON, graceSeconds);
+    await Promise.all(running.map((job) => job.finished));
+  }
+
+  private register(spec: ComputeJobSpec): LocalJob {
+    const batchJobId = randomUUID();
+    let markFinished = (): void => {};
+    const finished = new Promise<void>((resolveFinished) => {
+      markFinished = resolveFinished;
+    });
+    const job: LocalJob = {
+      spec,
+      batchJobId,
+      jobArn: `arn:aws:batch:${LOCAL_REGION}:${LOCAL_ACCOUNT}:job/${batchJobId}`,
+      createdAt: this.now(),
+      status: 'SUBMITTED',
+      gpus: [],
+      sigtermSent: false,
+      timers: [],
+      finished,
+      markFinished,
+    };
+    this.byJobId.set(spec.jobId, job);
+    this.byBatchJobId.set(batchJobId, job);
+    return job;
+  }
+
+  /** Starts waiting jobs strictly in order while the head of the queue fits in the free GPUs. */
+  private pump(): void {
+    // A start that fails at once finishes the job and calls back here; the loop below already
+    // re-reads the free GPUs, so the nested call has nothing to do.
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      for (let head = this.queue[0]; head; head = this.queue[0]) {
+        if (this.stopping || head.spec.gpuCount > this.freeGpus.length) return;
+        this.queue.shift();
+        head.gpus = this.freeGpus.splice(0, head.spec.gpuCount);
+        this.start(head);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private start(job: LocalJob): void {
+    this.emit(job, 'STARTING');
+    this.trackActive(job);
+    const dir = this.jobDir(job.spec.jobId);
+    const [file, ...args] = job.spec.command;
+    let logFd: number | undefined;
+    let child: ChildProcess;
+    try {
+      if (file === undefined) throw new Error('the job has no command');
+      // The processes write straight into the file (nothing of ours buffers it), so the log is
+      // complete once the job's process group is gone; our copy of the descriptor is closed
+      // right after the spawn.
+      logFd = openSync(join(dir, 'logs.txt'), 'a');
+      child = spawn(file, args, {
+        cwd: dir,
+        detached: true,
+        env: this.environment(job),
+        stdio: ['ignore', logFd, logFd],
+      });
+    } catch (error) {
+      this.cannotStart(job, error);
+      return;
+    } finally {
+      if (logFd !== undefined) closeSync(logFd);
+    }
+    job.process = child;
+    child.once('spawn', () => this.onRunning(job));
+    // Before 'spawn' an error means the process never started (ENOENT, EACCES, a missing cwd).
+    // We never signal through the ChildProcess, so later errors cannot happen; log them anyway.
+    child.on('error', (error) => {
+      if (job.startedAt === undefined) this.cannotStart(job, error);
+      else console.error(`local compute: job ${job.spec.jobId}:`, error);
+    });
+    child.once('exit', (code, signal) => this.onExit(job, code, signal));
+  }
+
+  private onRunning(job: LocalJob): void {
+    job.startedAt = this.now();
+    this.emit(job, 'RUNNING');
+    // Terminated while starting: the SIGTERM is already out and the timeout no longer matters.
+    if (job.stopReason !== undefined) return;
+    const onTimeout = (): void => this.requestStop(job, TIMEOUT_REASON, job.spec.graceSeconds);
+    job.timers.push(setLongTimeout(onTimeout, job.spec.timeoutSeconds * 1000));
+  }
+
+  private onExit(job: LocalJob, code: number | null, signal: NodeJS.Signals | null): void {
+    const exitCode = code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
+    // Decided now: a terminate arriving while the group dies must not rewrite how the job ended.
+    const end: JobEnd = {
+      status: exitCode === 0 && job.stopReason === undefined ? 'SUCCEEDED' : 'FAILED',
+      statusReason: job.stopReason ?? EXITED_REASON,
+      stoppedAt: this.now(),
+      exitCode,
+      attempted: true,
+    };
+    // Like a container whose essential process ended: nothing it started may outlive it. The
+    // final event waits for those processes to be gone, as they may still write to the log.
+    const pid = job.process?.pid;
+    signalGroup(pid, 'SIGKILL');
+    void untilGroupGone(pid).then(() => this.finish(job, end));
+  }
+
+  private cannotStart(job: LocalJob, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    const containerReason = `CannotStartContainerError: ${message}`;
+    this.finish(job, {
+      status: 'FAILED',
+      statusReason: job.stopReason ?? containerReason,
+      containerReason,
+      attempted: true,
+    });
+  }
+
+  /** SIGTERM to the job's process group once, then SIGKILL after `graceSeconds`. */
+  private requestStop(job: LocalJob, reason: string, graceSeconds: number): void {
+    if (job.end) return;
+    job.stopReason ??= reason;
+    const pid = job.process?.pid;
+    // No pid: the spawn failed and its 'error' handler is about to finish the job.
+    if (pid === undefined) return;
+    if (!job.sigtermSent) {
+      job.sigtermSent = true;
+      signalGroup(pid, 'SIGTERM');
+    }
+    // Each request arms its own SIGKILL, so a shorter grace (shutdown) still wins over a longer one.
+    job.timers.push(setLongTimeout(() => signalGroup(pid, 'SIGKILL'), graceSeconds * 1000));
+  }
+
+  /** Makes the job final: frees its GPUs, emits its last event and lets the next jobs start. */
+  private finish(job: LocalJob, end: Omit<JobEnd, 'stoppedAt'> & { stoppedAt?: number }): void {
+    if (job.end) return;
+    job.end = { ...end, stoppedAt: end.stoppedAt ?? this.now() };
+    for (const cancel of job.timers) cancel();
+    job.timers = [];
+    this.freeGpus = [...this.freeGpus, ...job.gpus].sort((a, b) => a - b);
+    job.gpus = [];
+    this.untrackActive(job);
+    this.emit(job, end.status);
+    job.markFinished();
+    this.pump();
+  }
+
+  /**
+   * Detached processes outlive the Node process that started them, so while any job runs a
+   * process 'exit' hook SIGKILLs them all: a crashed or exited local stack leaks nothing.
+   */
+  private trackActive(job: LocalJob): void {
+    if (this.active.size === 0) process.on('exit', this.killAll);
+    this.active.add(job);
+  }
+
+  private untrackActive(job: LocalJob): void {
+    if (!this.active.delete(job)) return;
+    if (this.active.size === 0) process.off('exit', this.killAll);
+  }
+
+  private readonly killAll = (): void => {
+    for (const job of this.active) signalGroup(job.process?.pid, 'SIGKILL');
+  };
+
+  private environment(job: LocalJob): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const key of HOST_ENV_KEYS) {
+      const value = process.env[key];
+      if (value !== undefined) env[key] = value;
+    }
+    const dir = this.jobDir(job.spec.jobId);
+    return {
+      ...env,
+      ...job.spec.env,
+      SX_JOB_ID: job.spec.jobId,
+      SX_OUTPUT_DIR: join(dir, 'output'),
+      SX_CHECKPOINT_DIR: join(dir, 'checkpoints'),
+      SX_GPU_COUNT: String(job.spec.gpuCount),
+      NVIDIA_VISIBLE_DEVICES: job.gpus.join(','),
+    };
+  }
+
+  private jobDir(jobId: string): string {
+    if (!SAFE_JOB_ID.test(jobId)) throw new Error(`Not a usable job id: ${JSON.stringify(jobId)}`);
+    return join(this.dataDir, 'jobs', jobId);
+  }
+
+  /** Records the new status and hands the event to `onEvent`, whose failures must not stop us. */
+  private emit(job: LocalJob, status: BatchJobStatus): void {
+    job.status = status;
+    const detail = this.detailOf(job);
+    job.lastDetail = detail;
+    const event: BatchJobStateChange = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Batch Job State Change',
+      source: 'aws.batch',
+      account: LOCAL_ACCOUNT,
+      time: new Date(this.now()).toISOString(),
+      region: LOCAL_REGION,
+      resources: [job.jobArn],
+      // A copy, so a consumer that mutates its event cannot change what describe reports.
+      detail: structuredClone(detail),
+    };
+    try {
+      this.onEvent(event);
+    } catch (error) {
+      console.error(`local compute: onEvent failed for job ${job.spec.jobId} (${status}):`, error);
+    }
+  }
+
+  /** The event `detail` for the job's current state, shaped like Batch's. */
+  private detailOf(job: LocalJob): BatchJobDetail {
+    const { spec, end } = job;
+    const logStreamName = `sx-local/default/${job.batchJobId}`;
+    const attempts = end?.attempted
+      ? [
+          withoutUndefined({
+            container: withoutUndefined({
+              exitCode: end.exitCode,
+              reason: end.containerReason,
+              logStreamName,
+            }),
+            startedAt: job.startedAt,
+            stoppedAt: end.stoppedAt,
+            statusReason: end.statusReason,
+          }),
+        ]
+      : [];
+    return withoutUndefined({
+      jobName: spec.jobId,
+      jobId: job.batchJobId,
+      jobArn: job.jobArn,
+      jobQueue: JOB_QUEUE_ARN,
+      status: job.status,
+      statusReason: end?.statusReason,
+      createdAt: job.createdAt,
+      startedAt: job.startedAt,
+      stoppedAt: end?.stoppedAt,
+      attempts,
+      container: withoutUndefined({
+        image: spec.image,
+        exitCode: end?.exitCode,
+        reason: end?.containerReason,
+        logStreamName: job.process || end?.attempted ? logStreamName : undefined,
+      }),
+      tags: { 'sx:job-id': spec.jobId, 'sx:account-id': spec.accountId },
+    });
+  }
+}
+
+/** Sends a signal to a whole process group; a group that is already gone is not an error. */
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch (error) {
+    if (isErrno(error, 'ESRCH')) return;
+    console.error(`local compute: cannot send ${signal} to process group ${pid}:`, error);
+  }
+}
+
+/** Resolves once no process of the group is left, or after {@link GROUP_EXIT_WAIT_MS}. */
+async function untilGroupGone(pid: number | undefined): Promise<void> {
+  const deadline = Date.now() + GROUP_EXIT_WAIT_MS;
+  while (pid !== undefined && groupExists(pid) && Date.now() < deadline) await sleep(5);
+}
+
+function groupExists(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: a member exists that we may not signal (it changed user); it is still there.
+    return !isErrno(error, 'ESRCH');
+  }
+}
+
+/**
+ * setTimeout for any delay (past ~24.8 days it is chained), unref'd: the job's child process
+ * already keeps Node alive while it matters. Returns a function that cancels it.
+ */
+function setLongTimeout(callback: () => void, ms: number): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (left: number): void => {
+    const wait = Math.min(left, MAX_TIMER_MS);
+    timer = setTimeout(() => (left > wait ? arm(left - wait) : callback()), wait);
+    timer.unref();
+  };
+  arm(Math.max(0, ms));
+  return () => clearTimeout(timer);
+}
+
+/** Drops keys whose value is undefined, so events carry no `"key": undefined` noise. */
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
+}
+
+function isErrno(error: unknown, code: string): boolean {
+  return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
+}
