@@ -2,6 +2,7 @@
  * `npm start`: runs the whole service on this machine. Configuration from the environment:
  * PORT (3000), SX_DATA_DIR (.data), SX_GPUS (8), SX_STOP_GRACE_SECONDS (30).
  */
+import './quiet-sdk';
 import { startLocalStack } from './stack';
 
 function intFromEnv(name: string, fallback: number, min: number, max: number): number {

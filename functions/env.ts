@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+/**
+ * The environment every Lambda function receives from the CDK stack: the one contract between
+ * `infra/cdk` (which sets these) and `functions/aws-deps.ts` (which reads them). Add a variable here
+ * first, then set it in the stack; the CDK tests check that every function gets what this requires.
+ */
+export const LambdaEnv = z.object({
+  SX_EVENTS_TABLE: z.string().min(1),
+  SX_VIEWS_TABLE: z.string().min(1),
+  /** Batch job queues: on-demand (any job) and Spot (single-node jobs only; empty when Spot is off). */
+  SX_JOB_QUEUE_ON_DEMAND: z.string().min(1),
+  SX_JOB_QUEUE_SPOT: z.string().default(''),
+  /** Batch job definitions: single node (1–8 GPUs) and multi-node parallel (16–64 GPUs). */
+  SX_JOB_DEFINITION_SINGLE_NODE: z.string().min(1),
+  SX_JOB_DEFINITION_MULTI_NODE: z.string().min(1),
+  /** Bucket for job outputs (`outputs/<job id>/`) and checkpoints (`checkpoints/<job id>/`). */
+  SX_OUTPUT_BUCKET: z.string().min(1),
+  /** Batch writes job logs here (the default Batch log group unless configured). */
+  SX_JOB_LOG_GROUP: z.string().default('/aws/batch/job'),
+  /** Secrets Manager id of the admin key. */
+  SX_ADMIN_KEY_SECRET: z.string().min(1),
+  SX_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
+});
+export type LambdaEnv = z.infer<typeof LambdaEnv>;
+
+/**
+ * Reads and checks the Lambda environment.
+ * @throws Error naming every missing or invalid variable (a deployment defect, found on first use).
+ */
+export function readLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
+  const parsed = LambdaEnv.safeParse(env);
+  if (parsed.success) return parsed.data;
+  throw new Error(`Invalid Lambda environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+}

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { decideJob, failureReason, TIMEOUT_REASON, type JobCommand } from '../../../domain/job/decide';
+import { evolveJob, initialJobState, type JobState } from '../../../domain/job/job';
+import { ConflictError, InvalidStateError, NotFoundError } from '../../../domain/errors';
+import type { JobEvent } from '../../../events/job-events';
+import { deciderSpec } from '../../support/decider-spec';
+import { at, jobQueued, meta, running, starting, submitted } from './fixtures';
+
+const given = deciderSpec<JobState, JobEvent, JobCommand>({ decide: decideJob, evolve: evolveJob, initialState: initialJobState });
+const observe = (status: Extract<JobCommand, { type: 'ObserveCompute' }>['data']['status'], data: Partial<Extract<JobCommand, { type: 'ObserveCompute' }>['data']> = {}, second = 10): JobCommand => ({
+  type: 'ObserveCompute',
+  data: { status, ...data },
+  ...meta(second),
+});
+const cancel = (second: number): JobCommand => ({ type: 'RequestCancel', data: {}, ...meta(second) });
+const usage = (runSeconds: number) => ({ gpuSeconds: runSeconds * 2, trialGpuSeconds: runSeconds * 2, cost: { amount: 0, currency: 'CNY' as const } });
+
+describe('Job lifecycle', () => {
+  describe('When new', () => {
+    it('queues the job as submitted', () =>
+      given([]).when({ type: 'QueueJob', data: jobQueued.data, ...meta(1) }).then([jobQueued]));
+    it('refuses anything else', () => given([]).when(cancel(1)).thenThrows(NotFoundError));
+  });
+
+  describe('When queued', () => {
+    it('cannot be queued twice', () =>
+      given([jobQueued]).when({ type: 'QueueJob', data: jobQueued.data, ...meta(1) }).thenThrows(ConflictError));
+    it('records the compute job once', () => {
+      given([jobQueued]).when({ type: 'RecordSubmission', data: { batchJobId: 'b-1' }, ...meta(2) }).then([submitted]);
+      given([jobQueued, submitted]).when({ type: 'RecordSubmission', data: { batchJobId: 'b-2' }, ...meta(2) }).thenNothing();
+    });
+    it('is cancelled at once, at no cost', () =>
+      given([jobQueued, submitted]).when(cancel(5)).then([{ type: 'JobCancelled', data: { finishedAt: at(5), runSeconds: 0, usage: usage(0) } }]));
+    it('ignores Batch queue states', () => given([jobQueued]).when(observe('RUNNABLE')).thenNothing());
+    it('starts', () => given([jobQueued, submitted]).when(observe('STARTING', {}, 3)).then([starting]));
+    it('records the compute job id when Batch reports before the dispatcher', () =>
+      given([jobQueued]).when(observe('STARTING', { batchJobId: 'b-1' }, 3)).then([
+        { type: 'BatchJobSubmitted', data: { batchJobId: 'b-1', submittedAt: at(3) } },
+        starting,
+      ]));
+    it('runs even when STARTING was lost, from the time Batch gives', () =>
+      given([jobQueued, submitted]).when(observe('RUNNING', { startedAt: at(4) }, 6)).then([running]));
+  });
+
+  describe('When running', () => {
+    const history = [jobQueued, submitted, starting, running];
+    it('ignores a duplicate RUNNING', () => given(history).when(observe('RUNNING', { startedAt: at(5) })).thenNothing());
+    it('succeeds, billed per started second', () =>
+      given(history).when(observe('SUCCEEDED', { exitCode: 0, stoppedAt: '2026-11-25T12:00:14.200Z' }, 15)).then([
+        { type: 'JobSucceeded', data: { finishedAt: '2026-11-25T12:00:14.200Z', runSeconds: 11, usage: usage(11), exitCode: 0 } },
+      ]));
+    it('fails with non_zero_exit on a non-zero exit', () =>
+      given(history).when(observe('FAILED', { exitCode: 3, stoppedAt: at(9), statusReason: 'Essential container in task exited' })).then([
+        {
+          type: 'JobFailed',
+          data: { finishedAt: at(9), runSeconds: 5, usage: usage(5), reason: 'non_zero_exit', exitCode: 3, statusReason: 'Essential container in task exited' },
+        },
+      ]));
+    it('is stopped for insufficient balance when its held time runs out, billed no more than was held', () =>
+      given(history).when(observe('FAILED', { exitCode: 137, stoppedAt: at(59), statusReason: TIMEOUT_REASON })).then([
+        {
+          type: 'JobFailed',
+          data: { finishedAt: at(59), runSeconds: 55, usage: usage(55), reason: 'insufficient_balance', exitCode: 137, statusReason: TIMEOUT_REASON },
+        },
+      ]));
+    it('never bills beyond the held seconds, however late the stop is reported', () =>
+      given(history).when(observe('FAILED', { exitCode: 137, stoppedAt: '2026-11-25T12:10:00.000Z', statusReason: TIMEOUT_REASON })).then([
+        {
+          type: 'JobFailed',
+          data: { finishedAt: '2026-11-25T12:10:00.000Z', runSeconds: 100, usage: usage(100), reason: 'insufficient_balance', exitCode: 137, statusReason: TIMEOUT_REASON },
+        },
+      ]));
+    it('asks the compute side to stop when cancelled, once', () => {
+      given(history).when(cancel(20)).then([{ type: 'JobCancelRequested', data: { requestedAt: at(20) } }]);
+      given([...history, { type: 'JobCancelRequested', data: { requestedAt: at(20) } }]).when(cancel(21)).thenNothing();
+    });
+    it('is cancelled when the stop is confirmed, charged exactly the seconds it ran', () =>
+      given([...history, { type: 'JobCancelRequested', data: { requestedAt: at(20) } }])
+        .when(observe('FAILED', { exitCode: 143, stoppedAt: '2026-11-25T12:00:21.300Z', statusReason: 'Cancelled by the customer' }, 22))
+        .then([{ type: 'JobCancelled', data: { finishedAt: '2026-11-25T12:00:21.300Z', runSeconds: 18, usage: usage(18) } }]));
+  });
+
+  describe('When final', () => {
+    const history: JobEvent[] = [jobQueued, submitted, starting, running, { type: 'JobSucceeded', data: { finishedAt: at(9), runSeconds: 5, usage: usage(5), exitCode: 0 } }];
+    it('ignores a late RUNNING', () => given(history).when(observe('RUNNING', { startedAt: at(4) })).thenNothing());
+    it('ignores a duplicate final event', () => given(history).when(observe('FAILED', { exitCode: 1 })).thenNothing());
+    it('cannot be cancelled', () => given(history).when(cancel(30)).thenThrows(InvalidStateError));
+    it('evolve leaves it unchanged by a stray event', () => {
+      const final = history.reduce(evolveJob, initialJobState());
+      expect(evolveJob(final, running)).toBe(final);
+    });
+  });
+});
+
+describe('failureReason', () => {
+  const job = jobQueued.data;
+  it.each([
+    [137, TIMEOUT_REASON, 'insufficient_balance'],
+    [1, 'Essential container in task exited', 'non_zero_exit'],
+    [null, 'CannotStartContainerError: spawn nope ENOENT', 'non_zero_exit'],
+    [null, 'Host EC2 (instance i-0) terminated.', 'infrastructure'],
+    [null, 'sx:insufficient_balance', 'insufficient_balance'],
+    [null, 'MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT', 'infrastructure'],
+  ] as const)('exit %s with %j is %s', (exitCode, reason, expected) => {
+    expect(failureReason(job, exitCode, reason)).toBe(expected);
+  });
+  it('a timeout of a job that could pay for all its runtime is max_runtime_exceeded', () =>
+    expect(failureReason({ ...job, stopReason: 'max_runtime_exceeded' }, 143, TIMEOUT_REASON)).toBe('max_runtime_exceeded'));
+});
+
