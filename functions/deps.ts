@@ -25,6 +25,11 @@ export interface Deps {
   policy: Policy;
   now: () => Date;
   ids: Ids;
+  /**
+   * The admin key (API.md: from Secrets Manager in AWS, `SX_ADMIN_KEY` or generated locally).
+   * Fetched on use so a rotated secret is picked up; implementations may cache it briefly.
+   */
+  adminKey: () => Promise<string>;
 }
 
 /** ULID-based ids, lower-cased: `job_01jd…`. Monotonic within a process, so ids minted in one ms still sort. */

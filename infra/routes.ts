@@ -29,6 +29,12 @@ export const eventRules = [
   },
 ] as const;
 
+/**
+ * Scheduled invocations (EventBridge Scheduler in AWS, `infra/local/scheduler.ts` locally): the
+ * handler runs every `rateSeconds`, never twice at once. Handlers must tolerate a missed or doubled tick.
+ */
+export const schedules: ReadonlyArray<{ name: string; handler: HandlerName; rateSeconds: number }> = [];
+
 export type HttpRoute = (typeof httpRoutes)[number];
 export type HandlerName =
   | HttpRoute['handler']

@@ -15,6 +15,21 @@ export function newApiKey(keyId: string): { apiKey: string; secretHash: string }
 }
 
 /**
+ * Checks `Authorization: Bearer <admin key>` in constant time (both sides hashed to equal length).
+ * @throws HttpProblem 401 for anything but the admin key.
+ */
+export async function authenticateAdmin(deps: Deps, authorization: string | undefined): Promise<void> {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!match) throw unauthorized('The admin key is required: Authorization: Bearer <admin key>');
+  const expected = createHash('sha256').update(await deps.adminKey()).digest();
+  const presented = createHash('sha256').update(match[1]!).digest();
+  if (!timingSafeEqual(expected, presented)) throw unauthorized('The admin key is not valid');
+}
+
+/** A new random admin key, for a local stack started without `SX_ADMIN_KEY`. */
+export const newAdminKey = () => `sxadmin_${randomBytes(32).toString('base64url')}`;
+
+/**
  * Resolves `Authorization: Bearer sk_…` to its account. The key id in the key finds its stream;
  * the hashes are compared in constant time.
  * @throws HttpProblem 401 for a missing, malformed, unknown or revoked key.

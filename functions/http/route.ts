@@ -2,7 +2,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import type { Deps } from '../deps';
-import { authenticate } from './auth';
+import { authenticate, authenticateAdmin } from './auth';
 import { HttpProblem, invalidRequest, payloadTooLarge, problemResponse, toProblem } from './problem';
 
 export type ApiEvent = APIGatewayProxyEventV2;
@@ -15,7 +15,7 @@ export interface ApiRequest {
   event: ApiEvent;
   /** The parsed JSON body (undefined when there is none). */
   body: unknown;
-  /** The caller's account, for routes with `auth: 'key'`. */
+  /** The caller's account, for routes with `auth: 'key'` ('' for `'admin'` and `'none'`). */
   accountId: string;
   requestId: string;
 }
@@ -60,17 +60,25 @@ const apiKeyAuth = (deps: Deps): MiddlewareObj<ApiEvent, ApiResult, Error, Route
   },
 });
 
+const adminAuth = (deps: Deps): MiddlewareObj<ApiEvent, ApiResult, Error, RouteContext> => ({
+  before: async (request) => {
+    await authenticateAdmin(deps, headerOf(request.event, 'authorization'));
+  },
+});
+
 /**
- * Wraps a route: problem+json errors, body limit and JSON parsing, then API-key authentication when
- * `auth` is `'key'`. The route itself parses with zod, decides, appends and answers.
+ * Wraps a route: problem+json errors, body limit and JSON parsing, then authentication: an account's
+ * API key (`'key'`), the admin key (`'admin'`) or none. The route itself parses with zod, decides,
+ * appends and answers.
  */
 export function route(
   deps: Deps,
-  options: { auth: 'key' | 'none' },
+  options: { auth: 'key' | 'admin' | 'none' },
   fn: (request: ApiRequest) => Promise<ApiResult>,
 ) {
   const handler = middy<ApiEvent, ApiResult, Error, RouteContext>().use(problemDetails()).use(jsonBody());
   if (options.auth === 'key') handler.use(apiKeyAuth(deps));
+  if (options.auth === 'admin') handler.use(adminAuth(deps));
   return handler.handler((event, context) =>
     fn({ event, body: context.sx.body, accountId: context.sx.accountId, requestId: event.requestContext.requestId }),
   );

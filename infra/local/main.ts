@@ -1,6 +1,6 @@
 /**
  * `npm start`: runs the whole service on this machine. Configuration from the environment:
- * PORT (3000), SX_DATA_DIR (.data), SX_GPUS (8), SX_STOP_GRACE_SECONDS (30).
+ * PORT (3000), SX_DATA_DIR (.data), SX_GPUS (8), SX_STOP_GRACE_SECONDS (30), SX_ADMIN_KEY (generated).
  */
 import './quiet-sdk';
 import { startLocalStack } from './stack';
@@ -24,9 +24,11 @@ async function main() {
     gpus,
     dataDir: process.env.SX_DATA_DIR || '.data',
     policy: { stopGraceSeconds },
+    adminKey: process.env.SX_ADMIN_KEY || undefined,
   });
   console.log(`suanxiang-cloud local stack ready at ${stack.url}`);
   console.log(`  data: ${stack.dataDir}   GPUs: ${gpus}   DynamoDB Local: ${stack.dynamoEndpoint}`);
+  console.log(process.env.SX_ADMIN_KEY ? '  admin key: from SX_ADMIN_KEY' : `  admin key (set SX_ADMIN_KEY to choose one): ${stack.adminKey}`);
   console.log(`Try it:
   curl -s -X POST ${stack.url}/v1/signup -H 'content-type: application/json' -d '{"email":"you@example.com"}'
   curl -s -X POST ${stack.url}/v1/jobs -H "authorization: Bearer $SX_API_KEY" -H 'content-type: application/json' \\

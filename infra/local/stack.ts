@@ -7,7 +7,9 @@ import { defaultPolicy, type Policy } from '../../domain/policy';
 import { createDynamoClients } from '../../functions/adapters/dynamodb';
 import { DynamoDbEventStore } from '../../functions/adapters/dynamodb-event-store';
 import { ulidIds, type Deps } from '../../functions/deps';
-import { eventRules, httpRoutes, streamConsumers } from '../routes';
+import { eventRules, httpRoutes, schedules, streamConsumers } from '../routes';
+import { newAdminKey } from '../../functions/http/auth';
+import { LocalScheduler } from './scheduler';
 import { tableNames } from '../tables';
 import { LocalCompute } from './compute';
 import { ensureTables } from './create-tables';
@@ -31,6 +33,10 @@ export interface LocalStackOptions {
   policy?: Partial<Policy>;
   /** Stream poll interval when idle. @default 50 */
   pollMs?: number;
+  /** The admin key. @default a new random one (see `LocalStack.adminKey`) */
+  adminKey?: string;
+  /** Per-schedule rate overrides in seconds, by schedule name (tests speed up retry clocks with this). */
+  scheduleRates?: Record<string, number>;
 }
 
 export interface LocalStack {
@@ -40,6 +46,7 @@ export interface LocalStack {
   dynamoEndpoint: string;
   deps: Deps;
   compute: LocalCompute;
+  adminKey: string;
   /**
    * Stops cleanly: no new requests, running jobs stopped (SIGTERM, grace, SIGKILL) and settled,
    * stream batches in flight finished and checkpointed, DynamoDB Local stopped.
@@ -67,6 +74,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const bus = new LocalEventBus([]);
     const compute = new LocalCompute({ dataDir: join(dataDir, 'compute'), gpus: options.gpus, onEvent: (event) => bus.put(event) });
+    const adminKey = options.adminKey ?? newAdminKey();
     const deps: Deps = {
       store: new DynamoDbEventStore({ doc, tableName: tables.events }),
       doc,
@@ -76,6 +84,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       policy: { ...defaultPolicy, ...options.policy },
       now: () => new Date(),
       ids: ulidIds(),
+      adminKey: async () => adminKey,
     };
     bus.addRules(eventRules.map((rule) => ({ name: rule.name, pattern: rule.pattern, target: makeHandler(rule.handler, deps) })));
 
@@ -95,9 +104,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     pollers.forEach((poller) => poller.start());
 
+    const scheduler = new LocalScheduler(
+      schedules.map((s) => ({ name: s.name, rateSeconds: options.scheduleRates?.[s.name] ?? s.rateSeconds, target: makeHandler(s.handler, deps) })),
+    );
+    scheduler.start();
+
     const front = new HttpFront(httpRoutes.map((r) => ({ method: r.method, path: r.path, invoke: makeHandler(r.handler, deps) })));
     const port = await front.listen(options.port ?? 3000).catch(async (error: NodeJS.ErrnoException) => {
       await Promise.all(pollers.map((p) => p.stop()));
+      await scheduler.stop();
       throw error.code === 'EADDRINUSE' ? new Error(`Port ${options.port} is in use: set PORT to another one`) : error;
     });
 
@@ -105,6 +120,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const stop = ({ graceSeconds = deps.policy.stopGraceSeconds } = {}) =>
       (stopped ??= (async () => {
         await front.close();
+        await scheduler.stop();
         await compute.stop({ graceSeconds });
         await bus.close();
         // Let the pollers see the final events the shutdown just wrote before they stop.
@@ -114,7 +130,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         client.destroy();
         await dynamo?.stop();
       })());
-    return { url: `http://127.0.0.1:${port}`, port, dataDir, dynamoEndpoint: endpoint, deps, compute, stop };
+    return { url: `http://127.0.0.1:${port}`, port, dataDir, dynamoEndpoint: endpoint, deps, compute, adminKey, stop };
   } catch (error) {
     await dynamo?.stop();
     throw error;
