@@ -1,3 +1,4 @@
+import { JobBody } from '../../events/api/jobs';
 import type { Deps } from '../deps';
 import { runJobCommand } from '../job-commands';
 import { json, route } from '../http/route';
@@ -9,6 +10,8 @@ import { presentJob } from './present';
  * POST /v1/jobs/{id}/cancel: a queued job is cancelled (and its hold released) at once; a started one
  * is stopped by the compute side and becomes `cancelled`, billed for what it ran, when that is confirmed.
  */
+export const schemas = { response: JobBody };
+
 export const make = (deps: Deps) =>
   route(deps, { auth: 'key' }, async (request) => {
     const { state: owned } = await loadOwnJob(deps, request);

@@ -1,3 +1,4 @@
+import { AccountBody } from '../../events/api/accounts';
 import { heldTrialGpuSeconds } from '../../domain/ledger/account';
 import { accounts, load } from '../aggregates';
 import type { Deps } from '../deps';
@@ -6,6 +7,8 @@ import { json, route } from '../http/route';
 import { lambda } from '../lambda';
 
 /** GET /v1/account: the trial, credits and what is held for running jobs. */
+export const schemas = { response: AccountBody };
+
 export const make = (deps: Deps) =>
   route(deps, { auth: 'key' }, async ({ accountId }) => {
     const { state } = await load(deps.store, accounts, accountId);

@@ -4,6 +4,9 @@ import { lambda } from '../lambda';
 import { loadOwnJob } from './job-route';
 
 /** GET /v1/jobs/{id}/logs: the job's combined output so far, as text. */
+/** The body is `text/plain`, so there is no JSON schema to give. */
+export const schemas = {};
+
 export const make = (deps: Deps) =>
   route(deps, { auth: 'key' }, async (request) => {
     const { state } = await loadOwnJob(deps, request);

@@ -1,3 +1,4 @@
+import { JobBody } from '../../events/api/jobs';
 import type { Deps } from '../deps';
 import { json, route } from '../http/route';
 import { lambda } from '../lambda';
@@ -5,6 +6,8 @@ import { loadOwnJob } from './job-route';
 import { presentJob } from './present';
 
 /** GET /v1/jobs/{id}: read from the job's own stream, so it is never behind a write just made. */
+export const schemas = { response: JobBody };
+
 export const make = (deps: Deps) =>
   route(deps, { auth: 'key' }, async (request) => {
     const { state } = await loadOwnJob(deps, request);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { JobList, ListJobsQuery } from '../../events/api/jobs';
 import type { Deps } from '../deps';
 import { invalidRequest } from '../http/problem';
 import { json, parse, route } from '../http/route';
@@ -6,11 +6,7 @@ import { lambda } from '../lambda';
 import { listJobViews } from '../views/job-views';
 import { presentJob } from './present';
 
-export const ListJobsQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(512).optional(),
-  status: z.enum(['queued', 'starting', 'running', 'succeeded', 'failed', 'cancelled']).optional(),
-});
+export const schemas = { query: ListJobsQuery, response: JobList };
 
 const encodeCursor = (after: string) => Buffer.from(JSON.stringify({ after }), 'utf8').toString('base64url');
 function decodeCursor(cursor: string): string {

@@ -3,14 +3,13 @@ import type { JobEvent } from '../../events/job-events';
 import type { StoredEvent } from '../adapters/event-store';
 import { evolveJob, initialJobState } from '../../domain/job/job';
 import type { JobFiles } from '../adapters/compute';
-
-const money = (m: { amount: number; currency: string }) => ({ amount: m.amount, currency: m.currency });
+import type { JobBody } from '../../events/api/jobs';
 
 /**
  * The public job object (API.md) for a job's state. A running job shows its usage so far at `now`.
  * Extra fields beyond API.md: `held_seconds`, `cancel_requested_at`, `exit_code`, `status_reason`.
  */
-export function presentJob(state: KnownJobState, now: Date, files: Pick<JobFiles, 'outputUri'>) {
+export function presentJob(state: KnownJobState, now: Date, files: Pick<JobFiles, 'outputUri'>): JobBody {
   const { job } = state;
   const startedAt = state.status === 'running' || isFinal(state) ? state.startedAt : null;
   const usage = isFinal(state)
@@ -18,7 +17,7 @@ export function presentJob(state: KnownJobState, now: Date, files: Pick<JobFiles
     : usageOf(job, state.status === 'running' ? billableSeconds(state.startedAt, now.toISOString(), job.heldSeconds) : 0);
   return {
     id: job.jobId,
-    object: 'job',
+    object: 'job' as const,
     name: job.name,
     status: state.status,
     image: job.image,
@@ -37,12 +36,11 @@ export function presentJob(state: KnownJobState, now: Date, files: Pick<JobFiles
     output_uri: startedAt ? files.outputUri(job.jobId) : null,
     usage: {
       gpu_seconds: usage.gpuSeconds,
-      cost: money(usage.cost),
+      cost: { amount: usage.cost.amount, currency: usage.cost.currency },
       trial_gpu_seconds: usage.trialGpuSeconds,
     },
   };
 }
-export type JobObject = ReturnType<typeof presentJob>;
 
 /** Public names of the job events a customer sees; internal bookkeeping events have none. */
 const publicType: Partial<Record<JobEvent['type'], string>> = {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import { SignupRequest, SignupResponse } from '../../events/api/accounts';
 import { decideRegisterEmail } from '../../domain/identity/identity';
 import { initialAccountState } from '../../domain/ledger/account';
 import { decideLedger } from '../../domain/ledger/decide';
@@ -10,7 +10,7 @@ import { newApiKey } from '../http/auth';
 import { json, parse, route } from '../http/route';
 import { lambda } from '../lambda';
 
-export const SignupRequest = z.strictObject({ email: z.email().max(254) });
+export const schemas = { body: SignupRequest, response: SignupResponse };
 
 /** POST /v1/signup: opens an account with the trial and its first API key (shown once). */
 export const make = (deps: Deps) =>

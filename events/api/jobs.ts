@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { GpuType } from '../values';
+import { ListQuery, MoneyBody, listOf } from './common';
+
+const EnvName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be a shell variable name')
+  .refine((name) => !name.startsWith('SX_'), 'SX_ variables are reserved');
+
+/** `POST /v1/jobs` body. */
+export const CreateJobRequest = z.strictObject({
+  name: z.string().min(1).max(128).optional(),
+  image: z.string().min(1).max(512).regex(/^[a-z0-9][\w.\-/:@]*$/i, 'must be an image reference like registry/repo:tag'),
+  command: z.array(z.string().max(4096)).min(1).max(256),
+  env: z
+    .record(EnvName, z.string().max(4096))
+    .refine((env) => Object.keys(env).length <= 100, 'at most 100 variables')
+    .refine((env) => Object.entries(env).reduce((n, [k, v]) => n + k.length + v.length, 0) <= 32 * 1024, 'at most 32 KiB in all')
+    .optional(),
+  gpu_type: GpuType.default('a100'),
+  gpu_count: z
+    .number()
+    .int()
+    .refine((n) => (n >= 1 && n <= 8) || (n % 8 === 0 && n >= 16 && n <= 64), 'must be 1 to 8, or a multiple of 8 up to 64 (multi-node)'),
+  max_runtime_seconds: z.number().int().min(60).max(1_209_600).default(86_400),
+});
+export type CreateJobRequest = z.input<typeof CreateJobRequest>;
+
+export const JobStatus = z.enum(['queued', 'starting', 'running', 'succeeded', 'failed', 'cancelled']);
+
+/** `GET /v1/jobs` query. */
+export const ListJobsQuery = ListQuery.extend({ status: JobStatus.optional() });
+
+/** The job object (API.md), with extra fields `held_seconds`, `cancel_requested_at`, `exit_code`, `status_reason`. */
+export const JobBody = z.object({
+  id: z.string(),
+  object: z.literal('job'),
+  name: z.string().nullable(),
+  status: JobStatus,
+  image: z.string(),
+  command: z.array(z.string()),
+  gpu_type: GpuType,
+  gpu_count: z.number().int(),
+  max_runtime_seconds: z.number().int(),
+  /** Wall-clock seconds the hold pays for, stop grace included: the job never runs longer. */
+  held_seconds: z.number().int(),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  cancel_requested_at: z.string().nullable(),
+  failure_reason: z.enum(['insufficient_balance', 'max_runtime_exceeded', 'non_zero_exit', 'infrastructure']).nullable(),
+  exit_code: z.number().int().nullable(),
+  status_reason: z.string().nullable(),
+  output_uri: z.string().nullable(),
+  usage: z.object({ gpu_seconds: z.number().int(), cost: MoneyBody, trial_gpu_seconds: z.number().int() }),
+});
+export type JobBody = z.infer<typeof JobBody>;
+
+export const JobList = listOf(JobBody);
+
+/** One entry of `GET /v1/jobs/{id}/events`: the job as it was right after the event. */
+export const JobEventBody = z.object({
+  id: z.string(),
+  type: z.string(),
+  created_at: z.string(),
+  data: z.object({ job: JobBody }),
+});
+export const JobEventList = z.object({ object: z.literal('list'), data: z.array(JobEventBody) });
