@@ -43,11 +43,12 @@ export class HttpFront {
 
   /** Stops taking requests and waits for those in flight. */
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeIdleConnections();
-    });
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
     await Promise.allSettled([...this.inFlight]);
+    // Every request has been answered: kept-alive connections would otherwise hold close() open.
+    this.server.closeAllConnections();
+    await closed;
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,0 +1,94 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { HttpFront } from '../../../infra/local/http-front';
+
+let front: HttpFront | undefined;
+afterEach(async () => {
+  await front?.close();
+  front = undefined;
+});
+
+async function serve(invoke: (event: APIGatewayProxyEventV2) => Promise<{ statusCode: number; headers?: Record<string, string>; body?: string }>) {
+  front = new HttpFront([
+    { method: 'POST', path: '/v1/things/{id}/poke', invoke },
+    { method: 'GET', path: '/v1/things', invoke },
+  ]);
+  const port = await front.listen(0);
+  return `http://127.0.0.1:${port}`;
+}
+
+describe('HttpFront (the local API Gateway)', () => {
+  it('turns a request into an HTTP API payload 2.0 event and the result back into a response', async () => {
+    let seen: APIGatewayProxyEventV2 | undefined;
+    const url = await serve(async (event) => {
+      seen = event;
+      return { statusCode: 201, headers: { 'content-type': 'application/json', 'x-extra': 'yes' }, body: '{"ok":true}' };
+    });
+    const res = await fetch(`${url}/v1/things/t_1/poke?a=1&a=2&b=x`, { method: 'POST', headers: { 'X-Mixed-Case': 'v', 'content-type': 'application/json' }, body: '{"n":1}' });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('x-extra')).toBe('yes');
+    expect(await res.json()).toEqual({ ok: true });
+    expect(seen).toMatchObject({
+      version: '2.0',
+      routeKey: 'POST /v1/things/{id}/poke',
+      rawPath: '/v1/things/t_1/poke',
+      rawQueryString: 'a=1&a=2&b=x',
+      queryStringParameters: { a: '1,2', b: 'x' },
+      pathParameters: { id: 't_1' },
+      headers: { 'x-mixed-case': 'v', 'content-type': 'application/json' },
+      body: '{"n":1}',
+      isBase64Encoded: false,
+      requestContext: { http: { method: 'POST', path: '/v1/things/t_1/poke' }, routeKey: 'POST /v1/things/{id}/poke', stage: '$default' },
+    });
+    expect(seen!.requestContext.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers an unknown route or method with a 404 problem, without invoking anything', async () => {
+    let calls = 0;
+    const url = await serve(async () => {
+      calls++;
+      return { statusCode: 200 };
+    });
+    for (const [method, path] of [['GET', '/v1/nothing'], ['DELETE', '/v1/things'], ['POST', '/v1/things/a/b/poke']]) {
+      const res = await fetch(url + path, { method });
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect((await res.json()).type).toBe('not_found');
+    }
+    expect(calls).toBe(0);
+  });
+
+  it('refuses a body over API Gateway’s 10 MB with 413 before invoking', async () => {
+    let calls = 0;
+    const url = await serve(async () => {
+      calls++;
+      return { statusCode: 200 };
+    });
+    const res = await fetch(`${url}/v1/things/x/poke`, { method: 'POST', body: 'x'.repeat(10 * 1024 * 1024 + 1) });
+    expect(res.status).toBe(413);
+    expect((await res.json()).type).toBe('payload_too_large');
+    expect(calls).toBe(0);
+  });
+
+  it('answers like API Gateway if a handler throws, leaking nothing', async () => {
+    const url = await serve(async () => {
+      throw new Error('secret internals');
+    });
+    const res = await fetch(`${url}/v1/things`);
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(text).toBe('{"message":"Internal Server Error"}');
+  });
+
+  it('finishes requests in flight when closed', async () => {
+    let release: () => void = () => {};
+    const url = await serve(() => new Promise((resolve) => (release = () => resolve({ statusCode: 200, body: 'late' }))));
+    const pending = fetch(`${url}/v1/things`).then((r) => r.text());
+    await new Promise((r) => setTimeout(r, 100));
+    const closing = front!.close();
+    release();
+    await closing;
+    expect(await pending).toBe('late');
+    front = undefined;
+  });
+});
