@@ -38,3 +38,23 @@ export function fenPerGpuHour(basis: PriceBasis): number {
 export type PriceBook = Record<GpuType, number>;
 
 export const defaultPriceBook = (): PriceBook => ({ a100: fenPerGpuHour(A100_BASIS) });
+
+/**
+ * Parses a CNY-per-USD rate written as a decimal (`"7.1"`, `"7.1834"`) into ten-thousandths,
+ * without going through a float.
+ * @throws Error for anything but a positive decimal with at most 4 fractional digits.
+ */
+export function parseCnyPerUsd(text: string): number {
+  const match = /^(\d{1,3})(?:\.(\d{1,4}))?$/.exec(text.trim());
+  const value = match ? Number(match[1]) * 10_000 + Number((match[2] ?? '').padEnd(4, '0')) : 0;
+  if (!match || value <= 0) throw new Error(`Not a CNY-per-USD rate: ${JSON.stringify(text)} (write e.g. 7.10)`);
+  return value;
+}
+
+/**
+ * The price book from configuration: an explicit A100 price in fen per GPU-hour wins; otherwise the
+ * A100 default basis at the given exchange rate.
+ */
+export function priceBookFrom(config: { a100FenPerGpuHour?: number; cnyPerUsdE4?: number }): PriceBook {
+  return { a100: config.a100FenPerGpuHour ?? fenPerGpuHour({ ...A100_BASIS, ...(config.cnyPerUsdE4 ? { cnyPerUsdE4: config.cnyPerUsdE4 } : {}) }) };
+}
