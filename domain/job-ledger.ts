@@ -26,12 +26,13 @@ export interface SubmitJob {
 }
 
 /**
- * Submission: the ledger places a hold and the job is queued against it.
+ * Submission: the ledger places a hold and the job is queued against it, carrying the hold's funding
+ * (trial share, rate, credit shares) so its usage is split exactly as the settlement will split it.
  * @throws InsufficientBalanceError when the account cannot pay for the minimum held time.
  */
 export function decideSubmission(account: AccountState, submit: SubmitJob, policy: Policy, now: string): JobAndLedgerEvents {
   const hold = { jobId: submit.jobId, gpuType: submit.gpuType, gpuCount: submit.gpuCount, maxRuntimeSeconds: submit.maxRuntimeSeconds };
-  const plan = planHold(account, hold, policy);
+  const plan = planHold(account, hold, policy, now);
   return {
     account: decideLedger({ type: 'PlaceHold', data: hold, metadata: { now } }, account, policy),
     job: decideJob(
@@ -43,6 +44,8 @@ export function decideSubmission(account: AccountState, submit: SubmitJob, polic
           graceSeconds: plan.graceSeconds,
           stopReason: plan.stopReason,
           trialGpuSeconds: plan.trialGpuSeconds,
+          ratePerGpuHour: plan.ratePerGpuHour,
+          credits: plan.credits,
           queuedAt: now,
         },
         metadata: { now },
@@ -60,7 +63,7 @@ export function settlementFor(jobEvents: JobEvent[], jobId: string, account: Acc
   const final = finalEventOf(jobEvents);
   if (!final) return [];
   return decideLedger(
-    { type: 'SettleHold', data: { jobId, runSeconds: final.data.runSeconds }, metadata: { now } },
+    { type: 'SettleHold', data: { jobId, runSeconds: final.data.runSeconds, stoppedAt: final.data.finishedAt }, metadata: { now } },
     account,
     policy,
   );

@@ -12,6 +12,16 @@ export const AccountOpened = z.object({
   }),
 });
 
+const Fen = z.number().int().nonnegative();
+
+/** One credit's share of a hold or of its settlement: GPU-seconds it pays for and the money (fen). */
+export const CreditPortion = z.object({
+  creditId: z.string().min(1),
+  gpuSeconds: z.number().int().nonnegative(),
+  amount: Fen,
+});
+export type CreditPortion = z.infer<typeof CreditPortion>;
+
 /** Funds reserved for a job before it is submitted (a two-phase transfer's pending half). */
 export const HoldPlaced = z.object({
   type: z.literal('HoldPlaced'),
@@ -23,6 +33,13 @@ export const HoldPlaced = z.object({
     seconds: z.number().int().positive(),
     /** GPU-seconds taken from the trial for this hold. */
     trialGpuSeconds: z.number().int().nonnegative(),
+    /**
+     * The price the job is charged at, fen per GPU-hour, fixed when the hold is placed (a later price
+     * change never reprices it). Absent on holds from before credits existed (trial only: price 0).
+     */
+    ratePerGpuHour: Fen.optional(),
+    /** What each credit reserves, in spending order (earliest expiry, then oldest). Absent = none. */
+    credits: z.array(CreditPortion).optional(),
     placedAt: IsoTime,
   }),
 });
@@ -32,12 +49,86 @@ export const HoldSettled = z.object({
   type: z.literal('HoldSettled'),
   data: z.object({
     jobId: JobId,
+    /** The hold's GPU type and count, for usage lines (absent on settlements from before credits). */
+    gpuType: GpuType.optional(),
+    gpuCount: z.number().int().positive().optional(),
     runSeconds: z.number().int().nonnegative(),
     trialGpuSecondsCharged: z.number().int().nonnegative(),
     trialGpuSecondsReleased: z.number().int().nonnegative(),
+    /** What each credit paid (the rest of its portion of the hold is released). Absent = none. */
+    creditsCharged: z.array(CreditPortion).optional(),
+    /** The billed running period: `periodEnd` is when the job stopped, `periodStart` = end − runSeconds. */
+    periodStart: IsoTime.optional(),
+    periodEnd: IsoTime.optional(),
     settledAt: IsoTime,
   }),
 });
 
-export const AccountEvent = z.discriminatedUnion('type', [AccountOpened, HoldPlaced, HoldSettled]);
+/**
+ * A credit was granted to the account: a voucher redeemed, or a monthly voucher's next month.
+ * Public webhook `credit.added`. `period` (`YYYY-MM`, Asia/Shanghai) is the calendar month a
+ * monthly voucher's grant is for: the ledger grants each voucher at most once per period.
+ */
+export const CreditGranted = z.object({
+  type: z.literal('CreditGranted'),
+  data: z.object({
+    creditId: z.string().min(1),
+    source: z.literal('voucher'),
+    voucherId: z.string().min(1),
+    /** Fen (CNY minor units). */
+    amount: z.number().int().positive(),
+    currency: z.literal('CNY'),
+    /** The credit cannot be spent on new jobs after this (holds placed before it are honoured). */
+    expiresAt: IsoTime.nullable(),
+    recurrence: z.enum(['monthly']).nullable(),
+    period: z.string().regex(/^\d{4}-\d{2}$/),
+    grantedAt: IsoTime,
+  }),
+});
+
+/**
+ * The unspent part (granted − charged) of the trial or of one credit fell below 10% of what was
+ * granted: public webhook `balance.low`. Emitted once per crossing, by the settlement that crossed.
+ * Units: GPU-seconds for the trial (`unit: 'gpu_seconds'`), fen for a credit (`unit: 'fen'`).
+ */
+export const BalanceLow = z.object({
+  type: z.literal('BalanceLow'),
+  data: z.object({
+    source: z.enum(['trial', 'credit']),
+    /** The credit's id; null for the trial. */
+    creditId: z.string().nullable(),
+    unit: z.enum(['gpu_seconds', 'fen']),
+    granted: z.number().int().nonnegative(),
+    /** Unspent: granted − charged (what is still held for running jobs counts as unspent). */
+    remaining: z.number().int().nonnegative(),
+    at: IsoTime,
+  }),
+});
+
+export const AccountEvent = z.discriminatedUnion('type', [AccountOpened, HoldPlaced, HoldSettled, CreditGranted, BalanceLow]);
 export type AccountEvent = z.infer<typeof AccountEvent>;
+export type HoldPlaced = z.infer<typeof HoldPlaced>;
+export type HoldSettled = z.infer<typeof HoldSettled>;
+export type CreditGranted = z.infer<typeof CreditGranted>;
+
+/** `voucher#<sha256 of the normalised code>`: a voucher. The code itself is never stored. */
+export const VoucherCreated = z.object({
+  type: z.literal('VoucherCreated'),
+  data: z.object({
+    voucherId: z.string().min(1),
+    amount: z.number().int().positive(),
+    currency: z.literal('CNY'),
+    maxRedemptions: z.number().int().positive(),
+    expiresAt: IsoTime.nullable(),
+    recurrence: z.enum(['monthly']).nullable(),
+    createdAt: IsoTime,
+  }),
+});
+
+export const VoucherRedeemed = z.object({
+  type: z.literal('VoucherRedeemed'),
+  data: z.object({ accountId: AccountId, creditId: z.string().min(1), redeemedAt: IsoTime }),
+});
+
+export const VoucherEvent = z.discriminatedUnion('type', [VoucherCreated, VoucherRedeemed]);
+export type VoucherEvent = z.infer<typeof VoucherEvent>;

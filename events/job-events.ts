@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CreditPortion } from './account-events';
 import { AccountId, FailureReason, GpuType, IsoTime, JobId, Usage } from './values';
 
 /**
@@ -25,6 +26,10 @@ export const JobQueued = z.object({
     stopReason: z.enum(['insufficient_balance', 'max_runtime_exceeded']),
     /** GPU-seconds of the hold paid by the trial (the rest, later, by credits). */
     trialGpuSeconds: z.number().int().nonnegative(),
+    /** Fen per GPU-hour, fixed for this job when its hold was placed. Absent on trial-only jobs of old. */
+    ratePerGpuHour: z.number().int().nonnegative().optional(),
+    /** Each credit's share of the hold, in spending order (the same as the hold's). Absent = none. */
+    credits: z.array(CreditPortion).optional(),
     queuedAt: IsoTime,
   }),
 });

@@ -1,8 +1,9 @@
 import type { z } from 'zod';
-import { AccountEvent } from '../events/account-events';
+import { AccountEvent, VoucherEvent } from '../events/account-events';
 import { ApiKeyEvent, EmailEvent } from '../events/identity-events';
 import { JobEvent } from '../events/job-events';
 import { evolveAccount, initialAccountState, type AccountState } from '../domain/ledger/account';
+import { evolveVoucher, initialVoucherState, type VoucherState } from '../domain/ledger/voucher';
 import { evolveJob, initialJobState, type JobState } from '../domain/job/job';
 import {
   evolveApiKey,
@@ -34,6 +35,14 @@ export const accounts: Aggregate<AccountState, AccountEvent> = {
   schema: AccountEvent,
   initial: initialAccountState,
   evolve: evolveAccount,
+};
+
+/** `voucher#<sha256 of the normalised code>`: the code itself is never stored. */
+export const vouchers: Aggregate<VoucherState, VoucherEvent> = {
+  streamId: (codeHash) => `voucher#${codeHash}`,
+  schema: VoucherEvent,
+  initial: initialVoucherState,
+  evolve: evolveVoucher,
 };
 
 export const apiKeys: Aggregate<ApiKeyState, ApiKeyEvent> = {

@@ -10,6 +10,7 @@ export interface Ids {
   account(): string;
   job(): string;
   apiKey(): string;
+  voucher(): string;
 }
 
 /**
@@ -36,5 +37,5 @@ export interface Deps {
 export function ulidIds(): Ids {
   const next = monotonicFactory();
   const id = (prefix: string) => () => `${prefix}_${next().toLowerCase()}`;
-  return { account: id('acct'), job: id('job'), apiKey: id('key') };
+  return { account: id('acct'), job: id('job'), apiKey: id('key'), voucher: id('vch') };
 }

@@ -21,6 +21,10 @@ export const LambdaEnv = z.object({
   /** Secrets Manager id of the admin key. */
   SX_ADMIN_KEY_SECRET: z.string().min(1),
   SX_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
+  /** A100 price in fen per GPU-hour; unset: derived from AWS's p4d price (domain/pricing.ts) at SX_CNY_PER_USD. */
+  SX_PRICE_A100: z.coerce.number().int().min(0).max(10_000_000).optional(),
+  /** CNY per USD for the derived price, e.g. `7.10`. */
+  SX_CNY_PER_USD: z.string().regex(/^\d{1,3}(\.\d{1,4})?$/).optional(),
 });
 export type LambdaEnv = z.infer<typeof LambdaEnv>;
 

@@ -3,6 +3,7 @@ import type { KnownJobState } from '../domain/job/job';
 import { settlementFor } from '../domain/job-ledger';
 import { NotFoundError } from '../domain/errors';
 import { accounts, fold, jobs, load } from './aggregates';
+import { loadAccount } from './views/account-snapshots';
 import type { Deps } from './deps';
 import { retryOnConflict } from './adapters/with-retry';
 import type { AppendToStream, EventMetadata } from './adapters/event-store';
@@ -31,7 +32,7 @@ export async function runJobCommand(
     if (jobEvents.length === 0) return job.state;
     const appends: AppendToStream[] = [{ streamId: jobs.streamId(jobId), expectedVersion: job.version, events: jobEvents }];
     if (finalEventOf(jobEvents)) {
-      const account = await load(deps.store, accounts, job.state.job.accountId);
+      const account = await loadAccount(deps, job.state.job.accountId);
       const accountEvents = settlementFor(jobEvents, jobId, account.state, deps.policy, now);
       appends.push({ streamId: accounts.streamId(job.state.job.accountId), expectedVersion: account.version, events: accountEvents });
     }

@@ -12,12 +12,16 @@ export const httpRoutes = [
   { method: 'POST', path: '/v1/jobs/{id}/cancel', handler: 'api/cancel-job' },
   { method: 'GET', path: '/v1/jobs/{id}/events', handler: 'api/list-job-events' },
   { method: 'GET', path: '/v1/jobs/{id}/logs', handler: 'api/get-job-logs' },
+  { method: 'POST', path: '/v1/admin/vouchers', handler: 'api/create-voucher' },
+  { method: 'POST', path: '/v1/vouchers/redeem', handler: 'api/redeem-voucher' },
+  { method: 'GET', path: '/v1/usage', handler: 'api/get-usage' },
 ] as const;
 
 /** Consumers of the events table's stream (Lambda event source mappings). */
 export const streamConsumers = [
   { name: 'project-job-views', handler: 'project-job-views', batchSize: 100, maxRetries: 10 },
   { name: 'dispatch-jobs', handler: 'dispatch-jobs', batchSize: 10, maxRetries: 10 },
+  { name: 'project-ledger', handler: 'project-ledger', batchSize: 100, maxRetries: 10 },
 ] as const;
 
 /** Rules on the event bus (Batch state changes come from the default bus in AWS). */
@@ -33,10 +37,14 @@ export const eventRules = [
  * Scheduled invocations (EventBridge Scheduler in AWS, `infra/local/scheduler.ts` locally): the
  * handler runs every `rateSeconds`, never twice at once. Handlers must tolerate a missed or doubled tick.
  */
-export const schedules: ReadonlyArray<{ name: string; handler: HandlerName; rateSeconds: number }> = [];
+export const schedules: ReadonlyArray<{ name: string; handler: HandlerName; rateSeconds: number }> = [
+  // Monthly vouchers: a run in each hour, so a month's credit arrives within the hour it begins.
+  { name: 'grant-monthly-credits', handler: 'grant-monthly-credits', rateSeconds: 3600 },
+];
 
 export type HttpRoute = (typeof httpRoutes)[number];
 export type HandlerName =
   | HttpRoute['handler']
   | (typeof streamConsumers)[number]['handler']
-  | (typeof eventRules)[number]['handler'];
+  | (typeof eventRules)[number]['handler']
+  | 'grant-monthly-credits';

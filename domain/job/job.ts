@@ -1,5 +1,6 @@
 import type { JobEvent, JobQueued } from '../../events/job-events';
 import type { FailureReason, Usage } from '../../events/values';
+import { allocate } from '../ledger/funding';
 
 export type JobSpec = JobQueued['data'];
 
@@ -86,13 +87,13 @@ export function billableSeconds(startedAt: string | null, stoppedAt: string, hel
 
 /**
  * What `runSeconds` of this job cost and how it was paid: the trial first, up to the trial share of
- * its hold. The ledger's settlement of the same hold computes the same split.
+ * its hold, then its credits in order at the rate fixed on the hold. The ledger's settlement of the
+ * same hold calls the same `allocate`, so the two always agree.
  */
 export function usageOf(job: JobSpec, runSeconds: number): Usage {
-  const gpuSeconds = runSeconds * job.gpuCount;
-  return {
-    gpuSeconds,
-    trialGpuSeconds: Math.min(gpuSeconds, job.trialGpuSeconds),
-    cost: { amount: 0, currency: 'CNY' },
-  };
+  const used = allocate(
+    { trialGpuSeconds: job.trialGpuSeconds, ratePerGpuHour: job.ratePerGpuHour ?? 0, credits: job.credits ?? [] },
+    Math.min(runSeconds, job.heldSeconds) * job.gpuCount,
+  );
+  return { gpuSeconds: used.gpuSeconds, trialGpuSeconds: used.trialGpuSeconds, cost: { amount: used.cost, currency: 'CNY' } };
 }

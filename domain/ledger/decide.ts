@@ -1,8 +1,18 @@
-import type { AccountEvent } from '../../events/account-events';
+import type { AccountEvent, CreditGranted } from '../../events/account-events';
 import type { GpuType } from '../../events/values';
 import { ConflictError, InsufficientBalanceError, NotFoundError } from '../errors';
 import type { Policy } from '../policy';
-import type { AccountState, Hold } from './account';
+import {
+  creditsInSpendingOrder,
+  evolveAccount,
+  fundingOf,
+  isSpendable,
+  type AccountState,
+  type Hold,
+  type OpenAccountState,
+} from './account';
+import { allocate, gpuSecondsFor, splitOverCredits } from './funding';
+import { nextPeriod, periodOf, periodStart } from './periods';
 
 export type OpenAccount = {
   type: 'OpenAccount';
@@ -18,14 +28,39 @@ export type PlaceHold = {
 
 export type SettleHold = {
   type: 'SettleHold';
-  /** `runSeconds`: billable wall-clock seconds the job ran (already rounded up to whole seconds). */
-  data: { jobId: string; runSeconds: number };
+  /**
+   * `runSeconds`: billable wall-clock seconds the job ran (already rounded up to whole seconds).
+   * `stoppedAt`: when it stopped, for the usage line's period (default: now).
+   */
+  data: { jobId: string; runSeconds: number; stoppedAt?: string };
   metadata: { now: string };
 };
 
-export type LedgerCommand = OpenAccount | PlaceHold | SettleHold;
+/** A voucher's terms, as the account records them when it is redeemed. */
+export interface VoucherTerms {
+  voucherId: string;
+  amount: number;
+  expiresAt: string | null;
+  recurrence: 'monthly' | null;
+}
 
-/** What a hold buys: how long the job may run and why it would be stopped. */
+/** Credits a redeemed voucher for the current month. */
+export type GrantVoucherCredit = {
+  type: 'GrantVoucherCredit';
+  data: { voucher: VoucherTerms };
+  metadata: { now: string };
+};
+
+/** Credits every monthly voucher for each month begun since its last grant (the scheduler's command). */
+export type GrantMonthlyCredits = {
+  type: 'GrantMonthlyCredits';
+  data: Record<string, never>;
+  metadata: { now: string };
+};
+
+export type LedgerCommand = OpenAccount | PlaceHold | SettleHold | GrantVoucherCredit | GrantMonthlyCredits;
+
+/** What a hold buys: how long the job may run, why it would be stopped, and who pays. */
 export interface HoldPlan {
   /** Wall-clock seconds held, grace included. */
   seconds: number;
@@ -34,48 +69,77 @@ export interface HoldPlan {
   /** Why the job is stopped at `seconds - graceSeconds`. */
   stopReason: 'insufficient_balance' | 'max_runtime_exceeded';
   trialGpuSeconds: number;
+  /** Fen per GPU-hour from the price book, now fixed for this job. */
+  ratePerGpuHour: number;
+  credits: Array<{ creditId: string; gpuSeconds: number; amount: number }>;
 }
 
+/** Balances below this percentage of what was granted are low (API.md `balance.low`). */
+export const LOW_BALANCE_PERCENT = 10;
+
+/** At most this many months are granted in one decision (one append holds at most 100 events). */
+const MAX_PERIODS_PER_GRANT = 24;
+
+/** The id of a voucher's credit for a period: deterministic, so a grant is named the same on every retry. */
+export const creditIdFor = (voucherId: string, period: string) => `cred_${voucherId.replace(/^vch_/, '')}_${period.replace('-', '')}`;
+
 /**
- * Plans a hold: the job's runtime plus the stop grace, capped at what the account can pay.
- * Only A100 jobs may use the trial (the only type sold today).
+ * Plans a hold: the job's runtime plus the stop grace, capped at what the account can pay: the
+ * trial's GPU-seconds first (for its GPU type), then credits spendable at `now` in spending order,
+ * priced at the price book's rate for the GPU type.
  * @throws InsufficientBalanceError when the account cannot pay for `policy.minimumHeldSeconds`.
+ * @throws NotFoundError when the account is not open.
  */
-export function planHold(state: AccountState, command: PlaceHold['data'], policy: Policy): HoldPlan {
+export function planHold(state: AccountState, command: PlaceHold['data'], policy: Policy, now: string): HoldPlan {
   if (state.status !== 'open') throw new NotFoundError('No such account');
   const wanted = command.maxRuntimeSeconds + policy.stopGraceSeconds;
+  const rate = policy.prices[command.gpuType];
   const trialUsable = command.gpuType === state.trial.gpuType ? state.trial.remaining : 0;
-  const affordable = Math.floor(trialUsable / command.gpuCount);
+  // A free GPU type would make a credit's capacity unbounded; cap it so the sums stay safe integers.
+  const cap = wanted * command.gpuCount;
+  const capacities = creditsInSpendingOrder(state)
+    .filter((credit) => isSpendable(credit, now))
+    .map((credit) => ({ creditId: credit.creditId, gpuSeconds: Math.min(cap, gpuSecondsFor(credit.remaining, rate)) }));
+  const payable = Math.min(cap, trialUsable + capacities.reduce((sum, c) => sum + c.gpuSeconds, 0));
+  const affordable = Math.floor(payable / command.gpuCount);
   const seconds = Math.min(wanted, affordable);
   if (seconds < policy.minimumHeldSeconds) {
     throw new InsufficientBalanceError(
       `The account can pay for ${affordable} s of a ${command.gpuCount}-GPU job; at least ${policy.minimumHeldSeconds} s are needed.`,
     );
   }
+  const gpuSeconds = seconds * command.gpuCount;
+  const trialGpuSeconds = Math.min(trialUsable, gpuSeconds);
   // Short holds keep at least half their time for work before SIGTERM.
   const graceSeconds = Math.min(policy.stopGraceSeconds, Math.floor(seconds / 2));
   return {
     seconds,
     graceSeconds,
     stopReason: seconds < wanted ? 'insufficient_balance' : 'max_runtime_exceeded',
-    trialGpuSeconds: seconds * command.gpuCount,
-  };
-}
-
-/** What settling a hold charges: the job's GPU-seconds, never more than was held. */
-export function settlement(hold: Hold, runSeconds: number) {
-  const billedSeconds = Math.min(Math.max(0, runSeconds), hold.seconds);
-  const charged = billedSeconds * hold.gpuCount;
-  return {
-    runSeconds: billedSeconds,
-    trialGpuSecondsCharged: Math.min(charged, hold.trialGpuSeconds),
-    trialGpuSecondsReleased: hold.trialGpuSeconds - Math.min(charged, hold.trialGpuSeconds),
+    trialGpuSeconds,
+    ratePerGpuHour: rate,
+    credits: splitOverCredits(gpuSeconds - trialGpuSeconds, capacities, rate),
   };
 }
 
 /**
- * The ledger decider. A command that changes nothing returns `[]` (settling a settled hold);
- * a broken rule throws a domain error.
+ * What settling a hold charges: the job's GPU-seconds, never more than was held, split over the
+ * hold's sources by {@link allocate} (the same function the job's `usage` uses).
+ */
+export function settlement(hold: Hold, runSeconds: number) {
+  const billedSeconds = Math.min(Math.max(0, runSeconds), hold.seconds);
+  const used = allocate(fundingOf(hold), billedSeconds * hold.gpuCount);
+  return {
+    runSeconds: billedSeconds,
+    trialGpuSecondsCharged: used.trialGpuSeconds,
+    trialGpuSecondsReleased: hold.trialGpuSeconds - used.trialGpuSeconds,
+    creditsCharged: used.credits,
+  };
+}
+
+/**
+ * The ledger decider. A command that changes nothing returns `[]` (settling a settled hold, granting
+ * a month already granted); a broken rule throws a domain error.
  */
 export function decideLedger(command: LedgerCommand, state: AccountState, policy: Policy): AccountEvent[] {
   const { now } = command.metadata;
@@ -96,7 +160,7 @@ export function decideLedger(command: LedgerCommand, state: AccountState, policy
     }
     case 'PlaceHold': {
       if (state.status === 'open' && state.holds[command.data.jobId]) return [];
-      const plan = planHold(state, command.data, policy);
+      const plan = planHold(state, command.data, policy, now);
       return [
         {
           type: 'HoldPlaced',
@@ -106,22 +170,104 @@ export function decideLedger(command: LedgerCommand, state: AccountState, policy
             gpuCount: command.data.gpuCount,
             seconds: plan.seconds,
             trialGpuSeconds: plan.trialGpuSeconds,
+            ratePerGpuHour: plan.ratePerGpuHour,
+            credits: plan.credits,
             placedAt: now,
           },
         },
       ];
     }
     case 'SettleHold': {
-      if (state.status !== 'open') throw new NotFoundError('No such account');
-      const hold = state.holds[command.data.jobId];
+      const open = requireOpen(state);
+      const hold = open.holds[command.data.jobId];
       if (!hold) return [];
-      return [
-        { type: 'HoldSettled', data: { jobId: hold.jobId, ...settlement(hold, command.data.runSeconds), settledAt: now } },
-      ];
+      const settled = settlement(hold, command.data.runSeconds);
+      const periodEnd = command.data.stoppedAt ?? now;
+      const periodStart = new Date(Date.parse(periodEnd) - settled.runSeconds * 1000).toISOString();
+      const event: AccountEvent = {
+        type: 'HoldSettled',
+        data: { jobId: hold.jobId, gpuType: hold.gpuType, gpuCount: hold.gpuCount, ...settled, periodStart, periodEnd, settledAt: now },
+      };
+      return [event, ...lowBalances(evolveAccount(open, event) as OpenAccountState, now)];
     }
+    case 'GrantVoucherCredit': {
+      const open = requireOpen(state);
+      const { voucher } = command.data;
+      if (open.vouchers[voucher.voucherId]) throw new ConflictError('This account has already redeemed this voucher');
+      return [creditGranted(voucher, periodOf(now), now)];
+    }
+    case 'GrantMonthlyCredits':
+      return dueMonthlyCredits(requireOpen(state), now);
     default: {
       const unknown: never = command;
       return unknown;
     }
   }
+}
+
+function requireOpen(state: AccountState): OpenAccountState {
+  if (state.status !== 'open') throw new NotFoundError('No such account');
+  return state;
+}
+
+function creditGranted(voucher: VoucherTerms, period: string, now: string): CreditGranted {
+  return {
+    type: 'CreditGranted',
+    data: {
+      creditId: creditIdFor(voucher.voucherId, period),
+      source: 'voucher',
+      voucherId: voucher.voucherId,
+      amount: voucher.amount,
+      currency: 'CNY',
+      expiresAt: voucher.expiresAt,
+      recurrence: voucher.recurrence,
+      period,
+      grantedAt: now,
+    },
+  };
+}
+
+/**
+ * Each monthly voucher's grants for the months that have begun (in Shanghai) since its last grant and
+ * began before it expires. Months are named, so a second or late run finds them granted: exactly once.
+ */
+function dueMonthlyCredits(state: OpenAccountState, now: string): AccountEvent[] {
+  const current = periodOf(now);
+  const events: AccountEvent[] = [];
+  for (const voucher of Object.values(state.vouchers)) {
+    if (voucher.recurrence !== 'monthly' || voucher.periods.length === 0) continue;
+    const granted = new Set(voucher.periods);
+    let period = voucher.periods.reduce((a, b) => (a > b ? a : b));
+    let count = 0;
+    while (period < current && count < MAX_PERIODS_PER_GRANT) {
+      period = nextPeriod(period);
+      if (voucher.expiresAt !== null && Date.parse(periodStart(period)) >= Date.parse(voucher.expiresAt)) break;
+      if (granted.has(period)) continue;
+      events.push(creditGranted(voucher, period, now));
+      count++;
+    }
+  }
+  return events;
+}
+
+/** `BalanceLow` for the trial and each credit whose unspent part is now under 10% and was not reported. */
+function lowBalances(state: OpenAccountState, now: string): AccountEvent[] {
+  const isLow = (granted: number, unspent: number) => granted > 0 && unspent * 100 < granted * LOW_BALANCE_PERCENT;
+  const events: AccountEvent[] = [];
+  const trial = state.trial;
+  if (!trial.lowNotified && isLow(trial.granted, trial.granted - trial.charged)) {
+    events.push({
+      type: 'BalanceLow',
+      data: { source: 'trial', creditId: null, unit: 'gpu_seconds', granted: trial.granted, remaining: trial.granted - trial.charged, at: now },
+    });
+  }
+  for (const credit of creditsInSpendingOrder(state)) {
+    if (!credit.lowNotified && isLow(credit.granted, credit.granted - credit.charged)) {
+      events.push({
+        type: 'BalanceLow',
+        data: { source: 'credit', creditId: credit.creditId, unit: 'fen', granted: credit.granted, remaining: credit.granted - credit.charged, at: now },
+      });
+    }
+  }
+  return events;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MoneyBody } from './common';
+import { CreditBody } from './vouchers';
 
 export const SignupRequest = z.strictObject({ email: z.email().max(254) });
 export type SignupRequest = z.infer<typeof SignupRequest>;
@@ -21,9 +22,11 @@ export const AccountBody = z.object({
     gpu_seconds_remaining: z.number().int(),
     gpu_seconds_used: z.number().int(),
   }),
-  credits: z.array(
-    z.object({ id: z.string(), source: z.string(), remaining: MoneyBody, expires_at: z.string().nullable() }).loose(),
-  ),
+  /** Credits that can still pay (not expired, or still holding money for a running job), in spending order. */
+  credits: z.array(CreditBody),
+  /** What open holds reserve: trial GPU-seconds and credit money. */
   held: z.object({ gpu_seconds: z.number().int(), amount: MoneyBody }),
+  /** What new jobs can draw on now: the trial's free GPU-seconds and the spendable credits' money. */
+  available: z.object({ trial_gpu_seconds: z.number().int(), amount: MoneyBody }),
 });
 export type AccountBody = z.infer<typeof AccountBody>;

@@ -1,6 +1,7 @@
 import { decideSubmission } from '../../domain/job-ledger';
 import { CreateJobRequest, JobBody } from '../../events/api/jobs';
-import { accounts, fold, jobs, load } from '../aggregates';
+import { accounts, fold, jobs } from '../aggregates';
+import { loadAccount } from '../views/account-snapshots';
 import { retryOnConflict } from '../adapters/with-retry';
 import type { Deps } from '../deps';
 import { notFound } from '../http/problem';
@@ -17,7 +18,7 @@ export const make = (deps: Deps) =>
     const request = parse(CreateJobRequest, body);
     const jobId = deps.ids.job();
     const state = await retryOnConflict(async () => {
-      const account = await load(deps.store, accounts, accountId);
+      const account = await loadAccount(deps, accountId);
       if (account.state.status !== 'open') throw notFound('No such account');
       const now = deps.now().toISOString();
       const submit = {

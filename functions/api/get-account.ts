@@ -1,33 +1,19 @@
 import { AccountBody } from '../../events/api/accounts';
-import { heldTrialGpuSeconds } from '../../domain/ledger/account';
-import { accounts, load } from '../aggregates';
 import type { Deps } from '../deps';
 import { notFound } from '../http/problem';
 import { json, route } from '../http/route';
 import { lambda } from '../lambda';
+import { loadAccount } from '../views/account-snapshots';
+import { presentAccount } from './present-ledger';
 
-/** GET /v1/account: the trial, credits and what is held for running jobs. */
+/** GET /v1/account: the trial, credits and what is held for running jobs (read from the stream: never stale). */
 export const schemas = { response: AccountBody };
 
 export const make = (deps: Deps) =>
   route(deps, { auth: 'key' }, async ({ accountId }) => {
-    const { state } = await load(deps.store, accounts, accountId);
+    const { state } = await loadAccount(deps, accountId);
     if (state.status !== 'open') throw notFound('No such account');
-    const held = heldTrialGpuSeconds(state);
-    return json(200, {
-      id: state.accountId,
-      object: 'account',
-      email: state.email,
-      created_at: state.openedAt,
-      trial: {
-        gpu_type: state.trial.gpuType,
-        gpu_seconds_granted: state.trial.granted,
-        gpu_seconds_remaining: state.trial.remaining,
-        gpu_seconds_used: state.trial.charged,
-      },
-      credits: [],
-      held: { gpu_seconds: held, amount: { amount: 0, currency: 'CNY' } },
-    });
+    return json(200, presentAccount(state, deps.now().toISOString()));
   });
 
 export const handler = lambda(make);

@@ -11,6 +11,11 @@ import * as getJobLogs from '../../functions/api/get-job-logs';
 import * as projectJobViews from '../../functions/project-job-views';
 import * as dispatchJobs from '../../functions/dispatch-jobs';
 import * as batchEvents from '../../functions/batch-events';
+import * as createVoucher from '../../functions/api/create-voucher';
+import * as redeemVoucher from '../../functions/api/redeem-voucher';
+import * as getUsage from '../../functions/api/get-usage';
+import * as projectLedger from '../../functions/project-ledger';
+import * as grantMonthlyCredits from '../../functions/grant-monthly-credits';
 
 // biome-ignore lint: the handlers have different event types; the local stack knows which it calls
 type AnyHandler = (event: any, context?: any) => Promise<any>;
@@ -31,6 +36,11 @@ export const factories = {
   'project-job-views': projectJobViews.make,
   'dispatch-jobs': dispatchJobs.make,
   'batch-events': batchEvents.make,
+  'api/create-voucher': createVoucher.make,
+  'api/redeem-voucher': redeemVoucher.make,
+  'api/get-usage': getUsage.make,
+  'project-ledger': projectLedger.make,
+  'grant-monthly-credits': grantMonthlyCredits.make,
 } satisfies Record<HandlerName, (deps: Deps) => unknown>;
 
 export const makeHandler = (name: HandlerName, deps: Deps) => factories[name](deps) as AnyHandler;

@@ -1,0 +1,70 @@
+import type { VoucherEvent } from '../../events/account-events';
+import { ConflictError, NotFoundError } from '../errors';
+import type { VoucherTerms } from './decide';
+
+/** A voucher's stream (`voucher#<code hash>`): its terms and who redeemed it. */
+export type VoucherState =
+  | { status: 'none' }
+  | (VoucherTerms & { status: 'active'; maxRedemptions: number; createdAt: string; redeemedBy: Record<string, string> });
+
+export const initialVoucherState = (): VoucherState => ({ status: 'none' });
+
+export function evolveVoucher(state: VoucherState, event: VoucherEvent): VoucherState {
+  switch (event.type) {
+    case 'VoucherCreated': {
+      const { voucherId, amount, maxRedemptions, expiresAt, recurrence, createdAt } = event.data;
+      return { status: 'active', voucherId, amount, maxRedemptions, expiresAt, recurrence, createdAt, redeemedBy: {} };
+    }
+    case 'VoucherRedeemed':
+      return state.status === 'active'
+        ? { ...state, redeemedBy: { ...state.redeemedBy, [event.data.accountId]: event.data.creditId } }
+        : state;
+    default: {
+      const unknown: never = event;
+      return unknown;
+    }
+  }
+}
+
+export type CreateVoucher = {
+  type: 'CreateVoucher';
+  data: { voucherId: string; amount: number; maxRedemptions: number; expiresAt: string | null; recurrence: 'monthly' | null };
+  metadata: { now: string };
+};
+
+export type RedeemVoucher = {
+  type: 'RedeemVoucher';
+  data: { accountId: string; creditId: string };
+  metadata: { now: string };
+};
+
+export type VoucherCommand = CreateVoucher | RedeemVoucher;
+
+/**
+ * The voucher decider. The voucher's stream is what makes "exactly one of concurrent redemptions of a
+ * single-use code succeeds": each redemption appends to it conditionally.
+ * @throws NotFoundError for an unknown or expired code (API.md: 404).
+ * @throws ConflictError when it is fully redeemed, or was redeemed by this account before (API.md: 409),
+ *   or when creating a voucher whose code already exists.
+ */
+export function decideVoucher(command: VoucherCommand, state: VoucherState): VoucherEvent[] {
+  const { now } = command.metadata;
+  switch (command.type) {
+    case 'CreateVoucher':
+      if (state.status !== 'none') throw new ConflictError('A voucher with this code already exists');
+      return [{ type: 'VoucherCreated', data: { ...command.data, currency: 'CNY', createdAt: now } }];
+    case 'RedeemVoucher': {
+      if (state.status === 'none') throw new NotFoundError('No such voucher code');
+      if (state.expiresAt !== null && Date.parse(state.expiresAt) <= Date.parse(now)) {
+        throw new NotFoundError('This voucher code has expired');
+      }
+      if (state.redeemedBy[command.data.accountId]) throw new ConflictError('This account has already redeemed this voucher');
+      if (Object.keys(state.redeemedBy).length >= state.maxRedemptions) throw new ConflictError('This voucher has been fully redeemed');
+      return [{ type: 'VoucherRedeemed', data: { accountId: command.data.accountId, creditId: command.data.creditId, redeemedAt: now } }];
+    }
+    default: {
+      const unknown: never = command;
+      return unknown;
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { MoneyBody } from './common';
+
+/** At most ¥100,000,000 per voucher: a typo guard, far above any real voucher. */
+const MAX_VOUCHER_FEN = 10_000_000_000;
+
+/** `POST /v1/admin/vouchers` body. */
+export const CreateVoucherRequest = z.strictObject({
+  amount: z.strictObject({ amount: z.number().int().min(1).max(MAX_VOUCHER_FEN), currency: z.literal('CNY') }),
+  max_redemptions: z.number().int().min(1).max(1_000_000).default(1),
+  expires_at: z.iso.datetime({ offset: true }).optional(),
+  recurrence: z.enum(['monthly']).optional(),
+});
+export type CreateVoucherRequest = z.input<typeof CreateVoucherRequest>;
+
+/** The voucher as created. `code` is shown only here: only its hash is stored. */
+export const VoucherBody = z.object({
+  id: z.string(),
+  object: z.literal('voucher'),
+  code: z.string(),
+  amount: MoneyBody,
+  max_redemptions: z.number().int(),
+  expires_at: z.string().nullable(),
+  recurrence: z.enum(['monthly']).nullable(),
+  created_at: z.string(),
+});
+
+/** `POST /v1/vouchers/redeem` body. */
+export const RedeemVoucherRequest = z.strictObject({ code: z.string().min(1).max(128) });
+
+/** A credit on the account (also an entry of `GET /v1/account`'s `credits`). */
+export const CreditBody = z.object({
+  id: z.string(),
+  object: z.literal('credit'),
+  source: z.literal('voucher'),
+  voucher_id: z.string(),
+  granted: MoneyBody,
+  remaining: MoneyBody,
+  held: MoneyBody,
+  used: MoneyBody,
+  expires_at: z.string().nullable(),
+  recurrence: z.enum(['monthly']).nullable(),
+  /** The calendar month (Asia/Shanghai, `YYYY-MM`) the grant is for. */
+  period: z.string(),
+  created_at: z.string(),
+});
+
+export const RedeemVoucherResponse = z.object({ credit: CreditBody });

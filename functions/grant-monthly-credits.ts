@@ -1,0 +1,54 @@
+import { decideLedger } from '../domain/ledger/decide';
+import { nextPeriod, periodOf, periodStart } from '../domain/ledger/periods';
+import { accounts } from './aggregates';
+import { retryOnConflict } from './adapters/with-retry';
+import type { Deps } from './deps';
+import { lambda } from './lambda';
+import { forgetMonthlyVoucher, listMonthlyVouchers } from './project-ledger';
+import { loadAccount } from './views/account-snapshots';
+
+/**
+ * Grants each account's monthly vouchers for every calendar month (Asia/Shanghai) begun since their
+ * last grant. The ledger names each grant by its month and refuses a month already granted, so a
+ * doubled, concurrent or late run grants each month exactly once. A voucher that can grant no more
+ * leaves the index. One account's failure does not stop the others; the next run retries it.
+ * @returns how many credits were granted (for tests and logs).
+ * @throws AggregateError naming the accounts that failed, after trying all of them.
+ */
+export async function grantMonthlyCredits(deps: Deps): Promise<number> {
+  const entries = await listMonthlyVouchers(deps);
+  const now = deps.now().toISOString();
+  const failures: unknown[] = [];
+  let granted = 0;
+  const byAccount = new Map<string, typeof entries>();
+  for (const entry of entries) byAccount.set(entry.accountId, [...(byAccount.get(entry.accountId) ?? []), entry]);
+  for (const [accountId, own] of byAccount) {
+    try {
+      granted += await retryOnConflict(async () => {
+        const account = await loadAccount(deps, accountId);
+        const events = decideLedger({ type: 'GrantMonthlyCredits', data: {}, metadata: { now } }, account.state, deps.policy);
+        if (events.length > 0) {
+          await deps.store.append([{ streamId: accounts.streamId(accountId), expectedVersion: account.version, events }], { at: now, metadata: { actor: 'scheduler' } });
+        }
+        return events.length;
+      });
+      // Next month's start is past the voucher's expiry: nothing more will ever be granted.
+      for (const entry of own) {
+        const next = periodStart(nextPeriod(periodOf(now)));
+        if (entry.expiresAt !== null && Date.parse(next) >= Date.parse(entry.expiresAt)) await forgetMonthlyVoucher(deps, entry);
+      }
+    } catch (error) {
+      failures.push(error);
+      console.error(JSON.stringify({ level: 'ERROR', message: 'monthly grant failed', accountId, error: String(error) }));
+    }
+  }
+  if (failures.length > 0) throw new AggregateError(failures, `Monthly grants failed for ${failures.length} account(s)`);
+  return granted;
+}
+
+/** Scheduled (hourly in AWS): see {@link grantMonthlyCredits}. */
+export const make = (deps: Deps) => async () => {
+  await grantMonthlyCredits(deps);
+};
+
+export const handler = lambda(make);

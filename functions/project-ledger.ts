@@ -1,0 +1,59 @@
+import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { accounts, parseEvent } from './aggregates';
+import type { Deps } from './deps';
+import { lambda } from './lambda';
+import { streamConsumer } from './stream';
+import { refreshAccountSnapshot } from './views/account-snapshots';
+import { putUsageLines, usageLinesOf } from './views/usage-lines';
+
+/** The views-table partition listing accounts with a monthly voucher, for the monthly grant schedule. */
+const MONTHLY_PK = 'ledger#monthly-vouchers';
+
+/**
+ * Projection of the account streams: usage lines from settlements, the index of monthly vouchers
+ * the scheduler walks, and account snapshots. Every write is keyed by what it describes (job ×
+ * source, account × voucher, snapshot version), so redelivered or reordered records change nothing.
+ */
+export const make = (deps: Deps) =>
+  streamConsumer('account#', async (stored) => {
+    const accountId = stored.streamId.slice('account#'.length);
+    const event = parseEvent(accounts, stored);
+    if (event.type === 'HoldSettled') {
+      await putUsageLines(deps, accountId, usageLinesOf(event.data, event.data.gpuType ?? 'a100'));
+    }
+    if (event.type === 'CreditGranted' && event.data.recurrence === 'monthly') {
+      await deps.doc.send(
+        new PutCommand({
+          TableName: deps.tables.views,
+          Item: { pk: MONTHLY_PK, sk: `${accountId}#${event.data.voucherId}`, kind: 'monthly-voucher', accountId, voucherId: event.data.voucherId, expiresAt: event.data.expiresAt },
+        }),
+      );
+    }
+    await refreshAccountSnapshot(deps, accountId);
+  });
+
+export interface MonthlyVoucherEntry {
+  accountId: string;
+  voucherId: string;
+  expiresAt: string | null;
+}
+
+/** Every account × monthly voucher the projection has seen. */
+export async function listMonthlyVouchers(deps: Pick<Deps, 'doc' | 'tables'>): Promise<MonthlyVoucherEntry[]> {
+  const entries: MonthlyVoucherEntry[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.doc.send(
+      new QueryCommand({ TableName: deps.tables.views, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': MONTHLY_PK }, ExclusiveStartKey: start }),
+    );
+    for (const item of page.Items ?? []) entries.push({ accountId: item.accountId, voucherId: item.voucherId, expiresAt: item.expiresAt ?? null });
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return entries;
+}
+
+/** Drops a voucher from the monthly index once it can grant no more. */
+export const forgetMonthlyVoucher = (deps: Pick<Deps, 'doc' | 'tables'>, entry: MonthlyVoucherEntry) =>
+  deps.doc.send(new DeleteCommand({ TableName: deps.tables.views, Key: { pk: MONTHLY_PK, sk: `${entry.accountId}#${entry.voucherId}` } }));
+
+export const handler = lambda(make);
