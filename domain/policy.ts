@@ -9,10 +9,19 @@ export interface Policy {
   stopGraceSeconds: number;
   /** A job is refused (402) unless the account can pay for at least this many seconds of it. */
   minimumHeldSeconds: number;
+  /** Per-account quota: GPUs of all open holds (queued and running jobs) together. */
+  maxConcurrentGpus: number;
+  /** Per-account quota: jobs submitted in any sliding hour. */
+  maxJobsPerHour: number;
+  /** `Retry-After` hint when the concurrent-GPU quota is full (when a job will end is not known). */
+  concurrencyRetryAfterSeconds: number;
 }
 
 export const defaultPolicy: Policy = {
   trialGpuSeconds: 300,
   stopGraceSeconds: 30,
   minimumHeldSeconds: 60,
+  maxConcurrentGpus: 16,
+  maxJobsPerHour: 1000,
+  concurrencyRetryAfterSeconds: 30,
 };

@@ -1,19 +1,22 @@
 import { decideSubmission } from '../../domain/job-ledger';
+import { quotaStateOf } from '../../domain/quotas';
 import { CreateJobRequest, JobBody } from '../../events/api/jobs';
 import { accounts, fold, jobs, load } from '../aggregates';
 import { retryOnConflict } from '../adapters/with-retry';
 import type { Deps } from '../deps';
 import { notFound } from '../http/problem';
-import { json, parse, route } from '../http/route';
+import { json, parse, route, type RouteOptions } from '../http/route';
 import { lambda } from '../lambda';
 import { presentJob } from './present';
 import type { KnownJobState } from '../../domain/job/job';
 
-export const schemas = { body: CreateJobRequest, response: JobBody };
+export const schemas = { body: CreateJobRequest, response: JobBody, status: 201 };
+
+export const options: RouteOptions = { auth: 'key', idempotent: true };
 
 /** POST /v1/jobs: places a hold on the account and queues the job against it, in one atomic write. */
 export const make = (deps: Deps) =>
-  route(deps, { auth: 'key' }, async ({ body, accountId }) => {
+  route(deps, options, async ({ body, accountId }) => {
     const request = parse(CreateJobRequest, body);
     const jobId = deps.ids.job();
     const state = await retryOnConflict(async () => {
@@ -31,7 +34,8 @@ export const make = (deps: Deps) =>
         gpuCount: request.gpu_count,
         maxRuntimeSeconds: request.max_runtime_seconds,
       };
-      const decided = decideSubmission(account.state, submit, deps.policy, now);
+      const quotas = quotaStateOf(account.events.map((e) => e.event));
+      const decided = decideSubmission(account.state, submit, deps.policy, now, quotas);
       await deps.store.append(
         [
           { streamId: jobs.streamId(jobId), expectedVersion: 0, events: decided.job },
