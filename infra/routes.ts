@@ -12,6 +12,10 @@ export const httpRoutes = [
   { method: 'POST', path: '/v1/jobs/{id}/cancel', handler: 'api/cancel-job' },
   { method: 'GET', path: '/v1/jobs/{id}/events', handler: 'api/list-job-events' },
   { method: 'GET', path: '/v1/jobs/{id}/logs', handler: 'api/get-job-logs' },
+  { method: 'POST', path: '/v1/api-keys', handler: 'api/create-api-key' },
+  { method: 'GET', path: '/v1/api-keys', handler: 'api/list-api-keys' },
+  { method: 'DELETE', path: '/v1/api-keys/{id}', handler: 'api/revoke-api-key' },
+  { method: 'GET', path: '/v1/openapi.json', handler: 'api/get-openapi' },
 ] as const;
 
 /** Consumers of the events table's stream (Lambda event source mappings). */

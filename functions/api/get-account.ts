@@ -3,14 +3,16 @@ import { heldTrialGpuSeconds } from '../../domain/ledger/account';
 import { accounts, load } from '../aggregates';
 import type { Deps } from '../deps';
 import { notFound } from '../http/problem';
-import { json, route } from '../http/route';
+import { json, route, type RouteOptions } from '../http/route';
 import { lambda } from '../lambda';
 
 /** GET /v1/account: the trial, credits and what is held for running jobs. */
 export const schemas = { response: AccountBody };
 
+export const options: RouteOptions = { auth: 'key' };
+
 export const make = (deps: Deps) =>
-  route(deps, { auth: 'key' }, async ({ accountId }) => {
+  route(deps, options, async ({ accountId }) => {
     const { state } = await load(deps.store, accounts, accountId);
     if (state.status !== 'open') throw notFound('No such account');
     const held = heldTrialGpuSeconds(state);
