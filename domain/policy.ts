@@ -11,7 +11,7 @@ export interface Policy {
   minimumHeldSeconds: number;
   /** Per-account quota: GPUs of all open holds (queued and running jobs) together. */
   maxConcurrentGpus: number;
-  /** Per-account quota: jobs submitted in any sliding hour. */
+  /** Per-account quota: jobs submitted in any sliding hour (at most `MAX_REMEMBERED` in domain/quotas.ts). */
   maxJobsPerHour: number;
   /** `Retry-After` hint when the concurrent-GPU quota is full (when a job will end is not known). */
   concurrencyRetryAfterSeconds: number;

@@ -18,7 +18,7 @@ export interface QuotaState {
 }
 
 /** Bounds the state: no policy may allow more jobs per hour than this. */
-export const MAX_REMEMBERED = 10_000;
+export const MAX_REMEMBERED = 1_000;
 
 export const initialQuotaState = (): QuotaState => ({ openGpus: {}, placedAt: [] });
 
