@@ -50,6 +50,9 @@ function errorResponse(request: MiddyRequest): ApiResult {
 
 /** Answers problem+json for every error (unless a later middleware already answered it). */
 const problemDetails = (): MiddlewareObj<ApiEvent, ApiResult, Error, RouteContext> => ({
+  before: async (request) => {
+    request.context.sx = { body: undefined, accountId: '' };
+  },
   onError: async (request) => {
     request.response ??= errorResponse(request);
   },
@@ -87,7 +90,6 @@ const idempotency = (deps: Deps): MiddlewareObj<ApiEvent, ApiResult, Error, Rout
 const jsonBody = (): MiddlewareObj<ApiEvent, ApiResult, Error, RouteContext> => ({
   before: async (request) => {
     const { body, isBase64Encoded } = request.event;
-    request.context.sx = { body: undefined, accountId: '' };
     if (body === undefined || body === '') return;
     const text = isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
     if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw payloadTooLarge(MAX_BODY_BYTES);
@@ -116,14 +118,16 @@ const adminAuth = (deps: Deps): MiddlewareObj<ApiEvent, ApiResult, Error, RouteC
 });
 
 /**
- * Wraps a route: problem+json errors, body limit and JSON parsing, then authentication: an account's
- * API key (`'key'`), the admin key (`'admin'`) or none; then, for `idempotent` routes, the
+ * Wraps a route: problem+json errors; authentication (an account's API key (`'key'`), the admin key
+ * (`'admin'`) or none); the body limit and JSON parsing; then, for `idempotent` routes, the
  * Idempotency-Key. The route itself parses with zod, decides, appends and answers.
  */
 export function route(deps: Deps, options: RouteOptions, fn: (request: ApiRequest) => Promise<ApiResult>) {
-  const handler = middy<ApiEvent, ApiResult, Error, RouteContext>().use(problemDetails()).use(jsonBody());
+  // Who is calling comes first: an unauthenticated request learns nothing about its body.
+  const handler = middy<ApiEvent, ApiResult, Error, RouteContext>().use(problemDetails());
   if (options.auth === 'key') handler.use(apiKeyAuth(deps));
   if (options.auth === 'admin') handler.use(adminAuth(deps));
+  handler.use(jsonBody());
   if (options.idempotent) handler.use(idempotency(deps));
   return handler.handler((event, context) =>
     fn({ event, body: context.sx.body, accountId: context.sx.accountId, requestId: event.requestContext.requestId }),
