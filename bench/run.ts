@@ -11,6 +11,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoClients } from '../functions/adapters/dynamodb';
 import { tableNames } from '../infra/tables';
 import { apiClient, eventually, startStackProcess } from '../infra/local/stack-process';
+import { benchMiddleware } from './middleware';
 import { fmt, percentile, throughput } from './stats';
 
 const JOBS = 30;
@@ -18,6 +19,7 @@ const LOAD = { concurrency: 16, durationMs: 5_000 };
 
 async function main() {
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+  await benchMiddleware();
   const stack = await startStackProcess();
   try {
     const signup = await apiClient(stack.url).post('/v1/signup', { email: 'bench@example.com' });

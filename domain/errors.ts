@@ -23,3 +23,17 @@ export class InvalidStateError extends DomainError {
 export class NotFoundError extends DomainError {
   override readonly name = 'NotFoundError';
 }
+
+/**
+ * A per-account quota is used up (concurrent GPUs, jobs per hour). `retryAfterSeconds` is when the
+ * request could succeed again, or null when it never can under the current quota.
+ */
+export class RateLimitedError extends DomainError {
+  override readonly name = 'RateLimitedError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number | null,
+  ) {
+    super(message);
+  }
+}

@@ -6,6 +6,7 @@ import { initialJobState } from './job/job';
 import type { AccountState } from './ledger/account';
 import { decideLedger, planHold } from './ledger/decide';
 import type { Policy } from './policy';
+import { checkQuotas, type QuotaState } from './quotas';
 
 /** Decisions that span a job and its account, appended together in one atomic write. */
 export interface JobAndLedgerEvents {
@@ -28,11 +29,21 @@ export interface SubmitJob {
 /**
  * Submission: the ledger places a hold and the job is queued against it, carrying the hold's funding
  * (trial share, rate, credit shares) so its usage is split exactly as the settlement will split it.
+ * With `quotas` (folded from the same account stream, `domain/quotas.ts`), the account's quotas are
+ * checked after its balance, so a job the account cannot pay for is a 402 whatever the quotas say.
  * @throws InsufficientBalanceError when the account cannot pay for the minimum held time.
+ * @throws RateLimitedError when the job would exceed a quota.
  */
-export function decideSubmission(account: AccountState, submit: SubmitJob, policy: Policy, now: string): JobAndLedgerEvents {
+export function decideSubmission(
+  account: AccountState,
+  submit: SubmitJob,
+  policy: Policy,
+  now: string,
+  quotas?: QuotaState,
+): JobAndLedgerEvents {
   const hold = { jobId: submit.jobId, gpuType: submit.gpuType, gpuCount: submit.gpuCount, maxRuntimeSeconds: submit.maxRuntimeSeconds };
   const plan = planHold(account, hold, policy, now);
+  if (quotas) checkQuotas(quotas, submit.gpuCount, policy, now);
   return {
     account: decideLedger({ type: 'PlaceHold', data: hold, metadata: { now } }, account, policy),
     job: decideJob(

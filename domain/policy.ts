@@ -13,6 +13,12 @@ export interface Policy {
   minimumHeldSeconds: number;
   /** Fen per GPU-hour by GPU type. A hold records the rate it was placed at; a change never reprices it. */
   prices: PriceBook;
+  /** Per-account quota: GPUs of all open holds (queued and running jobs) together. */
+  maxConcurrentGpus: number;
+  /** Per-account quota: jobs submitted in any sliding hour (at most `MAX_REMEMBERED` in domain/quotas.ts). */
+  maxJobsPerHour: number;
+  /** `Retry-After` hint when the concurrent-GPU quota is full (when a job will end is not known). */
+  concurrencyRetryAfterSeconds: number;
 }
 
 export const defaultPolicy: Policy = {
@@ -20,4 +26,7 @@ export const defaultPolicy: Policy = {
   stopGraceSeconds: 30,
   minimumHeldSeconds: 60,
   prices: defaultPriceBook(),
+  maxConcurrentGpus: 16,
+  maxJobsPerHour: 1000,
+  concurrencyRetryAfterSeconds: 30,
 };

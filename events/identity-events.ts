@@ -29,3 +29,19 @@ export const ApiKeyRevoked = z.object({
 });
 export const ApiKeyEvent = z.discriminatedUnion('type', [ApiKeyIssued, ApiKeyRevoked]);
 export type ApiKeyEvent = z.infer<typeof ApiKeyEvent>;
+
+/**
+ * `keyring#<account id>`: the account's API keys (ids only, never secrets), appended in the same
+ * transaction as the key's own `apikey#` stream. It lets an account list its keys, caps how many it
+ * may hold, and makes "never revoke the last key" hold under concurrent revocations.
+ */
+export const AccountKeyAdded = z.object({
+  type: z.literal('AccountKeyAdded'),
+  data: z.object({ keyId: ApiKeyId, name: z.string().nullable(), createdAt: IsoTime }),
+});
+export const AccountKeyRemoved = z.object({
+  type: z.literal('AccountKeyRemoved'),
+  data: z.object({ keyId: ApiKeyId, removedAt: IsoTime }),
+});
+export const KeyringEvent = z.discriminatedUnion('type', [AccountKeyAdded, AccountKeyRemoved]);
+export type KeyringEvent = z.infer<typeof KeyringEvent>;

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { AccountEvent, VoucherEvent } from '../events/account-events';
-import { ApiKeyEvent, EmailEvent } from '../events/identity-events';
+import { ApiKeyEvent, EmailEvent, KeyringEvent } from '../events/identity-events';
 import { JobEvent } from '../events/job-events';
 import { evolveAccount, initialAccountState, type AccountState } from '../domain/ledger/account';
 import { evolveVoucher, initialVoucherState, type VoucherState } from '../domain/ledger/voucher';
@@ -8,10 +8,13 @@ import { evolveJob, initialJobState, type JobState } from '../domain/job/job';
 import {
   evolveApiKey,
   evolveEmail,
+  evolveKeyring,
   initialApiKeyState,
   initialEmailState,
+  initialKeyringState,
   type ApiKeyState,
   type EmailState,
+  type KeyringState,
 } from '../domain/identity/identity';
 import type { EventStore, StoredEvent } from './adapters/event-store';
 
@@ -50,6 +53,13 @@ export const apiKeys: Aggregate<ApiKeyState, ApiKeyEvent> = {
   schema: ApiKeyEvent,
   initial: initialApiKeyState,
   evolve: evolveApiKey,
+};
+
+export const keyrings: Aggregate<KeyringState, KeyringEvent> = {
+  streamId: (accountId) => `keyring#${accountId}`,
+  schema: KeyringEvent,
+  initial: initialKeyringState,
+  evolve: evolveKeyring,
 };
 
 export const emails: Aggregate<EmailState, EmailEvent> = {

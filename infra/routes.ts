@@ -15,6 +15,10 @@ export const httpRoutes = [
   { method: 'POST', path: '/v1/admin/vouchers', handler: 'api/create-voucher' },
   { method: 'POST', path: '/v1/vouchers/redeem', handler: 'api/redeem-voucher' },
   { method: 'GET', path: '/v1/usage', handler: 'api/get-usage' },
+  { method: 'POST', path: '/v1/api-keys', handler: 'api/create-api-key' },
+  { method: 'GET', path: '/v1/api-keys', handler: 'api/list-api-keys' },
+  { method: 'DELETE', path: '/v1/api-keys/{id}', handler: 'api/revoke-api-key' },
+  { method: 'GET', path: '/v1/openapi.json', handler: 'api/get-openapi' },
 ] as const;
 
 /** Consumers of the events table's stream (Lambda event source mappings). */

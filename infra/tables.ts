@@ -19,6 +19,11 @@ export interface TableDefinition {
   sortKey: KeyAttribute;
   /** The DynamoDB stream to enable, if any. */
   stream?: 'NEW_IMAGE' | 'NEW_AND_OLD_IMAGES' | 'OLD_IMAGE' | 'KEYS_ONLY';
+  /**
+   * The attribute (epoch seconds) after which DynamoDB's TTL may delete an item. Deletion lags by up
+   * to days, so readers check it themselves; TTL only keeps the table from growing.
+   */
+  timeToLiveAttribute?: string;
 }
 
 /** The physical names of the tables of one deployment (one per region, or one local stack). */
@@ -43,6 +48,8 @@ export const tables = {
     logicalName: 'views',
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'sk', type: 'S' },
+    // Idempotency records (functions/http/idempotency.ts) expire after 24 h.
+    timeToLiveAttribute: 'expiresAt',
   },
 } as const satisfies Record<keyof TableNames, TableDefinition>;
 

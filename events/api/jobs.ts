@@ -21,7 +21,8 @@ export const CreateJobRequest = z.strictObject({
   gpu_count: z
     .number()
     .int()
-    .refine((n) => (n >= 1 && n <= 8) || (n % 8 === 0 && n >= 16 && n <= 64), 'must be 1 to 8, or a multiple of 8 up to 64 (multi-node)'),
+    .refine((n) => (n >= 1 && n <= 8) || (n % 8 === 0 && n >= 16 && n <= 64), 'must be 1 to 8, or a multiple of 8 up to 64 (multi-node)')
+    .describe('1 to 8 (one node), or a multiple of 8 up to 64 (multi-node)'),
   max_runtime_seconds: z.number().int().min(60).max(1_209_600).default(86_400),
 });
 export type CreateJobRequest = z.input<typeof CreateJobRequest>;

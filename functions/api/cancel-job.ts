@@ -1,7 +1,7 @@
 import { JobBody } from '../../events/api/jobs';
 import type { Deps } from '../deps';
 import { runJobCommand } from '../job-commands';
-import { json, route } from '../http/route';
+import { json, route, type RouteOptions } from '../http/route';
 import { lambda } from '../lambda';
 import { loadOwnJob } from './job-route';
 import { presentJob } from './present';
@@ -12,8 +12,10 @@ import { presentJob } from './present';
  */
 export const schemas = { response: JobBody };
 
+export const options: RouteOptions = { auth: 'key' };
+
 export const make = (deps: Deps) =>
-  route(deps, { auth: 'key' }, async (request) => {
+  route(deps, options, async (request) => {
     const { state: owned } = await loadOwnJob(deps, request);
     const state = await runJobCommand(deps, owned.job.jobId, (now) => ({ type: 'RequestCancel', data: {}, metadata: { now } }), {
       owner: request.accountId,

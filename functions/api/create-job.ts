@@ -5,16 +5,18 @@ import { loadAccount } from '../views/account-snapshots';
 import { retryOnConflict } from '../adapters/with-retry';
 import type { Deps } from '../deps';
 import { notFound } from '../http/problem';
-import { json, parse, route } from '../http/route';
+import { json, parse, route, type RouteOptions } from '../http/route';
 import { lambda } from '../lambda';
 import { presentJob } from './present';
 import type { KnownJobState } from '../../domain/job/job';
 
-export const schemas = { body: CreateJobRequest, response: JobBody };
+export const schemas = { body: CreateJobRequest, response: JobBody, status: 201 };
+
+export const options: RouteOptions = { auth: 'key', idempotent: true };
 
 /** POST /v1/jobs: places a hold on the account and queues the job against it, in one atomic write. */
 export const make = (deps: Deps) =>
-  route(deps, { auth: 'key' }, async ({ body, accountId }) => {
+  route(deps, options, async ({ body, accountId }) => {
     const request = parse(CreateJobRequest, body);
     const jobId = deps.ids.job();
     const state = await retryOnConflict(async () => {
@@ -32,7 +34,7 @@ export const make = (deps: Deps) =>
         gpuCount: request.gpu_count,
         maxRuntimeSeconds: request.max_runtime_seconds,
       };
-      const decided = decideSubmission(account.state, submit, deps.policy, now);
+      const decided = decideSubmission(account.state, submit, deps.policy, now, account.quotas);
       await deps.store.append(
         [
           { streamId: jobs.streamId(jobId), expectedVersion: 0, events: decided.job },

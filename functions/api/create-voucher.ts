@@ -5,10 +5,12 @@ import { vouchers } from '../aggregates';
 import { retryOnConflict } from '../adapters/with-retry';
 import type { Deps } from '../deps';
 import { invalidRequest } from '../http/problem';
-import { json, parse, route } from '../http/route';
+import { json, parse, route, type RouteOptions } from '../http/route';
 import { lambda } from '../lambda';
 
-export const schemas = { body: CreateVoucherRequest, response: VoucherBody };
+export const schemas = { body: CreateVoucherRequest, response: VoucherBody, status: 201 };
+
+export const options: RouteOptions = { auth: 'admin', idempotent: true };
 
 /** Crockford's base32: no I, L, O or U, so a code read aloud or retyped survives. */
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -32,7 +34,7 @@ export const voucherCodeHash = (code: string) =>
 
 /** POST /v1/admin/vouchers (admin key): creates a voucher and shows its code once. */
 export const make = (deps: Deps) =>
-  route(deps, { auth: 'admin' }, async ({ body }) => {
+  route(deps, options, async ({ body }) => {
     const request = parse(CreateVoucherRequest, body);
     const now = deps.now();
     const expiresAt = request.expires_at ? new Date(request.expires_at).toISOString() : null;

@@ -1,5 +1,5 @@
 import type { Deps } from '../deps';
-import { route } from '../http/route';
+import { route, type RouteOptions } from '../http/route';
 import { lambda } from '../lambda';
 import { loadOwnJob } from './job-route';
 
@@ -7,8 +7,10 @@ import { loadOwnJob } from './job-route';
 /** The body is `text/plain`, so there is no JSON schema to give. */
 export const schemas = {};
 
+export const options: RouteOptions = { auth: 'key' };
+
 export const make = (deps: Deps) =>
-  route(deps, { auth: 'key' }, async (request) => {
+  route(deps, options, async (request) => {
     const { state } = await loadOwnJob(deps, request);
     const logs = await deps.files.readLogs(state.job.jobId);
     return { statusCode: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: logs };

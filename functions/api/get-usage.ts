@@ -1,10 +1,12 @@
 import { UsageBody, UsageQuery } from '../../events/api/usage';
 import type { Deps } from '../deps';
-import { json, parse, route } from '../http/route';
+import { json, parse, route, type RouteOptions } from '../http/route';
 import { lambda } from '../lambda';
 import { listUsageLines } from '../views/usage-lines';
 
 export const schemas = { query: UsageQuery, response: UsageBody };
+
+export const options: RouteOptions = { auth: 'key' };
 
 const iso = (value: string | undefined) => (value === undefined ? undefined : new Date(value).toISOString());
 
@@ -14,7 +16,7 @@ const iso = (value: string | undefined) => (value === undefined ? undefined : ne
  * interval to appear.
  */
 export const make = (deps: Deps) =>
-  route(deps, { auth: 'key' }, async ({ event, accountId }) => {
+  route(deps, options, async ({ event, accountId }) => {
     const query = parse(UsageQuery, event.queryStringParameters ?? {}, 'query');
     const lines = await listUsageLines(deps, accountId, { from: iso(query.from), to: iso(query.to) });
     const data = lines.map((line) => ({

@@ -1,7 +1,7 @@
 import { JobList, ListJobsQuery } from '../../events/api/jobs';
 import type { Deps } from '../deps';
 import { invalidRequest } from '../http/problem';
-import { json, parse, route } from '../http/route';
+import { json, parse, route, type RouteOptions } from '../http/route';
 import { lambda } from '../lambda';
 import { listJobViews } from '../views/job-views';
 import { presentJob } from './present';
@@ -20,8 +20,10 @@ function decodeCursor(cursor: string): string {
 }
 
 /** GET /v1/jobs: the caller's jobs, newest first, from the job views projection. */
+export const options: RouteOptions = { auth: 'key' };
+
 export const make = (deps: Deps) =>
-  route(deps, { auth: 'key' }, async ({ event, accountId }) => {
+  route(deps, options, async ({ event, accountId }) => {
     const query = parse(ListJobsQuery, event.queryStringParameters ?? {}, 'query');
     const page = await listJobViews(deps, accountId, {
       limit: query.limit,

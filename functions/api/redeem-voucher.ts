@@ -6,7 +6,7 @@ import { accounts, fold, load, vouchers } from '../aggregates';
 import { retryOnConflict } from '../adapters/with-retry';
 import type { Deps } from '../deps';
 import { notFound } from '../http/problem';
-import { json, parse, route } from '../http/route';
+import { json, parse, route, type RouteOptions } from '../http/route';
 import { lambda } from '../lambda';
 import { loadAccount } from '../views/account-snapshots';
 import { voucherCodeHash } from './create-voucher';
@@ -14,13 +14,15 @@ import { presentCredit } from './present-ledger';
 
 export const schemas = { body: RedeemVoucherRequest, response: RedeemVoucherResponse };
 
+export const options: RouteOptions = { auth: 'key', idempotent: true };
+
 /**
  * POST /v1/vouchers/redeem: the voucher records the redemption and the account gets the credit, in
  * one atomic write conditional on both streams, so concurrent redemptions of a single-use code can
  * never both succeed. 404 for an unknown or expired code, 409 when fully redeemed or redeemed before.
  */
 export const make = (deps: Deps) =>
-  route(deps, { auth: 'key' }, async ({ body, accountId }) => {
+  route(deps, options, async ({ body, accountId }) => {
     const codeHash = voucherCodeHash(parse(RedeemVoucherRequest, body).code);
     const credit = await retryOnConflict(
       async () => {

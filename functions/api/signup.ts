@@ -3,18 +3,20 @@ import { SignupRequest, SignupResponse } from '../../events/api/accounts';
 import { decideRegisterEmail } from '../../domain/identity/identity';
 import { initialAccountState } from '../../domain/ledger/account';
 import { decideLedger } from '../../domain/ledger/decide';
-import { accounts, apiKeys, emails, load } from '../aggregates';
+import { accounts, apiKeys, emails, keyrings, load } from '../aggregates';
 import { retryOnConflict } from '../adapters/with-retry';
 import type { Deps } from '../deps';
 import { newApiKey } from '../http/auth';
-import { json, parse, route } from '../http/route';
+import { json, parse, route, type RouteOptions } from '../http/route';
 import { lambda } from '../lambda';
 
-export const schemas = { body: SignupRequest, response: SignupResponse };
+export const schemas = { body: SignupRequest, response: SignupResponse, status: 201 };
+
+export const options: RouteOptions = { auth: 'none', idempotent: true };
 
 /** POST /v1/signup: opens an account with the trial and its first API key (shown once). */
 export const make = (deps: Deps) =>
-  route(deps, { auth: 'none' }, async ({ body }) => {
+  route(deps, options, async ({ body }) => {
     const email = parse(SignupRequest, body).email.trim();
     const emailHash = createHash('sha256').update(email.toLowerCase()).digest('hex');
     const accountId = deps.ids.account();
@@ -35,6 +37,11 @@ export const make = (deps: Deps) =>
             streamId: apiKeys.streamId(keyId),
             expectedVersion: 0,
             events: [{ type: 'ApiKeyIssued', data: { keyId, accountId, secretHash, issuedAt: now } }],
+          },
+          {
+            streamId: keyrings.streamId(accountId),
+            expectedVersion: 0,
+            events: [{ type: 'AccountKeyAdded', data: { keyId, name: null, createdAt: now } }],
           },
         ],
         { at: now, metadata: { actor: accountId } },

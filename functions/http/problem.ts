@@ -5,6 +5,7 @@ import {
   InsufficientBalanceError,
   InvalidStateError,
   NotFoundError,
+  RateLimitedError,
 } from '../../domain/errors';
 import { ConcurrencyError } from '../adapters/event-store';
 
@@ -30,8 +31,16 @@ export const notFound = (detail = 'No such resource') => new HttpProblem(404, 'n
 export const payloadTooLarge = (limit: number) =>
   new HttpProblem(413, 'payload_too_large', 'Payload too large', `Request bodies are limited to ${limit} bytes`);
 
+export const conflict = (detail: string) => new HttpProblem(409, 'conflict', 'Conflict', detail);
+export const idempotencyKeyReuse = (detail: string) =>
+  new HttpProblem(422, 'idempotency_key_reuse', 'Idempotency key reused', detail);
+/** 429 `rate_limited`, with `Retry-After` (seconds) when waiting can help. */
+export const rateLimited = (detail: string, retryAfterSeconds: number | null) =>
+  new HttpProblem(429, 'rate_limited', 'Rate limited', detail, undefined, retryAfterSeconds === null ? {} : { 'retry-after': String(retryAfterSeconds) });
+
 /** Maps a domain error to its problem; anything else is not ours to describe. */
 function fromDomain(error: DomainError): HttpProblem {
+  if (error instanceof RateLimitedError) return rateLimited(error.message, error.retryAfterSeconds);
   if (error instanceof InsufficientBalanceError)
     return new HttpProblem(402, 'insufficient_balance', 'Insufficient balance', error.message);
   if (error instanceof NotFoundError) return notFound(error.message);

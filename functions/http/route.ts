@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { z } from 'zod';
 import type { Deps } from '../deps';
 import { authenticate, authenticateAdmin } from './auth';
+import { claimIdempotencyKey, finishIdempotentRequest, isSaved, type IdempotencyClaim } from './idempotency';
 import { HttpProblem, invalidRequest, payloadTooLarge, problemResponse, toProblem } from './problem';
 
 export type ApiEvent = APIGatewayProxyEventV2;
@@ -20,17 +21,68 @@ export interface ApiRequest {
   requestId: string;
 }
 
-type RouteContext = Context & { sx: { body: unknown; accountId: string } };
+type RouteContext = Context & { sx: { body: unknown; accountId: string; claim?: IdempotencyClaim } };
 
-/** Answers problem+json for every error; unexpected ones are logged with the request id and leak nothing. */
+/** How a route is guarded. Every route module exports its own as `options` (the OpenAPI document reads it). */
+export interface RouteOptions {
+  /** An account's API key (`'key'`), the admin key (`'admin'`) or none. */
+  auth: 'key' | 'admin' | 'none';
+  /**
+   * Honours `Idempotency-Key` (API.md): every `POST` that creates something must set this. The first
+   * response is replayed for 24 h; another body under the same key is 422; a concurrent request
+   * with the key is 409 `conflict` (see functions/http/idempotency.ts).
+   */
+  idempotent?: boolean;
+}
+
+type MiddyRequest = { event: ApiEvent; context: RouteContext; error?: unknown };
+
+/** The problem+json answer for an error; an unexpected one is logged with the request id and leaks nothing. */
+function errorResponse(request: MiddyRequest): ApiResult {
+  const requestId = request.event.requestContext?.requestId ?? request.context.awsRequestId ?? 'unknown';
+  const problem = toProblem(request.error, requestId);
+  if (problem.status >= 500) {
+    const error = request.error as Error | undefined;
+    console.error(JSON.stringify({ level: 'ERROR', requestId, route: request.event.routeKey, error: String(error), stack: error?.stack }));
+  }
+  return problemResponse(problem, requestId);
+}
+
+/** Answers problem+json for every error (unless a later middleware already answered it). */
 const problemDetails = (): MiddlewareObj<ApiEvent, ApiResult, Error, RouteContext> => ({
+  before: async (request) => {
+    request.context.sx = { body: undefined, accountId: '' };
+  },
   onError: async (request) => {
-    const requestId = request.event.requestContext?.requestId ?? request.context.awsRequestId ?? 'unknown';
-    const problem = toProblem(request.error, requestId);
-    if (problem.status >= 500) {
-      console.error(JSON.stringify({ level: 'ERROR', requestId, route: request.event.routeKey, error: String(request.error), stack: (request.error as Error)?.stack }));
-    }
-    request.response = problemResponse(problem, requestId);
+    request.response ??= errorResponse(request);
+  },
+});
+
+/** Replays, refuses or claims an `Idempotency-Key`, then saves (or releases) what the request answered. */
+const idempotency = (deps: Deps): MiddlewareObj<ApiEvent, ApiResult, Error, RouteContext> => ({
+  before: async (request) => {
+    const key = headerOf(request.event, 'idempotency-key');
+    if (key === undefined) return;
+    const { event, context } = request;
+    const outcome = await claimIdempotencyKey(deps, context.sx.accountId || 'anonymous', key, {
+      method: event.requestContext.http.method,
+      path: event.rawPath,
+      body: context.sx.body,
+    });
+    if ('replay' in outcome) return outcome.replay as ApiResult;
+    context.sx.claim = outcome.claim;
+  },
+  after: async (request) => {
+    const { claim } = request.context.sx;
+    const response = request.response as ApiResult;
+    if (claim) await finishIdempotentRequest(deps, claim, response, isSaved(response.statusCode ?? 200));
+  },
+  onError: async (request) => {
+    const { claim } = request.context.sx ?? {};
+    if (!claim) return;
+    const response = errorResponse(request);
+    await finishIdempotentRequest(deps, claim, response, isSaved(response.statusCode ?? 500, request.error));
+    request.response = response;
   },
 });
 
@@ -38,7 +90,6 @@ const problemDetails = (): MiddlewareObj<ApiEvent, ApiResult, Error, RouteContex
 const jsonBody = (): MiddlewareObj<ApiEvent, ApiResult, Error, RouteContext> => ({
   before: async (request) => {
     const { body, isBase64Encoded } = request.event;
-    request.context.sx = { body: undefined, accountId: '' };
     if (body === undefined || body === '') return;
     const text = isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
     if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw payloadTooLarge(MAX_BODY_BYTES);
@@ -67,18 +118,17 @@ const adminAuth = (deps: Deps): MiddlewareObj<ApiEvent, ApiResult, Error, RouteC
 });
 
 /**
- * Wraps a route: problem+json errors, body limit and JSON parsing, then authentication: an account's
- * API key (`'key'`), the admin key (`'admin'`) or none. The route itself parses with zod, decides,
- * appends and answers.
+ * Wraps a route: problem+json errors; authentication (an account's API key (`'key'`), the admin key
+ * (`'admin'`) or none); the body limit and JSON parsing; then, for `idempotent` routes, the
+ * Idempotency-Key. The route itself parses with zod, decides, appends and answers.
  */
-export function route(
-  deps: Deps,
-  options: { auth: 'key' | 'admin' | 'none' },
-  fn: (request: ApiRequest) => Promise<ApiResult>,
-) {
-  const handler = middy<ApiEvent, ApiResult, Error, RouteContext>().use(problemDetails()).use(jsonBody());
+export function route(deps: Deps, options: RouteOptions, fn: (request: ApiRequest) => Promise<ApiResult>) {
+  // Who is calling comes first: an unauthenticated request learns nothing about its body.
+  const handler = middy<ApiEvent, ApiResult, Error, RouteContext>().use(problemDetails());
   if (options.auth === 'key') handler.use(apiKeyAuth(deps));
   if (options.auth === 'admin') handler.use(adminAuth(deps));
+  handler.use(jsonBody());
+  if (options.idempotent) handler.use(idempotency(deps));
   return handler.handler((event, context) =>
     fn({ event, body: context.sx.body, accountId: context.sx.accountId, requestId: event.requestContext.requestId }),
   );
@@ -96,10 +146,13 @@ export function headerOf(event: ApiEvent, name: string): string | undefined {
 export function parse<S extends z.ZodType>(schema: S, value: unknown, what = 'body'): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const errors = result.error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.') || what,
-    message: issue.message,
-  }));
+  const pathOf = (path: PropertyKey[]) => path.map(String).join('.') || what;
+  // An unknown field is named by its own path, not its parent's, so a client sees which one to drop.
+  const errors = result.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: pathOf([...issue.path, key]), message: 'unknown field' }))
+      : [{ path: pathOf(issue.path), message: issue.message }],
+  );
   throw invalidRequest(`The ${what} is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
 }
 

@@ -1,6 +1,7 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ACCOUNT_STATE_VERSION, type AccountState } from '../../domain/ledger/account';
+import { evolveQuota, initialQuotaState, QUOTA_STATE_VERSION, type QuotaState } from '../../domain/quotas';
 import type { AccountEvent } from '../../events/account-events';
 import { accounts, parseEvent, type Loaded } from '../aggregates';
 import type { Deps } from '../deps';
@@ -14,11 +15,17 @@ export const SNAPSHOT_EVERY = 100;
  * wrong, only old; a changed `evolveAccount` bumps ACCOUNT_STATE_VERSION and so reads a different key,
  * ignoring every snapshot taken under the old rules.
  */
-const keyOf = (accountId: string) => ({ pk: `snapshot#account#${accountId}`, sk: `v${ACCOUNT_STATE_VERSION}` });
+const keyOf = (accountId: string) => ({ pk: `snapshot#account#${accountId}`, sk: `v${ACCOUNT_STATE_VERSION}.q${QUOTA_STATE_VERSION}` });
 
+/**
+ * Both folds of the account stream that decisions need: the ledger and the quotas. They are
+ * snapshotted together because a fold of only the events after a snapshot would forget every hold
+ * placed before it, and with them the GPUs the quota must count.
+ */
 export interface AccountSnapshot {
   version: number;
   state: AccountState;
+  quotas: QuotaState;
 }
 
 type SnapshotDeps = Pick<Deps, 'doc' | 'tables'>;
@@ -26,7 +33,7 @@ type SnapshotDeps = Pick<Deps, 'doc' | 'tables'>;
 /** The latest snapshot of an account, or null. */
 export async function readAccountSnapshot(deps: SnapshotDeps, accountId: string): Promise<AccountSnapshot | null> {
   const { Item } = await deps.doc.send(new GetCommand({ TableName: deps.tables.views, Key: keyOf(accountId) }));
-  return Item ? { version: Item.version as number, state: Item.state as AccountState } : null;
+  return Item ? { version: Item.version as number, state: Item.state as AccountState, quotas: Item.quotas as QuotaState } : null;
 }
 
 /** Writes a snapshot unless one at the same or a later version is there (a replay is a no-op). */
@@ -35,7 +42,7 @@ export async function writeAccountSnapshot(deps: SnapshotDeps, accountId: string
     await deps.doc.send(
       new PutCommand({
         TableName: deps.tables.views,
-        Item: { ...keyOf(accountId), kind: 'snapshot', version: snapshot.version, state: snapshot.state },
+        Item: { ...keyOf(accountId), kind: 'snapshot', version: snapshot.version, state: snapshot.state, quotas: snapshot.quotas },
         ConditionExpression: 'attribute_not_exists(pk) OR version < :version',
         ExpressionAttributeValues: { ':version': snapshot.version },
       }),
@@ -45,30 +52,33 @@ export async function writeAccountSnapshot(deps: SnapshotDeps, accountId: string
   }
 }
 
-export type LoadedAccount = Loaded<AccountState, AccountEvent> & { snapshotVersion: number };
+export type LoadedAccount = Loaded<AccountState, AccountEvent> & { quotas: QuotaState; snapshotVersion: number };
 
 /**
  * Loads an account from its latest snapshot plus the events after it. The tail is read strongly
- * consistently from the event store, so the state is as current as a full fold and `version` is the
- * stream's (what an append must expect). `events` holds only the tail.
+ * consistently from the event store, so the state (ledger and quotas) is as current as a full fold and
+ * `version` is the stream's (what an append must expect). `events` holds only the tail: never fold
+ * anything from it alone.
  * @throws when a stored event does not parse (a defect), or on store errors.
  */
 export async function loadAccount(deps: SnapshotDeps & Pick<Deps, 'store'>, accountId: string): Promise<LoadedAccount> {
   const snapshot = await readAccountSnapshot(deps, accountId);
   const { events, version } = await deps.store.readStream(accounts.streamId(accountId), snapshot ? snapshot.version + 1 : 1);
   let state = snapshot?.state ?? accounts.initial();
+  let quotas = snapshot?.quotas ?? initialQuotaState();
   const parsed = events.map((stored) => {
     const event = parseEvent(accounts, stored);
     state = accounts.evolve(state, event);
+    quotas = evolveQuota(quotas, event);
     return { stored, event };
   });
-  return { state, version, events: parsed, snapshotVersion: snapshot?.version ?? 0 };
+  return { state, quotas, version, events: parsed, snapshotVersion: snapshot?.version ?? 0 };
 }
 
 /** Loads the account and, when its tail has grown to {@link SNAPSHOT_EVERY} events or more, snapshots it. */
 export async function refreshAccountSnapshot(deps: SnapshotDeps & Pick<Deps, 'store'>, accountId: string, every = SNAPSHOT_EVERY): Promise<void> {
   const loaded = await loadAccount(deps, accountId);
   if (loaded.version - loaded.snapshotVersion >= every) {
-    await writeAccountSnapshot(deps, accountId, { version: loaded.version, state: loaded.state });
+    await writeAccountSnapshot(deps, accountId, { version: loaded.version, state: loaded.state, quotas: loaded.quotas });
   }
 }

@@ -8,6 +8,10 @@ import * as getJob from '../../functions/api/get-job';
 import * as cancelJob from '../../functions/api/cancel-job';
 import * as listJobEvents from '../../functions/api/list-job-events';
 import * as getJobLogs from '../../functions/api/get-job-logs';
+import * as createApiKey from '../../functions/api/create-api-key';
+import * as listApiKeys from '../../functions/api/list-api-keys';
+import * as revokeApiKey from '../../functions/api/revoke-api-key';
+import * as getOpenapi from '../../functions/api/get-openapi';
 import * as projectJobViews from '../../functions/project-job-views';
 import * as dispatchJobs from '../../functions/dispatch-jobs';
 import * as batchEvents from '../../functions/batch-events';
@@ -33,6 +37,10 @@ export const factories = {
   'api/cancel-job': cancelJob.make,
   'api/list-job-events': listJobEvents.make,
   'api/get-job-logs': getJobLogs.make,
+  'api/create-api-key': createApiKey.make,
+  'api/list-api-keys': listApiKeys.make,
+  'api/revoke-api-key': revokeApiKey.make,
+  'api/get-openapi': getOpenapi.make,
   'project-job-views': projectJobViews.make,
   'dispatch-jobs': dispatchJobs.make,
   'batch-events': batchEvents.make,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evolveAccount, initialAccountState } from '../../domain/ledger/account';
+import { quotaStateOf } from '../../domain/quotas';
 import type { AccountEvent } from '../../events/account-events';
 import { accounts, load, vouchers } from '../../functions/aggregates';
 import { voucherCodeHash } from '../../functions/api/create-voucher';
@@ -187,9 +188,15 @@ describe('account snapshots', () => {
         { type: 'HoldSettled', data: { jobId, runSeconds: 0, trialGpuSecondsCharged: 0, trialGpuSecondsReleased: 0, creditsCharged: [], settledAt: new Date().toISOString() } },
       );
     }
+    // and two holds still open when the snapshot is taken: their GPUs must still count for the quota
+    for (const n of [1, 2]) {
+      const jobId = `job_${String(100 + n).padStart(26, '0')}`;
+      pairs.push({ type: 'HoldPlaced', data: { jobId, gpuType: 'a100', gpuCount: 4, seconds: 60, trialGpuSeconds: 0, ratePerGpuHour: 1163, credits: [], placedAt: new Date().toISOString() } });
+    }
     for (let i = 0; i < pairs.length; i += 50) {
-      await stack.deps.store.append([{ streamId, expectedVersion: version, events: pairs.slice(i, i + 50) }], { at: new Date().toISOString() });
-      version += 50;
+      const chunk = pairs.slice(i, i + 50);
+      await stack.deps.store.append([{ streamId, expectedVersion: version, events: chunk }], { at: new Date().toISOString() });
+      version += chunk.length;
     }
     await refreshAccountSnapshot(stack.deps, id);
     const snapshot = await readAccountSnapshot(stack.deps, id);
@@ -201,5 +208,8 @@ describe('account snapshots', () => {
     expect(fromSnapshot.state).toEqual(full.state);
     expect(fromSnapshot.version).toBe(full.version);
     expect(full.events.map((e) => e.event).reduce(evolveAccount, initialAccountState())).toEqual(full.state);
+    // The quotas come back from the snapshot too, not from the (empty) tail of events after it.
+    expect(fromSnapshot.quotas).toEqual(quotaStateOf(full.events.map((e) => e.event)));
+    expect(Object.values(fromSnapshot.quotas.openGpus)).toEqual([4, 4]);
   }, 30_000);
 });

@@ -53,7 +53,7 @@ describe('HttpFront (the local API Gateway)', () => {
       const res = await fetch(url + path, { method });
       expect(res.status).toBe(404);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
-      expect((await res.json()).type).toBe('not_found');
+      expect(((await res.json()) as { type: string }).type).toBe('not_found');
     }
     expect(calls).toBe(0);
   });
@@ -66,7 +66,7 @@ describe('HttpFront (the local API Gateway)', () => {
     });
     const res = await fetch(`${url}/v1/things/x/poke`, { method: 'POST', body: 'x'.repeat(10 * 1024 * 1024 + 1) });
     expect(res.status).toBe(413);
-    expect((await res.json()).type).toBe('payload_too_large');
+    expect(((await res.json()) as { type: string }).type).toBe('payload_too_large');
     expect(calls).toBe(0);
   });
 

@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { Policy } from '../../domain/policy';
+import { createDynamoClients } from '../../functions/adapters/dynamodb';
+import { deleteTables } from '../../infra/local/create-tables';
+import { apiClient } from '../../infra/local/stack-process';
+import { startLocalStack, type LocalStack } from '../../infra/local/stack';
+import { testDynamoEndpoint } from './dynamodb';
+
+export type Api = ReturnType<typeof apiClient>;
+
+/** The local stack in process, on the run's DynamoDB Local, with its own tables; `stop()` drops them. */
+export async function startTestStack(options: { policy?: Partial<Policy>; gpus?: number } = {}): Promise<LocalStack & { drop(): Promise<void> }> {
+  const stack = await startLocalStack({
+    port: 0,
+    dataDir: null,
+    dynamoEndpoint: testDynamoEndpoint(),
+    tablePrefix: `sx-test-${randomBytes(6).toString('hex')}`,
+    pollMs: 50,
+    ...options,
+  });
+  return {
+    ...stack,
+    async drop() {
+      await stack.stop({ graceSeconds: 1 });
+      const { client } = createDynamoClients({ endpoint: stack.dynamoEndpoint });
+      try {
+        await deleteTables(client, stack.deps.tables);
+      } finally {
+        client.destroy();
+      }
+    },
+  };
+}
+
+/** Signs up and returns the account, its key and a client using it. */
+export async function signUp(url: string, email: string) {
+  const res = await apiClient(url).post('/v1/signup', { email });
+  if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { accountId: res.body.account.id as string, apiKey: res.body.api_key as string, api: apiClient(url, res.body.api_key) };
+}
+
+/** Every item of the events table (small in tests), to prove a rejected request wrote nothing. */
+export async function eventItems(stack: LocalStack): Promise<number> {
+  let count = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await stack.deps.doc.send(new ScanCommand({ TableName: stack.deps.tables.events, Select: 'COUNT', ExclusiveStartKey: start, ConsistentRead: true }));
+    count += page.Count ?? 0;
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return count;
+}
