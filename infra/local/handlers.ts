@@ -11,6 +11,10 @@ import * as getJobLogs from '../../functions/api/get-job-logs';
 import * as projectJobViews from '../../functions/project-job-views';
 import * as dispatchJobs from '../../functions/dispatch-jobs';
 import * as batchEvents from '../../functions/batch-events';
+import * as trackActiveJobs from '../../functions/track-active-jobs';
+import * as enforceHolds from '../../functions/enforce-holds';
+import * as reconcileJobs from '../../functions/reconcile-jobs';
+import * as scaleCapacity from '../../functions/scale-capacity';
 
 // biome-ignore lint: the handlers have different event types; the local stack knows which it calls
 type AnyHandler = (event: any, context?: any) => Promise<any>;
@@ -31,6 +35,10 @@ export const factories = {
   'project-job-views': projectJobViews.make,
   'dispatch-jobs': dispatchJobs.make,
   'batch-events': batchEvents.make,
+  'track-active-jobs': trackActiveJobs.make,
+  'enforce-holds': enforceHolds.make,
+  'reconcile-jobs': reconcileJobs.make,
+  'scale-capacity': scaleCapacity.make,
 } satisfies Record<HandlerName, (deps: Deps) => unknown>;
 
 export const makeHandler = (name: HandlerName, deps: Deps) => factories[name](deps) as AnyHandler;

@@ -6,7 +6,7 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { defaultPolicy, type Policy } from '../../domain/policy';
 import { createDynamoClients } from '../../functions/adapters/dynamodb';
 import { DynamoDbEventStore } from '../../functions/adapters/dynamodb-event-store';
-import { ulidIds, type Deps } from '../../functions/deps';
+import { ulidIds, type Deps, type SweepSettings } from '../../functions/deps';
 import { eventRules, httpRoutes, schedules, streamConsumers } from '../routes';
 import { newAdminKey } from '../../functions/http/auth';
 import { LocalScheduler } from './scheduler';
@@ -37,6 +37,8 @@ export interface LocalStackOptions {
   adminKey?: string;
   /** Per-schedule rate overrides in seconds, by schedule name (tests speed up retry clocks with this). */
   scheduleRates?: Record<string, number>;
+  /** Settings of the reconciler, hold enforcer and capacity sweeps. */
+  sweeps?: Partial<SweepSettings>;
 }
 
 export interface LocalStack {
@@ -80,7 +82,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       doc,
       tables,
       compute,
+      capacity: compute,
       files: compute,
+      sweeps: options.sweeps,
       policy: { ...defaultPolicy, ...options.policy },
       now: () => new Date(),
       ids: ulidIds(),
