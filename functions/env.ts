@@ -21,6 +21,16 @@ export const LambdaEnv = z.object({
   /** Secrets Manager id of the admin key. */
   SX_ADMIN_KEY_SECRET: z.string().min(1),
   SX_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
+  /** Calls a second each function container makes to Batch (Batch allows 50 per account and region, shared by all). */
+  SX_BATCH_TPS: z.coerce.number().positive().max(50).default(10),
+  /** A job waiting for capacity longer than this fails with `infrastructure`, at no charge. */
+  SX_RUNNABLE_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(6 * 3600),
+  /** A job Batch no longer knows for this long is failed with `infrastructure`, at no charge. */
+  SX_LOST_JOB_SECONDS: z.coerce.number().int().positive().default(300),
+  /** Idle p4d nodes are let go (the compute environment's minimum drops) after this long without demand. */
+  SX_CAPACITY_IDLE_SECONDS: z.coerce.number().int().nonnegative().default(900),
+  /** How long the admin key read from Secrets Manager is reused before it is read again. */
+  SX_ADMIN_KEY_CACHE_SECONDS: z.coerce.number().int().nonnegative().default(60),
 });
 export type LambdaEnv = z.infer<typeof LambdaEnv>;
 
