@@ -12,6 +12,7 @@ import { newAdminKey } from '../../functions/http/auth';
 import { LocalScheduler } from './scheduler';
 import { tableNames } from '../tables';
 import { LocalCompute } from './compute';
+import type { BatchJobStateChange } from '../../events/batch-state-change';
 import { ensureTables } from './create-tables';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { LocalEventBus } from './event-bus';
@@ -39,6 +40,11 @@ export interface LocalStackOptions {
   scheduleRates?: Record<string, number>;
   /** Settings of the reconciler, hold enforcer and capacity sweeps. */
   sweeps?: Partial<SweepSettings>;
+  /**
+   * Fault injection for tests: what the event bus gets for each compute state change (`[]` drops it,
+   * `[e, e]` doubles it). @default every event once
+   */
+  computeEvents?: (event: BatchJobStateChange) => BatchJobStateChange[];
 }
 
 export interface LocalStack {
@@ -75,7 +81,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await ensureTables(client, tables);
 
     const bus = new LocalEventBus([]);
-    const compute = new LocalCompute({ dataDir: join(dataDir, 'compute'), gpus: options.gpus, onEvent: (event) => bus.put(event) });
+    const faults = options.computeEvents ?? ((event: BatchJobStateChange) => [event]);
+    const compute = new LocalCompute({
+      dataDir: join(dataDir, 'compute'),
+      gpus: options.gpus,
+      onEvent: (event) => faults(event).forEach((delivered) => bus.put(delivered)),
+    });
     const adminKey = options.adminKey ?? newAdminKey();
     const deps: Deps = {
       store: new DynamoDbEventStore({ doc, tableName: tables.events }),
