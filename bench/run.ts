@@ -12,6 +12,7 @@ import { createDynamoClients } from '../functions/adapters/dynamodb';
 import { tableNames } from '../infra/tables';
 import { apiClient, eventually, startStackProcess } from '../infra/local/stack-process';
 import { fmt, percentile, throughput } from './stats';
+import { benchCompute } from './compute';
 
 const JOBS = 30;
 const LOAD = { concurrency: 16, durationMs: 5_000 };
@@ -65,6 +66,7 @@ async function main() {
   } finally {
     await stack.stop();
   }
+  await benchCompute();
 }
 
 main().catch((error) => {
