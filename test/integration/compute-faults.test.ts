@@ -20,8 +20,12 @@ import { testDynamoEndpoint } from '../support/dynamodb';
  * hand (their schedules are set to a day) except the hold enforcer, which ticks 5 times a second.
  */
 let stack: LocalStack;
-/** What happens to each compute event on its way to the bus, per job id (default: delivered). */
+/**
+ * What happens to each compute event on its way to the bus, by the job's image (known before the
+ * job is created, so no event can slip through before the fault is set). Default: delivered.
+ */
 const faults = new Map<string, (event: BatchJobStateChange) => BatchJobStateChange[]>();
+const imageOf = (event: BatchJobStateChange) => (event.detail.container as { image?: string } | undefined)?.image ?? '';
 /** Every compute event, delivered or not. */
 const seen: BatchJobStateChange[] = [];
 
@@ -39,7 +43,7 @@ beforeAll(async () => {
     sweeps: { runnableTimeoutSeconds: 2 },
     computeEvents: (event) => {
       seen.push(event);
-      return (faults.get(event.detail.jobName) ?? ((e) => [e]))(event);
+      return (faults.get(imageOf(event)) ?? ((e) => [e]))(event);
     },
   });
 }, 60_000);
@@ -92,9 +96,9 @@ describe('the local stack under faults', () => {
   it('recovers a dropped state-change event with the reconciler, billed as Batch reports', async () => {
     const api = await signUp();
     const before = (await api.get('/v1/account')).body.trial.gpu_seconds_remaining;
-    const created = await api.post('/v1/jobs', { image: 'a/b:1', command: ['sh', '-c', 'sleep 1.1'], gpu_count: 1, max_runtime_seconds: 60 });
     // RUNNING and SUCCEEDED never reach the bus.
-    faults.set(created.body.id, (e) => (e.detail.status === 'RUNNING' || e.detail.status === 'SUCCEEDED' ? [] : [e]));
+    faults.set('faults/drop-running:1', (e) => (e.detail.status === 'RUNNING' || e.detail.status === 'SUCCEEDED' ? [] : [e]));
+    const created = await api.post('/v1/jobs', { image: 'faults/drop-running:1', command: ['sh', '-c', 'sleep 1.1'], gpu_count: 1, max_runtime_seconds: 60 });
     const final = await eventually(async () => seen.find((e) => e.detail.jobName === created.body.id && e.detail.status === 'SUCCEEDED'), 20_000, 'the process to end');
     await new Promise((r) => setTimeout(r, 300));
     expect((await jobState(created.body.id)).status).toBe('starting');
@@ -177,10 +181,16 @@ describe('the local stack under faults', () => {
   });
 
   it('fails a job stuck waiting for capacity with infrastructure, at no charge, and lets the pool go on', async () => {
-    const api = await signUp();
+    // Four 2-GPU jobs fill the 8 GPUs for 23 s (each account's trial holds 24 s of 2 GPUs).
+    const blockers = await Promise.all(
+      [1, 2, 3, 4].map(async () => {
+        const api = await signUp();
+        const created = await api.post('/v1/jobs', { image: 'a/b:1', command: ['sleep', '60'], gpu_count: 2, max_runtime_seconds: 3600 });
+        return { api, id: created.body.id as string };
+      }),
+    );
+    for (const { api, id } of blockers) await eventually(async () => (await api.get(`/v1/jobs/${id}`)).body.status === 'running', 15_000, 'running');
     const other = await signUp();
-    const blocker = await api.post('/v1/jobs', { image: 'a/b:1', command: ['sleep', '60'], gpu_count: 8, max_runtime_seconds: 3600 });
-    await eventually(async () => (await api.get(`/v1/jobs/${blocker.body.id}`)).body.status === 'running', 10_000, 'running');
     const stuck = await other.post('/v1/jobs', { image: 'a/b:1', command: ['true'], gpu_count: 1, max_runtime_seconds: 60 });
     await eventually(async () => (await listActiveJobs(stack.deps)).find((a) => a.state.job.jobId === stuck.body.id && a.state.batchJobId), 10_000, 'the stuck job in the active set');
     await new Promise((r) => setTimeout(r, 2100));
@@ -192,8 +202,12 @@ describe('the local stack under faults', () => {
     expect(job).toMatchObject({ status: 'failed', failure_reason: 'infrastructure', usage: { gpu_seconds: 0 }, started_at: null });
     expect((await other.get('/v1/account')).body).toMatchObject({ trial: { gpu_seconds_remaining: 48 }, held: { gpu_seconds: 0 } });
     expect(stack.compute.queuedJobs()).not.toContain(stuck.body.id);
-    await api.post(`/v1/jobs/${blocker.body.id}/cancel`);
-    await untilFinal(api, blocker.body.id);
+    // The blockers were left alone.
+    for (const { api, id } of blockers) {
+      expect((await api.get(`/v1/jobs/${id}`)).body.status).toBe('running');
+      await api.post(`/v1/jobs/${id}/cancel`);
+      await untilFinal(api, id);
+    }
   });
 
   it('keeps the capacity floor at the demand of queued and running jobs', async () => {
