@@ -13,6 +13,7 @@ import { tableNames } from '../infra/tables';
 import { apiClient, eventually, startStackProcess } from '../infra/local/stack-process';
 import { benchMiddleware } from './middleware';
 import { fmt, percentile, throughput } from './stats';
+import { benchCompute } from './compute';
 
 const JOBS = 30;
 const LOAD = { concurrency: 16, durationMs: 5_000 };
@@ -67,6 +68,7 @@ async function main() {
   } finally {
     await stack.stop();
   }
+  await benchCompute();
 }
 
 main().catch((error) => {

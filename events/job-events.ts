@@ -49,6 +49,23 @@ export const JobRunning = z.object({
   data: z.object({ startedAt: IsoTime }),
 });
 
+/**
+ * One attempt of a started job ended and the compute side will try again (a Spot reclaim or a lost
+ * host: Batch's retry strategy). The job keeps its id and checkpoint directory; the attempt's running
+ * time counts towards the job's billed time and its hold.
+ */
+export const JobAttemptFailed = z.object({
+  type: z.literal('JobAttemptFailed'),
+  data: z.object({
+    /** 1 for the first attempt. */
+    attempt: z.number().int().positive(),
+    startedAt: IsoTime.nullable(),
+    stoppedAt: IsoTime,
+    statusReason: z.string().nullable(),
+    exitCode: z.number().int().nullable(),
+  }),
+});
+
 export const JobCancelRequested = z.object({
   type: z.literal('JobCancelRequested'),
   data: z.object({ requestedAt: IsoTime }),
@@ -86,6 +103,7 @@ export const JobEvent = z.discriminatedUnion('type', [
   BatchJobSubmitted,
   JobStarting,
   JobRunning,
+  JobAttemptFailed,
   JobCancelRequested,
   JobSucceeded,
   JobFailed,

@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulidx';
 import type { Policy } from '../domain/policy';
 import type { TableNames } from '../infra/tables';
-import type { Compute, JobFiles } from './adapters/compute';
+import type { Capacity, Compute, JobFiles } from './adapters/compute';
 import type { EventStore } from './adapters/event-store';
 
 /** Ids for new things. Time-ordered (ULID), so newest-first lists sort by id. */
@@ -22,7 +22,11 @@ export interface Deps {
   doc: DynamoDBDocumentClient;
   tables: TableNames;
   compute: Compute;
+  /** The GPU pools the capacity projection steers (Batch compute environments; the local pool). */
+  capacity: Capacity;
   files: JobFiles;
+  /** Settings of the scheduled sweeps (reconciler, hold enforcer, capacity); defaults in {@link sweepDefaults}. */
+  sweeps?: Partial<SweepSettings>;
   policy: Policy;
   now: () => Date;
   ids: Ids;
@@ -39,3 +43,21 @@ export function ulidIds(): Ids {
   const id = (prefix: string) => () => `${prefix}_${next().toLowerCase()}`;
   return { account: id('acct'), job: id('job'), apiKey: id('key'), voucher: id('vch') };
 }
+
+/** Settings of the scheduled sweeps over non-final jobs. */
+export interface SweepSettings {
+  /** A job still waiting for capacity this long after submission fails with `infrastructure`, at no charge. */
+  runnableTimeoutSeconds: number;
+  /** A job the compute side has not known for this long after its last change is failed with `infrastructure`, at no charge. */
+  lostJobSeconds: number;
+  /** A pool with no demand keeps its nodes this long before its minimum drops (idle p4d nodes are let go). */
+  capacityIdleSeconds: number;
+}
+
+export const sweepDefaults: SweepSettings = {
+  runnableTimeoutSeconds: 6 * 3600,
+  lostJobSeconds: 300,
+  capacityIdleSeconds: 900,
+};
+
+export const sweepSettings = (deps: Pick<Deps, 'sweeps'>): SweepSettings => ({ ...sweepDefaults, ...deps.sweeps });

@@ -39,7 +39,8 @@ export const make = (deps: Deps) =>
     }
   });
 
-async function dispatch(deps: Deps, jobId: string) {
+/** Submits a queued job that has no compute job yet and records it; otherwise nothing. Safe to repeat. */
+export async function dispatch(deps: Deps, jobId: string) {
   const { state } = await load(deps.store, jobs, jobId);
   if (state.status !== 'queued' || state.batchJobId !== null) return;
   const { batchJobId } = await deps.compute.submit(specOf(state));
@@ -48,7 +49,8 @@ async function dispatch(deps: Deps, jobId: string) {
   if (after.status === 'cancelled') await deps.compute.terminate(batchJobId, CANCEL_REASON);
 }
 
-async function stop(deps: Deps, jobId: string) {
+/** Asks the compute side to stop a job with a compute job. Safe to repeat. */
+export async function stop(deps: Deps, jobId: string) {
   const { state } = await load(deps.store, jobs, jobId);
   if (state.status === 'none' || state.batchJobId === null) return;
   await deps.compute.terminate(state.batchJobId, CANCEL_REASON);

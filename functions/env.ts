@@ -25,6 +25,16 @@ export const LambdaEnv = z.object({
   SX_PRICE_A100: z.coerce.number().int().min(0).max(10_000_000).optional(),
   /** CNY per USD for the derived price, e.g. `7.10`. */
   SX_CNY_PER_USD: z.string().regex(/^\d{1,3}(\.\d{1,4})?$/).optional(),
+  /** Calls a second each function container makes to Batch (Batch allows 50 per account and region, shared by all). */
+  SX_BATCH_TPS: z.coerce.number().positive().max(50).default(10),
+  /** A job waiting for capacity longer than this fails with `infrastructure`, at no charge. */
+  SX_RUNNABLE_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(6 * 3600),
+  /** A job Batch no longer knows for this long is failed with `infrastructure`, at no charge. */
+  SX_LOST_JOB_SECONDS: z.coerce.number().int().positive().default(300),
+  /** Idle p4d nodes are let go (the compute environment's minimum drops) after this long without demand. */
+  SX_CAPACITY_IDLE_SECONDS: z.coerce.number().int().nonnegative().default(900),
+  /** How long the admin key read from Secrets Manager is reused before it is read again. */
+  SX_ADMIN_KEY_CACHE_SECONDS: z.coerce.number().int().nonnegative().default(60),
 });
 export type LambdaEnv = z.infer<typeof LambdaEnv>;
 

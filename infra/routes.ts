@@ -26,6 +26,7 @@ export const streamConsumers = [
   { name: 'project-job-views', handler: 'project-job-views', batchSize: 100, maxRetries: 10 },
   { name: 'dispatch-jobs', handler: 'dispatch-jobs', batchSize: 10, maxRetries: 10 },
   { name: 'project-ledger', handler: 'project-ledger', batchSize: 100, maxRetries: 10 },
+  { name: 'track-active-jobs', handler: 'track-active-jobs', batchSize: 100, maxRetries: 10 },
 ] as const;
 
 /** Rules on the event bus (Batch state changes come from the default bus in AWS). */
@@ -41,14 +42,23 @@ export const eventRules = [
  * Scheduled invocations (EventBridge Scheduler in AWS, `infra/local/scheduler.ts` locally): the
  * handler runs every `rateSeconds`, never twice at once. Handlers must tolerate a missed or doubled tick.
  */
-export const schedules: ReadonlyArray<{ name: string; handler: HandlerName; rateSeconds: number }> = [
+export const schedules: ReadonlyArray<{ name: string; handler: ScheduleHandler; rateSeconds: number }> = [
   // Monthly vouchers: a run in each hour, so a month's credit arrives within the hour it begins.
   { name: 'grant-monthly-credits', handler: 'grant-monthly-credits', rateSeconds: 3600 },
+  // SIGTERM at held − grace across all attempts (the compute side's timeout is the per-attempt backstop).
+  { name: 'enforce-holds', handler: 'enforce-holds', rateSeconds: 60 },
+  // Catches lost Batch state changes and stuck or lost jobs.
+  { name: 'reconcile-jobs', handler: 'reconcile-jobs', rateSeconds: 60 },
+  // Compute environments' minimum and desired vCPUs follow demand.
+  { name: 'scale-capacity', handler: 'scale-capacity', rateSeconds: 60 },
 ];
+
+/** Handlers run only on a schedule. */
+export type ScheduleHandler = 'grant-monthly-credits' | 'enforce-holds' | 'reconcile-jobs' | 'scale-capacity';
 
 export type HttpRoute = (typeof httpRoutes)[number];
 export type HandlerName =
   | HttpRoute['handler']
   | (typeof streamConsumers)[number]['handler']
   | (typeof eventRules)[number]['handler']
-  | 'grant-monthly-credits';
+  | ScheduleHandler;

@@ -2,7 +2,16 @@ import type { BatchJobStatus } from '../../events/batch-state-change';
 import type { JobEvent } from '../../events/job-events';
 import type { FailureReason } from '../../events/values';
 import { ConflictError, InvalidStateError, NotFoundError } from '../errors';
-import { billableSeconds, isFinal, usageOf, type JobSpec, type JobState, type KnownJobState } from './job';
+import {
+  billableSeconds,
+  billableSecondsOfAttempts,
+  isFinal,
+  usageOf,
+  type EndedAttempt,
+  type JobSpec,
+  type JobState,
+  type KnownJobState,
+} from './job';
 
 type Meta = { metadata: { now: string } };
 
@@ -20,8 +29,22 @@ export type ObserveCompute = {
     stoppedAt?: string;
     exitCode?: number | null;
     statusReason?: string | null;
+    /**
+     * The compute job's attempts as Batch lists them (ended ones; the final one too once the job is
+     * final), oldest first. When given, they are the truth for billing: every attempt's running time
+     * is counted once. Given as `[]` for a job that never ran (it is then settled at zero).
+     */
+    attempts?: ObservedAttempt[];
   };
 } & Meta;
+
+/** One attempt of a compute job, as Batch lists it. */
+export interface ObservedAttempt {
+  startedAt?: string;
+  stoppedAt?: string;
+  statusReason?: string | null;
+  exitCode?: number | null;
+}
 
 export type JobCommand = QueueJob | RecordSubmission | RequestCancel | ObserveCompute;
 
@@ -79,18 +102,30 @@ function observeCompute(state: KnownJobState, seen: ObserveCompute['data'], now:
 }
 
 function progressOf(state: KnownJobState, seen: ObserveCompute['data'], now: string): JobEvent[] {
+  if (seen.status === 'SUCCEEDED' || seen.status === 'FAILED') return [finish(state, seen, now)];
+  // Attempts that ended while the job goes on (Batch retried it) are recorded first, whatever order
+  // the events came in: each event lists every ended attempt, so a lost or late one is made up for.
+  const retried = endedAttemptsIn(seen).slice((state.endedAttempts ?? []).length);
+  const attemptEvents: JobEvent[] = retried.map((attempt, index) => ({
+    type: 'JobAttemptFailed',
+    data: {
+      attempt: (state.endedAttempts ?? []).length + index + 1,
+      startedAt: attempt.startedAt ?? null,
+      stoppedAt: attempt.stoppedAt!,
+      statusReason: attempt.statusReason ?? null,
+      exitCode: attempt.exitCode ?? null,
+    },
+  }));
+  const status = attemptEvents.length > 0 ? 'starting' : state.status;
   switch (seen.status) {
     case 'SUBMITTED':
     case 'PENDING':
     case 'RUNNABLE':
-      return [];
+      return attemptEvents;
     case 'STARTING':
-      return state.status === 'queued' ? [{ type: 'JobStarting', data: { at: now } }] : [];
+      return state.status === 'queued' ? [...attemptEvents, { type: 'JobStarting', data: { at: now } }] : attemptEvents;
     case 'RUNNING':
-      return state.status === 'running' ? [] : [{ type: 'JobRunning', data: { startedAt: seen.startedAt ?? now } }];
-    case 'SUCCEEDED':
-    case 'FAILED':
-      return [finish(state, seen, now)];
+      return status === 'running' ? attemptEvents : [...attemptEvents, { type: 'JobRunning', data: { startedAt: seen.startedAt ?? now } }];
     default: {
       const unknown: never = seen.status;
       return unknown;
@@ -99,9 +134,16 @@ function progressOf(state: KnownJobState, seen: ObserveCompute['data'], now: str
 }
 
 function finish(state: KnownJobState, seen: ObserveCompute['data'], now: string): JobEvent {
-  const startedAt = state.status === 'running' ? state.startedAt : (seen.startedAt ?? null);
   const finishedAt = seen.stoppedAt ?? now;
-  const runSeconds = billableSeconds(startedAt, finishedAt, state.job.heldSeconds);
+  const runSeconds = seen.attempts
+    ? billableSecondsOfAttempts(
+        seen.attempts.map((a, index) => ({
+          startedAt: a.startedAt ?? null,
+          stoppedAt: a.stoppedAt ?? (index === seen.attempts!.length - 1 ? finishedAt : (a.startedAt ?? finishedAt)),
+        })),
+        state.job.heldSeconds,
+      )
+    : runSecondsFromState(state, seen, finishedAt);
   const finished = { finishedAt, runSeconds, usage: usageOf(state.job, runSeconds) };
   const exitCode = seen.exitCode ?? null;
   if (seen.status === 'SUCCEEDED') return { type: 'JobSucceeded', data: { ...finished, exitCode: exitCode ?? 0 } };
@@ -113,13 +155,25 @@ function finish(state: KnownJobState, seen: ObserveCompute['data'], now: string)
   };
 }
 
+/** Billed seconds when the compute side gave no attempts: what we recorded, up to the stop. */
+function runSecondsFromState(state: KnownJobState, seen: ObserveCompute['data'], finishedAt: string): number {
+  const startedAt = state.status === 'running' ? state.startedAt : (seen.startedAt ?? null);
+  const ended = state.endedAttempts ?? [];
+  if (ended.length === 0) return billableSeconds(startedAt, finishedAt, state.job.heldSeconds);
+  const current: EndedAttempt[] = state.status === 'running' ? [{ startedAt: state.startedAt, stoppedAt: finishedAt }] : [];
+  return billableSecondsOfAttempts([...ended, ...current], state.job.heldSeconds);
+}
+
+/** The attempts of a non-final observation that have ended (Batch lists an attempt once it stopped). */
+const endedAttemptsIn = (seen: ObserveCompute['data']) => (seen.attempts ?? []).filter((a) => a.stoppedAt !== undefined);
+
 /** Maps Batch's exit code and status reason to the public `failure_reason`. */
 export function failureReason(job: JobSpec, exitCode: number | null, statusReason: string | null): FailureReason {
   const reason = statusReason ?? '';
   if (reason === TIMEOUT_REASON) return job.stopReason;
   if (reason.startsWith(STOP_REASON_PREFIX)) {
     const named = reason.slice(STOP_REASON_PREFIX.length);
-    if (named === 'insufficient_balance' || named === 'max_runtime_exceeded') return named;
+    if (named === 'insufficient_balance' || named === 'max_runtime_exceeded' || named === 'infrastructure') return named;
   }
   // The customer's container could not start (bad image or command): theirs to fix, like an exit.
   if (/^Cannot(Start|Pull|Inspect)Container/.test(reason)) return 'non_zero_exit';

@@ -4,10 +4,18 @@ import { allocate } from '../ledger/funding';
 
 export type JobSpec = JobQueued['data'];
 
+/** An attempt of the job that ran and ended without ending the job (the compute side retried it). */
+export interface EndedAttempt {
+  startedAt: string | null;
+  stoppedAt: string;
+}
+
 interface Known {
   job: JobSpec;
   batchJobId: string | null;
   cancelRequestedAt: string | null;
+  /** Attempts that ended before the current one; their running time is billed with the job's. */
+  endedAttempts?: EndedAttempt[];
 }
 
 export type FinalStatus = 'succeeded' | 'failed' | 'cancelled';
@@ -38,11 +46,16 @@ export const isFinal = (state: JobState): state is Extract<JobState, { status: F
 /** Applies one job event. Events are facts: a late or duplicate one leaves a final job unchanged. */
 export function evolveJob(state: JobState, event: JobEvent): JobState {
   if (event.type === 'JobQueued') {
-    return { status: 'queued', job: event.data, batchJobId: null, cancelRequestedAt: null };
+    return { status: 'queued', job: event.data, batchJobId: null, cancelRequestedAt: null, endedAttempts: [] };
   }
   if (state.status === 'none' || isFinal(state)) return state;
-  const known: Known = { job: state.job, batchJobId: state.batchJobId, cancelRequestedAt: state.cancelRequestedAt };
-  const startedAt = state.status === 'running' ? state.startedAt : null;
+  const known: Known = {
+    job: state.job,
+    batchJobId: state.batchJobId,
+    cancelRequestedAt: state.cancelRequestedAt,
+    endedAttempts: state.endedAttempts ?? [],
+  };
+  const startedAt = state.status === 'running' ? state.startedAt : (state.endedAttempts?.[0]?.startedAt ?? null);
   switch (event.type) {
     case 'BatchJobSubmitted':
       return { ...state, batchJobId: event.data.batchJobId };
@@ -52,6 +65,11 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
       return state.status === 'queued' ? { ...known, status: 'starting', startingAt: event.data.at } : state;
     case 'JobRunning':
       return { ...known, status: 'running', startedAt: event.data.startedAt };
+    case 'JobAttemptFailed': {
+      // The job waits for its next attempt: it is started (so a cancel goes through the compute side) but not running.
+      const { startedAt, stoppedAt } = event.data;
+      return { ...known, status: 'starting', startingAt: stoppedAt, endedAttempts: [...(known.endedAttempts ?? []), { startedAt, stoppedAt }] };
+    }
     case 'JobSucceeded':
     case 'JobFailed':
     case 'JobCancelled': {
@@ -83,6 +101,28 @@ export function billableSeconds(startedAt: string | null, stoppedAt: string, hel
   if (startedAt === null) return 0;
   const ms = Date.parse(stoppedAt) - Date.parse(startedAt);
   return Math.min(heldSeconds, Math.max(0, Math.ceil(ms / 1000)));
+}
+
+/**
+ * Billable seconds of a job that ran in several attempts: the milliseconds of every attempt summed,
+ * then rounded up once, never above what was held. An attempt without a start (it never ran) counts 0.
+ */
+export function billableSecondsOfAttempts(attempts: Array<{ startedAt: string | null; stoppedAt: string }>, heldSeconds: number): number {
+  const ms = attempts.reduce(
+    (sum, { startedAt, stoppedAt }) => sum + (startedAt === null ? 0 : Math.max(0, Date.parse(stoppedAt) - Date.parse(startedAt))),
+    0,
+  );
+  return Math.min(heldSeconds, Math.ceil(ms / 1000));
+}
+
+/**
+ * The job's billable seconds so far at `now` (every ended attempt plus the running one), as the
+ * settlement would count them if the job stopped now.
+ */
+export function runSecondsSoFar(state: KnownJobState, now: string): number {
+  const ended = state.endedAttempts ?? [];
+  const current = state.status === 'running' ? [{ startedAt: state.startedAt, stoppedAt: now }] : [];
+  return billableSecondsOfAttempts([...ended, ...current], state.job.heldSeconds);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { billableSeconds, isFinal, usageOf, type KnownJobState } from '../../domain/job/job';
+import { isFinal, runSecondsSoFar, usageOf, type KnownJobState } from '../../domain/job/job';
 import type { JobEvent } from '../../events/job-events';
 import type { StoredEvent } from '../adapters/event-store';
 import { evolveJob, initialJobState } from '../../domain/job/job';
@@ -14,7 +14,7 @@ export function presentJob(state: KnownJobState, now: Date, files: Pick<JobFiles
   const startedAt = state.status === 'running' || isFinal(state) ? state.startedAt : null;
   const usage = isFinal(state)
     ? state.usage
-    : usageOf(job, state.status === 'running' ? billableSeconds(state.startedAt, now.toISOString(), job.heldSeconds) : 0);
+    : usageOf(job, runSecondsSoFar(state, now.toISOString()));
   return {
     id: job.jobId,
     object: 'job' as const,
@@ -47,6 +47,7 @@ const publicType: Partial<Record<JobEvent['type'], string>> = {
   JobQueued: 'job.queued',
   JobStarting: 'job.starting',
   JobRunning: 'job.running',
+  JobAttemptFailed: 'job.attempt_failed',
   JobCancelRequested: 'job.cancel_requested',
   JobSucceeded: 'job.succeeded',
   JobFailed: 'job.failed',

@@ -8,7 +8,15 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import type { BatchJobStateChange, BatchJobStatus } from '../../events/batch-state-change';
-import type { Compute, ComputeJobSpec, JobFiles } from '../../functions/adapters/compute';
+import {
+  COMPUTE_ATTEMPTS,
+  type Capacity,
+  type CapacityPool,
+  type Compute,
+  type ComputeJobSpec,
+  type DescribedJob,
+  type JobFiles,
+} from '../../functions/adapters/compute';
 import { TIMEOUT_REASON } from '../../domain/job/decide';
 
 /** The account and region the local stand-in reports in its events (LocalStack's dummy account). */
@@ -55,12 +63,20 @@ export interface LocalComputeOptions {
   now?: () => number;
 }
 
-/** One job as `describe` reports it, like an entry of Batch `DescribeJobs`. */
-export interface DescribedJob {
-  batchJobId: string;
-  status: BatchJobStatus;
-  /** The `detail` of the job's latest event. */
-  detail: BatchJobDetail;
+export type { DescribedJob };
+
+/** The status reason of an attempt lost with its host, in Batch's words (what its retry strategy matches). */
+export const hostLostReason = (gpu: number) => `Host EC2 (instance i-local${String(gpu).padStart(13, '0')}) terminated.`;
+
+/** vCPUs the local pool reports per simulated GPU (a p4d's 96 over its 8 GPUs). */
+const VCPUS_PER_GPU = 12;
+
+/** An attempt that ended and was retried, as Batch lists it in `attempts`. */
+interface PastAttempt {
+  startedAt?: number;
+  stoppedAt: number;
+  exitCode?: number;
+  statusReason: string;
 }
 
 /** How a job ended, kept to build its final event. */
@@ -91,6 +107,10 @@ interface LocalJob {
   sigtermSent: boolean;
   /** Cancels the pending timeout and SIGKILL timers. */
   timers: Array<() => void>;
+  /** Attempts that ended and were retried, oldest first. */
+  pastAttempts: PastAttempt[];
+  /** Set when the current attempt's host is lost ({@link LocalCompute.interrupt}): its status reason. */
+  hostLost?: string;
   end?: JobEnd;
   readonly finished: Promise<void>;
   markFinished: () => void;
@@ -105,7 +125,7 @@ interface LocalJob {
  * children too, and whatever is left of the group is killed when the job's main process exits, as
  * when a container stops. A process that leaves its group on purpose (`setsid`) escapes this.
  */
-export class LocalCompute implements Compute, JobFiles {
+export class LocalCompute implements Compute, JobFiles, Capacity {
   private readonly dataDir: string;
   private readonly poolSize: number;
   private readonly onEvent: (event: BatchJobStateChange) => void;
@@ -121,6 +141,8 @@ export class LocalCompute implements Compute, JobFiles {
   private freeGpus: number[];
   private pumping = false;
   private stopping = false;
+  /** What the capacity projection last asked for; the local pool itself has a fixed size. */
+  private sizing = { minvCpus: 0, desiredvCpus: 0 };
 
   constructor(options: LocalComputeOptions) {
     this.dataDir = resolve(options.dataDir);
@@ -205,6 +227,34 @@ export class LocalCompute implements Compute, JobFiles {
     });
   }
 
+  /**
+   * Local-only fault injection: the current attempt of a running job loses its host, as in a Spot
+   * reclaim. Its processes are killed at once (no SIGTERM: the host is gone), the attempt ends with
+   * Batch's `Host EC2 (instance …) terminated.`, and, like Batch's retry strategy, the job goes back
+   * to the queue (ahead of jobs submitted after it) for another attempt with the same job id,
+   * checkpoint directory and timeout, up to {@link COMPUTE_ATTEMPTS} attempts in all; after the
+   * last it is FAILED with that reason. A job not running, or already being stopped, is left alone.
+   * @returns whether an attempt was interrupted.
+   */
+  interrupt(batchJobId: string): boolean {
+    const job = this.byBatchJobId.get(batchJobId);
+    const pid = job?.process?.pid;
+    if (!job || job.end || job.startedAt === undefined || pid === undefined || job.stopReason !== undefined || job.hostLost) return false;
+    job.hostLost = hostLostReason(job.gpus[0] ?? 0);
+    signalGroup(pid, 'SIGKILL');
+    return true;
+  }
+
+  /** The local pool as one on-demand compute environment of `gpus × 12` vCPUs. */
+  async pools(): Promise<CapacityPool[]> {
+    return [{ name: 'sx-local-gpu', market: 'on-demand', maxvCpus: this.poolSize * VCPUS_PER_GPU, ...this.sizing }];
+  }
+
+  /** Records the sizes asked for (the local pool's GPUs are all there all the time). */
+  async resize(_name: string, target: { minvCpus: number; desiredvCpus?: number }): Promise<void> {
+    this.sizing = { minvCpus: target.minvCpus, desiredvCpus: Math.max(this.sizing.desiredvCpus, target.desiredvCpus ?? 0, target.minvCpus) };
+  }
+
   /** How many simulated GPUs are held by starting or running jobs. */
   runningGpus(): number {
     return this.poolSize - this.freeGpus.length;
@@ -247,6 +297,7 @@ export class LocalCompute implements Compute, JobFiles {
       gpus: [],
       sigtermSent: false,
       timers: [],
+      pastAttempts: [],
       finished,
       markFinished,
     };
@@ -320,6 +371,10 @@ export class LocalCompute implements Compute, JobFiles {
 
   private onExit(job: LocalJob, code: number | null, signal: NodeJS.Signals | null): void {
     const exitCode = code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
+    if (job.hostLost !== undefined && job.stopReason === undefined) {
+      this.hostLost(job, exitCode, job.hostLost);
+      return;
+    }
     // Decided now: a terminate arriving while the group dies must not rewrite how the job ended.
     const end: JobEnd = {
       status: exitCode === 0 && job.stopReason === undefined ? 'SUCCEEDED' : 'FAILED',
@@ -333,6 +388,40 @@ export class LocalCompute implements Compute, JobFiles {
     const pid = job.process?.pid;
     signalGroup(pid, 'SIGKILL');
     void untilGroupGone(pid).then(() => this.finish(job, end));
+  }
+
+  /** The attempt's host is gone: retry it like Batch's strategy does, or fail the job after the last attempt. */
+  private hostLost(job: LocalJob, exitCode: number, reason: string): void {
+    const stoppedAt = this.now();
+    const pid = job.process?.pid;
+    job.hostLost = undefined;
+    if (job.pastAttempts.length + 1 >= COMPUTE_ATTEMPTS || this.stopping) {
+      signalGroup(pid, 'SIGKILL');
+      void untilGroupGone(pid).then(() => this.finish(job, { status: 'FAILED', statusReason: reason, stoppedAt, exitCode, attempted: true }));
+      return;
+    }
+    job.pastAttempts.push({ startedAt: job.startedAt, stoppedAt, exitCode, statusReason: reason });
+    for (const cancel of job.timers) cancel();
+    job.timers = [];
+    job.process = undefined;
+    job.startedAt = undefined;
+    job.sigtermSent = false;
+    this.freeGpus = [...this.freeGpus, ...job.gpus].sort((a, b) => a - b);
+    job.gpus = [];
+    this.untrackActive(job);
+    void untilGroupGone(pid).then(() => {
+      if (job.end) return;
+      // Terminated (or the stack stopped) between attempts: there is nothing left to run.
+      if (job.stopReason !== undefined || this.stopping) {
+        this.finish(job, { status: 'FAILED', statusReason: job.stopReason ?? SHUTDOWN_REASON, attempted: false });
+        return;
+      }
+      this.emit(job, 'RUNNABLE');
+      // Back in line by submission time: a retry does not lose its place to jobs submitted after it.
+      const at = this.queue.findIndex((queued) => queued.createdAt > job.createdAt);
+      this.queue.splice(at === -1 ? this.queue.length : at, 0, job);
+      this.pump();
+    });
   }
 
   private cannotStart(job: LocalJob, error: unknown): void {
@@ -444,8 +533,17 @@ export class LocalCompute implements Compute, JobFiles {
   private detailOf(job: LocalJob): BatchJobDetail {
     const { spec, end } = job;
     const logStreamName = `sx-local/default/${job.batchJobId}`;
+    const past = job.pastAttempts.map((attempt) =>
+      withoutUndefined({
+        container: withoutUndefined({ exitCode: attempt.exitCode, logStreamName }),
+        startedAt: attempt.startedAt,
+        stoppedAt: attempt.stoppedAt,
+        statusReason: attempt.statusReason,
+      }),
+    );
     const attempts = end?.attempted
       ? [
+          ...past,
           withoutUndefined({
             container: withoutUndefined({
               exitCode: end.exitCode,
@@ -457,7 +555,7 @@ export class LocalCompute implements Compute, JobFiles {
             statusReason: end.statusReason,
           }),
         ]
-      : [];
+      : past;
     return withoutUndefined({
       jobName: spec.jobId,
       jobId: job.batchJobId,

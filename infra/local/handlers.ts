@@ -20,6 +20,10 @@ import * as redeemVoucher from '../../functions/api/redeem-voucher';
 import * as getUsage from '../../functions/api/get-usage';
 import * as projectLedger from '../../functions/project-ledger';
 import * as grantMonthlyCredits from '../../functions/grant-monthly-credits';
+import * as trackActiveJobs from '../../functions/track-active-jobs';
+import * as enforceHolds from '../../functions/enforce-holds';
+import * as reconcileJobs from '../../functions/reconcile-jobs';
+import * as scaleCapacity from '../../functions/scale-capacity';
 
 // biome-ignore lint: the handlers have different event types; the local stack knows which it calls
 type AnyHandler = (event: any, context?: any) => Promise<any>;
@@ -49,6 +53,10 @@ export const factories = {
   'api/get-usage': getUsage.make,
   'project-ledger': projectLedger.make,
   'grant-monthly-credits': grantMonthlyCredits.make,
+  'track-active-jobs': trackActiveJobs.make,
+  'enforce-holds': enforceHolds.make,
+  'reconcile-jobs': reconcileJobs.make,
+  'scale-capacity': scaleCapacity.make,
 } satisfies Record<HandlerName, (deps: Deps) => unknown>;
 
 export const makeHandler = (name: HandlerName, deps: Deps) => factories[name](deps) as AnyHandler;

@@ -6,12 +6,13 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { defaultPolicy, type Policy } from '../../domain/policy';
 import { createDynamoClients } from '../../functions/adapters/dynamodb';
 import { DynamoDbEventStore } from '../../functions/adapters/dynamodb-event-store';
-import { ulidIds, type Deps } from '../../functions/deps';
+import { ulidIds, type Deps, type SweepSettings } from '../../functions/deps';
 import { eventRules, httpRoutes, schedules, streamConsumers } from '../routes';
 import { newAdminKey } from '../../functions/http/auth';
 import { LocalScheduler } from './scheduler';
 import { tableNames } from '../tables';
 import { LocalCompute } from './compute';
+import type { BatchJobStateChange } from '../../events/batch-state-change';
 import { ensureTables } from './create-tables';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { LocalEventBus } from './event-bus';
@@ -37,6 +38,13 @@ export interface LocalStackOptions {
   adminKey?: string;
   /** Per-schedule rate overrides in seconds, by schedule name (tests speed up retry clocks with this). */
   scheduleRates?: Record<string, number>;
+  /** Settings of the reconciler, hold enforcer and capacity sweeps. */
+  sweeps?: Partial<SweepSettings>;
+  /**
+   * Fault injection for tests: what the event bus gets for each compute state change (`[]` drops it,
+   * `[e, e]` doubles it). @default every event once
+   */
+  computeEvents?: (event: BatchJobStateChange) => BatchJobStateChange[];
 }
 
 export interface LocalStack {
@@ -73,14 +81,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await ensureTables(client, tables);
 
     const bus = new LocalEventBus([]);
-    const compute = new LocalCompute({ dataDir: join(dataDir, 'compute'), gpus: options.gpus, onEvent: (event) => bus.put(event) });
+    const faults = options.computeEvents ?? ((event: BatchJobStateChange) => [event]);
+    const compute = new LocalCompute({
+      dataDir: join(dataDir, 'compute'),
+      gpus: options.gpus,
+      onEvent: (event) => faults(event).forEach((delivered) => bus.put(delivered)),
+    });
     const adminKey = options.adminKey ?? newAdminKey();
     const deps: Deps = {
       store: new DynamoDbEventStore({ doc, tableName: tables.events }),
       doc,
       tables,
       compute,
+      capacity: compute,
       files: compute,
+      sweeps: options.sweeps,
       policy: { ...defaultPolicy, ...options.policy },
       now: () => new Date(),
       ids: ulidIds(),

@@ -80,6 +80,41 @@ describe('Job lifecycle', () => {
         .then([{ type: 'JobCancelled', data: { finishedAt: '2026-11-25T12:00:21.300Z', runSeconds: 18, usage: usage(18) } }]));
   });
 
+  describe('When Batch retries an attempt (a Spot reclaim)', () => {
+    const history = [jobQueued, submitted, starting, running];
+    const reclaimed = { startedAt: at(4), stoppedAt: '2026-11-25T12:00:10.400Z', statusReason: 'Host EC2 (instance i-1) terminated.', exitCode: 137 };
+    const attemptFailed: JobEvent = {
+      type: 'JobAttemptFailed',
+      data: { attempt: 1, startedAt: at(4), stoppedAt: '2026-11-25T12:00:10.400Z', statusReason: 'Host EC2 (instance i-1) terminated.', exitCode: 137 },
+    };
+    it('records the ended attempt when the job is waiting again', () =>
+      given(history).when(observe('RUNNABLE', { attempts: [reclaimed] }, 11)).then([attemptFailed]));
+    it('records it once: a duplicate changes nothing', () =>
+      given([...history, attemptFailed]).when(observe('RUNNABLE', { attempts: [reclaimed] }, 12)).thenNothing());
+    it('records a lost RUNNABLE from the next RUNNING, then runs again', () =>
+      given(history).when(observe('RUNNING', { startedAt: at(20), attempts: [reclaimed] }, 21)).then([attemptFailed, { type: 'JobRunning', data: { startedAt: at(20) } }]));
+    it('ignores a late RUNNING of the first attempt once the second runs', () =>
+      given([...history, attemptFailed, { type: 'JobRunning', data: { startedAt: at(20) } }]).when(observe('RUNNING', { startedAt: at(4), attempts: [] }, 22)).thenNothing());
+    it('bills every attempt once, from the attempts Batch lists, rounded up once', () =>
+      given([...history, attemptFailed, { type: 'JobRunning', data: { startedAt: at(20) } }])
+        .when(observe('SUCCEEDED', { exitCode: 0, stoppedAt: '2026-11-25T12:00:25.700Z', attempts: [reclaimed, { startedAt: at(20), stoppedAt: '2026-11-25T12:00:25.700Z', exitCode: 0 }] }, 26))
+        // 6.4 s + 5.7 s = 12.1 s → 13 s, not 7 + 6.
+        .then([{ type: 'JobSucceeded', data: { finishedAt: '2026-11-25T12:00:25.700Z', runSeconds: 13, usage: usage(13), exitCode: 0 } }]));
+    it('bills the recorded attempts when the final event lists none', () =>
+      given([...history, attemptFailed, { type: 'JobRunning', data: { startedAt: at(20) } }])
+        .when(observe('SUCCEEDED', { exitCode: 0, stoppedAt: '2026-11-25T12:00:25.700Z' }, 26))
+        .then([{ type: 'JobSucceeded', data: { finishedAt: '2026-11-25T12:00:25.700Z', runSeconds: 13, usage: usage(13), exitCode: 0 } }]));
+    it('never bills past the hold, however many attempts ran', () =>
+      given(history)
+        // 4 attempts of 30 s: 120 s ran, 100 s were held.
+        .when(observe('FAILED', { statusReason: 'Host EC2 (instance i-4) terminated.', stoppedAt: at(120), attempts: [0, 1, 2, 3].map((i) => ({ startedAt: at(i * 30), stoppedAt: at(i * 30 + 30) })) }, 121))
+        .then([{ type: 'JobFailed', data: { finishedAt: at(120), runSeconds: 100, usage: usage(100), reason: 'infrastructure', exitCode: null, statusReason: 'Host EC2 (instance i-4) terminated.' } }]));
+    it('is settled at zero when the compute side says no attempt ran', () =>
+      given([jobQueued, submitted]).when(observe('FAILED', { statusReason: 'sx:infrastructure', attempts: [] }, 30)).then([
+        { type: 'JobFailed', data: { finishedAt: at(30), runSeconds: 0, usage: usage(0), reason: 'infrastructure', exitCode: null, statusReason: 'sx:infrastructure' } },
+      ]));
+  });
+
   describe('When final', () => {
     const history: JobEvent[] = [jobQueued, submitted, starting, running, { type: 'JobSucceeded', data: { finishedAt: at(9), runSeconds: 5, usage: usage(5), exitCode: 0 } }];
     it('ignores a late RUNNING', () => given(history).when(observe('RUNNING', { startedAt: at(4) })).thenNothing());

@@ -1,0 +1,53 @@
+import { NotFoundError } from '../domain/errors';
+import type { ObservedAttempt } from '../domain/job/decide';
+import type { KnownJobState } from '../domain/job/job';
+import type { EventMetadata } from './adapters/event-store';
+import type { ComputeJobDetail } from './adapters/compute';
+import type { Deps } from './deps';
+import { runJobCommand } from './job-commands';
+
+const iso = (epochMs: number | undefined) => (epochMs === undefined ? undefined : new Date(epochMs).toISOString());
+
+/** Our job ids: a compute job with another name is not ours (another workload in the account). */
+export const isOurJobName = (name: string) => /^job_[0-9a-z]{26}$/.test(name);
+
+/**
+ * Records what the compute side says about one job (from a state-change event or a `DescribeJobs`
+ * entry): the job decider turns it into lifecycle events, ignoring duplicates and late arrivals, and
+ * a final state settles the hold in the same write.
+ * @returns the job's state after it, or null when the job is not ours.
+ */
+export async function observeComputeJob(deps: Deps, detail: ComputeJobDetail, metadata: EventMetadata): Promise<KnownJobState | null> {
+  if (!isOurJobName(detail.jobName)) return null;
+  // Batch lists an attempt once it has stopped; the current one is described by the job's own fields.
+  const attempts: ObservedAttempt[] | undefined = detail.attempts?.map((a) => ({
+    startedAt: iso(a.startedAt),
+    stoppedAt: iso(a.stoppedAt),
+    statusReason: a.statusReason ?? null,
+    exitCode: a.container?.exitCode ?? null,
+  }));
+  const last = detail.attempts?.at(-1);
+  try {
+    return await runJobCommand(
+      deps,
+      detail.jobName,
+      (now) => ({
+        type: 'ObserveCompute',
+        data: {
+          status: detail.status,
+          batchJobId: detail.jobId,
+          startedAt: iso(detail.startedAt ?? last?.startedAt),
+          stoppedAt: iso(detail.stoppedAt ?? last?.stoppedAt),
+          exitCode: detail.container?.exitCode ?? last?.container?.exitCode ?? null,
+          statusReason: detail.statusReason ?? last?.statusReason ?? null,
+          ...(attempts ? { attempts } : {}),
+        },
+        metadata: { now },
+      }),
+      { metadata },
+    );
+  } catch (error) {
+    if (error instanceof NotFoundError) return null; // a compute job named like ours, but not in our store
+    throw error;
+  }
+}
