@@ -12,12 +12,22 @@ export const httpRoutes = [
   { method: 'POST', path: '/v1/jobs/{id}/cancel', handler: 'api/cancel-job' },
   { method: 'GET', path: '/v1/jobs/{id}/events', handler: 'api/list-job-events' },
   { method: 'GET', path: '/v1/jobs/{id}/logs', handler: 'api/get-job-logs' },
+  { method: 'POST', path: '/v1/webhook-endpoints', handler: 'api/create-webhook-endpoint' },
+  { method: 'GET', path: '/v1/webhook-endpoints', handler: 'api/list-webhook-endpoints' },
+  { method: 'GET', path: '/v1/webhook-endpoints/{id}', handler: 'api/get-webhook-endpoint' },
+  { method: 'DELETE', path: '/v1/webhook-endpoints/{id}', handler: 'api/delete-webhook-endpoint' },
+  { method: 'POST', path: '/v1/webhook-endpoints/{id}/rotate-secret', handler: 'api/rotate-webhook-secret' },
+  { method: 'POST', path: '/v1/webhook-endpoints/{id}/enable', handler: 'api/enable-webhook-endpoint' },
+  { method: 'GET', path: '/v1/webhook-endpoints/{id}/deliveries', handler: 'api/list-webhook-deliveries' },
+  { method: 'POST', path: '/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/retry', handler: 'api/retry-webhook-delivery' },
 ] as const;
 
 /** Consumers of the events table's stream (Lambda event source mappings). */
 export const streamConsumers = [
   { name: 'project-job-views', handler: 'project-job-views', batchSize: 100, maxRetries: 10 },
   { name: 'dispatch-jobs', handler: 'dispatch-jobs', batchSize: 10, maxRetries: 10 },
+  // First attempts happen here (up to 15 s each): the Lambda's timeout must cover a batch's slowest lane.
+  { name: 'fan-out-webhooks', handler: 'fan-out-webhooks', batchSize: 25, maxRetries: 10 },
 ] as const;
 
 /** Rules on the event bus (Batch state changes come from the default bus in AWS). */
@@ -33,10 +43,20 @@ export const eventRules = [
  * Scheduled invocations (EventBridge Scheduler in AWS, `infra/local/scheduler.ts` locally): the
  * handler runs every `rateSeconds`, never twice at once. Handlers must tolerate a missed or doubled tick.
  */
-export const schedules: ReadonlyArray<{ name: string; handler: HandlerName; rateSeconds: number }> = [];
+export const schedules: ReadonlyArray<{
+  name: string;
+  handler: HandlerName;
+  rateSeconds: number;
+  /** The local stack's rate, when it can afford a faster one than EventBridge Scheduler's 1-minute minimum. */
+  localRateSeconds?: number;
+}> = [
+  // Webhook retries from the durable schedule (webhook retry delays start at 5 s: locally 1 s is close enough).
+  { name: 'send-webhooks', handler: 'send-webhooks', rateSeconds: 60, localRateSeconds: 1 },
+];
 
 export type HttpRoute = (typeof httpRoutes)[number];
 export type HandlerName =
   | HttpRoute['handler']
   | (typeof streamConsumers)[number]['handler']
-  | (typeof eventRules)[number]['handler'];
+  | (typeof eventRules)[number]['handler']
+  | 'send-webhooks';

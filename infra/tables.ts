@@ -19,6 +19,8 @@ export interface TableDefinition {
   sortKey: KeyAttribute;
   /** The DynamoDB stream to enable, if any. */
   stream?: 'NEW_IMAGE' | 'NEW_AND_OLD_IMAGES' | 'OLD_IMAGE' | 'KEYS_ONLY';
+  /** The attribute (epoch seconds) DynamoDB TTL expires items by, if any. */
+  timeToLiveAttribute?: string;
 }
 
 /** The physical names of the tables of one deployment (one per region, or one local stack). */
@@ -43,6 +45,8 @@ export const tables = {
     logicalName: 'views',
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'sk', type: 'S' },
+    // Webhook delivery logs (30 days) expire by themselves.
+    timeToLiveAttribute: 'expiresAt',
   },
 } as const satisfies Record<keyof TableNames, TableDefinition>;
 

@@ -11,6 +11,16 @@ import * as getJobLogs from '../../functions/api/get-job-logs';
 import * as projectJobViews from '../../functions/project-job-views';
 import * as dispatchJobs from '../../functions/dispatch-jobs';
 import * as batchEvents from '../../functions/batch-events';
+import * as createWebhookEndpoint from '../../functions/api/create-webhook-endpoint';
+import * as listWebhookEndpoints from '../../functions/api/list-webhook-endpoints';
+import * as getWebhookEndpoint from '../../functions/api/get-webhook-endpoint';
+import * as deleteWebhookEndpoint from '../../functions/api/delete-webhook-endpoint';
+import * as rotateWebhookSecret from '../../functions/api/rotate-webhook-secret';
+import * as enableWebhookEndpoint from '../../functions/api/enable-webhook-endpoint';
+import * as listWebhookDeliveries from '../../functions/api/list-webhook-deliveries';
+import * as retryWebhookDelivery from '../../functions/api/retry-webhook-delivery';
+import * as fanOutWebhooks from '../../functions/fan-out-webhooks';
+import * as sendWebhooks from '../../functions/send-webhooks';
 
 // biome-ignore lint: the handlers have different event types; the local stack knows which it calls
 type AnyHandler = (event: any, context?: any) => Promise<any>;
@@ -31,6 +41,16 @@ export const factories = {
   'project-job-views': projectJobViews.make,
   'dispatch-jobs': dispatchJobs.make,
   'batch-events': batchEvents.make,
+  'api/create-webhook-endpoint': createWebhookEndpoint.make,
+  'api/list-webhook-endpoints': listWebhookEndpoints.make,
+  'api/get-webhook-endpoint': getWebhookEndpoint.make,
+  'api/delete-webhook-endpoint': deleteWebhookEndpoint.make,
+  'api/rotate-webhook-secret': rotateWebhookSecret.make,
+  'api/enable-webhook-endpoint': enableWebhookEndpoint.make,
+  'api/list-webhook-deliveries': listWebhookDeliveries.make,
+  'api/retry-webhook-delivery': retryWebhookDelivery.make,
+  'fan-out-webhooks': fanOutWebhooks.make,
+  'send-webhooks': sendWebhooks.make,
 } satisfies Record<HandlerName, (deps: Deps) => unknown>;
 
 export const makeHandler = (name: HandlerName, deps: Deps) => factories[name](deps) as AnyHandler;

@@ -10,6 +10,7 @@ import { ulidIds, type Deps } from '../../functions/deps';
 import { eventRules, httpRoutes, schedules, streamConsumers } from '../routes';
 import { newAdminKey } from '../../functions/http/auth';
 import { LocalScheduler } from './scheduler';
+import type { WebhookSettings } from '../../functions/webhooks/settings';
 import { tableNames } from '../tables';
 import { LocalCompute } from './compute';
 import { ensureTables } from './create-tables';
@@ -37,6 +38,8 @@ export interface LocalStackOptions {
   adminKey?: string;
   /** Per-schedule rate overrides in seconds, by schedule name (tests speed up retry clocks with this). */
   scheduleRates?: Record<string, number>;
+  /** Webhook delivery overrides; the local stack always allows loopback receivers (`http://127.0.0.1:*`, `http://localhost:*`). */
+  webhooks?: Partial<WebhookSettings>;
 }
 
 export interface LocalStack {
@@ -85,6 +88,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       now: () => new Date(),
       ids: ulidIds(),
       adminKey: async () => adminKey,
+      webhooks: { ...options.webhooks, allowLoopback: true },
     };
     bus.addRules(eventRules.map((rule) => ({ name: rule.name, pattern: rule.pattern, target: makeHandler(rule.handler, deps) })));
 
@@ -105,7 +109,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     pollers.forEach((poller) => poller.start());
 
     const scheduler = new LocalScheduler(
-      schedules.map((s) => ({ name: s.name, rateSeconds: options.scheduleRates?.[s.name] ?? s.rateSeconds, target: makeHandler(s.handler, deps) })),
+      schedules.map((s) => ({ name: s.name, rateSeconds: options.scheduleRates?.[s.name] ?? s.localRateSeconds ?? s.rateSeconds, target: makeHandler(s.handler, deps) })),
     );
     scheduler.start();
 
