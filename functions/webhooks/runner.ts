@@ -152,7 +152,9 @@ export class WebhookRunner {
       await this.disable(endpoint, 'gone');
       return this.finished(delivery, 'failed');
     }
-    const next = this.nextAttemptAt(delivery.attempts.length + 1, now, code !== null && RETRY_AFTER_STATUSES.has(code) ? outcome.retryAfterSeconds : null);
+    // Delays (and Retry-After) count from when the answer came, not from when the attempt began.
+    const answeredAt = new Date(now.getTime() + outcome.durationMs);
+    const next = this.nextAttemptAt(delivery.attempts.length + 1, answeredAt, code !== null && RETRY_AFTER_STATUSES.has(code) ? outcome.retryAfterSeconds : null);
     await recordOutcome(this.deps, delivery, { attempt, status: next ? 'pending' : 'failed', nextAttemptAt: next, failureReason: next ? null : 'retries_exhausted' });
     const health = await noteFailure(this.deps, endpointId, nowIso);
     if (health.failures >= this.settings.disableAfterFailures && now.getTime() - Date.parse(health.failingSince) >= this.settings.disableAfterSeconds * 1000) {

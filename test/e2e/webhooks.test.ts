@@ -240,3 +240,48 @@ describe('webhooks on the local stack', { timeout: 90_000 }, () => {
     expect((await api.get('/v1/webhook-endpoints')).body.data).toEqual([]);
   });
 });
+
+describe('webhook delivery across a restart of the local stack', () => {
+  it('loses no delivery: a retry scheduled before the stop is sent after the start, with the same webhook-id, honouring Retry-After', async () => {
+    const tablePrefix = `sx-wh-${randomBytes(4).toString('hex')}`;
+    const options = {
+      port: 0,
+      dataDir: null,
+      dynamoEndpoint: testDynamoEndpoint(),
+      tablePrefix,
+      webhooks: { retryDelaysSeconds: [0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2], timeoutMs: 2_000 },
+      scheduleRates: { 'send-webhooks': 0.1 },
+      policy: { stopGraceSeconds: 1 },
+    };
+    let healthy = false;
+    const hook = receiver.route(() => (healthy ? { status: 200 } : { status: 503, headers: { 'retry-after': '2' } }));
+    let first: LocalStack | undefined = await startLocalStack(options);
+    let second: LocalStack | undefined;
+    try {
+      const res = await apiClient(first.url).post('/v1/signup', { email: 'restart@example.com' });
+      const api = apiClient(first.url, res.body.api_key);
+      const endpoint = await addEndpoint(api, hook.url, ['job.queued']);
+      await api.post('/v1/jobs', { ...quickJob, command: ['true'] });
+      await eventually(async () => hook.got().length >= 2, 30_000, 'two failed attempts');
+      // 503 with Retry-After: 2 outweighs the 0.2 s schedule.
+      expect(hook.got()[1]!.at - hook.got()[0]!.at).toBeGreaterThanOrEqual(1_900);
+
+      await first.stop({ graceSeconds: 1 });
+      first = undefined;
+      const before = hook.got().length;
+      healthy = true;
+      second = await startLocalStack(options);
+      const api2 = apiClient(second.url, res.body.api_key);
+      await eventually(async () => hook.got().length > before, 30_000, 'the delivery after the restart');
+      const ids = new Set(hook.got().map((r) => r.headers['webhook-id']));
+      expect(ids.size).toBe(1);
+      expect(verify(endpoint.secret, hook.got().at(-1)!).type).toBe('job.queued');
+      const [delivery] = (await api2.get(`/v1/webhook-endpoints/${endpoint.id}/deliveries`)).body.data;
+      await eventually(async () => (await api2.get(`/v1/webhook-endpoints/${endpoint.id}/deliveries`)).body.data[0].status === 'succeeded', 10_000, 'the log');
+      expect(delivery.attempts.slice(0, 2).map((a: { status_code: number }) => a.status_code)).toEqual([503, 503]);
+    } finally {
+      await first?.stop({ graceSeconds: 1 });
+      await second?.stop({ graceSeconds: 1 });
+    }
+  }, 120_000);
+});
