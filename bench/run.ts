@@ -12,6 +12,7 @@ import { createDynamoClients } from '../functions/adapters/dynamodb';
 import { tableNames } from '../infra/tables';
 import { apiClient, eventually, startStackProcess } from '../infra/local/stack-process';
 import { fmt, percentile, throughput } from './stats';
+import { benchWebhooks } from './webhooks';
 
 const JOBS = 30;
 const LOAD = { concurrency: 16, durationMs: 5_000 };
@@ -62,6 +63,9 @@ async function main() {
       `GET /v1/jobs/{id}: ${fmt(api_)} req/s; raw GetItem: ${fmt(raw)} req/s; ratio ${fmt(api_ / raw, 2)} (concurrency ${LOAD.concurrency}, ${LOAD.durationMs / 1000} s each)`,
     );
     doc.destroy();
+
+    // 3. Webhooks (issue 5).
+    await benchWebhooks(stack);
   } finally {
     await stack.stop();
   }

@@ -15,6 +15,7 @@ import { WebhookRunner } from './webhooks/runner';
 export const make = (deps: Deps) => {
   const runner = new WebhookRunner(deps);
   return async (event: DynamoDBStreamEvent, context?: Context) => {
+    runner.beginBatch();
     const created: Delivery[] = [];
     const consume = streamConsumer('', async (stored) => {
       created.push(...(await runner.fanOut(stored)));

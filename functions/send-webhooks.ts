@@ -18,6 +18,7 @@ export const make = (deps: Deps) => {
   const runner = new WebhookRunner(deps);
   return async () => {
     const started = Date.now();
+    runner.beginBatch();
     const now = deps.now();
     const { Item } = await deps.doc.send(new GetCommand({ TableName: deps.tables.views, Key: CURSOR_KEY, ConsistentRead: true }));
     let minute = Item?.minute ? Date.parse(`${Item.minute}:00.000Z`) : Math.floor((now.getTime() - 10 * MINUTE) / MINUTE) * MINUTE;

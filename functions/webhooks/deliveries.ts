@@ -85,19 +85,21 @@ const cancelledOn = (error: unknown) =>
 
 /**
  * Creates the delivery of one event to one endpoint, due now, unless it exists. Records it as the
- * last of its lane.
+ * last of its lane. Its entry in the due schedule is put at `safetyNetAt`, a little later: the
+ * creator attempts it at once, and the scheduled sender only picks it up if that attempt never
+ * happened (the creator crashed or timed out), instead of racing the creator for every delivery.
  * @returns the delivery, or null when it already existed (a redelivered stream record).
  */
 export async function createDelivery(
   deps: Store,
-  input: { endpointId: string; accountId: string; stored: StoredEvent; eventType: string; body: string; now: string; retentionSeconds: number },
+  input: { endpointId: string; accountId: string; stored: StoredEvent; eventType: string; body: string; now: string; safetyNetAt: string; retentionSeconds: number },
 ): Promise<Delivery | null> {
   const { endpointId, stored, now } = input;
   const webhookId = webhookIdOf(stored);
   const lane = stored.streamId;
   const { Item: last } = await deps.doc.send(new GetCommand({ TableName: deps.tables.views, Key: laneKey(endpointId, lane), ConsistentRead: true }));
   if (last && last.lastVersion >= stored.version) return null; // this event (or a later one) of the lane was fanned out already
-  const due = dueKeyOf(now, endpointId, webhookId);
+  const due = dueKeyOf(input.safetyNetAt, endpointId, webhookId);
   const delivery: Delivery = {
     ...deliveryKey(endpointId, webhookId),
     webhookId,

@@ -1,4 +1,7 @@
-import { signingSecrets, type EndpointState } from '../../domain/webhooks/endpoints';
+import { signingSecrets, type EndpointState, type WebhookRegistryState } from '../../domain/webhooks/endpoints';
+
+/** How long an account's endpoints, once read, are trusted (see `WebhookRunner.registry`). */
+const REGISTRY_CACHE_MS = 1_000;
 import type { StoredEvent } from '../adapters/event-store';
 import { load, webhookRegistries } from '../aggregates';
 import { runWebhookCommand } from './commands';
@@ -21,6 +24,12 @@ import { webhookSettings, type WebhookSettings } from './settings';
 /** Status codes whose `Retry-After` is honoured (besides our own schedule). */
 const RETRY_AFTER_STATUSES = new Set([429, 502, 503, 504]);
 
+/** What the caller already knows, to save reads. */
+export interface AttemptHints {
+  /** A delivery the caller has just seen finish (so nothing in its lane waits for it). */
+  finishedPredecessor?: string;
+}
+
 /** What an attempt led to. */
 export type AttemptResult = 'succeeded' | 'retrying' | 'failed' | 'waiting' | 'skipped';
 
@@ -32,6 +41,7 @@ export type AttemptResult = 'succeeded' | 'retrying' | 'failed' | 'waiting' | 's
 export class WebhookRunner {
   readonly settings: WebhookSettings;
   private readonly sender: WebhookHttpSender;
+  private readonly registries = new Map<string, { state: WebhookRegistryState; readAt: number }>();
 
   constructor(private readonly deps: Deps) {
     this.settings = webhookSettings(deps.webhooks);
@@ -48,13 +58,15 @@ export class WebhookRunner {
     if (!build) return [];
     const event = await build(this.deps, stored);
     if (!event) return [];
-    const { state } = await load(this.deps.store, webhookRegistries, event.accountId);
+    const state = await this.registry(event.accountId);
     const endpoints = Object.values(state.endpoints).filter(
       (e) => e.status === 'enabled' && e.createdAt <= stored.at && (e.events === null || e.events.includes(event.type)),
     );
     if (endpoints.length === 0) return [];
     const body = webhookBody(event, stored);
-    const now = this.deps.now().toISOString();
+    const nowDate = this.deps.now();
+    const now = nowDate.toISOString();
+    const safetyNetAt = new Date(nowDate.getTime() + this.settings.timeoutMs + 15_000).toISOString();
     const created = await Promise.all(
       endpoints.map((endpoint) =>
         createDelivery(this.deps, {
@@ -64,6 +76,7 @@ export class WebhookRunner {
           eventType: event.type,
           body,
           now,
+          safetyNetAt,
           retentionSeconds: this.settings.retentionSeconds,
         }),
       ),
@@ -85,16 +98,21 @@ export class WebhookRunner {
     await Promise.all(
       Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
         for (let lane = queue.shift(); lane; lane = queue.shift()) {
-          for (const d of lane) await this.attemptLogged(d.endpointId, d.webhookId);
+          let previous: { webhookId: string; result: AttemptResult } | undefined;
+          for (const d of lane) {
+            // A predecessor this loop just finished needs no second look.
+            const done = previous && (previous.result === 'succeeded' || previous.result === 'failed') ? previous.webhookId : undefined;
+            previous = { webhookId: d.webhookId, result: await this.attemptLogged(d.endpointId, d.webhookId, { finishedPredecessor: done }) };
+          }
         }
       }),
     );
   }
 
   /** {@link attempt}, with an unexpected error (e.g. DynamoDB unavailable) logged: the schedule retries it. */
-  async attemptLogged(endpointId: string, webhookId: string): Promise<AttemptResult> {
+  async attemptLogged(endpointId: string, webhookId: string, hints: AttemptHints = {}): Promise<AttemptResult> {
     try {
-      return await this.attempt(endpointId, webhookId);
+      return await this.attempt(endpointId, webhookId, hints);
     } catch (error) {
       console.error(JSON.stringify({ level: 'ERROR', message: 'Webhook attempt failed', endpointId, webhookId, error: String(error) }));
       return 'skipped';
@@ -107,22 +125,21 @@ export class WebhookRunner {
    * disables the endpoint on 410 or after failing for `disableAfterSeconds`, and when the delivery is
    * done, attempts the one waiting behind it.
    */
-  async attempt(endpointId: string, webhookId: string): Promise<AttemptResult> {
+  async attempt(endpointId: string, webhookId: string, hints: AttemptHints = {}): Promise<AttemptResult> {
     const now = this.deps.now();
     const nowIso = now.toISOString();
     const leaseUntil = new Date(now.getTime() + this.settings.timeoutMs + 30_000).toISOString();
     const delivery = await leaseDelivery(this.deps, endpointId, webhookId, nowIso, leaseUntil);
     if (!delivery) return 'skipped';
 
-    const { state } = await load(this.deps.store, webhookRegistries, delivery.accountId);
-    const endpoint = state.endpoints[endpointId];
+    const endpoint = (await this.registry(delivery.accountId)).endpoints[endpointId];
     if (!endpoint || endpoint.status !== 'enabled') {
       const reason = !endpoint || endpoint.status === 'deleted' ? 'endpoint_deleted' : 'endpoint_disabled';
       await recordOutcome(this.deps, delivery, { status: 'failed', nextAttemptAt: null, failureReason: reason });
       return this.finished(delivery, 'failed');
     }
 
-    if (delivery.after) {
+    if (delivery.after && delivery.after !== hints.finishedPredecessor) {
       const predecessor = await getDelivery(this.deps, endpointId, delivery.after);
       if (predecessor?.status === 'pending' && (await waitBehind(this.deps, endpointId, delivery.after, webhookId))) {
         // The predecessor makes this due when it is done; the schedule is only the safety net.
@@ -185,7 +202,27 @@ export class WebhookRunner {
     return result;
   }
 
+  /** Starts a consumer batch or a sender run: nothing read before it is trusted. */
+  beginBatch(): void {
+    this.registries.clear();
+  }
+
+  /**
+   * An account's endpoints, read at most once a second per account within one batch: a batch fans out and attempts
+   * many deliveries of one account in a moment. So a deleted or disabled endpoint may still get
+   * deliveries for up to a second; our own disabling drops the cached copy at once.
+   */
+  private async registry(accountId: string): Promise<WebhookRegistryState> {
+    const cached = this.registries.get(accountId);
+    if (cached && Date.now() - cached.readAt < REGISTRY_CACHE_MS) return cached.state;
+    const { state } = await load(this.deps.store, webhookRegistries, accountId);
+    if (this.registries.size > 10_000) this.registries.clear();
+    this.registries.set(accountId, { state, readAt: Date.now() });
+    return state;
+  }
+
   private async disable(endpoint: EndpointState, reason: 'gone' | 'failing'): Promise<void> {
+    this.registries.delete(endpoint.accountId);
     const metadata = { actor: 'webhooks' };
     await runWebhookCommand(this.deps, endpoint.accountId, (now) => ({ type: 'DisableEndpoint', data: { endpointId: endpoint.endpointId, reason }, metadata: { now } }), metadata);
     console.warn(JSON.stringify({ level: 'WARN', message: 'Webhook endpoint disabled', endpointId: endpoint.endpointId, reason }));
