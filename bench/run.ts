@@ -14,6 +14,7 @@ import { apiClient, eventually, startStackProcess } from '../infra/local/stack-p
 import { benchMiddleware } from './middleware';
 import { fmt, percentile, throughput } from './stats';
 import { benchCompute } from './compute';
+import { benchWebhooks } from './webhooks';
 
 const JOBS = 30;
 const LOAD = { concurrency: 16, durationMs: 5_000 };
@@ -65,6 +66,9 @@ async function main() {
       `GET /v1/jobs/{id}: ${fmt(api_)} req/s; raw GetItem: ${fmt(raw)} req/s; ratio ${fmt(api_ / raw, 2)} (concurrency ${LOAD.concurrency}, ${LOAD.durationMs / 1000} s each)`,
     );
     doc.destroy();
+
+    // 3. Webhooks (issue 5).
+    await benchWebhooks(stack);
   } finally {
     await stack.stop();
   }

@@ -17,6 +17,8 @@ import {
   type KeyringState,
 } from '../domain/identity/identity';
 import type { EventStore, StoredEvent } from './adapters/event-store';
+import { WebhookEvent } from '../events/webhook-events';
+import { evolveWebhookRegistry, initialWebhookRegistry, type WebhookRegistryState } from '../domain/webhooks/endpoints';
 
 /** How one kind of stream is named, parsed and folded. */
 export interface Aggregate<S, E> {
@@ -97,3 +99,11 @@ export async function load<S, E>(store: EventStore, aggregate: Aggregate<S, E>, 
 /** Folds a list of new events onto a state (to answer with what was just decided). */
 export const fold = <S, E>(aggregate: Aggregate<S, E>, state: S, events: E[]): S =>
   events.reduce(aggregate.evolve, state);
+
+/** An account's webhook endpoints (`webhooks#<account id>`), keyed by the account id. */
+export const webhookRegistries: Aggregate<WebhookRegistryState, WebhookEvent> = {
+  streamId: (accountId) => `webhooks#${accountId}`,
+  schema: WebhookEvent,
+  initial: initialWebhookRegistry,
+  evolve: evolveWebhookRegistry,
+};

@@ -4,6 +4,7 @@ import type { Policy } from '../domain/policy';
 import type { TableNames } from '../infra/tables';
 import type { Capacity, Compute, JobFiles } from './adapters/compute';
 import type { EventStore } from './adapters/event-store';
+import type { WebhookSettings } from './webhooks/settings';
 
 /** Ids for new things. Time-ordered (ULID), so newest-first lists sort by id. */
 export interface Ids {
@@ -11,6 +12,7 @@ export interface Ids {
   job(): string;
   apiKey(): string;
   voucher(): string;
+  webhookEndpoint(): string;
 }
 
 /**
@@ -35,13 +37,15 @@ export interface Deps {
    * Fetched on use so a rotated secret is picked up; implementations may cache it briefly.
    */
   adminKey: () => Promise<string>;
+  /** Webhook delivery overrides (the local stack allows loopback receivers; tests speed up retries). @default AWS's */
+  webhooks?: Partial<WebhookSettings>;
 }
 
 /** ULID-based ids, lower-cased: `job_01jd…`. Monotonic within a process, so ids minted in one ms still sort. */
 export function ulidIds(): Ids {
   const next = monotonicFactory();
   const id = (prefix: string) => () => `${prefix}_${next().toLowerCase()}`;
-  return { account: id('acct'), job: id('job'), apiKey: id('key'), voucher: id('vch') };
+  return { account: id('acct'), job: id('job'), apiKey: id('key'), voucher: id('vch'), webhookEndpoint: id('whep') };
 }
 
 /** Settings of the scheduled sweeps over non-final jobs. */

@@ -19,6 +19,14 @@ export const httpRoutes = [
   { method: 'GET', path: '/v1/api-keys', handler: 'api/list-api-keys' },
   { method: 'DELETE', path: '/v1/api-keys/{id}', handler: 'api/revoke-api-key' },
   { method: 'GET', path: '/v1/openapi.json', handler: 'api/get-openapi' },
+  { method: 'POST', path: '/v1/webhook-endpoints', handler: 'api/create-webhook-endpoint' },
+  { method: 'GET', path: '/v1/webhook-endpoints', handler: 'api/list-webhook-endpoints' },
+  { method: 'GET', path: '/v1/webhook-endpoints/{id}', handler: 'api/get-webhook-endpoint' },
+  { method: 'DELETE', path: '/v1/webhook-endpoints/{id}', handler: 'api/delete-webhook-endpoint' },
+  { method: 'POST', path: '/v1/webhook-endpoints/{id}/rotate-secret', handler: 'api/rotate-webhook-secret' },
+  { method: 'POST', path: '/v1/webhook-endpoints/{id}/enable', handler: 'api/enable-webhook-endpoint' },
+  { method: 'GET', path: '/v1/webhook-endpoints/{id}/deliveries', handler: 'api/list-webhook-deliveries' },
+  { method: 'POST', path: '/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/retry', handler: 'api/retry-webhook-delivery' },
 ] as const;
 
 /** Consumers of the events table's stream (Lambda event source mappings). */
@@ -27,6 +35,8 @@ export const streamConsumers = [
   { name: 'dispatch-jobs', handler: 'dispatch-jobs', batchSize: 10, maxRetries: 10 },
   { name: 'project-ledger', handler: 'project-ledger', batchSize: 100, maxRetries: 10 },
   { name: 'track-active-jobs', handler: 'track-active-jobs', batchSize: 100, maxRetries: 10 },
+  // First attempts happen here (up to 15 s each): the Lambda's timeout must cover a batch's slowest lane.
+  { name: 'fan-out-webhooks', handler: 'fan-out-webhooks', batchSize: 25, maxRetries: 10 },
 ] as const;
 
 /** Rules on the event bus (Batch state changes come from the default bus in AWS). */
@@ -42,7 +52,13 @@ export const eventRules = [
  * Scheduled invocations (EventBridge Scheduler in AWS, `infra/local/scheduler.ts` locally): the
  * handler runs every `rateSeconds`, never twice at once. Handlers must tolerate a missed or doubled tick.
  */
-export const schedules: ReadonlyArray<{ name: string; handler: ScheduleHandler; rateSeconds: number }> = [
+export const schedules: ReadonlyArray<{
+  name: string;
+  handler: ScheduleHandler;
+  rateSeconds: number;
+  /** The local stack's rate, when it can afford a faster one than EventBridge Scheduler's 1-minute minimum. */
+  localRateSeconds?: number;
+}> = [
   // Monthly vouchers: a run in each hour, so a month's credit arrives within the hour it begins.
   { name: 'grant-monthly-credits', handler: 'grant-monthly-credits', rateSeconds: 3600 },
   // SIGTERM at held − grace across all attempts (the compute side's timeout is the per-attempt backstop).
@@ -51,10 +67,12 @@ export const schedules: ReadonlyArray<{ name: string; handler: ScheduleHandler; 
   { name: 'reconcile-jobs', handler: 'reconcile-jobs', rateSeconds: 60 },
   // Compute environments' minimum and desired vCPUs follow demand.
   { name: 'scale-capacity', handler: 'scale-capacity', rateSeconds: 60 },
+  // Webhook retries from the durable schedule (webhook retry delays start at 5 s: locally 1 s is close enough).
+  { name: 'send-webhooks', handler: 'send-webhooks', rateSeconds: 60, localRateSeconds: 1 },
 ];
 
 /** Handlers run only on a schedule. */
-export type ScheduleHandler = 'grant-monthly-credits' | 'enforce-holds' | 'reconcile-jobs' | 'scale-capacity';
+export type ScheduleHandler = 'grant-monthly-credits' | 'enforce-holds' | 'reconcile-jobs' | 'scale-capacity' | 'send-webhooks';
 
 export type HttpRoute = (typeof httpRoutes)[number];
 export type HandlerName =

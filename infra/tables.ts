@@ -48,7 +48,7 @@ export const tables = {
     logicalName: 'views',
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'sk', type: 'S' },
-    // Idempotency records (functions/http/idempotency.ts) expire after 24 h.
+    // Idempotency records (functions/http/idempotency.ts) expire after 24 h; webhook delivery logs after 30 days.
     timeToLiveAttribute: 'expiresAt',
   },
 } as const satisfies Record<keyof TableNames, TableDefinition>;

@@ -14,6 +14,14 @@ import * as revokeApiKey from './revoke-api-key';
 import * as createVoucher from './create-voucher';
 import * as redeemVoucher from './redeem-voucher';
 import * as getUsage from './get-usage';
+import * as createWebhookEndpoint from './create-webhook-endpoint';
+import * as deleteWebhookEndpoint from './delete-webhook-endpoint';
+import * as enableWebhookEndpoint from './enable-webhook-endpoint';
+import * as getWebhookEndpoint from './get-webhook-endpoint';
+import * as listWebhookDeliveries from './list-webhook-deliveries';
+import * as listWebhookEndpoints from './list-webhook-endpoints';
+import * as retryWebhookDelivery from './retry-webhook-delivery';
+import * as rotateWebhookSecret from './rotate-webhook-secret';
 
 /**
  * Every HTTP route's module, by handler name: what the OpenAPI document is built from. `satisfies`
@@ -35,6 +43,14 @@ const modules = {
   'api/create-voucher': createVoucher,
   'api/redeem-voucher': redeemVoucher,
   'api/get-usage': getUsage,
+  'api/create-webhook-endpoint': createWebhookEndpoint,
+  'api/delete-webhook-endpoint': deleteWebhookEndpoint,
+  'api/enable-webhook-endpoint': enableWebhookEndpoint,
+  'api/get-webhook-endpoint': getWebhookEndpoint,
+  'api/list-webhook-deliveries': listWebhookDeliveries,
+  'api/list-webhook-endpoints': listWebhookEndpoints,
+  'api/retry-webhook-delivery': retryWebhookDelivery,
+  'api/rotate-webhook-secret': rotateWebhookSecret,
 } satisfies Record<Exclude<HttpRoute['handler'], 'api/get-openapi'>, RouteModule>;
 
 /** The OpenAPI route itself: public, no input, the document as its body. */

@@ -31,7 +31,7 @@ export interface DynamoDbLocalOptions {
   dataDir?: string;
 }
 
-const READY_TIMEOUT_MS = 30_000;
+const READY_TIMEOUT_MS = 90_000;
 const READY_POLL_MS = 100;
 const STOP_GRACE_MS = 5_000;
 /** How much of the JVM's output to keep for error messages. */
@@ -45,7 +45,7 @@ const OUTPUT_TAIL_CHARS = 4_000;
  * @throws JavaMissingError if `java` is not on the PATH or is older than 17.
  * @throws Error if the given `port` is in use.
  * @throws Error with the tail of its output if the process exits before it is ready, or if it does not
- *   answer within 30 s (it is then killed).
+ *   answer within 90 s (it is then killed).
  */
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   await assertJavaAvailable();

@@ -24,6 +24,16 @@ import * as trackActiveJobs from '../../functions/track-active-jobs';
 import * as enforceHolds from '../../functions/enforce-holds';
 import * as reconcileJobs from '../../functions/reconcile-jobs';
 import * as scaleCapacity from '../../functions/scale-capacity';
+import * as createWebhookEndpoint from '../../functions/api/create-webhook-endpoint';
+import * as listWebhookEndpoints from '../../functions/api/list-webhook-endpoints';
+import * as getWebhookEndpoint from '../../functions/api/get-webhook-endpoint';
+import * as deleteWebhookEndpoint from '../../functions/api/delete-webhook-endpoint';
+import * as rotateWebhookSecret from '../../functions/api/rotate-webhook-secret';
+import * as enableWebhookEndpoint from '../../functions/api/enable-webhook-endpoint';
+import * as listWebhookDeliveries from '../../functions/api/list-webhook-deliveries';
+import * as retryWebhookDelivery from '../../functions/api/retry-webhook-delivery';
+import * as fanOutWebhooks from '../../functions/fan-out-webhooks';
+import * as sendWebhooks from '../../functions/send-webhooks';
 
 // biome-ignore lint: the handlers have different event types; the local stack knows which it calls
 type AnyHandler = (event: any, context?: any) => Promise<any>;
@@ -57,6 +67,16 @@ export const factories = {
   'enforce-holds': enforceHolds.make,
   'reconcile-jobs': reconcileJobs.make,
   'scale-capacity': scaleCapacity.make,
+  'api/create-webhook-endpoint': createWebhookEndpoint.make,
+  'api/list-webhook-endpoints': listWebhookEndpoints.make,
+  'api/get-webhook-endpoint': getWebhookEndpoint.make,
+  'api/delete-webhook-endpoint': deleteWebhookEndpoint.make,
+  'api/rotate-webhook-secret': rotateWebhookSecret.make,
+  'api/enable-webhook-endpoint': enableWebhookEndpoint.make,
+  'api/list-webhook-deliveries': listWebhookDeliveries.make,
+  'api/retry-webhook-delivery': retryWebhookDelivery.make,
+  'fan-out-webhooks': fanOutWebhooks.make,
+  'send-webhooks': sendWebhooks.make,
 } satisfies Record<HandlerName, (deps: Deps) => unknown>;
 
 export const makeHandler = (name: HandlerName, deps: Deps) => factories[name](deps) as AnyHandler;

@@ -10,6 +10,7 @@ import { ulidIds, type Deps, type SweepSettings } from '../../functions/deps';
 import { eventRules, httpRoutes, schedules, streamConsumers } from '../routes';
 import { newAdminKey } from '../../functions/http/auth';
 import { LocalScheduler } from './scheduler';
+import type { WebhookSettings } from '../../functions/webhooks/settings';
 import { tableNames } from '../tables';
 import { LocalCompute } from './compute';
 import type { BatchJobStateChange } from '../../events/batch-state-change';
@@ -45,6 +46,8 @@ export interface LocalStackOptions {
    * `[e, e]` doubles it). @default every event once
    */
   computeEvents?: (event: BatchJobStateChange) => BatchJobStateChange[];
+  /** Webhook delivery overrides; the local stack always allows loopback receivers (`http://127.0.0.1:*`, `http://localhost:*`). */
+  webhooks?: Partial<WebhookSettings>;
 }
 
 export interface LocalStack {
@@ -100,6 +103,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       now: () => new Date(),
       ids: ulidIds(),
       adminKey: async () => adminKey,
+      webhooks: { ...options.webhooks, allowLoopback: true },
     };
     bus.addRules(eventRules.map((rule) => ({ name: rule.name, pattern: rule.pattern, target: makeHandler(rule.handler, deps) })));
 
@@ -120,7 +124,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     pollers.forEach((poller) => poller.start());
 
     const scheduler = new LocalScheduler(
-      schedules.map((s) => ({ name: s.name, rateSeconds: options.scheduleRates?.[s.name] ?? s.rateSeconds, target: makeHandler(s.handler, deps) })),
+      schedules.map((s) => ({ name: s.name, rateSeconds: options.scheduleRates?.[s.name] ?? s.localRateSeconds ?? s.rateSeconds, target: makeHandler(s.handler, deps) })),
     );
     scheduler.start();
 

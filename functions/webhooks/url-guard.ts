@@ -1,0 +1,137 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import type { LookupFunction } from 'node:net';
+import ipaddr from 'ipaddr.js';
+
+/**
+ * The SSRF guard for webhook URLs. A customer chooses where we send requests from inside our network,
+ * so the URL is checked when the endpoint is registered and again on every connection, on the address
+ * actually connected to (DNS can change between the two: rebinding).
+ *
+ * Only public unicast addresses pass: ipaddr.js names the range of an address, and everything it does
+ * not call `unicast` (private, loopback, link-local incl. 169.254.169.254, CGNAT, multicast, broadcast,
+ * unique-local incl. fd00:ec2::254, documentation, benchmarking, reserved …) is refused. IPv4-mapped IPv6
+ * is judged as the IPv4 address it carries; NAT64, 6to4 and Teredo addresses, which embed an IPv4
+ * address we cannot vet reliably, are refused outright. Odd IPv4 spellings (decimal `2130706433`,
+ * octal `0177.0.0.1`, hex `0x7f.1`) are normalised by the WHATWG URL parser before any check, the same
+ * parser undici connects with, so the checked form is the one used.
+ */
+export interface UrlGuardMode {
+  /**
+   * The local stack's development allowance: also `http(s)://127.0.0.1:<port>` and
+   * `http(s)://localhost:<port>`, and nothing else that is not public. @default false (AWS)
+   */
+  allowLoopback: boolean;
+}
+
+export type Resolve = (hostname: string) => Promise<LookupAddress[]>;
+
+/** Resolves every address of a name with the system resolver (what a connection would use). */
+export const systemResolve: Resolve = (hostname) =>
+  new Promise((resolve, reject) => dnsLookup(hostname, { all: true, verbatim: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))));
+
+/** A URL we refuse to send to, and why (shown to the customer). */
+export class UnsafeUrlError extends Error {
+  override readonly name = 'UnsafeUrlError';
+}
+
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost']);
+const BLOCKED_SUFFIXES = ['.localhost', '.local', '.internal', '.localdomain', '.home.arpa'];
+
+/** True when the local stack's allowance covers this parsed URL's host. */
+const isLocalAllowance = (url: URL, mode: UrlGuardMode) => mode.allowLoopback && LOCAL_HOSTS.has(url.hostname);
+
+/**
+ * Is this address one we may connect to? Public unicast only; see the module comment.
+ */
+export function isPublicAddress(address: string): boolean {
+  if (!ipaddr.isValid(address)) return false;
+  let parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv6') {
+    const v6 = parsed as ipaddr.IPv6;
+    if (v6.isIPv4MappedAddress()) parsed = v6.toIPv4Address();
+  }
+  return parsed.range() === 'unicast';
+}
+
+/** An IP literal host as the URL parser leaves it (`[::1]` → `::1`), or null for a name. */
+function ipLiteral(hostname: string): string | null {
+  const bare = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
+  return ipaddr.isValid(bare) && (hostname.startsWith('[') || ipaddr.IPv4.isValidFourPartDecimal(bare)) ? bare : null;
+}
+
+/**
+ * Checks everything about a URL that needs no DNS: scheme, credentials, port, and the host when it is
+ * an IP address or an obviously internal name.
+ * @returns the parsed URL.
+ * @throws UnsafeUrlError saying what is wrong.
+ */
+export function checkUrlShape(raw: string, mode: UrlGuardMode): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UnsafeUrlError('must be an absolute URL');
+  }
+  if (url.username || url.password) throw new UnsafeUrlError('must not contain credentials');
+  const local = isLocalAllowance(url, mode);
+  if (url.protocol !== 'https:' && !(local && url.protocol === 'http:')) {
+    throw new UnsafeUrlError(mode.allowLoopback ? 'must be https (or http://127.0.0.1:<port> or http://localhost:<port> on the local stack)' : 'must be https');
+  }
+  // 443 and unprivileged ports only: nothing aimed at SSH, SMTP or other well-known services.
+  const port = url.port === '' ? 443 : Number(url.port);
+  if (!local && port !== 443 && (port < 1024 || port > 65535)) throw new UnsafeUrlError('must use port 443 or a port from 1024 to 65535');
+  if (local) return url;
+  const host = url.hostname.replace(/\.$/, '').toLowerCase();
+  const ip = ipLiteral(url.hostname);
+  if (ip !== null) {
+    if (!isPublicAddress(ip)) throw new UnsafeUrlError('must not point at a private, loopback, link-local or metadata address');
+    return url;
+  }
+  if (!host.includes('.') || host === 'localhost' || BLOCKED_SUFFIXES.some((suffix) => host.endsWith(suffix))) {
+    throw new UnsafeUrlError('must be a public host name');
+  }
+  return url;
+}
+
+/**
+ * The full check at registration: the shape, then every address the host resolves to must be public.
+ * @throws UnsafeUrlError if the URL is refused or its host does not resolve.
+ */
+export async function checkWebhookUrl(raw: string, mode: UrlGuardMode, resolve: Resolve = systemResolve): Promise<URL> {
+  const url = checkUrlShape(raw, mode);
+  if (isLocalAllowance(url, mode) || ipLiteral(url.hostname) !== null) return url;
+  let addresses: LookupAddress[];
+  try {
+    addresses = await resolve(url.hostname);
+  } catch {
+    throw new UnsafeUrlError(`host ${url.hostname} does not resolve`);
+  }
+  if (addresses.length === 0) throw new UnsafeUrlError(`host ${url.hostname} does not resolve`);
+  if (!addresses.every((a) => isPublicAddress(a.address))) {
+    throw new UnsafeUrlError('must not resolve to a private, loopback, link-local or metadata address');
+  }
+  return url;
+}
+
+/**
+ * A `lookup` for `net.connect`/`tls.connect` (undici's `connect.lookup`) that resolves the name itself
+ * and fails the connection unless every address is public, so the socket only ever opens to an address
+ * we checked. On the local stack, `localhost` may also resolve to loopback.
+ */
+export function guardedLookup(mode: UrlGuardMode, resolve: Resolve = systemResolve): LookupFunction {
+  return (hostname, options, callback) => {
+    const allowLoopback = mode.allowLoopback && hostname.toLowerCase() === 'localhost';
+    resolve(hostname).then(
+      (all) => {
+        const family = options.family === 4 || options.family === 6 ? options.family : 0;
+        const addresses = all.filter((a) => family === 0 || a.family === family);
+        const refused = addresses.find((a) => !(isPublicAddress(a.address) || (allowLoopback && ipaddr.parse(a.address).range() === 'loopback')));
+        if (addresses.length === 0) return callback(Object.assign(new Error(`${hostname} does not resolve`), { code: 'ENOTFOUND' }), '', 4);
+        if (refused) return callback(new UnsafeUrlError(`${hostname} resolved to ${refused.address}, which is not a public address`), '', 4);
+        if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+        callback(null, addresses[0]!.address, addresses[0]!.family);
+      },
+      (error: Error) => callback(error as NodeJS.ErrnoException, '', 4),
+    );
+  };
+}

@@ -1,0 +1,174 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { WebhookHttpSender } from '../../../functions/webhooks/http-sender';
+import { checkWebhookUrl, isPublicAddress, type Resolve } from '../../../functions/webhooks/url-guard';
+
+/** DNS as the tests need it: names → addresses, no network. */
+const zone: Record<string, string[]> = {
+  'hooks.example.com': ['93.184.216.34'],
+  'v6.example.com': ['2606:4700::1111'],
+  'rebind.example.com': ['127.0.0.1'],
+  'mixed.example.com': ['8.8.8.8', '10.0.0.1'],
+  'mapped.example.com': ['::ffff:169.254.169.254'],
+  'metadata.example.com': ['fd00:ec2::254'],
+};
+const resolve: Resolve = async (name) => {
+  const addresses = zone[name.replace(/\.$/, '').toLowerCase()];
+  if (!addresses) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+  return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+};
+
+const aws = { allowLoopback: false };
+const local = { allowLoopback: true };
+
+const allowed = (mode: typeof aws, url: string) =>
+  checkWebhookUrl(url, mode, resolve).then(
+    () => true,
+    () => false,
+  );
+
+describe('the webhook SSRF guard', () => {
+  // [url, accepted in AWS?, what it is]
+  const awsTable: Array<[string, boolean, string]> = [
+    ['https://hooks.example.com/webhook', true, 'a public name'],
+    ['https://hooks.example.com:8443/x', true, 'an unprivileged port'],
+    ['https://HOOKS.EXAMPLE.COM./x', true, 'upper case and a trailing dot'],
+    ['https://93.184.216.34/hook', true, 'a public IPv4 literal'],
+    ['https://[2606:4700::1111]/hook', true, 'a public IPv6 literal'],
+    ['https://v6.example.com/', true, 'a name with a public IPv6 address'],
+    ['http://hooks.example.com/', false, 'plain http'],
+    ['ftp://hooks.example.com/', false, 'another scheme'],
+    ['javascript:alert(1)', false, 'not http at all'],
+    ['not a url', false, 'not a URL'],
+    ['https://user:pw@hooks.example.com/', false, 'credentials'],
+    ['https://user@hooks.example.com/', false, 'a user name'],
+    ['https://hooks.example.com:22/', false, 'the SSH port'],
+    ['https://hooks.example.com:25/', false, 'the SMTP port'],
+    ['https://hooks.example.com:80/', false, 'port 80 under https'],
+    ['https://hooks.example.com:0/', false, 'port 0'],
+    ['https://127.0.0.1/', false, 'loopback'],
+    ['https://2130706433/', false, 'loopback in decimal'],
+    ['https://0177.0.0.1/', false, 'loopback in octal'],
+    ['https://0x7f.0.0.1/', false, 'loopback in hex, dotted'],
+    ['https://0x7f000001/', false, 'loopback in hex, one number'],
+    ['https://127.1/', false, 'loopback, short form'],
+    ['https://①②⑦.0.0.1/', false, 'loopback in full-width digits'],
+    ['https://10.0.0.1/', false, 'RFC 1918 10/8'],
+    ['https://172.16.5.4/', false, 'RFC 1918 172.16/12'],
+    ['https://192.168.1.1/', false, 'RFC 1918 192.168/16'],
+    ['https://100.64.0.1/', false, 'CGNAT'],
+    ['https://100.100.100.200/', false, 'a cloud metadata address inside CGNAT'],
+    ['https://169.254.169.254/latest/meta-data/', false, 'EC2 metadata'],
+    ['https://0xa9fea9fe/', false, 'EC2 metadata in hex'],
+    ['https://2852039166/', false, 'EC2 metadata in decimal'],
+    ['https://0.0.0.0/', false, 'unspecified IPv4'],
+    ['https://255.255.255.255/', false, 'broadcast'],
+    ['https://224.0.0.1/', false, 'multicast IPv4'],
+    ['https://192.0.2.10/', false, 'documentation range'],
+    ['https://[::1]/', false, 'IPv6 loopback'],
+    ['https://[::]/', false, 'unspecified IPv6'],
+    ['https://[fd00:ec2::254]/', false, 'EC2 IPv6 metadata'],
+    ['https://[fe80::1]/', false, 'IPv6 link-local'],
+    ['https://[fc00::1]/', false, 'IPv6 unique local'],
+    ['https://[ff02::1]/', false, 'IPv6 multicast'],
+    ['https://[::ffff:127.0.0.1]/', false, 'IPv4-mapped loopback'],
+    ['https://[::ffff:a9fe:a9fe]/', false, 'IPv4-mapped metadata, hex'],
+    ['https://[0:0:0:0:0:ffff:10.0.0.1]/', false, 'IPv4-mapped private, long form'],
+    ['https://[64:ff9b::a9fe:a9fe]/', false, 'NAT64 of metadata'],
+    ['https://[2002:7f00:1::]/', false, '6to4 of loopback'],
+    ['https://localhost/', false, 'localhost'],
+    ['https://metadata/', false, 'a single-label name'],
+    ['https://metadata.google.internal/', false, 'an .internal name'],
+    ['https://printer.local/', false, 'an mDNS name'],
+    ['https://rebind.example.com/', false, 'a public-looking name resolving to loopback'],
+    ['https://mixed.example.com/', false, 'a name with one private address among public ones'],
+    ['https://mapped.example.com/', false, 'a name resolving to IPv4-mapped metadata'],
+    ['https://metadata.example.com/', false, 'a name resolving to the IPv6 metadata address'],
+    ['https://nx.example.com/', false, 'a name that does not resolve'],
+    ['http://127.0.0.1:8080/', false, "the local stack's allowance, in AWS"],
+    ['http://localhost:3000/', false, "the local stack's allowance, in AWS"],
+  ];
+
+  it(`has a table of at least 30 cases (${awsTable.length})`, () => expect(awsTable.length).toBeGreaterThanOrEqual(30));
+
+  it.each(awsTable)('in AWS, %s → %s (%s)', async (url, expected) => {
+    expect(await allowed(aws, url)).toBe(expected);
+  });
+
+  const localTable: Array<[string, boolean]> = [
+    ['http://127.0.0.1:8080/hook', true],
+    ['http://localhost:3000/hook', true],
+    ['https://localhost:3000/hook', true],
+    ['http://LOCALHOST:3000/hook', true],
+    ['https://hooks.example.com/', true],
+    ['http://127.0.0.2:8080/', false],
+    ['http://[::1]:8080/', false],
+    ['http://10.0.0.1:8080/', false],
+    ['http://0x7f000002:8080/', false],
+    ['http://localhost.localdomain:3000/', false],
+    ['http://hooks.example.com/', false],
+    ['http://user:pw@localhost:3000/', false],
+    ['https://169.254.169.254/', false],
+  ];
+  it.each(localTable)('on the local stack, %s → %s', async (url, expected) => {
+    expect(await allowed(local, url)).toBe(expected);
+  });
+
+  it('judges addresses by range, IPv4-mapped IPv6 as the IPv4 it carries', () => {
+    expect(isPublicAddress('8.8.8.8')).toBe(true);
+    expect(isPublicAddress('::ffff:8.8.8.8')).toBe(true);
+    expect(isPublicAddress('::ffff:10.1.1.1')).toBe(false);
+    expect(isPublicAddress('not an address')).toBe(false);
+  });
+});
+
+describe('the connect-time check', () => {
+  const withReceiver = async (fn: (port: number, hits: () => number) => Promise<void>) => {
+    let hits = 0;
+    const server = createServer((_req, res) => {
+      hits++;
+      res.end('ok');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      await fn((server.address() as AddressInfo).port, () => hits);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  };
+  const request = (url: string) => ({ url, webhookId: 'msg_1', body: '{}', secrets: [`whsec_${Buffer.alloc(32, 1).toString('base64')}`], now: new Date(), timeoutMs: 2_000 });
+
+  it('refuses a name that passed registration but resolves to loopback when connecting (DNS rebinding)', async () => {
+    await withReceiver(async (port, hits) => {
+      let lookups = 0;
+      // Public at registration, loopback afterwards.
+      const rebinding: Resolve = async () => [{ address: lookups++ === 0 ? '93.184.216.34' : '127.0.0.1', family: 4 }];
+      const url = `https://hooks.example.com:${port}/hook`;
+      await expect(checkWebhookUrl(url, aws, rebinding)).resolves.toBeInstanceOf(URL);
+      const sender = new WebhookHttpSender(aws, rebinding);
+      const outcome = await sender.send(request(url));
+      await sender.close();
+      expect(outcome).toMatchObject({ statusCode: null, error: expect.stringMatching(/refused: .*127\.0\.0\.1/) });
+      expect(hits()).toBe(0);
+    });
+  });
+
+  it('checks IP literals again at send time, and lets the local stack reach localhost through the guarded lookup', async () => {
+    await withReceiver(async (port, hits) => {
+      const awsSender = new WebhookHttpSender(aws);
+      expect((await awsSender.send(request(`http://127.0.0.1:${port}/`))).error).toMatch(/^refused/);
+      await awsSender.close();
+      let looked = 0;
+      const localSender = new WebhookHttpSender(local, async () => {
+        looked++;
+        return [{ address: '127.0.0.1', family: 4 }];
+      });
+      expect((await localSender.send(request(`http://localhost:${port}/`))).statusCode).toBe(200);
+      await localSender.close();
+      expect(looked).toBe(1);
+      expect(hits()).toBe(1);
+    });
+  });
+});
