@@ -1,5 +1,3 @@
-import confirm from '@inquirer/confirm';
-import { createLogUpdate } from 'log-update';
 import pc from 'picocolors';
 import { isFinal, type Job, type SxClient } from '../sdk/client';
 import { duration, money, status as colourStatus } from './format';
@@ -64,7 +62,8 @@ export async function followJob(client: SxClient, first: Job, options: FollowOpt
   const out = process.stdout;
   const err = process.stderr;
   const logOut = options.json ? err : out;
-  const live = options.live ? createLogUpdate(out) : undefined;
+  // Loaded only when used: together they are a good part of sx's start-up time, which scripts pay on every call.
+  const live = options.live ? (await import('log-update')).createLogUpdate(out) : undefined;
   let job = first;
   let partial = '';
   let lastStatus = '';
@@ -84,8 +83,9 @@ export async function followJob(client: SxClient, first: Job, options: FollowOpt
     if (live && !prompting) live(statusLine(job));
   };
   const printLogs = (text: string, final: boolean) => {
-    if (!options.logs || !text) return;
+    if (!options.logs) return;
     partial += text;
+    if (!partial) return;
     // Whole lines only, so the status line never overwrites half a line; the rest at the end.
     const cut = final ? partial.length : partial.lastIndexOf('\n') + 1;
     if (cut === 0) return;
@@ -124,6 +124,7 @@ export async function followJob(client: SxClient, first: Job, options: FollowOpt
       prompting = true;
       live?.clear();
       try {
+        const { default: confirm } = await import('@inquirer/confirm');
         const yes = await confirm(
           { message: `Cancel job ${job.id}? (No leaves it running)`, default: false },
           { signal: promptAbort.signal },
@@ -151,11 +152,12 @@ export async function followJob(client: SxClient, first: Job, options: FollowOpt
     for await (const update of client.jobs.follow(job.id, { intervalMs: options.intervalMs, signal: stop.signal })) {
       if (leave !== undefined) break;
       job = update.job;
-      printLogs(update.newLogs, isFinal(job));
-      if (job.status !== lastStatus) {
-        lastStatus = job.status;
-        if (!live) err.write(`sx: ${job.id} ${job.status}${job.status === 'queued' ? ` (${job.gpu_count}× ${job.gpu_type}, held ${duration(job.held_seconds)})` : ''}\n`);
+      // Without a live line, each status change is a line of its own (the final one is the summary).
+      if (job.status !== lastStatus && !live && !isFinal(job)) {
+        err.write(`sx: ${job.id} ${job.status}${job.status === 'queued' ? ` (${job.gpu_count}× ${job.gpu_type}, held ${duration(job.held_seconds)})` : ''}\n`);
       }
+      lastStatus = job.status;
+      printLogs(update.newLogs, isFinal(job));
       render();
     }
   } catch (error) {

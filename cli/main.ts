@@ -5,7 +5,6 @@
  * @inquirer/confirm; the hidden key prompt of `sx login` with @inquirer/password.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import password from '@inquirer/password';
 import pc from 'picocolors';
 import { SxApiError, SxConnectionError, SxResponseError } from '../sdk/errors';
 import { SxClient, newIdempotencyKey, type Job, type JobStatusName } from '../sdk/client';
@@ -90,7 +89,7 @@ SX_API_KEY (overrides the key \`sx login\` saved in ${configPath()}), NO_COLOR.`
     .option('--api-key <key>', 'the key (otherwise asked for, or read from stdin when piped)')
     .action(
       act(async (opts: Common & { apiKey?: string }) => {
-        const key = (opts.apiKey ?? (process.stdin.isTTY ? await password({ message: 'API key (sk_…):', mask: true }) : await readStdin())).trim();
+        const key = (opts.apiKey ?? (process.stdin.isTTY ? await (await import('@inquirer/password')).default({ message: 'API key (sk_…):', mask: true }) : await readStdin())).trim();
         if (!key) throw new UsageError('no API key given');
         // Checked before it is saved, so a typo is found now rather than at the next command.
         const account = await new SxClient({ baseUrl: settings.apiUrl, apiKey: key, maxRetries: 1 }).account();
@@ -214,7 +213,8 @@ unless --cancel-on-interrupt.`,
         }
         return followJob(api, job, {
           logs: true,
-          live: Boolean(process.stdout.isTTY) && !opts.json,
+          // A terminal without a size (some CI pseudo-terminals) cannot hold a live line.
+          live: Boolean(process.stdout.isTTY) && (process.stdout.rows ?? 0) > 0 && !opts.json,
           json: Boolean(opts.json),
           cancelOnInterrupt: Boolean(opts.cancelOnInterrupt),
           interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
