@@ -75,7 +75,10 @@ async function main() {
   await benchCompute();
 }
 
-main().catch((error) => {
-  console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+main()
+  // The SDK and sx figures (issue 9), on a stack of their own.
+  .then(() => import('./sdk-cli').then((sdkCli) => sdkCli.main()))
+  .catch((error) => {
+    console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });

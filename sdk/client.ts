@@ -1,0 +1,341 @@
+import type { z } from 'zod';
+import { AccountBody, SignupResponse } from '../events/api/accounts';
+import { Problem } from '../events/api/common';
+import { JobBody, JobEventList, JobList, type CreateJobRequest, type JobStatus } from '../events/api/jobs';
+import { SxApiError, SxConnectionError, SxResponseError } from './errors';
+import {
+  CreatedApiKey,
+  CreatedWebhookEndpoint,
+  RedeemResponse,
+  UsageReport,
+  WebhookDelivery,
+  WebhookEndpoint,
+  looseListOf,
+  type CreateWebhookEndpointRequest,
+} from './schemas';
+
+export type Job = JobBody;
+export type JobEvent = z.infer<typeof JobEventList>['data'][number];
+export type Account = AccountBody;
+export type JobStatusName = z.infer<typeof JobStatus>;
+
+/** A page of a list: newest first; pass `next_cursor` back as `cursor` for the next one. */
+export interface Page<T> {
+  data: T[];
+  has_more: boolean;
+  next_cursor: string | null;
+}
+
+export interface SxClientOptions {
+  /** `sk_…`; needed by everything but `signup`. */
+  apiKey?: string;
+  /** @default 'http://127.0.0.1:3000' (the local stack) */
+  baseUrl?: string;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** Retries of a failed connection, 429 or 502/503/504, for requests safe to repeat. @default 3 */
+  maxRetries?: number;
+  /** First backoff delay; it doubles each retry, with jitter, capped at 8 s. @default 500 */
+  retryDelayMs?: number;
+  /** Per attempt. @default 30000 */
+  timeoutMs?: number;
+  /** Told before each retry (the CLI reports it on stderr). */
+  onRetry?: (info: { request: string; attempt: number; delayMs: number; reason: string }) => void;
+}
+
+/** The final statuses: a job in one of them never changes again. */
+export const FINAL_STATUSES: ReadonlySet<JobStatusName> = new Set(['succeeded', 'failed', 'cancelled']);
+export const isFinal = (job: Pick<Job, 'status'>) => FINAL_STATUSES.has(job.status);
+
+interface RequestOptions<S extends z.ZodType | undefined> {
+  body?: unknown;
+  query?: Record<string, string | number | undefined>;
+  /** Validates the 2xx answer; undefined: no body expected (204) or text. */
+  schema?: S;
+  text?: boolean;
+  idempotencyKey?: string;
+  /** Whether repeating the request is harmless (GET, DELETE, a POST with an Idempotency-Key). */
+  retry: boolean;
+  signal?: AbortSignal;
+}
+
+const RETRY_STATUSES = new Set([429, 502, 503, 504]);
+const MAX_DELAY_MS = 8_000;
+
+/**
+ * A small typed client for the suanxiang-cloud API (API.md). It uses only `fetch` and Web APIs, so
+ * it runs on Node 20+ and in browsers. Requests and responses are typed from the same zod schemas
+ * the server validates with, and every answer is checked against them.
+ *
+ * Failures: an API error is an {@link SxApiError} (its problem `type`, status and detail); a network
+ * failure that outlasts the retries is an {@link SxConnectionError}; a 2xx body that does not match
+ * the schema is an {@link SxResponseError}. Requests that are safe to repeat (reads, deletes,
+ * cancels and creations carrying an Idempotency-Key, which `jobs.create` always sends) are retried
+ * with exponential backoff on connection failures, 429 and 502–504.
+ */
+export class SxClient {
+  readonly baseUrl: string;
+  private readonly apiKey: string | undefined;
+  private readonly fetchFn: typeof fetch;
+  private readonly maxRetries: number;
+  private readonly retryDelayMs: number;
+  private readonly timeoutMs: number;
+  private readonly onRetry: SxClientOptions['onRetry'];
+
+  constructor(options: SxClientOptions = {}) {
+    this.baseUrl = (options.baseUrl ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
+    this.apiKey = options.apiKey;
+    // Bound, so that a browser's fetch is not called with the client as `this`.
+    this.fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.maxRetries = options.maxRetries ?? 3;
+    this.retryDelayMs = options.retryDelayMs ?? 500;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.onRetry = options.onRetry;
+  }
+
+  /** `POST /v1/signup`: a new account with the trial, and its API key (shown once). 409 `conflict` for a known email. */
+  signup(body: { email: string }) {
+    return this.request('POST', '/v1/signup', { body, schema: SignupResponse, retry: false });
+  }
+
+  /** `GET /v1/account`: the trial, credits and what is held. */
+  account() {
+    return this.request('GET', '/v1/account', { schema: AccountBody, retry: true });
+  }
+
+  readonly jobs = {
+    /**
+     * `POST /v1/jobs`. Always sends an Idempotency-Key (a random one unless given), so a retried
+     * request never starts a second job. 402 `insufficient_balance` when the account cannot pay 60 s.
+     */
+    create: (body: CreateJobRequest, options: { idempotencyKey?: string } = {}) =>
+      this.request('POST', '/v1/jobs', {
+        body,
+        schema: JobBody,
+        idempotencyKey: options.idempotencyKey ?? newIdempotencyKey(),
+        retry: true,
+      }),
+    /** `GET /v1/jobs`: one page, newest first. */
+    list: (params: { limit?: number; cursor?: string; status?: JobStatusName } = {}): Promise<Page<Job>> =>
+      this.request('GET', '/v1/jobs', { query: params, schema: JobList, retry: true }),
+    /** Every job (optionally of one status), newest first, fetching pages as the loop asks for them. */
+    listAll: (params: { status?: JobStatusName; pageSize?: number } = {}): AsyncIterable<Job> =>
+      paginate((cursor) => this.jobs.list({ status: params.status, limit: params.pageSize, cursor })),
+    get: (id: string) => this.request('GET', `/v1/jobs/${encodeURIComponent(id)}`, { schema: JobBody, retry: true }),
+    /** `POST /v1/jobs/{id}/cancel`. Cancelling twice is harmless; a final job is 409 `invalid_state`. */
+    cancel: (id: string) =>
+      this.request('POST', `/v1/jobs/${encodeURIComponent(id)}/cancel`, { schema: JobBody, retry: true }),
+    /** `GET /v1/jobs/{id}/events`: the job's history, oldest first. */
+    events: async (id: string): Promise<JobEvent[]> =>
+      (await this.request('GET', `/v1/jobs/${encodeURIComponent(id)}/events`, { schema: JobEventList, retry: true })).data,
+    /** `GET /v1/jobs/{id}/logs`: the whole output so far, as text. */
+    logs: (id: string, options: { signal?: AbortSignal } = {}) =>
+      this.request('GET', `/v1/jobs/${encodeURIComponent(id)}/logs`, { text: true, retry: true, signal: options.signal }),
+    /**
+     * Follows a job by polling: yields the job and the part of its log that is new since the last
+     * yield, every `intervalMs`, and a last time once the job is final (with the rest of its log).
+     * Ends when the job is final or `signal` aborts.
+     */
+    follow: (id: string, options: { intervalMs?: number; signal?: AbortSignal } = {}) => this.follow(id, options),
+  };
+
+  readonly vouchers = {
+    /** `POST /v1/vouchers/redeem`: 404 `not_found` for an unknown or expired code, 409 `conflict` if already used. */
+    redeem: (code: string) => this.request('POST', '/v1/vouchers/redeem', { body: { code }, schema: RedeemResponse, retry: false }),
+  };
+
+  /** `GET /v1/usage?from=&to=`: one line per job and funding source, and the total. */
+  usage(params: { from?: string; to?: string } = {}) {
+    return this.request('GET', '/v1/usage', { query: params, schema: UsageReport, retry: true });
+  }
+
+  readonly webhookEndpoints = {
+    /** `POST /v1/webhook-endpoints`: the answer holds the signing secret, shown once. */
+    create: (body: CreateWebhookEndpointRequest, options: { idempotencyKey?: string } = {}) =>
+      this.request('POST', '/v1/webhook-endpoints', {
+        body,
+        schema: CreatedWebhookEndpoint,
+        idempotencyKey: options.idempotencyKey ?? newIdempotencyKey(),
+        retry: true,
+      }),
+    list: (params: { limit?: number; cursor?: string } = {}) =>
+      this.request('GET', '/v1/webhook-endpoints', { query: params, schema: looseListOf(WebhookEndpoint), retry: true }),
+    delete: async (id: string): Promise<void> => {
+      await this.request('DELETE', `/v1/webhook-endpoints/${encodeURIComponent(id)}`, { retry: true });
+    },
+    deliveries: (id: string, params: { limit?: number; cursor?: string } = {}) =>
+      this.request('GET', `/v1/webhook-endpoints/${encodeURIComponent(id)}/deliveries`, {
+        query: params,
+        schema: looseListOf(WebhookDelivery),
+        retry: true,
+      }),
+  };
+
+  readonly apiKeys = {
+    /** `POST /v1/api-keys`: another key for this account, shown once. */
+    create: (options: { idempotencyKey?: string } = {}) =>
+      this.request('POST', '/v1/api-keys', { schema: CreatedApiKey, idempotencyKey: options.idempotencyKey ?? newIdempotencyKey(), retry: true }),
+    /** `DELETE /v1/api-keys/{id}`: revoked at once. */
+    revoke: async (id: string): Promise<void> => {
+      await this.request('DELETE', `/v1/api-keys/${encodeURIComponent(id)}`, { retry: true });
+    },
+  };
+
+  private async *follow(id: string, { intervalMs = 1000, signal }: { intervalMs?: number; signal?: AbortSignal }) {
+    let shown = 0;
+    for (;;) {
+      // The job first, then the logs: once the job is final its log is complete, so the last read misses nothing.
+      const job = await this.jobs.get(id);
+      const logs = await this.jobs.logs(id, { signal });
+      const newLogs = logs.length > shown ? logs.slice(shown) : '';
+      shown = Math.max(shown, logs.length);
+      yield { job, newLogs };
+      if (isFinal(job) || signal?.aborted) return;
+      await delay(intervalMs, signal);
+      if (signal?.aborted) return;
+    }
+  }
+
+  /** One request with retries; see the class comment for what is retried. */
+  private async request<S extends z.ZodType | undefined = undefined>(
+    method: string,
+    path: string,
+    options: RequestOptions<S> & { text: true },
+  ): Promise<string>;
+  private async request<S extends z.ZodType>(method: string, path: string, options: RequestOptions<S> & { schema: S }): Promise<z.infer<S>>;
+  private async request(method: string, path: string, options: RequestOptions<undefined>): Promise<void>;
+  private async request(method: string, path: string, options: RequestOptions<z.ZodType | undefined>): Promise<unknown> {
+    const url = this.baseUrl + path + queryString(options.query);
+    const what = `${method} ${path}`;
+    const headers: Record<string, string> = { accept: options.text ? 'text/plain, application/problem+json' : 'application/json' };
+    if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const attempts = options.retry ? this.maxRetries + 1 : 1;
+
+    for (let attempt = 1; ; attempt++) {
+      let response: Response;
+      try {
+        const timeout = AbortSignal.timeout(this.timeoutMs);
+        const signal = options.signal ? anySignal([options.signal, timeout]) : timeout;
+        response = await this.fetchFn(url, { method, headers, body, signal });
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        if (attempt >= attempts) throw new SxConnectionError(this.baseUrl, attempt, error);
+        await this.backoff(what, attempt, null, describe(error), options.signal);
+        continue;
+      }
+      if (response.ok) return this.read(response, what, options);
+      if (RETRY_STATUSES.has(response.status) && attempt < attempts) {
+        await response.body?.cancel();
+        await this.backoff(what, attempt, response.headers.get('retry-after'), `HTTP ${response.status}`, options.signal);
+        continue;
+      }
+      throw new SxApiError(await problemOf(response), what);
+    }
+  }
+
+  private async read(response: Response, what: string, options: RequestOptions<z.ZodType | undefined>): Promise<unknown> {
+    if (options.text) return response.text();
+    if (!options.schema) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    let json: unknown;
+    try {
+      json = await response.json();
+    } catch {
+      throw new SxResponseError(what, 'the body is not JSON');
+    }
+    const parsed = options.schema.safeParse(json);
+    if (!parsed.success) {
+      throw new SxResponseError(what, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+    }
+    return parsed.data;
+  }
+
+  private async backoff(what: string, attempt: number, retryAfter: string | null, reason: string, signal?: AbortSignal) {
+    const exponential = Math.min(MAX_DELAY_MS, this.retryDelayMs * 2 ** (attempt - 1));
+    // Full jitter keeps many clients that failed together from retrying together.
+    let delayMs = Math.round(exponential / 2 + (Math.random() * exponential) / 2);
+    const seconds = retryAfter === null ? NaN : Number(retryAfter);
+    if (Number.isFinite(seconds) && seconds >= 0) delayMs = Math.min(MAX_DELAY_MS * 4, seconds * 1000);
+    this.onRetry?.({ request: what, attempt, delayMs, reason });
+    await delay(delayMs, signal);
+  }
+}
+
+/**
+ * Turns any cursor-paged list into an async iterable of its items, fetching the next page only
+ * when the loop gets to it. A failed page rejects the loop with that page's error.
+ */
+export async function* paginate<T>(fetchPage: (cursor: string | undefined) => Promise<Page<T>>): AsyncIterable<T> {
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await fetchPage(cursor);
+    yield* page.data;
+    if (!page.has_more || !page.next_cursor) return;
+    cursor = page.next_cursor;
+  }
+}
+
+/** A fresh Idempotency-Key (a random UUID, from Web Crypto: Node 20+ and browsers). */
+export const newIdempotencyKey = () => globalThis.crypto.randomUUID();
+
+function queryString(query: Record<string, string | number | undefined> = {}): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(key, String(value));
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+/** The problem of an error answer; a gateway's non-JSON error still becomes one readable problem. */
+async function problemOf(response: Response): Promise<Problem> {
+  const text = await response.text().catch(() => '');
+  try {
+    const parsed = Problem.safeParse(JSON.parse(text));
+    if (parsed.success) return parsed.data;
+  } catch {
+    // not JSON: fall through
+  }
+  // API Gateway answers an unknown route with {"message":"Not Found"}: every problem of the API is
+  // problem+json, so a 404 without one means the route itself is missing.
+  return {
+    type: response.status === 404 ? 'not_found' : `http_${response.status}`,
+    title: response.status === 404 ? 'No route' : response.statusText || `HTTP ${response.status}`,
+    status: response.status,
+    detail: text.trim().slice(0, 200) || undefined,
+  };
+}
+
+function describe(error: unknown): string {
+  const cause = error instanceof Error ? ((error as { cause?: { code?: string } }).cause?.code ?? error.message) : String(error);
+  return String(cause);
+}
+
+/** AbortSignal.any is Node 20.3+ and recent browsers; this covers both without it. */
+function anySignal(signals: AbortSignal[]): AbortSignal {
+  const controller = new AbortController();
+  for (const signal of signals) {
+    if (signal.aborted) {
+      controller.abort(signal.reason);
+      break;
+    }
+    signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  }
+  return controller.signal;
+}
+
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,232 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalStack, type LocalStack } from '../../infra/local/stack';
+import { testDynamoEndpoint } from '../support/dynamodb';
+import { runSx, startSx } from '../support/sx-process';
+
+/**
+ * `sx` as customers run it: a real process (the bin's JS shim), its real terminal output parsed,
+ * against the local stack (in-process here, on the run's shared DynamoDB Local, for speed).
+ */
+let stack: LocalStack;
+let home: string;
+const TRAINER = fileURLToPath(new URL('../../examples/char-lm/train.mjs', import.meta.url));
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    port: 0,
+    dataDir: null,
+    dynamoEndpoint: testDynamoEndpoint(),
+    tablePrefix: `sx-cli-${randomBytes(4).toString('hex')}`,
+    policy: { stopGraceSeconds: 2 },
+  });
+  home = await mkdtemp(join(tmpdir(), 'sx-cli-home-'));
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.stop({ graceSeconds: 1 });
+  if (home) await rm(home, { recursive: true, force: true });
+}, 60_000);
+
+let users = 0;
+/**
+ * A fresh account (each test its own: the trial pays one job at a time) with its own config dir.
+ * Signed up over HTTP to spare a process start; `sx signup` has a test of its own.
+ */
+async function newUser() {
+  const config = join(home, `user-${++users}`);
+  const email = `cli-${users}-${randomBytes(3).toString('hex')}@example.com`;
+  const res = await fetch(`${stack.url}/v1/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email }) });
+  expect(res.status).toBe(201);
+  const { api_key: key } = (await res.json()) as { api_key: string };
+  return { env: { SX_API_URL: stack.url, XDG_CONFIG_HOME: config, HOME: config, SX_API_KEY: key }, email, key, configFile: join(config, 'sx', 'config.json') };
+}
+
+/** The rows of an aligned table: columns split where the header's columns start. */
+function parseTable(text: string): Array<Record<string, string>> {
+  const [header, ...rows] = text.trimEnd().split('\n');
+  const starts = [...header!.matchAll(/\S+(?: \S+)*/g)].map((m) => ({ name: m[0].toLowerCase(), at: m.index! }));
+  return rows.map((row) =>
+    Object.fromEntries(starts.map((col, i) => [col.name, row.slice(col.at, starts[i + 1]?.at ?? row.length).trim()])),
+  );
+}
+
+describe('sx, against the local stack', () => {
+  it.concurrent('signs up, keeps the key in a 0600 config file, and shows the balance as text and as JSON', async () => {
+    const config = join(home, 'signup');
+    const env = { SX_API_URL: stack.url, XDG_CONFIG_HOME: config, HOME: config };
+    const email = `signup-${randomBytes(3).toString('hex')}@example.com`;
+    const signup = await runSx(['signup', email], env);
+    expect(signup.code, signup.stderr).toBe(0);
+    const key = /^api key\s+(sk_\S+)/m.exec(signup.stdout)![1]!;
+    const user = { env, email, key, configFile: join(config, 'sx', 'config.json') };
+    expect(statSync(user.configFile).mode & 0o777).toBe(0o600);
+    expect(statSync(resolve(user.configFile, '..')).mode & 0o777).toBe(0o700);
+    expect(JSON.parse(readFileSync(user.configFile, 'utf8'))).toEqual({ api_key: user.key });
+
+    const text = await runSx(['balance'], user.env);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^trial\s+300 of 300 A100 GPU·s left/m);
+
+    const json = await runSx(['balance', '--json'], user.env);
+    expect(JSON.parse(json.stdout)).toMatchObject({ email: user.email, trial: { gpu_seconds_remaining: 300 } });
+
+    // SX_API_KEY wins over the saved key: a wrong one is refused, in one line.
+    const wrong = await runSx(['balance'], { ...user.env, SX_API_KEY: 'sk_nope' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr.split('\n')[0]).toMatch(/^sx: error: unauthorized \(401\): /);
+
+    // `sx login` reads a piped key, checks it against the API, and saves it 0600.
+    const other = { ...user.env, XDG_CONFIG_HOME: join(home, `login-${users}`) };
+    const login = await runSx(['login'], other, `${user.key}\n`);
+    expect(login, login.stderr).toMatchObject({ code: 0 });
+    expect(login.stdout).toContain(`logged in as ${user.email}`);
+    expect(statSync(join(other.XDG_CONFIG_HOME, 'sx', 'config.json')).mode & 0o777).toBe(0o600);
+    const badLogin = await runSx(['login'], { ...other, XDG_CONFIG_HOME: join(home, `login-bad-${users}`) }, 'sk_wrong\n');
+    expect(badLogin.code).toBe(1);
+    expect(existsSync(join(home, `login-bad-${users}`, 'sx', 'config.json'))).toBe(false);
+  }, 180_000);
+
+  it.concurrent('`sx run` follows a job to success: its log on stdout, its states on stderr, exit code 0', async () => {
+    const user = await newUser();
+    const run = await runSx(['run', '--image', 'ghcr.io/acme/hello:1', '--name', 'hello', '--', 'sh', '-c', 'echo "hello from $SX_JOB_ID"; sleep 1.5; printf "no newline at the end"'], user.env);
+    expect(run.code, run.stderr).toBe(0);
+    const id = /submitted (job_\w+)/.exec(run.stderr)?.[1];
+    expect(run.stdout).toBe(`hello from ${id}\nno newline at the end\n`);
+    // Each status seen is a line of its own (polling may step over a short `running`).
+    expect(run.stderr).toMatch(new RegExp(`^sx: ${id} queued \\(1× a100, held 5m00s\\)$`, 'm'));
+    const summary = new RegExp(`^sx: ${id} succeeded after \\d+s · (\\d+) GPU·s · paid by the trial; output: file://`, 'm').exec(run.stderr);
+    expect(summary).not.toBeNull();
+
+    // The job is there, in every form
+    const get = JSON.parse((await runSx(['jobs', 'get', id!, '--json'], user.env)).stdout);
+    expect(get).toMatchObject({ id, status: 'succeeded', name: 'hello', usage: { gpu_seconds: Number(summary![1]) } });
+    const events = await runSx(['jobs', 'events', id!], user.env);
+    expect(parseTable(events.stdout).map((row) => row.event)).toEqual(['job.queued', 'job.starting', 'job.running', 'job.succeeded']);
+    const logs = await runSx(['jobs', 'logs', id!], user.env);
+    expect(logs.stdout).toBe(`hello from ${id}\nno newline at the end`);
+  }, 180_000);
+
+  it.concurrent("`sx run` exits with the job's exit code when it fails, and 1 when the API refuses it", async () => {
+    const user = await newUser();
+    const run = await runSx(['run', '--image', 'a/b:1', '--', 'sh', '-c', 'echo "loss is NaN" >&2; exit 7'], user.env);
+    expect(run.code).toBe(7);
+    expect(run.stdout).toBe('loss is NaN\n');
+    expect(run.stderr).toMatch(/^sx: job_\w+ failed \(non_zero_exit, exit code 7\) after \d+s/m);
+
+    const refused = await runSx(['run', '--gpus', '9', '--image', 'a/b:1', '--', 'true'], user.env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe('sx: error: invalid_request (400): The body is invalid: gpu_count: must be 1 to 8, or a multiple of 8 up to 64 (multi-node)\n');
+
+    const usage = await runSx(['run', '--image', 'a/b:1'], user.env);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/missing required argument 'command'/);
+  }, 180_000);
+
+  it.concurrent('`--detach` returns the id at once; jobs ls/get/logs -f/cancel work on it, as tables and as JSON', async () => {
+    const user = await newUser();
+    const detached = await runSx(['run', '--detach', '--image', 'a/b:1', '--name', 'ticker', '--', 'sh', '-c', 'for i in 1 2 3; do echo tick $i; sleep 0.5; done'], user.env);
+    expect(detached.code).toBe(0);
+    const id = detached.stdout.trim();
+    expect(id).toMatch(/^job_[0-9a-z]{26}$/);
+
+    const followed = await runSx(['jobs', 'logs', '-f', id, '--interval', '300'], user.env);
+    expect(followed.code).toBe(0);
+    expect(followed.stdout).toBe('tick 1\ntick 2\ntick 3\n');
+    expect(followed.stderr).toContain(`${id} succeeded`);
+
+    const long = JSON.parse((await runSx(['run', '--detach', '--json', '--image', 'a/b:1', '--', 'sleep', '600'], user.env)).stdout);
+    expect(long).toMatchObject({ object: 'job', status: 'queued', command: ['sleep', '600'] });
+
+    // The list is a projection: it may lag a moment behind the writes.
+    let rows: Array<Record<string, string>> = [];
+    for (let i = 0; i < 50 && rows.length < 2; i++) {
+      rows = parseTable((await runSx(['jobs', 'ls'], user.env)).stdout);
+      if (rows.length < 2) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(rows.map((row) => row.id)).toEqual([long.id, id]);
+    expect(rows[1]).toMatchObject({ name: 'ticker', status: 'succeeded', gpus: '1× a100' });
+    expect(rows[1]!.created).toMatch(/^(\d+ (seconds?|minutes?) ago|just now)$/);
+
+    const cancel = await runSx(['jobs', 'cancel', long.id], user.env);
+    expect(cancel.code).toBe(0);
+    expect(cancel.stdout).toMatch(new RegExp(`^${long.id} (cancelled|cancel requested)`));
+    const again = await runSx(['jobs', 'ls', '--json', '--status', 'succeeded'], user.env);
+    expect(JSON.parse(again.stdout).map((j: { id: string }) => j.id)).toEqual([id]);
+  }, 180_000);
+
+  it.concurrent('Ctrl-C without a terminal: the first only says how to cancel, the second cancels, and the exit code is 130', async () => {
+    const user = await newUser();
+    const sx = startSx(['run', '--image', 'a/b:1', '--interval', '300', '--', 'sh', '-c', 'echo started; sleep 600'], user.env);
+    const [, id] = (await sx.waitFor(/sx: (job_\w+) running/))!;
+    await sx.waitFor(/started/, 'stdout');
+    sx.child.kill('SIGINT');
+    await sx.waitFor(/interrupt again to cancel/);
+    sx.child.kill('SIGINT');
+    const result = await sx.done;
+    expect(result.code).toBe(130);
+    expect(result.stderr).toContain(`sx: cancelling ${id}`);
+    expect(result.stderr).toMatch(new RegExp(`^sx: ${id} cancelled after`, 'm'));
+  }, 180_000);
+
+  it.concurrent('--cancel-on-interrupt cancels on SIGTERM without asking (CI)', async () => {
+    const user = await newUser();
+    const sx = startSx(['run', '--cancel-on-interrupt', '--image', 'a/b:1', '--interval', '300', '--', 'sleep', '600'], user.env);
+    await sx.waitFor(/sx: job_\w+ running/);
+    sx.child.kill('SIGTERM');
+    const result = await sx.done;
+    expect(result.code).toBe(130);
+    expect(result.stderr).toMatch(/^sx: job_\w+ cancelled after/m);
+  }, 180_000);
+
+  it.concurrent('runs the example trainer with `sx run`: it trains, checkpoints and saves its model to the output directory', async () => {
+    const user = await newUser();
+    const run = await runSx(['run', '--image', 'local/node:20', '--', process.execPath, TRAINER, '--steps', '150', '--checkpoint-every', '50', '--log-every', '50'], user.env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^starting from scratch/m);
+    expect(run.stdout).toMatch(/^step 150\/150 loss \d\.\d{4}$/m);
+    expect(run.stdout).toMatch(/^checkpoint step 100 /m);
+    const output = /output: (file:\/\/\S+)/.exec(run.stderr)![1]!;
+    const model = JSON.parse(readFileSync(new URL('model.json', output), 'utf8'));
+    expect(model).toMatchObject({ kind: 'char-mlp', steps: 150 });
+  }, 180_000);
+
+  it.concurrent('commands of routes this server lacks, unknown resources and unreachable servers each fail in one readable line', async () => {
+    const user = await newUser();
+    // 404 whether the server lacks the route (before vouchers and webhooks land) or the code/endpoint is unknown.
+    for (const args of [['redeem', 'NO-SUCH-CODE'], ['webhooks', 'deliveries', 'whe_nope']]) {
+      const result = await runSx(args, user.env);
+      expect({ args, code: result.code }).toEqual({ args, code: 1 });
+      expect(result.stderr).toMatch(/^sx: error: (not_found \(404\): .+|this server does not support .+ yet \(not_found 404\))\n$/);
+    }
+
+    const notLoggedIn = await runSx(['jobs', 'ls'], { SX_API_URL: stack.url, XDG_CONFIG_HOME: join(home, 'nobody'), SX_API_KEY: undefined });
+    expect(notLoggedIn.code).toBe(2);
+    expect(notLoggedIn.stderr).toBe('sx: error: not logged in: run `sx login` (or `sx signup EMAIL`), or set SX_API_KEY\n');
+
+    const port = await closedPort();
+    const down = await runSx(['jobs', 'ls'], { ...user.env, SX_API_URL: `http://127.0.0.1:${port}`, SX_MAX_RETRIES: '2' });
+    expect(down.code).toBe(1);
+    const lines = down.stderr.trimEnd().split('\n');
+    expect(lines.slice(0, 2)).toEqual([
+      expect.stringMatching(/^sx: GET \/v1\/jobs failed \(ECONNREFUSED\); retrying in \d\.\d s \(retry 1\)$/),
+      expect.stringMatching(/^sx: GET \/v1\/jobs failed \(ECONNREFUSED\); retrying in \d\.\d s \(retry 2\)$/),
+    ]);
+    expect(lines[2]).toBe(`sx: error: cannot reach http://127.0.0.1:${port} after 3 attempts: ECONNREFUSED (connect ECONNREFUSED 127.0.0.1:${port}) (is the local stack running? npm start)`);
+  }, 180_000);
+});
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
