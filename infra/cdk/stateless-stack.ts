@@ -182,7 +182,7 @@ export class StatelessStack extends Stack {
       ...(verbs.includes('read') ? ['GetItem', 'Query'] : []),
       // Appends are conditional puts, alone or in TransactWriteItems (whose Put and ConditionCheck need these).
       ...(verbs.includes('append') ? ['PutItem', 'ConditionCheckItem'] : []),
-      ...(verbs.includes('write') ? ['PutItem', 'DeleteItem'] : []),
+      ...(verbs.includes('write') ? ['PutItem'] : []),
     ];
     fn.allowTable(events, tableActions(needs.events));
     fn.allowTable(views, tableActions(needs.views));
