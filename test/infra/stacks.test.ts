@@ -122,7 +122,7 @@ describe('stateless stack (us-east-1): functions', () => {
     const expected = stateless.resolve(stateless.lambdaEnvironment);
     for (const fn of Object.values(stateless.functions)) {
       const { Variables } = resourcesOf(app, 'AWS::Lambda::Function')[logicalIdOf(fn.function)]!.Properties.Environment;
-      expect(Variables).toEqual({ ...expected, NODE_OPTIONS: '--enable-source-maps' });
+      expect(Variables).toEqual(expected);
     }
     // Spot is on in us-east-1, so the Spot queue is named.
     expect(expected.SX_JOB_QUEUE_SPOT).toBe('sx-spot');
