@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleHandlers, REPO_ROOT, type Bundle } from '../../infra/cdk/bundling';
 import { handlerNames } from '../../infra/cdk/stateless-stack';
+import { SYNTH_TIMEOUT_MS } from './cdk-app';
 
 describe('Lambda bundles', () => {
   let dir: string;
@@ -13,7 +14,7 @@ describe('Lambda bundles', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(REPO_ROOT, '.build', 'test-'));
     bundles = await bundleHandlers(handlerNames(), dir);
-  });
+  }, SYNTH_TIMEOUT_MS);
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('builds one ESM bundle with a source map for every handler the stack deploys', async () => {
@@ -43,5 +44,5 @@ describe('Lambda bundles', () => {
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     });
     expect(out.trim().split('\n')).toEqual(bundles.map(() => 'function'));
-  });
+  }, SYNTH_TIMEOUT_MS);
 });

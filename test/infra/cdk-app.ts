@@ -8,6 +8,12 @@ import { REPO_ROOT } from '../../infra/cdk/bundling';
 import { loadDeploymentConfig, type DeploymentConfig } from '../../infra/cdk/regions';
 import type { StatelessStackProps } from '../../infra/cdk/stateless-stack';
 
+/**
+ * Synthesis runs CloudFormation's default rules over every template and takes tens of seconds on a
+ * busy 2-core machine (a minute for all regions at a load of 20), well over the suite's defaults.
+ */
+export const SYNTH_TIMEOUT_MS = 300_000;
+
 /** The context of `cdk.json` (feature flags, `validateAgainstDefaultRules`): tests synthesize what `cdk synth` does. */
 export const cdkContext: Record<string, unknown> = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')).context;
 

@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadDeploymentConfig, P4D_REGIONS, parseDeploymentConfig } from '../../infra/cdk/regions';
-import { buildTestApp } from './cdk-app';
+import { buildTestApp, SYNTH_TIMEOUT_MS } from './cdk-app';
+
+// Building and synthesizing CDK apps is slow on a busy machine (see SYNTH_TIMEOUT_MS).
+vi.setConfig({ testTimeout: SYNTH_TIMEOUT_MS, hookTimeout: SYNTH_TIMEOUT_MS });
 
 const region = (overrides: Record<string, unknown> = {}) => ({
   region: 'us-east-1',

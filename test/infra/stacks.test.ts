@@ -1,5 +1,5 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { LambdaEnv } from '../../functions/env';
 import { handlerAccess, publicRoutes } from '../../infra/access';
 import { MAX_ATTEMPT_SECONDS } from '../../infra/cdk/constructs/batch-compute';
@@ -7,7 +7,10 @@ import type { StatefulStack } from '../../infra/cdk/stateful-stack';
 import { declaredRoutes, type StatelessStack } from '../../infra/cdk/stateless-stack';
 import { eventRules, httpRoutes, streamConsumers } from '../../infra/routes';
 import { tables } from '../../infra/tables';
-import { buildTestApp, resourcesOf } from './cdk-app';
+import { buildTestApp, resourcesOf, SYNTH_TIMEOUT_MS } from './cdk-app';
+
+// Building and synthesizing CDK apps is slow on a busy machine (see SYNTH_TIMEOUT_MS).
+vi.setConfig({ testTimeout: SYNTH_TIMEOUT_MS, hookTimeout: SYNTH_TIMEOUT_MS });
 
 // One synthesis for the whole file (it is the slow part). A schedule that is not in routes.ts (and
 // whose handler has no entry in infra/access.ts) is added to exercise the Schedules construct and
@@ -25,7 +28,7 @@ beforeAll(() => {
   ({ stateful, stateless } = stacks['us-east-1']!);
   template = Template.fromStack(stateful);
   app = Template.fromStack(stateless);
-});
+}, SYNTH_TIMEOUT_MS);
 
 describe('stateful stack (us-east-1)', () => {
 

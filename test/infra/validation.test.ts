@@ -2,7 +2,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { loadDeploymentConfig } from '../../infra/cdk/regions';
-import { buildTestApp, cdkContext, resourcesOf } from './cdk-app';
+import { buildTestApp, cdkContext, resourcesOf, SYNTH_TIMEOUT_MS } from './cdk-app';
 
 describe('every configured region synthesizes cleanly', () => {
   it("has CloudFormation's default rules as errors (cdk.json)", () => {
@@ -35,5 +35,5 @@ describe('every configured region synthesizes cleanly', () => {
     expect(Object.values(resourcesOf(tokyo, 'AWS::Batch::ComputeEnvironment')).map((r) => r.Properties.ComputeResources.Type)).toEqual(['EC2']);
     expect(Object.keys(resourcesOf(tokyo, 'AWS::Batch::JobQueue'))).toHaveLength(1);
     expect(stacks['ap-northeast-1']!.stateless.lambdaEnvironment.SX_JOB_QUEUE_SPOT).toBe('');
-  });
+  }, SYNTH_TIMEOUT_MS);
 });

@@ -36,10 +36,6 @@ export class Storage extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(365) }],
     });
-    Validations.of(this.accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the server access log bucket of the output bucket; logging it into itself would loop.',
-    });
 
     this.bucket = new s3.Bucket(this, 'Outputs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
