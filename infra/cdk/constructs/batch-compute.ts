@@ -1,0 +1,296 @@
+import { Fn, Stack, Validations } from 'aws-cdk-lib';
+import * as batch from 'aws-cdk-lib/aws-batch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { MAX_NODES_PER_JOB, P4D_GPUS, P4D_VCPUS } from '../regions';
+
+/** The one instance type jobs run on: 8 × A100 40 GB, 96 vCPUs, 1152 GiB, 4 EFA network cards. */
+export const INSTANCE_TYPE = 'p4d.24xlarge';
+/** EFA interfaces of a p4d.24xlarge (one per network card). */
+export const P4D_EFA_INTERFACES = 4;
+/** Memory a job may use on a whole node, in MiB: 1152 GiB less room for the OS, the ECS agent and Docker. */
+export const P4D_JOB_MEMORY_MIB = 1_100_000;
+/**
+ * A safety maximum on every attempt, in seconds: the longest `max_runtime_seconds` API.md allows
+ * (14 days) plus 10 minutes of grace. Each job's real timeout (its held time) is set at SubmitJob.
+ */
+export const MAX_ATTEMPT_SECONDS = 1_209_600 + 600;
+
+/** Batch resource requirements for `gpus` GPUs on one node: vCPUs and memory in proportion. */
+export function resourcesFor(gpus: number): { type: string; value: string }[] {
+  return [
+    { type: 'GPU', value: String(gpus) },
+    { type: 'VCPU', value: String((P4D_VCPUS / P4D_GPUS) * gpus) },
+    { type: 'MEMORY', value: String(Math.floor((P4D_JOB_MEMORY_MIB / P4D_GPUS) * gpus)) },
+  ];
+}
+
+export interface BatchComputeProps {
+  /** Deployment prefix of the queue and job definition names (`<prefix>-on-demand`, `<prefix>-single-node`). */
+  readonly prefix: string;
+  /** Upper bound of the on-demand compute environment, in nodes. */
+  readonly maxOnDemandNodes: number;
+  /** Upper bound of the Spot compute environment, in nodes; 0 or `spot: false` creates none. */
+  readonly maxSpotNodes: number;
+  /** Whether single-node jobs may run on Spot (a Spot queue that falls back to on-demand). */
+  readonly spot: boolean;
+  /** Where job containers log (read back by `GET /v1/jobs/{id}/logs`). */
+  readonly jobLogs: logs.ILogGroup;
+  /** @default 2 */
+  readonly maxAzs?: number;
+  /** @default 1 */
+  readonly natGateways?: number;
+}
+
+/**
+ * Where jobs run: a VPC (private subnets behind NAT, flow logs, an S3 gateway endpoint), managed EC2
+ * compute environments of p4d.24xlarge (on-demand in one cluster placement group with EFA, for
+ * multi-node training; optionally Spot across AZs for single-node jobs), their job queues, and the
+ * single-node and multi-node parallel job definitions. Instances require IMDSv2 with a hop limit of
+ * 1 so customer containers cannot take the instance role's credentials.
+ */
+export class BatchCompute extends Construct {
+  readonly vpc: ec2.Vpc;
+  readonly onDemandQueue: batch.CfnJobQueue;
+  readonly spotQueue: batch.CfnJobQueue | undefined;
+  readonly singleNode: batch.CfnJobDefinition;
+  readonly multiNode: batch.CfnJobDefinition;
+  /** Queue names, job definition names, as the Lambda environment wants them. */
+  readonly names: { onDemandQueue: string; spotQueue: string; singleNode: string; multiNode: string };
+
+  constructor(scope: Construct, id: string, props: BatchComputeProps) {
+    super(scope, id);
+    const { prefix } = props;
+
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: props.maxAzs ?? 2,
+      natGateways: props.natGateways ?? 1,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        // Large private subnets: every multi-node job container gets its own ENI (awsvpc).
+        { name: 'jobs', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
+      ],
+      flowLogs: { all: { trafficType: ec2.FlowLogTrafficType.REJECT } },
+      gatewayEndpoints: { s3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
+    });
+
+    // EFA needs all traffic between the instances of a job, both ways; nothing comes in from outside.
+    const securityGroup = new ec2.SecurityGroup(this, 'Nodes', {
+      vpc: this.vpc,
+      description: 'Batch p4d nodes: all traffic within the group (EFA, NCCL, multi-node jobs), all egress',
+      allowAllOutbound: true,
+    });
+    securityGroup.addIngressRule(securityGroup, ec2.Port.allTraffic(), 'EFA and NCCL between nodes of a job');
+
+    const instanceRole = new iam.Role(this, 'InstanceRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonEC2ContainerServiceforEC2Role')],
+    });
+    Validations.of(instanceRole).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]',
+      reason:
+        'The ECS container instance policy AWS maintains for Batch hosts (register with the ECS cluster Batch manages, pull images, write container logs); the cluster and log streams are created by Batch at run time and cannot be named here.',
+    });
+    const instanceProfile = new iam.CfnInstanceProfile(this, 'InstanceProfile', { roles: [instanceRole.roleName] });
+
+    const placementGroup = new ec2.CfnPlacementGroup(this, 'Cluster', { strategy: 'cluster' });
+    const privateSubnets = this.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
+
+    const onDemandTemplate = this.launchTemplate('OnDemandTemplate', securityGroup, true);
+    const onDemand = new batch.CfnComputeEnvironment(this, 'OnDemand', {
+      type: 'MANAGED',
+      state: 'ENABLED',
+      replaceComputeEnvironment: false,
+      computeResources: {
+        type: 'EC2',
+        allocationStrategy: 'BEST_FIT_PROGRESSIVE',
+        instanceTypes: [INSTANCE_TYPE],
+        minvCpus: 0,
+        maxvCpus: props.maxOnDemandNodes * P4D_VCPUS,
+        // One AZ: a cluster placement group (and EFA) cannot span AZs.
+        subnets: [privateSubnets[0]!],
+        placementGroup: placementGroup.ref,
+        // Multi-node job containers (awsvpc) get ENIs with these groups; the EFA interfaces take theirs from the template.
+        securityGroupIds: [securityGroup.securityGroupId],
+        instanceRole: instanceProfile.attrArn,
+        launchTemplate: { launchTemplateId: onDemandTemplate.ref, version: onDemandTemplate.attrLatestVersionNumber },
+        ec2Configuration: [{ imageType: 'ECS_AL2023_NVIDIA' }],
+        updateToLatestImageVersion: true,
+        tags: { 'sx:deployment': prefix, 'sx:capacity': 'on-demand' },
+      },
+    });
+
+    this.onDemandQueue = new batch.CfnJobQueue(this, 'OnDemandQueue', {
+      jobQueueName: `${prefix}-on-demand`,
+      priority: 1,
+      state: 'ENABLED',
+      computeEnvironmentOrder: [{ order: 1, computeEnvironment: onDemand.attrComputeEnvironmentArn }],
+    });
+
+    if (props.spot && props.maxSpotNodes > 0) {
+      const spotTemplate = this.launchTemplate('SpotTemplate', securityGroup, false);
+      const spot = new batch.CfnComputeEnvironment(this, 'Spot', {
+        type: 'MANAGED',
+        state: 'ENABLED',
+        replaceComputeEnvironment: false,
+        computeResources: {
+          type: 'SPOT',
+          allocationStrategy: 'SPOT_PRICE_CAPACITY_OPTIMIZED',
+          instanceTypes: [INSTANCE_TYPE],
+          minvCpus: 0,
+          maxvCpus: props.maxSpotNodes * P4D_VCPUS,
+          subnets: privateSubnets,
+          securityGroupIds: [securityGroup.securityGroupId],
+          instanceRole: instanceProfile.attrArn,
+          launchTemplate: { launchTemplateId: spotTemplate.ref, version: spotTemplate.attrLatestVersionNumber },
+          ec2Configuration: [{ imageType: 'ECS_AL2023_NVIDIA' }],
+          updateToLatestImageVersion: true,
+          tags: { 'sx:deployment': prefix, 'sx:capacity': 'spot' },
+        },
+      });
+      // Single-node jobs only (Batch refuses multi-node jobs on Spot); on-demand takes over when Spot has no capacity.
+      this.spotQueue = new batch.CfnJobQueue(this, 'SpotQueue', {
+        jobQueueName: `${prefix}-spot`,
+        priority: 1,
+        state: 'ENABLED',
+        computeEnvironmentOrder: [
+          { order: 1, computeEnvironment: spot.attrComputeEnvironmentArn },
+          { order: 2, computeEnvironment: onDemand.attrComputeEnvironmentArn },
+        ],
+      });
+    }
+
+    const logConfiguration = {
+      logDriver: 'awslogs',
+      options: { 'awslogs-group': props.jobLogs.logGroupName, 'awslogs-region': Stack.of(this).region, 'awslogs-stream-prefix': 'job' },
+    };
+    // A host lost under the job (Spot reclaim, hardware) is retried from its checkpoint; anything else ends the job.
+    const retryStrategy = {
+      attempts: 3,
+      evaluateOnExit: [
+        { onStatusReason: 'Host EC2*', action: 'RETRY' },
+        { onReason: '*', action: 'EXIT' },
+      ],
+    };
+    // A placeholder image: every job brings its own (the dispatcher registers a revision per image, or overrides).
+    const image = 'public.ecr.aws/amazonlinux/amazonlinux:2023';
+
+    this.singleNode = new batch.CfnJobDefinition(this, 'SingleNode', {
+      jobDefinitionName: `${prefix}-single-node`,
+      type: 'container',
+      platformCapabilities: ['EC2'],
+      propagateTags: true,
+      timeout: { attemptDurationSeconds: MAX_ATTEMPT_SECONDS },
+      retryStrategy,
+      containerProperties: {
+        image,
+        command: ['true'],
+        resourceRequirements: resourcesFor(1),
+        logConfiguration,
+        linuxParameters: { sharedMemorySize: 65_536, initProcessEnabled: true },
+        ulimits: [{ name: 'memlock', softLimit: -1, hardLimit: -1 }],
+        privileged: false,
+        readonlyRootFilesystem: false,
+      },
+    });
+
+    const efaDevices = Array.from({ length: P4D_EFA_INTERFACES }, (_, i) => ({
+      hostPath: `/dev/infiniband/uverbs${i}`,
+      containerPath: `/dev/infiniband/uverbs${i}`,
+      permissions: ['READ', 'WRITE', 'MKNOD'],
+    }));
+    this.multiNode = new batch.CfnJobDefinition(this, 'MultiNode', {
+      jobDefinitionName: `${prefix}-multi-node`,
+      type: 'multinode',
+      platformCapabilities: ['EC2'],
+      propagateTags: true,
+      timeout: { attemptDurationSeconds: MAX_ATTEMPT_SECONDS },
+      retryStrategy,
+      nodeProperties: {
+        // 2 to 8 whole nodes (16–64 GPUs); the dispatcher sets numNodes per job with nodeOverrides.
+        numNodes: 2,
+        mainNode: 0,
+        nodeRangeProperties: [
+          {
+            targetNodes: `0:${MAX_NODES_PER_JOB - 1}`,
+            container: {
+              image,
+              command: ['true'],
+              resourceRequirements: resourcesFor(P4D_GPUS),
+              logConfiguration,
+              linuxParameters: { devices: efaDevices, sharedMemorySize: 65_536, initProcessEnabled: true },
+              ulimits: [{ name: 'memlock', softLimit: -1, hardLimit: -1 }],
+              privileged: false,
+              environment: [{ name: 'FI_PROVIDER', value: 'efa' }, { name: 'NCCL_PROTO', value: 'simple' }],
+            },
+          },
+        ],
+      },
+    });
+
+    this.names = {
+      onDemandQueue: `${prefix}-on-demand`,
+      spotQueue: this.spotQueue ? `${prefix}-spot` : '',
+      singleNode: `${prefix}-single-node`,
+      multiNode: `${prefix}-multi-node`,
+    };
+  }
+
+  /** ARNs of the project's job queues (for SubmitJob). */
+  get queueArns(): string[] {
+    return [this.onDemandQueue.attrJobQueueArn, ...(this.spotQueue ? [this.spotQueue.attrJobQueueArn] : [])];
+  }
+
+  /**
+   * Launch template of the p4d nodes: IMDSv2 only with hop limit 1 (containers cannot reach the
+   * instance role), an encrypted 200 GiB root volume for large images, and, for the on-demand
+   * (multi-node) environment, the four EFA interfaces and the EFA software.
+   */
+  private launchTemplate(id: string, securityGroup: ec2.SecurityGroup, efa: boolean): ec2.CfnLaunchTemplate {
+    const script = [
+      '#!/bin/bash',
+      'set -euxo pipefail',
+      // Multi-node job containers use awsvpc: keep them off the instance metadata service too.
+      'echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config',
+      ...(efa
+        ? [
+            'curl -fsSL -o /tmp/efa.tar.gz https://efa-installer.amazonaws.com/aws-efa-installer-latest.tar.gz',
+            'tar -xf /tmp/efa.tar.gz -C /tmp',
+            'cd /tmp/aws-efa-installer && ./efa_installer.sh -y --minimal',
+          ]
+        : []),
+    ].join('\n');
+    // Batch requires launch template user data in MIME multi-part form.
+    const userData = [
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="==SX=="',
+      '',
+      '--==SX==',
+      'Content-Type: text/x-shellscript; charset="us-ascii"',
+      '',
+      script,
+      '--==SX==--',
+      '',
+    ].join('\n');
+    return new ec2.CfnLaunchTemplate(this, id, {
+      launchTemplateData: {
+        metadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 1, httpEndpoint: 'enabled' },
+        blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { volumeSize: 200, volumeType: 'gp3', encrypted: true, deleteOnTermination: true } }],
+        userData: Fn.base64(userData),
+        ...(efa
+          ? {
+              networkInterfaces: Array.from({ length: P4D_EFA_INTERFACES }, (_, i) => ({
+                networkCardIndex: i,
+                deviceIndex: i === 0 ? 0 : 1,
+                interfaceType: 'efa',
+                groups: [securityGroup.securityGroupId],
+                deleteOnTermination: true,
+              })),
+            }
+          : {}),
+      },
+    });
+  }
+}

@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * Regions that offer p4d.24xlarge (8 × A100 40 GB), the only instance type the service runs jobs on.
+ * Source: the EC2 P4d launch announcements (us-east-1 and us-west-2 at launch, 2020-11; then
+ * us-east-2, eu-west-1, eu-central-1, ap-northeast-1, ap-northeast-2) and the EC2 console's
+ * instance-type offerings. Before adding a region, confirm it with
+ * `aws ec2 describe-instance-type-offerings --region <r> --location-type availability-zone --filters Name=instance-type,Values=p4d.24xlarge`.
+ */
+export const P4D_REGIONS = [
+  'us-east-1',
+  'us-east-2',
+  'us-west-2',
+  'eu-west-1',
+  'eu-central-1',
+  'ap-northeast-1',
+  'ap-northeast-2',
+] as const;
+
+/** vCPUs of one p4d.24xlarge: Batch sizes compute environments in vCPUs, operators think in nodes. */
+export const P4D_VCPUS = 96;
+/** GPUs per p4d.24xlarge node. */
+export const P4D_GPUS = 8;
+/** The API accepts up to 64 GPUs (8 nodes) in one multi-node job (API.md). */
+export const MAX_NODES_PER_JOB = 8;
+
+/** The settings of one region's deployment. */
+export const RegionConfig = z
+  .strictObject({
+    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region name like us-east-1'),
+    /** AWS account to deploy to. @default the CLI's current account (`CDK_DEFAULT_ACCOUNT`); none at offline synth */
+    account: z.string().regex(/^\d{12}$/).optional(),
+    p4d: z.strictObject({
+      /** Upper bound of the on-demand compute environment, in p4d.24xlarge nodes (your EC2 quota). */
+      maxOnDemandNodes: z.number().int().min(1).max(1000),
+      /** Upper bound of the Spot compute environment, in nodes (ignored when `spot` is false). */
+      maxSpotNodes: z.number().int().min(0).max(1000).default(0),
+    }),
+    /** Run single-node jobs on Spot capacity too (multi-node jobs are always on-demand: Batch does not allow MNP on Spot). */
+    spot: z.boolean().default(false),
+    /** Where alarms are sent (an SNS email subscription; the address must confirm it). */
+    alarmEmail: z.email(),
+    /** A custom domain for the API, with an ACM certificate for it in the same region. null: the execute-api URL only. */
+    domain: z
+      .strictObject({ name: z.string().min(3), certificateArn: z.string().startsWith('arn:aws') })
+      .nullable()
+      .default(null),
+    /** How many AZs the VPC spans (Spot capacity is sought in all of them). @default 2 */
+    maxAzs: z.number().int().min(1).max(6).default(2),
+    /** NAT gateways (jobs pull images from public registries). One per AZ for production-grade egress. @default 1 */
+    natGateways: z.number().int().min(1).max(6).default(1),
+  })
+  .superRefine((config, ctx) => {
+    if (!(P4D_REGIONS as readonly string[]).includes(config.region)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['region'],
+        message: `p4d.24xlarge is not offered in ${config.region}; the service runs only on p4d.24xlarge (regions offering it: ${P4D_REGIONS.join(', ')})`,
+      });
+    }
+    if (config.p4d.maxOnDemandNodes < MAX_NODES_PER_JOB) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['p4d', 'maxOnDemandNodes'],
+        message: `must be at least ${MAX_NODES_PER_JOB}: the API accepts 64-GPU multi-node jobs, which would otherwise wait forever`,
+      });
+    }
+    if (config.spot && config.p4d.maxSpotNodes < 1) {
+      ctx.addIssue({ code: 'custom', path: ['p4d', 'maxSpotNodes'], message: 'must be at least 1 when spot is true' });
+    }
+  });
+export type RegionConfig = z.infer<typeof RegionConfig>;
+
+export const DeploymentConfig = z
+  .strictObject({
+    /** Prefix of every physical name (tables, queues, job definitions), so two deployments can share an account. */
+    prefix: z.string().regex(/^[a-z][a-z0-9-]{1,20}$/),
+    regions: z.array(RegionConfig).min(1),
+  })
+  .refine((c) => new Set(c.regions.map((r) => r.region)).size === c.regions.length, 'each region may appear once');
+export type DeploymentConfig = z.infer<typeof DeploymentConfig>;
+
+/**
+ * Validates a deployment configuration.
+ * @throws Error naming every invalid field, e.g. a region that does not offer p4d.24xlarge.
+ */
+export function parseDeploymentConfig(value: unknown, source = 'configuration'): DeploymentConfig {
+  const parsed = DeploymentConfig.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+  throw new Error(`Invalid deployment ${source}:\n${issues}`);
+}
+
+/** The configuration file in the repository: one entry per region. */
+export const CONFIG_FILE = new URL('./regions.json', import.meta.url);
+
+/** Reads and validates `infra/cdk/regions.json` (or another file). */
+export function loadDeploymentConfig(file: URL | string = CONFIG_FILE): DeploymentConfig {
+  return parseDeploymentConfig(JSON.parse(readFileSync(file, 'utf8')), String(file));
+}

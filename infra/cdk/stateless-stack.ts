@@ -1,0 +1,238 @@
+import { Annotations, CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { defaultAccess, handlerAccess, publicRoutes as defaultPublicRoutes, type HandlerAccess, type HandlerKind } from '../access';
+import * as routes from '../routes';
+import { Alarms } from './constructs/alarms';
+import { Api, type ApiRoute } from './constructs/api';
+import { AppFunction } from './constructs/app-function';
+import { BatchCompute } from './constructs/batch-compute';
+import { EventRouting, type EventRoute } from './constructs/event-routing';
+import { Projections, type StreamConsumer } from './constructs/projections';
+import { Schedules, type ScheduleRoute } from './constructs/schedules';
+import type { RegionConfig } from './regions';
+import type { StatefulStack } from './stateful-stack';
+
+/** The tables of `infra/routes.ts` (the same the local stack reads). */
+export interface RouteTables {
+  readonly httpRoutes: readonly ApiRoute[];
+  readonly streamConsumers: readonly StreamConsumer[];
+  readonly eventRules: readonly EventRoute[];
+  readonly schedules: readonly ScheduleRoute[];
+}
+
+/** The route tables as `infra/routes.ts` declares them (`schedules` only once it exists there). */
+export const declaredRoutes: RouteTables = {
+  httpRoutes: routes.httpRoutes,
+  streamConsumers: routes.streamConsumers,
+  eventRules: routes.eventRules,
+  schedules: (routes as { schedules?: readonly ScheduleRoute[] }).schedules ?? [],
+};
+
+/** The authorizer's module, `functions/api-authorizer.ts`: a function of its own, in no route table. */
+export const AUTHORIZER_HANDLER = 'api-authorizer';
+
+/** Every handler the stack deploys a function for: each one any table names, and the authorizer. */
+export function handlerNames(tables: RouteTables = declaredRoutes): string[] {
+  const all = [...tables.httpRoutes, ...tables.streamConsumers, ...tables.eventRules, ...tables.schedules].map((r) => r.handler);
+  return [...new Set([...all, AUTHORIZER_HANDLER])];
+}
+
+export interface StatelessStackProps extends StackProps {
+  readonly prefix: string;
+  readonly config: RegionConfig;
+  readonly stateful: StatefulStack;
+  /** @default declaredRoutes (infra/routes.ts) */
+  readonly routes?: RouteTables;
+  /** @default handlerAccess (infra/access.ts) */
+  readonly access?: Record<string, HandlerAccess>;
+  /** @default publicRoutes (infra/access.ts) */
+  readonly publicRoutes?: ReadonlySet<string>;
+  /** A handler's code. @default its bundle in `.build/lambda` (see `bundleHandlers`) */
+  readonly codeFor?: (handler: string) => lambda.Code;
+}
+
+/**
+ * Everything that can be replaced without losing data, per region: the functions (one per handler
+ * named in `infra/routes.ts`), the HTTP API, the stream projections, the event rules, the
+ * schedules, Batch and its network, and the alarms. Each function is granted exactly what
+ * `infra/access.ts` declares for it.
+ */
+export class StatelessStack extends Stack {
+  readonly functions: Record<string, AppFunction> = {};
+  readonly api: Api;
+  readonly compute: BatchCompute;
+  readonly projections: Projections;
+  readonly eventRouting: EventRouting;
+  readonly schedules: Schedules;
+  readonly alarms: Alarms;
+  /** The environment every function gets: exactly `LambdaEnv` (functions/env.ts). */
+  readonly lambdaEnvironment: Record<string, string>;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const { prefix, config, stateful } = props;
+    const tables = props.routes ?? declaredRoutes;
+    const access = props.access ?? handlerAccess;
+    const { events, views } = stateful.eventStore;
+    const { bucket, jobLogs, adminKey } = stateful.storage;
+
+    this.compute = new BatchCompute(this, 'Compute', {
+      prefix,
+      maxOnDemandNodes: config.p4d.maxOnDemandNodes,
+      maxSpotNodes: config.p4d.maxSpotNodes,
+      spot: config.spot,
+      jobLogs,
+      maxAzs: config.maxAzs,
+      natGateways: config.natGateways,
+    });
+
+    this.lambdaEnvironment = {
+      SX_EVENTS_TABLE: events.tableName,
+      SX_VIEWS_TABLE: views.tableName,
+      SX_JOB_QUEUE_ON_DEMAND: this.compute.names.onDemandQueue,
+      SX_JOB_QUEUE_SPOT: this.compute.names.spotQueue,
+      SX_JOB_DEFINITION_SINGLE_NODE: this.compute.names.singleNode,
+      SX_JOB_DEFINITION_MULTI_NODE: this.compute.names.multiNode,
+      SX_OUTPUT_BUCKET: bucket.bucketName,
+      SX_JOB_LOG_GROUP: jobLogs.logGroupName,
+      SX_ADMIN_KEY_SECRET: adminKey.secretArn,
+      SX_STOP_GRACE_SECONDS: '30',
+    };
+
+    const busName = `${prefix}-events`;
+    // Every handler named in any table, with the kind of the first table naming it.
+    const kinds = new Map<string, HandlerKind>();
+    const note = (kind: HandlerKind, handlers: readonly { handler: string }[]) =>
+      handlers.forEach(({ handler }) => kinds.has(handler) || kinds.set(handler, kind));
+    note('http', tables.httpRoutes);
+    note('stream', tables.streamConsumers);
+    note('event', tables.eventRules);
+    note('schedule', tables.schedules);
+    const scheduled = new Set(tables.schedules.map((s) => s.handler));
+
+    const functionsScope = new Construct(this, 'Functions');
+    for (const [handler, kind] of kinds) {
+      let needs = access[handler];
+      if (!needs) {
+        needs = defaultAccess[kind];
+        Annotations.of(this).addWarningV2(
+          `sx:undeclared-access:${handler}`,
+          `${handler} has no entry in infra/access.ts; it gets the default for a ${kind} handler. Declare what it uses to narrow it.`,
+        );
+      }
+      const fn = new AppFunction(functionsScope, handler.replaceAll('/', '-'), {
+        handler,
+        environment: this.lambdaEnvironment,
+        ...(props.codeFor ? { code: props.codeFor(handler) } : {}),
+        memoryMb: needs.memoryMb ?? 512,
+        timeout: Duration.seconds(needs.timeoutSeconds ?? (kind === 'http' ? 10 : 60)),
+        ...(scheduled.has(handler) ? { reservedConcurrency: 1 } : {}),
+      });
+      this.grant(fn, needs, stateful, busName);
+      this.functions[handler] = fn;
+    }
+    const authorizer = new AppFunction(functionsScope, AUTHORIZER_HANDLER, {
+      handler: AUTHORIZER_HANDLER,
+      environment: this.lambdaEnvironment,
+      ...(props.codeFor ? { code: props.codeFor(AUTHORIZER_HANDLER) } : {}),
+      memoryMb: 256,
+      timeout: Duration.seconds(3),
+    });
+    this.functions[AUTHORIZER_HANDLER] = authorizer;
+    const functionFor = (handler: string) => {
+      const fn = this.functions[handler];
+      if (!fn) throw new Error(`No function for handler ${handler}`);
+      return fn;
+    };
+
+    this.api = new Api(this, 'Api', {
+      routes: tables.httpRoutes,
+      functionFor: (h) => functionFor(h).function,
+      publicRoutes: props.publicRoutes ?? defaultPublicRoutes,
+      authorizer: authorizer.function,
+      domain: config.domain,
+    });
+    this.projections = new Projections(this, 'Projections', { table: events, consumers: tables.streamConsumers, functionFor });
+    this.eventRouting = new EventRouting(this, 'Events', { busName, rules: tables.eventRules, functionFor });
+    this.schedules = new Schedules(this, 'Schedules', { schedules: tables.schedules, functionFor, groupName: prefix });
+
+    this.alarms = new Alarms(this, 'Alarms', {
+      email: config.alarmEmail,
+      api: this.api.httpApi,
+      deadLetterQueues: {
+        ...Object.fromEntries(Object.entries(this.projections.mappings).map(([n, m]) => [`${n} on-failure`, m.onFailure])),
+        ...Object.fromEntries(Object.entries(this.eventRouting.rules).map(([n, r]) => [`${n} dlq`, r.dlq])),
+        ...Object.fromEntries(Object.entries(this.schedules.schedules).map(([n, s]) => [`${n} dlq`, s.dlq])),
+      },
+      streamConsumers: Object.fromEntries(Object.entries(this.projections.mappings).map(([n, m]) => [n, m.fn.function])),
+      functions: Object.fromEntries(Object.entries(this.functions).map(([n, f]) => [n, f.function])),
+    });
+
+    this.acknowledgeFindings();
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url });
+    new CfnOutput(this, 'OnDemandQueue', { value: this.compute.names.onDemandQueue });
+    new CfnOutput(this, 'AlarmTopic', { value: this.alarms.topic.topicArn });
+  }
+
+  /** Grants one function exactly what `needs` declares. */
+  private grant(fn: AppFunction, needs: HandlerAccess, stateful: StatefulStack, busName: string): void {
+    const { events, views } = stateful.eventStore;
+    const tableActions = (verbs: readonly string[] = []) => [
+      ...(verbs.includes('read') ? ['GetItem', 'Query'] : []),
+      // Appends are conditional puts, alone or in TransactWriteItems (whose Put and ConditionCheck need these).
+      ...(verbs.includes('append') ? ['PutItem', 'ConditionCheckItem'] : []),
+      ...(verbs.includes('write') ? ['PutItem'] : []),
+    ];
+    fn.allowTable(events, tableActions(needs.events));
+    fn.allowTable(views, tableActions(needs.views));
+
+    const batch = needs.batch ?? [];
+    if (batch.includes('submit')) {
+      fn.allow(['batch:SubmitJob'], [
+        ...this.compute.queueArns,
+        // The project's job definitions, every revision (a revision may be registered per image).
+        fn.arn('batch', `job-definition/${this.compute.names.singleNode}:*`),
+        fn.arn('batch', `job-definition/${this.compute.names.multiNode}:*`),
+      ]);
+      // SubmitJob with tags (job and account ids) also needs TagResource on the new job.
+      fn.allow(['batch:TagResource'], [fn.arn('batch', 'job/*')], { StringEquals: { 'batch:CreateAction': 'SubmitJob' } });
+    }
+    if (batch.includes('terminate')) fn.allow(['batch:TerminateJob'], [fn.arn('batch', 'job/*')]);
+    if (batch.includes('describe')) {
+      fn.allow(['batch:DescribeJobs', 'batch:ListJobs'], ['*']);
+      Validations.of(fn).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'batch:DescribeJobs and batch:ListJobs support no resource-level permissions; they read job status only.',
+      });
+    }
+    if (batch.includes('submit') || batch.includes('terminate')) {
+      Validations.of(fn).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${fn.nagArn('batch', 'job/*')}]`,
+        reason: 'Batch job ARNs carry ids Batch assigns at submission, so jobs can only be named by pattern; queues and job definitions are exact.',
+      });
+      for (const def of [this.compute.names.singleNode, this.compute.names.multiNode]) {
+        Validations.of(fn).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${fn.nagArn('batch', `job-definition/${def}:*`)}]`,
+          reason: 'Every revision of the project job definition (revisions are numbered by Batch).',
+        });
+      }
+    }
+    if (needs.jobLogs) {
+      // The group's Arn attribute ends in `:*`: its log streams (one per job attempt, named by Batch).
+      fn.allow(['logs:GetLogEvents', 'logs:FilterLogEvents'], [stateful.storage.jobLogs.logGroupArn]);
+    }
+    if (needs.adminKey) stateful.storage.adminKey.grantRead(fn.role);
+    if (needs.bus) fn.allow(['events:PutEvents'], [fn.arn('events', `event-bus/${busName}`)]);
+  }
+
+  /** Findings that hold for the whole stack, each with its reason. */
+  private acknowledgeFindings(): void {
+    for (const fn of Object.values(this.functions)) {
+      Validations.of(fn).acknowledge({
+        id: 'AwsSolutions-L1',
+        reason: 'Node.js 22 is the runtime this project targets and tests (DESIGN.md); moving to a newer runtime is a deliberate upgrade.',
+      });
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleHandlers, REPO_ROOT, type Bundle } from '../../infra/cdk/bundling';
+import { handlerNames } from '../../infra/cdk/stateless-stack';
+import { SYNTH_TIMEOUT_MS } from './cdk-app';
+
+describe('Lambda bundles', () => {
+  let dir: string;
+  let bundles: Bundle[];
+  // Inside the repository, so the external AWS SDK resolves from node_modules as it would from the runtime.
+  beforeAll(async () => {
+    dir = await mkdtemp(join(REPO_ROOT, '.build', 'test-'));
+    bundles = await bundleHandlers(handlerNames(), dir);
+  }, SYNTH_TIMEOUT_MS);
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('builds one ESM bundle with a source map for every handler the stack deploys', async () => {
+    expect(bundles.map((b) => b.handler).sort()).toEqual(handlerNames().sort());
+    for (const bundle of bundles) {
+      const code = await readFile(bundle.file, 'utf8');
+      expect(/^import\s*\{\s*createRequire as __sxCreateRequire\s*\}/.test(code), bundle.handler).toBe(true);
+      expect(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/.test(code), bundle.handler).toBe(true);
+      expect(JSON.parse(await readFile(`${bundle.file}.map`, 'utf8')).version).toBe(3);
+    }
+  });
+
+  it('leaves the AWS SDK to the runtime and drops zod locales', async () => {
+    const views = await readFile(bundles.find((b) => b.handler === 'project-job-views')!.file, 'utf8');
+    expect(/from\s*"@aws-sdk\/lib-dynamodb"/.test(views)).toBe(true);
+    for (const bundle of bundles) {
+      const code = await readFile(bundle.file, 'utf8');
+      expect(code.includes('Nieprawidłowe'), bundle.handler).toBe(false); // a Polish zod message: the locales are gone
+    }
+  });
+
+  it('loads in a plain Node process as a module that exports handler', () => {
+    // A child process, as Lambda loads it: no vitest transform in between.
+    const script = `for (const f of JSON.parse(process.argv[1])) { const m = await import(f); console.log(typeof m.handler); }`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(bundles.map((b) => pathToFileURL(b.file).href))], {
+      encoding: 'utf8',
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+    expect(out.trim().split('\n')).toEqual(bundles.map(() => 'function'));
+  }, SYNTH_TIMEOUT_MS);
+});

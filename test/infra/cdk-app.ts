@@ -1,0 +1,43 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { buildApp } from '../../infra/cdk/build';
+import { REPO_ROOT } from '../../infra/cdk/bundling';
+import { loadDeploymentConfig, type DeploymentConfig } from '../../infra/cdk/regions';
+import type { StatelessStackProps } from '../../infra/cdk/stateless-stack';
+
+/**
+ * Synthesis runs CloudFormation's default rules over every template and takes tens of seconds on a
+ * busy 2-core machine (a minute for all regions at a load of 20), well over the suite's defaults.
+ */
+export const SYNTH_TIMEOUT_MS = 300_000;
+
+/** The context of `cdk.json` (feature flags, `validateAgainstDefaultRules`): tests synthesize what `cdk synth` does. */
+export const cdkContext: Record<string, unknown> = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')).context;
+
+/** Stand-in code for tests that assert on the template, not the bundle (bundling is tested on its own). */
+export const stubCode = () => lambda.Code.fromInline('export const handler = async () => ({});');
+
+/**
+ * Builds the app as `infra/cdk/app.ts` does, into a fresh output directory.
+ * `nag: true` adds the cdk-nag plugin (findings then fail `app.synth()`).
+ */
+export function buildTestApp(options: { nag?: boolean; config?: DeploymentConfig; overrides?: Partial<StatelessStackProps>; only?: string } = {}) {
+  const app = new App({ context: { ...cdkContext }, outdir: mkdtempSync(join(tmpdir(), 'sx-cdk-')) });
+  const stacks = buildApp(app, options.config ?? loadDeploymentConfig(), {
+    nag: options.nag ?? false,
+    only: options.only,
+    overrides: { codeFor: stubCode, ...options.overrides },
+  });
+  return { app, stacks };
+}
+
+type Resources = Record<string, { Type: string; Properties?: any; DependsOn?: unknown }>;
+
+/** Resources of a type in a synthesized template, by logical id. */
+export function resourcesOf(template: { toJSON(): any }, type: string): Resources {
+  const all = template.toJSON().Resources as Resources;
+  return Object.fromEntries(Object.entries(all).filter(([, r]) => r.Type === type));
+}

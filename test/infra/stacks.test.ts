@@ -1,0 +1,375 @@
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { LambdaEnv } from '../../functions/env';
+import { handlerAccess, publicRoutes } from '../../infra/access';
+import { MAX_ATTEMPT_SECONDS } from '../../infra/cdk/constructs/batch-compute';
+import type { StatefulStack } from '../../infra/cdk/stateful-stack';
+import { declaredRoutes, type StatelessStack } from '../../infra/cdk/stateless-stack';
+import { eventRules, httpRoutes, streamConsumers } from '../../infra/routes';
+import { tables } from '../../infra/tables';
+import { buildTestApp, resourcesOf, SYNTH_TIMEOUT_MS } from './cdk-app';
+
+// Building and synthesizing CDK apps is slow on a busy machine (see SYNTH_TIMEOUT_MS).
+vi.setConfig({ testTimeout: SYNTH_TIMEOUT_MS, hookTimeout: SYNTH_TIMEOUT_MS });
+
+// One synthesis for the whole file (it is the slow part). A schedule that is not in routes.ts (and
+// whose handler has no entry in infra/access.ts) is added to exercise the Schedules construct and
+// the default-access path; everything else is the real configuration for us-east-1.
+const SAMPLE_SCHEDULE = { name: 'sample-sweep', handler: 'sample-sweep', rateSeconds: 90 };
+let stateful: StatefulStack;
+let stateless: StatelessStack;
+let template: Template;
+let app: Template;
+beforeAll(() => {
+  const { stacks } = buildTestApp({
+    only: 'us-east-1',
+    overrides: { routes: { ...declaredRoutes, schedules: [...declaredRoutes.schedules, SAMPLE_SCHEDULE] } },
+  });
+  ({ stateful, stateless } = stacks['us-east-1']!);
+  template = Template.fromStack(stateful);
+  app = Template.fromStack(stateless);
+}, SYNTH_TIMEOUT_MS);
+
+describe('stateful stack (us-east-1)', () => {
+
+  it('has the tables of infra/tables.ts with PITR, deletion protection and retention, and NEW_IMAGE on events', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'sx-events',
+      KeySchema: [
+        { AttributeName: tables.events.partitionKey.name, KeyType: 'HASH' },
+        { AttributeName: tables.events.sortKey.name, KeyType: 'RANGE' },
+      ],
+      StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+      BillingMode: 'PAY_PER_REQUEST',
+      Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true })],
+    });
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'sx-views',
+      StreamSpecification: Match.absent(),
+      Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true })],
+    });
+    for (const table of Object.values(resourcesOf(template, 'AWS::DynamoDB::GlobalTable'))) {
+      expect(table).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    }
+  });
+
+  it('has an encrypted, versioned, private output bucket with access logs and lifecycle rules', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'outputs/' }),
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } }),
+          Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 7 } }),
+          Match.objectLike({ Prefix: 'checkpoints/', ExpirationInDays: 30, Status: 'Enabled' }),
+          Match.objectLike({ Prefix: 'outputs/', Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }] }),
+        ]),
+      },
+    });
+  });
+
+  it('denies every request to the buckets that is not over TLS (1.2 or later for outputs)', () => {
+    const policies = Object.values(resourcesOf(template, 'AWS::S3::BucketPolicy'));
+    expect(policies).toHaveLength(2);
+    for (const policy of policies) {
+      expect(policy.Properties.PolicyDocument.Statement).toEqual(
+        expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      );
+    }
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } })]) },
+    });
+  });
+
+  it('keeps the admin key in Secrets Manager and job logs in a retained log group', () => {
+    template.hasResource('AWS::SecretsManager::Secret', {
+      DeletionPolicy: 'Retain',
+      Properties: { GenerateSecretString: Match.objectLike({ PasswordLength: 48, ExcludePunctuation: true }) },
+    });
+    template.hasResource('AWS::Logs::LogGroup', {
+      DeletionPolicy: 'Retain',
+      Properties: { LogGroupName: '/sx/batch/jobs', RetentionInDays: 365 },
+    });
+  });
+});
+
+/** The IAM statements granted to one handler's function. */
+function statementsOf(handler: string): Array<{ Action: string | string[]; Resource: unknown; Effect: string; Condition?: unknown }> {
+  const role = stateless.getLogicalId(stateless.functions[handler]!.role.node.defaultChild as any);
+  const policies = Object.values(resourcesOf(app, 'AWS::IAM::Policy')).filter((p) =>
+    (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === role),
+  );
+  return policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+const actionsOf = (handler: string) => statementsOf(handler).flatMap((s) => [s.Action].flat()).sort();
+const logicalIdOf = (construct: any) => stateless.getLogicalId(construct.node.defaultChild ?? construct);
+
+describe('stateless stack (us-east-1): functions', () => {
+  const handlers = [...new Set([...httpRoutes, ...streamConsumers, ...eventRules].map((r) => r.handler))];
+
+  it('has one Node.js 22 arm64 function per handler in the route tables, plus the authorizer and scheduled ones', () => {
+    expect(Object.keys(stateless.functions).sort()).toEqual([...handlers, 'api-authorizer', SAMPLE_SCHEDULE.handler].sort());
+    for (const fn of Object.values(stateless.functions)) {
+      const props = resourcesOf(app, 'AWS::Lambda::Function')[logicalIdOf(fn.function)]!.Properties;
+      expect(props).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' });
+      expect(props.LoggingConfig).toEqual({ LogFormat: 'JSON', LogGroup: { Ref: logicalIdOf(fn.logGroup) } });
+      app.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    }
+  });
+
+  it("sets exactly LambdaEnv's variables on every function, and they satisfy LambdaEnv", () => {
+    expect(LambdaEnv.safeParse(stateless.lambdaEnvironment).success).toBe(true);
+    expect(Object.keys(stateless.lambdaEnvironment).sort()).toEqual(Object.keys(LambdaEnv.shape).sort());
+    const expected = stateless.resolve(stateless.lambdaEnvironment);
+    for (const fn of Object.values(stateless.functions)) {
+      const { Variables } = resourcesOf(app, 'AWS::Lambda::Function')[logicalIdOf(fn.function)]!.Properties.Environment;
+      expect(Variables).toEqual(expected);
+    }
+    // Spot is on in us-east-1, so the Spot queue is named.
+    expect(expected.SX_JOB_QUEUE_SPOT).toBe('sx-spot');
+  });
+
+  it('gives a scheduled function reserved concurrency 1 (never two ticks at once), others none', () => {
+    expect(resourcesOf(app, 'AWS::Lambda::Function')[logicalIdOf(stateless.functions['sample-sweep']!.function)]!.Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(resourcesOf(app, 'AWS::Lambda::Function')[logicalIdOf(stateless.functions['dispatch-jobs']!.function)]!.Properties.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it('warns at synth about a handler with no entry in infra/access.ts', () => {
+    Annotations.fromStack(stateless).hasWarning('*', Match.stringLikeRegexp('sample-sweep has no entry in infra/access.ts'));
+    for (const handler of handlers) expect(handlerAccess[handler], `${handler} in infra/access.ts`).toBeDefined();
+  });
+});
+
+describe('stateless stack (us-east-1): least privilege', () => {
+  // Cross-stack references (the tables live in the stateful stack) are rendered as Fn::GetStackOutput.
+  const fromStateful = (output: RegExp) => ({ 'Fn::GetStackOutput': expect.objectContaining({ StackName: 'sx-us-east-1-stateful', OutputName: expect.stringMatching(output) }) });
+  const events = () => fromStateful(/EventStoreevents[0-9A-F]+Arn/);
+
+  it('never grants a wildcard action, and never update or delete on the events table', () => {
+    for (const handler of Object.keys(stateless.functions)) {
+      for (const action of actionsOf(handler)) expect(action).not.toMatch(/\*|^dynamodb:(UpdateItem|DeleteItem|BatchWriteItem|Scan)$|^batch:(Create|Update|Delete)/);
+    }
+    for (const [handler, needs] of Object.entries(handlerAccess)) {
+      const onEvents = statementsOf(handler).filter((s) => JSON.stringify(s.Resource).includes('EventStoreevents') && !JSON.stringify(s.Resource).includes('Stream'));
+      expect(onEvents.flatMap((s) => [s.Action].flat()).sort(), handler).toEqual(
+        [...(needs.events?.includes('read') ? ['dynamodb:GetItem', 'dynamodb:Query'] : []), ...(needs.events?.includes('append') ? ['dynamodb:ConditionCheckItem', 'dynamodb:PutItem'] : [])].sort(),
+      );
+    }
+  });
+
+  it('lets dispatch-jobs submit only to the project queues and job definitions, terminate and describe jobs, append events', () => {
+    const statements = statementsOf('dispatch-jobs');
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: 'batch:SubmitJob',
+          Resource: expect.toSatisfy((resources: unknown[]) => resources.length === 4),
+        }),
+        expect.objectContaining({
+          Action: 'batch:SubmitJob',
+          Resource: expect.arrayContaining([
+            { 'Fn::GetAtt': [logicalIdOf(stateless.compute.onDemandQueue), 'JobQueueArn'] },
+            { 'Fn::GetAtt': [logicalIdOf(stateless.compute.spotQueue!), 'JobQueueArn'] },
+            { 'Fn::Join': ['', ['arn:aws:batch:us-east-1:', { Ref: 'AWS::AccountId' }, ':job-definition/sx-single-node:*']] },
+            { 'Fn::Join': ['', ['arn:aws:batch:us-east-1:', { Ref: 'AWS::AccountId' }, ':job-definition/sx-multi-node:*']] },
+          ]),
+        }),
+        expect.objectContaining({ Action: 'batch:TagResource', Condition: { StringEquals: { 'batch:CreateAction': 'SubmitJob' } } }),
+        expect.objectContaining({ Action: 'batch:TerminateJob', Resource: { 'Fn::Join': ['', ['arn:aws:batch:us-east-1:', { Ref: 'AWS::AccountId' }, ':job/*']] } }),
+        expect.objectContaining({ Action: ['batch:DescribeJobs', 'batch:ListJobs'], Resource: '*' }),
+        expect.objectContaining({ Action: ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], Resource: events() }),
+      ]),
+    );
+    expect(actionsOf('dispatch-jobs').filter((a) => a.startsWith('secretsmanager:') || a.startsWith('logs:Get'))).toEqual([]);
+  });
+
+  it('lets the job-view projection read events and write views, read its stream, and nothing of Batch', () => {
+    const statements = statementsOf('project-job-views');
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: events() }),
+        expect.objectContaining({ Action: 'dynamodb:PutItem', Resource: fromStateful(/EventStoreviews[0-9A-F]+Arn/) }),
+        expect.objectContaining({ Action: expect.arrayContaining(['dynamodb:GetRecords', 'dynamodb:GetShardIterator']) }),
+      ]),
+    );
+    expect(actionsOf('project-job-views').filter((a) => a.startsWith('batch:'))).toEqual([]);
+  });
+
+  it('lets only get-job-logs read the job log group, and no API route touch Batch beyond describe', () => {
+    for (const route of httpRoutes) {
+      const actions = actionsOf(route.handler);
+      expect(actions.some((a) => a.startsWith('logs:Get') || a.startsWith('logs:Filter')), route.handler).toBe(route.handler === 'api/get-job-logs');
+      expect(actions.filter((a) => a.startsWith('batch:') && a !== 'batch:DescribeJobs' && a !== 'batch:ListJobs'), route.handler).toEqual([]);
+    }
+  });
+
+  it('gives the authorizer nothing but its own log group', () => {
+    expect(actionsOf('api-authorizer')).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+  });
+});
+
+describe('stateless stack (us-east-1): API', () => {
+  it('serves exactly the routes of infra/routes.ts, each with its own function', () => {
+    const routes = Object.values(resourcesOf(app, 'AWS::ApiGatewayV2::Route')).map((r) => r.Properties.RouteKey);
+    expect(routes.sort()).toEqual(httpRoutes.map((r) => `${r.method} ${r.path}`).sort());
+  });
+
+  it('puts the API-key authorizer in front of every route but the public ones', () => {
+    for (const route of Object.values(resourcesOf(app, 'AWS::ApiGatewayV2::Route'))) {
+      const isPublic = publicRoutes.has(route.Properties.RouteKey);
+      expect(route.Properties.AuthorizationType, route.Properties.RouteKey).toBe(isPublic ? 'NONE' : 'CUSTOM');
+    }
+    app.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      IdentitySource: ['$request.header.Authorization'],
+      EnableSimpleResponses: true,
+      AuthorizerPayloadFormatVersion: '2.0',
+      AuthorizerResultTtlInSeconds: 300,
+    });
+  });
+
+  it('logs every request as JSON and throttles the stage', () => {
+    app.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"') },
+      DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+    });
+  });
+});
+
+describe('stateless stack (us-east-1): projections, events, schedules', () => {
+  it('maps the events stream to each consumer with bisect, partial batch responses, bounded retries and age, and an SQS on-failure destination', () => {
+    for (const consumer of streamConsumers) {
+      const fn = stateless.functions[consumer.handler]!;
+      const onFailure = stateless.projections.mappings[consumer.name]!.onFailure;
+      app.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: logicalIdOf(fn.function) },
+        EventSourceArn: { 'Fn::GetStackOutput': Match.objectLike({ OutputName: Match.stringLikeRegexp('EventStoreevents.*StreamArn') }) },
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: consumer.batchSize,
+        BisectBatchOnFunctionError: true,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        MaximumRetryAttempts: consumer.maxRetries,
+        MaximumRecordAgeInSeconds: 6 * 3600,
+        ParallelizationFactor: 1,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalIdOf(onFailure), 'Arn'] } } },
+        FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'] }) }] },
+      });
+    }
+  });
+
+  it('routes Batch job state changes from the default bus to batch-events, with retries and a DLQ', () => {
+    const { rule, dlq } = stateless.eventRouting.rules['batch-job-state-change']!;
+    const props = resourcesOf(app, 'AWS::Events::Rule')[logicalIdOf(rule)]!.Properties;
+    expect(props.EventBusName).toBe('default'); // where AWS services deliver their events
+    expect(props.EventPattern).toEqual({ source: ['aws.batch'], 'detail-type': ['Batch Job State Change'] });
+    expect(props.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [logicalIdOf(stateless.functions['batch-events']!.function), 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalIdOf(dlq), 'Arn'] } },
+        RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 86_400 },
+      }),
+    ]);
+    app.hasResourceProperties('AWS::Events::EventBus', { Name: 'sx-events' });
+    app.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 90 });
+  });
+
+  it('runs each schedule on EventBridge Scheduler (rounded up to whole minutes) with retries and a DLQ', () => {
+    const { dlq } = stateless.schedules.schedules[SAMPLE_SCHEDULE.name]!;
+    app.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(2 minutes)',
+      GroupName: Match.anyValue(),
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [logicalIdOf(stateless.functions[SAMPLE_SCHEDULE.handler]!.function), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 120 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalIdOf(dlq), 'Arn'] } },
+      }),
+    });
+    Annotations.fromStack(stateless).hasWarning('*', Match.stringLikeRegexp('sample-sweep asks for every 90s'));
+  });
+});
+
+describe('stateless stack (us-east-1): Batch', () => {
+  it('runs p4d.24xlarge only: on-demand in one cluster placement group, Spot across AZs', () => {
+    const envs = Object.values(resourcesOf(app, 'AWS::Batch::ComputeEnvironment')).map((r) => r.Properties.ComputeResources);
+    expect(envs).toHaveLength(2);
+    for (const env of envs) expect(env).toMatchObject({ InstanceTypes: ['p4d.24xlarge'], MinvCpus: 0, Ec2Configuration: [{ ImageType: 'ECS_AL2023_NVIDIA' }] });
+    const onDemand = envs.find((e) => e.Type === 'EC2')!;
+    expect(onDemand).toMatchObject({ MaxvCpus: 8 * 96, AllocationStrategy: 'BEST_FIT_PROGRESSIVE', PlacementGroup: { Ref: expect.any(String) } });
+    expect(onDemand.Subnets).toHaveLength(1);
+    const spot = envs.find((e) => e.Type === 'SPOT')!;
+    expect(spot).toMatchObject({ MaxvCpus: 4 * 96, AllocationStrategy: 'SPOT_PRICE_CAPACITY_OPTIMIZED' });
+    expect(spot.PlacementGroup).toBeUndefined();
+    expect(spot.Subnets.length).toBeGreaterThan(1);
+    app.hasResourceProperties('AWS::EC2::PlacementGroup', { Strategy: 'cluster' });
+  });
+
+  it('gives the on-demand nodes four EFA interfaces, and every node IMDSv2 with hop limit 1 and an encrypted root volume', () => {
+    const templates = Object.values(resourcesOf(app, 'AWS::EC2::LaunchTemplate')).map((r) => r.Properties.LaunchTemplateData);
+    expect(templates).toHaveLength(2);
+    for (const data of templates) {
+      expect(data.MetadataOptions).toEqual({ HttpTokens: 'required', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled' });
+      expect(data.BlockDeviceMappings[0].Ebs).toMatchObject({ Encrypted: true, VolumeType: 'gp3' });
+    }
+    const efa = templates.find((d) => d.NetworkInterfaces)!;
+    expect(efa.NetworkInterfaces.map((n: any) => [n.NetworkCardIndex, n.DeviceIndex, n.InterfaceType])).toEqual([
+      [0, 0, 'efa'], [1, 1, 'efa'], [2, 1, 'efa'], [3, 1, 'efa'],
+    ]);
+  });
+
+  it('has an on-demand queue and a Spot queue that falls back to on-demand', () => {
+    app.hasResourceProperties('AWS::Batch::JobQueue', { JobQueueName: 'sx-on-demand', ComputeEnvironmentOrder: [Match.objectLike({ Order: 1 })] });
+    app.hasResourceProperties('AWS::Batch::JobQueue', {
+      JobQueueName: 'sx-spot',
+      ComputeEnvironmentOrder: [Match.objectLike({ Order: 1 }), Match.objectLike({ Order: 2 })],
+    });
+  });
+
+  it('defines single-node and multi-node parallel jobs with GPUs, EFA devices and a safety-maximum timeout', () => {
+    app.hasResourceProperties('AWS::Batch::JobDefinition', {
+      JobDefinitionName: 'sx-single-node',
+      Type: 'container',
+      PlatformCapabilities: ['EC2'],
+      Timeout: { AttemptDurationSeconds: MAX_ATTEMPT_SECONDS },
+      RetryStrategy: { Attempts: 3, EvaluateOnExit: [{ OnStatusReason: 'Host EC2*', Action: 'RETRY' }, { OnReason: '*', Action: 'EXIT' }] },
+      ContainerProperties: Match.objectLike({
+        ResourceRequirements: [{ Type: 'GPU', Value: '1' }, { Type: 'VCPU', Value: '12' }, { Type: 'MEMORY', Value: '137500' }],
+        Privileged: false,
+      }),
+    });
+    const multi = Object.values(resourcesOf(app, 'AWS::Batch::JobDefinition')).find((d) => d.Properties.Type === 'multinode')!.Properties;
+    expect(multi).toMatchObject({ JobDefinitionName: 'sx-multi-node', PlatformCapabilities: ['EC2'], Timeout: { AttemptDurationSeconds: MAX_ATTEMPT_SECONDS } });
+    expect(multi.NodeProperties).toMatchObject({ NumNodes: 2, MainNode: 0 });
+    const [range] = multi.NodeProperties.NodeRangeProperties;
+    expect(range.TargetNodes).toBe('0:7');
+    expect(range.Container.ResourceRequirements).toEqual([{ Type: 'GPU', Value: '8' }, { Type: 'VCPU', Value: '96' }, { Type: 'MEMORY', Value: '1100000' }]);
+    expect(range.Container.LinuxParameters.Devices.map((d: any) => d.HostPath)).toEqual([0, 1, 2, 3].map((i) => `/dev/infiniband/uverbs${i}`));
+    expect(range.Container.LogConfiguration.Options['awslogs-group']).toEqual({
+      'Fn::GetStackOutput': expect.objectContaining({ OutputName: expect.stringMatching(/StorageJobLogs/) }),
+    });
+  });
+});
+
+describe('stateless stack (us-east-1): alarms', () => {
+  const alarms = () => Object.values(resourcesOf(app, 'AWS::CloudWatch::Alarm')).map((r) => r.Properties);
+
+  it('pages on any message in any DLQ or on-failure queue', () => {
+    const queues = Object.keys(resourcesOf(app, 'AWS::SQS::Queue'));
+    const dlqAlarms = alarms().filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible');
+    expect(dlqAlarms.map((a) => a.Dimensions[0].Value['Fn::GetAtt'][0]).sort()).toEqual(queues.sort());
+    for (const a of dlqAlarms) expect(a).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+  });
+
+  it('pages on stream iterator age, API 5xx and errors in any function', () => {
+    const byMetric = (name: string) => alarms().filter((a) => a.MetricName === name);
+    expect(byMetric('IteratorAge')).toHaveLength(streamConsumers.length);
+    for (const a of byMetric('IteratorAge')) expect(a).toMatchObject({ Threshold: 300_000, Statistic: 'Maximum' });
+    expect(byMetric('5xx')).toEqual([expect.objectContaining({ Namespace: 'AWS/ApiGateway', Threshold: 1, Statistic: 'Sum' })]);
+    expect(byMetric('Errors')).toHaveLength(Object.keys(stateless.functions).length);
+    for (const a of alarms()) expect(a.AlarmActions).toEqual([{ Ref: logicalIdOf(stateless.alarms.topic) }]);
+    app.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@suanxiang.example' });
+  });
+});
