@@ -26,7 +26,7 @@ beforeAll(async () => {
     tablePrefix: `sx-ledger-${randomBytes(4).toString('hex')}`,
     gpus: 64,
     policy: { trialGpuSeconds: 0 },
-    pollMs: 20,
+    pollMs: 100,
   });
   admin = apiClient(stack.url, stack.adminKey);
 }, 60_000);
