@@ -19,6 +19,9 @@ export const isOurJobName = (name: string) => /^job_[0-9a-z]{26}$/.test(name);
  */
 export async function observeComputeJob(deps: Deps, detail: ComputeJobDetail, metadata: EventMetadata): Promise<KnownJobState | null> {
   if (!isOurJobName(detail.jobName)) return null;
+  // A node of a multi-node job (`<parent id>#<node>`) reports under the parent's name; only the
+  // parent's status is the job's (node 1 ending first must not end the job).
+  if (detail.jobId.includes('#')) return null;
   // Batch lists an attempt once it has stopped; the current one is described by the job's own fields.
   const attempts: ObservedAttempt[] | undefined = detail.attempts?.map((a) => ({
     startedAt: iso(a.startedAt),
