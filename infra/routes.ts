@@ -50,8 +50,9 @@ export const schedules: ReadonlyArray<{
   /** The local stack's rate, when it can afford a faster one than EventBridge Scheduler's 1-minute minimum. */
   localRateSeconds?: number;
 }> = [
-  // Webhook retries from the durable schedule (webhook retry delays start at 5 s: locally 1 s is close enough).
-  { name: 'send-webhooks', handler: 'send-webhooks', rateSeconds: 60, localRateSeconds: 1 },
+  // Webhook retries from the durable schedule. The first retry is due after 5 s: every 2 s locally keeps
+  // it close without loading the local DynamoDB; in AWS it waits for the next minute.
+  { name: 'send-webhooks', handler: 'send-webhooks', rateSeconds: 60, localRateSeconds: 2 },
 ];
 
 export type HttpRoute = (typeof httpRoutes)[number];
