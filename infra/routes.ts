@@ -67,8 +67,9 @@ export const schedules: ReadonlyArray<{
   { name: 'reconcile-jobs', handler: 'reconcile-jobs', rateSeconds: 60 },
   // Compute environments' minimum and desired vCPUs follow demand.
   { name: 'scale-capacity', handler: 'scale-capacity', rateSeconds: 60 },
-  // Webhook retries from the durable schedule (webhook retry delays start at 5 s: locally 1 s is close enough).
-  { name: 'send-webhooks', handler: 'send-webhooks', rateSeconds: 60, localRateSeconds: 1 },
+  // Webhook retries from the durable schedule. The first retry is due after 5 s: every 2 s locally keeps
+  // it close without loading the local DynamoDB; in AWS it waits for the next minute.
+  { name: 'send-webhooks', handler: 'send-webhooks', rateSeconds: 60, localRateSeconds: 2 },
 ];
 
 /** Handlers run only on a schedule. */

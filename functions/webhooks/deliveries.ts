@@ -98,7 +98,6 @@ export async function createDelivery(
   const webhookId = webhookIdOf(stored);
   const lane = stored.streamId;
   const { Item: last } = await deps.doc.send(new GetCommand({ TableName: deps.tables.views, Key: laneKey(endpointId, lane), ConsistentRead: true }));
-  if (last && last.lastVersion >= stored.version) return null; // this event (or a later one) of the lane was fanned out already
   const due = dueKeyOf(input.safetyNetAt, endpointId, webhookId);
   const delivery: Delivery = {
     ...deliveryKey(endpointId, webhookId),
@@ -108,7 +107,8 @@ export async function createDelivery(
     eventId: publicEventId(stored),
     eventType: input.eventType,
     lane,
-    after: (last?.last as string | undefined) ?? null,
+    // Only an earlier event of the lane can come before this one.
+    after: last && last.lastVersion < stored.version ? (last.last as string) : null,
     body: input.body,
     createdAt: stored.at,
     status: 'pending',
@@ -118,27 +118,31 @@ export async function createDelivery(
     failureReason: null,
     expiresAt: Math.floor(Date.parse(now) / 1000) + input.retentionSeconds,
   };
+  const putDelivery = { Put: { TableName: deps.tables.views, Item: delivery, ConditionExpression: 'attribute_not_exists(pk)' } };
+  const putDue = { Put: { TableName: deps.tables.views, Item: { ...due, endpointId, webhookId } } };
+  const putLane = {
+    Put: {
+      TableName: deps.tables.views,
+      Item: { ...laneKey(endpointId, lane), last: webhookId, lastVersion: stored.version, expiresAt: delivery.expiresAt },
+      ConditionExpression: 'attribute_not_exists(pk) OR lastVersion < :version',
+      ExpressionAttributeValues: { ':version': stored.version },
+    },
+  };
   try {
-    await deps.doc.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: deps.tables.views, Item: delivery, ConditionExpression: 'attribute_not_exists(pk)' } },
-          {
-            Put: {
-              TableName: deps.tables.views,
-              Item: { ...laneKey(endpointId, lane), last: webhookId, lastVersion: stored.version, expiresAt: delivery.expiresAt },
-              ConditionExpression: 'attribute_not_exists(pk) OR lastVersion < :version',
-              ExpressionAttributeValues: { ':version': stored.version },
-            },
-          },
-          { Put: { TableName: deps.tables.views, Item: { ...due, endpointId, webhookId } } },
-        ],
-      }),
-    );
+    await deps.doc.send(new TransactWriteCommand({ TransactItems: [putDelivery, putLane, putDue] }));
     return delivery;
   } catch (error) {
     const reasons = cancelledOn(error);
-    if (reasons?.[0] === 'ConditionalCheckFailed' || reasons?.[1] === 'ConditionalCheckFailed') return null;
+    if (reasons?.[0] === 'ConditionalCheckFailed') return null; // it exists: a redelivered record
+    if (reasons?.[1] !== 'ConditionalCheckFailed') throw error;
+  }
+  // A later event of the lane got there first (only a reordered stream could do that): the delivery
+  // is still owed, just without a place in the lane's order.
+  try {
+    await deps.doc.send(new TransactWriteCommand({ TransactItems: [putDelivery, putDue] }));
+    return delivery;
+  } catch (error) {
+    if (cancelledOn(error)?.[0] === 'ConditionalCheckFailed') return null;
     throw error;
   }
 }

@@ -62,7 +62,7 @@ beforeAll(async () => {
     // The retry clock, accelerated: the whole 10-attempt schedule takes ~5 s, and an endpoint failing
     // 4 attempts in a row over 2 s counts as "failing for 5 days".
     webhooks: { retryDelaysSeconds: [0.2, 0.2, 0.3, 0.3, 0.5, 0.5, 1, 1, 1], disableAfterSeconds: 2, disableAfterFailures: 4, timeoutMs: 2_000 },
-    scheduleRates: { 'send-webhooks': 0.1 },
+    scheduleRates: { 'send-webhooks': 0.25 },
     policy: { stopGraceSeconds: 1 },
   });
 }, 60_000);
@@ -90,14 +90,17 @@ async function addEndpoint(api: Api, url: string, events?: string[]) {
 
 const verify = (secret: string, r: Received) => new Webhook(secret).verify(r.body, r.headers as Record<string, string>) as { type: string; timestamp: string; data: { job: { id: string; status: string } } };
 
-describe('webhooks on the local stack', { timeout: 90_000 }, () => {
+describe('webhooks on the local stack', { timeout: 150_000 }, () => {
   it.concurrent("delivers a job's lifecycle in order, each signed per Standard Webhooks, once per event", async () => {
     const api = await signUp();
     const hook = receiver.route();
     const endpoint = await addEndpoint(api, hook.url);
     const job = (await api.post('/v1/jobs', quickJob)).body;
 
-    await eventually(async () => hook.got().length >= 4, 30_000, 'four webhooks');
+    await eventually(async () => hook.got().length >= 4, 60_000, 'four webhooks').catch(async (error) => {
+      const log = (await api.get(`/v1/webhook-endpoints/${endpoint.id}/deliveries`)).body;
+      throw new Error(`${error.message}; got ${hook.got().length}; job ${JSON.stringify((await api.get(`/v1/jobs/${job.id}`)).body.status)}; log ${JSON.stringify(log)}`);
+    });
     const payloads = hook.got().map((r) => verify(endpoint.secret, r));
     expect(payloads.map((p) => p.type)).toEqual(['job.queued', 'job.starting', 'job.running', 'job.succeeded']);
     expect(payloads.map((p) => p.data.job.status)).toEqual(['queued', 'starting', 'running', 'succeeded']);
@@ -132,7 +135,7 @@ describe('webhooks on the local stack', { timeout: 90_000 }, () => {
     const endpoint = await addEndpoint(api, hook.url);
     await api.post('/v1/jobs', quickJob);
 
-    await eventually(async () => hook.got().filter((r) => verify(endpoint.secret, r).type === 'job.succeeded').length === 1, 45_000, 'job.succeeded');
+    await eventually(async () => hook.got().filter((r) => verify(endpoint.secret, r).type === 'job.succeeded').length === 1, 60_000, 'job.succeeded');
     const got = hook.got();
     const first = got[0]!.headers['webhook-id'];
     expect(got.slice(0, 3).map((r) => r.headers['webhook-id'])).toEqual([first, first, first]);
@@ -157,7 +160,7 @@ describe('webhooks on the local stack', { timeout: 90_000 }, () => {
     const disabled = await eventually(async () => {
       const res = await api.get(`/v1/webhook-endpoints/${endpoint.id}`);
       return res.body.status === 'disabled' && res.body;
-    }, 30_000, 'the endpoint disabled');
+    }, 60_000, 'the endpoint disabled');
     expect(disabled).toMatchObject({ disabled_reason: 'gone' });
     expect((await api.get('/v1/webhook-endpoints')).body.data[0]).toMatchObject({ id: endpoint.id, status: 'disabled' });
     await new Promise((r) => setTimeout(r, 2_000));
@@ -176,7 +179,7 @@ describe('webhooks on the local stack', { timeout: 90_000 }, () => {
     const endpoint = await addEndpoint(api, hook.url, ['job.queued']);
     await api.post('/v1/jobs', quickJob);
 
-    await eventually(async () => hook.got().length >= 2, 30_000, 'a retry');
+    await eventually(async () => hook.got().length >= 2, 60_000, 'a retry');
     const log = (await api.get(`/v1/webhook-endpoints/${endpoint.id}/deliveries`)).body.data;
     expect(log[0].attempts[0]).toMatchObject({ status_code: 301, error: null });
     expect(target.got()).toHaveLength(0);
@@ -185,7 +188,7 @@ describe('webhooks on the local stack', { timeout: 90_000 }, () => {
     const disabled = await eventually(async () => {
       const res = await api.get(`/v1/webhook-endpoints/${endpoint.id}`);
       return res.body.status === 'disabled' && res.body;
-    }, 30_000, 'the endpoint disabled for failing');
+    }, 60_000, 'the endpoint disabled for failing');
     expect(disabled.disabled_reason).toBe('failing');
   });
 
@@ -194,7 +197,7 @@ describe('webhooks on the local stack', { timeout: 90_000 }, () => {
     const hook = receiver.route();
     const endpoint = await addEndpoint(api, hook.url, ['job.queued']);
     await api.post('/v1/jobs', quickJob);
-    await eventually(async () => hook.got().length === 1, 30_000, 'the first delivery');
+    await eventually(async () => hook.got().length === 1, 60_000, 'the first delivery');
 
     const rotated = await api.post(`/v1/webhook-endpoints/${endpoint.id}/rotate-secret`, { expire_previous_in_seconds: 3600 });
     expect(rotated.status).toBe(200);
@@ -206,7 +209,7 @@ describe('webhooks on the local stack', { timeout: 90_000 }, () => {
     const retried = await api.post(`/v1/webhook-endpoints/${endpoint.id}/deliveries/${delivery.id}/retry`);
     expect(retried.status).toBe(202);
     expect(retried.body.status).toBe('pending');
-    await eventually(async () => hook.got().length === 2, 30_000, 'the manual retry');
+    await eventually(async () => hook.got().length === 2, 60_000, 'the manual retry');
     const again = hook.got()[1]!;
     expect(again.headers['webhook-id']).toBe(delivery.id);
     expect(String(again.headers['webhook-signature']).split(' ')).toHaveLength(2);
@@ -250,7 +253,7 @@ describe('webhook delivery across a restart of the local stack', () => {
       dynamoEndpoint: testDynamoEndpoint(),
       tablePrefix,
       webhooks: { retryDelaysSeconds: [0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2], timeoutMs: 2_000 },
-      scheduleRates: { 'send-webhooks': 0.1 },
+      scheduleRates: { 'send-webhooks': 0.25 },
       policy: { stopGraceSeconds: 1 },
     };
     let healthy = false;
@@ -262,7 +265,7 @@ describe('webhook delivery across a restart of the local stack', () => {
       const api = apiClient(first.url, res.body.api_key);
       const endpoint = await addEndpoint(api, hook.url, ['job.queued']);
       await api.post('/v1/jobs', { ...quickJob, command: ['true'] });
-      await eventually(async () => hook.got().length >= 2, 30_000, 'two failed attempts');
+      await eventually(async () => hook.got().length >= 2, 60_000, 'two failed attempts');
       // 503 with Retry-After: 2 outweighs the 0.2 s schedule.
       expect(hook.got()[1]!.at - hook.got()[0]!.at).toBeGreaterThanOrEqual(1_900);
 
@@ -272,7 +275,7 @@ describe('webhook delivery across a restart of the local stack', () => {
       healthy = true;
       second = await startLocalStack(options);
       const api2 = apiClient(second.url, res.body.api_key);
-      await eventually(async () => hook.got().length > before, 30_000, 'the delivery after the restart');
+      await eventually(async () => hook.got().length > before, 60_000, 'the delivery after the restart');
       const ids = new Set(hook.got().map((r) => r.headers['webhook-id']));
       expect(ids.size).toBe(1);
       expect(verify(endpoint.secret, hook.got().at(-1)!).type).toBe('job.queued');
@@ -283,5 +286,5 @@ describe('webhook delivery across a restart of the local stack', () => {
       await first?.stop({ graceSeconds: 1 });
       await second?.stop({ graceSeconds: 1 });
     }
-  }, 120_000);
+  }, 150_000);
 });
