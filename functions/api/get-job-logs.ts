@@ -13,7 +13,7 @@ export const make = (deps: Deps) =>
   route(deps, options, async (request) => {
     const { state } = await loadOwnJob(deps, request);
     const logs = await deps.files.readLogs(state.job.jobId);
-    return { statusCode: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: logs };
+    return { statusCode: 200, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }, body: logs };
   });
 
 export const handler = lambda(make);

@@ -16,7 +16,7 @@ export const make = (deps: Deps) => {
   let document: string | undefined;
   return route(deps, options, async () => {
     document ??= JSON.stringify(buildOpenApi(routesWithModules(), { version: API_VERSION }));
-    return { statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' }, body: document };
+    return { statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300', 'x-content-type-options': 'nosniff' }, body: document };
   });
 };
 

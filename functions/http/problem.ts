@@ -62,7 +62,13 @@ export function toProblem(error: unknown, requestId: string): HttpProblem {
 export function problemResponse(problem: HttpProblem, requestId: string): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode: problem.status,
-    headers: { 'content-type': 'application/problem+json', 'x-request-id': requestId, ...problem.headers },
+    headers: {
+      'content-type': 'application/problem+json',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'x-request-id': requestId,
+      ...problem.headers,
+    },
     body: JSON.stringify({
       type: problem.type,
       title: problem.title,

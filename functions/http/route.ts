@@ -156,8 +156,12 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, what = 'bo
   throw invalidRequest(`The ${what} is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
 }
 
+/**
+ * A JSON answer. Not cacheable by default (answers are per account, and some carry a secret shown
+ * once); `nosniff` so a browser never reads one as anything but JSON.
+ */
 export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResult => ({
   statusCode,
-  headers: { 'content-type': 'application/json', ...headers },
+  headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers },
   body: JSON.stringify(body),
 });

@@ -11,7 +11,7 @@ import { eventItems, signUp, startTestStack } from '../../support/local-stack';
  * problem+json with a matching status, and a rejected request leaves the events table as it was.
  * The account's trial is empty, so no fuzzed job can start and write events in the background.
  */
-const RUNS = Number(process.env.SX_FUZZ_RUNS ?? 60);
+const RUNS = Number(process.env.SX_FUZZ_RUNS ?? 50);
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let apiKey: string;
@@ -74,14 +74,20 @@ describe('fuzzing every route', () => {
   it.each(routesWithModules().map((r) => [`${r.method} ${r.path}`, r] as const))('%s: no 5xx, problem+json rejections, nothing written', async (_name, route) => {
     const bodyFields = fieldsOf(route.module.schemas.body);
     const queryFields = fieldsOf(route.module.schemas.query);
+    // Nothing writes in the background here (no job can start), so the count after one request is
+    // the count before the next: one scan per request.
+    let count = await eventItems(stack);
     await fc.assert(
       fc.asyncProperty(someId, bodyArb(bodyFields), queryArb(queryFields), headersArb, async (id, body, query, rawHeaders) => {
         const headers: Record<string, string> = Object.fromEntries(
-          Object.entries(rawHeaders).map(([k, v]) => [k, k === 'authorization' && v === 'KEY' ? `Bearer ${apiKey}` : v]).filter(([, v]) => v !== ''),
+          Object.entries(rawHeaders)
+            // 'KEY' stands for the key this route takes (the admin key on admin routes), so requests get past auth.
+            .map(([k, v]) => [k, k === 'authorization' && v === 'KEY' ? `Bearer ${route.module.options?.auth === 'admin' ? stack.adminKey : apiKey}` : v])
+            .filter(([, v]) => v !== ''),
         );
         const path = route.path.replace('{id}', encodeURIComponent(id) || 'x');
         const search = new URLSearchParams(query).toString();
-        const before = await eventItems(stack);
+        const before = count;
         const res = await fetch(`${stack.url}${path}${search ? `?${search}` : ''}`, {
           method: route.method,
           headers,
@@ -89,12 +95,13 @@ describe('fuzzing every route', () => {
         });
         const text = await res.text();
         const where = `${route.method} ${path}?${search} ${res.status} ${text.slice(0, 300)}`;
+        count = await eventItems(stack);
         expect(res.status, where).toBeLessThan(500);
         if (res.status >= 400) {
           expect(res.headers.get('content-type'), where).toBe('application/problem+json');
           const problem = Problem.parse(JSON.parse(text));
           expect(problem.status, where).toBe(res.status);
-          expect(await eventItems(stack), `${where}: a rejected request wrote events`).toBe(before);
+          expect(count, `${where}: a rejected request wrote events`).toBe(before);
         }
       }),
       { numRuns: RUNS, endOnFailure: true },

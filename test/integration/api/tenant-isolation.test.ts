@@ -76,6 +76,12 @@ describe('tenant isolation', () => {
     }
   });
 
+  const adminRoutes = routesWithModules().filter((r) => r.module.options?.auth === 'admin');
+  it.each(adminRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))('%s: refuses an account key (401)', async (_name, route) => {
+    const res = await owner.api.request(route.method, route.path.replace('{id}', 'x'), route.method === 'GET' ? undefined : {});
+    expect({ status: res.status, type: res.body.type }).toEqual({ status: 401, type: 'unauthorized' });
+  });
+
   it('an intruder cannot use the owner id anywhere in a body or query to reach its data', async () => {
     const res = await intruder.api.get(`/v1/jobs?account_id=${owner.accountId}`);
     expect(res.status).toBe(400);
