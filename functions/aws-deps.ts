@@ -26,6 +26,7 @@ export function buildAwsDeps(env: LambdaEnv = readLambdaEnv(), now: () => number
     singleNodeJobDefinition: env.SX_JOB_DEFINITION_SINGLE_NODE,
     multiNodeJobDefinition: env.SX_JOB_DEFINITION_MULTI_NODE,
     bucket: env.SX_OUTPUT_BUCKET,
+    computeEnvironments: env.SX_COMPUTE_ENVIRONMENTS.split(',').filter(Boolean),
     ratePerSecond: env.SX_BATCH_TPS,
   });
   const files = new AwsJobFiles({ store, compute: batch, logs: new CloudWatchLogsClient({}), logGroup: env.SX_JOB_LOG_GROUP, bucket: env.SX_OUTPUT_BUCKET });

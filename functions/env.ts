@@ -26,6 +26,11 @@ export const LambdaEnv = z.object({
   /** CNY per USD for the derived price, e.g. `7.10`. */
   SX_CNY_PER_USD: z.string().regex(/^\d{1,3}(\.\d{1,4})?$/).optional(),
   /** Calls a second each function container makes to Batch (Batch allows 50 per account and region, shared by all). */
+  /**
+   * The project's compute environments (comma-separated names or ARNs): the capacity sweep reads and
+   * resizes only these, never another compute environment of the account. Empty: it resizes none.
+   */
+  SX_COMPUTE_ENVIRONMENTS: z.string().default(''),
   SX_BATCH_TPS: z.coerce.number().positive().max(50).default(10),
   /** A job waiting for capacity longer than this fails with `infrastructure`, at no charge. */
   SX_RUNNABLE_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(6 * 3600),

@@ -13,10 +13,12 @@ export interface HandlerAccess {
   /** The views table (read models): `read` = GetItem/Query, `write` = PutItem (views are upserted, never deleted). */
   views?: ReadonlyArray<'read' | 'write'>;
   /**
-   * AWS Batch: `submit` (SubmitJob on the project's queues and job definitions, tagging the new job),
-   * `terminate` (TerminateJob), `describe` (DescribeJobs/ListJobs: these have no resource-level permissions).
+   * AWS Batch: `submit` (SubmitJob on the project's queues and job definitions, tagging the new job, and
+   * registering the per-image revisions of the project's job definitions), `terminate` (TerminateJob),
+   * `describe` (DescribeJobs/ListJobs: these have no resource-level permissions), `scale`
+   * (UpdateComputeEnvironment on the project's compute environments only).
    */
-  batch?: ReadonlyArray<'submit' | 'terminate' | 'describe'>;
+  batch?: ReadonlyArray<'submit' | 'terminate' | 'describe' | 'scale'>;
   /** Read the Batch job log group (a job's output). */
   jobLogs?: boolean;
   /** Read the admin key from Secrets Manager. */
@@ -44,19 +46,49 @@ export const defaultAccess: Record<HandlerKind, HandlerAccess> = {
 };
 
 export const handlerAccess: Record<string, HandlerAccess> = {
-  'api/signup': { events: ['read', 'append'] },
-  'api/get-account': { events: ['read'] },
-  'api/create-job': { events: ['read', 'append'] },
+  'api/signup': { events: ['read', 'append'], views: ['read', 'write'] },
+  'api/get-account': { events: ['read'], views: ['read'] },
+  'api/create-job': { events: ['read', 'append'], views: ['read', 'write'] },
   'api/list-jobs': { events: ['read'], views: ['read'] },
   'api/get-job': { events: ['read'] },
-  'api/cancel-job': { events: ['read', 'append'] },
+  // Cancelling a queued job settles its hold at once: the account is loaded from its snapshot (views).
+  'api/cancel-job': { events: ['read', 'append'], views: ['read'] },
   'api/list-job-events': { events: ['read'] },
   // The log stream of a Batch job is found with DescribeJobs, then read from the job log group.
   'api/get-job-logs': { events: ['read'], batch: ['describe'], jobLogs: true },
   'project-job-views': { events: ['read'], views: ['write'] },
   // Submit finds an existing job of the same name first (ListJobs/DescribeJobs), so a redelivery never runs a job twice.
-  'dispatch-jobs': { events: ['read', 'append'], batch: ['submit', 'terminate', 'describe'] },
-  'batch-events': { events: ['read', 'append'] },
+  'dispatch-jobs': { events: ['read', 'append'], views: ['read'], batch: ['submit', 'terminate', 'describe'] },
+  // A final state settles the hold: the account is loaded from its snapshot (views).
+  'batch-events': { events: ['read', 'append'], views: ['read'] },
+  // Issue 3: the ledger. Account loads read snapshots (views); idempotent routes keep their records in views.
+  'api/create-voucher': { events: ['read', 'append'], views: ['read', 'write'], adminKey: true },
+  'api/redeem-voucher': { events: ['read', 'append'], views: ['read', 'write'] },
+  'api/get-usage': { events: ['read'], views: ['read'] },
+  'project-ledger': { events: ['read'], views: ['read', 'write'] },
+  'grant-monthly-credits': { events: ['read', 'append'], views: ['read'] },
+  // Issue 7: keys and the public contract.
+  'api/create-api-key': { events: ['read', 'append'], views: ['read', 'write'] },
+  'api/list-api-keys': { events: ['read'] },
+  'api/revoke-api-key': { events: ['read', 'append'] },
+  'api/get-openapi': {},
+  // Issue 4: compute sweeps. Non-final jobs are a view; describe/terminate go to Batch.
+  'track-active-jobs': { events: ['read'], views: ['read', 'write'] },
+  'enforce-holds': { events: ['read', 'append'], views: ['read'], batch: ['terminate'] },
+  'reconcile-jobs': { events: ['read', 'append'], views: ['read', 'write'], batch: ['submit', 'terminate', 'describe'] },
+  'scale-capacity': { events: ['read'], views: ['read', 'write'], batch: ['scale'] },
+  // Issue 5: webhooks. Endpoints are events; deliveries and their schedule are views. First attempts
+  // (up to 15 s each) happen in the stream consumer, so it and the sender get a longer timeout.
+  'api/create-webhook-endpoint': { events: ['read', 'append'], views: ['read', 'write'] },
+  'api/list-webhook-endpoints': { events: ['read'] },
+  'api/get-webhook-endpoint': { events: ['read'] },
+  'api/delete-webhook-endpoint': { events: ['read', 'append'] },
+  'api/rotate-webhook-secret': { events: ['read', 'append'] },
+  'api/enable-webhook-endpoint': { events: ['read', 'append'] },
+  'api/list-webhook-deliveries': { events: ['read'], views: ['read'] },
+  'api/retry-webhook-delivery': { events: ['read'], views: ['read', 'write'] },
+  'fan-out-webhooks': { events: ['read'], views: ['read', 'write'], timeoutSeconds: 120 },
+  'send-webhooks': { events: ['read'], views: ['read', 'write'], timeoutSeconds: 120 },
 };
 
 /**

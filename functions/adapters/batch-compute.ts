@@ -56,6 +56,8 @@ export interface BatchComputeConfig {
   multiNodeJobDefinition: string;
   /** S3 bucket of outputs (`outputs/<job>/`) and checkpoints (`checkpoints/<job>/`). */
   bucket: string;
+  /** The project's compute environments (names or ARNs): the only ones `pools` reports and `resize` touches. */
+  computeEnvironments?: string[];
   /** Calls a second this adapter makes to Batch (Batch allows 50 a second per account and region). @default 10 */
   ratePerSecond?: number;
   backoff?: BackoffOptions;
@@ -137,7 +139,10 @@ export class BatchCompute implements Compute, Capacity {
 
   /** The compute environments behind the job queues, with their sizes. */
   async pools(): Promise<CapacityPool[]> {
-    const out = await this.call(() => this.batch.send(new DescribeComputeEnvironmentsCommand({})));
+    // Only ours: an account may run other Batch workloads whose capacity is not ours to change.
+    const computeEnvironments = this.config.computeEnvironments ?? [];
+    if (computeEnvironments.length === 0) return [];
+    const out = await this.call(() => this.batch.send(new DescribeComputeEnvironmentsCommand({ computeEnvironments })));
     return (out.computeEnvironments ?? [])
       .filter((ce) => ce.computeResources && ce.state === 'ENABLED')
       .map((ce) => ({

@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Fn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { defaultAccess, handlerAccess, publicRoutes as defaultPublicRoutes, type HandlerAccess, type HandlerKind } from '../access';
@@ -98,6 +98,7 @@ export class StatelessStack extends Stack {
       SX_JOB_LOG_GROUP: jobLogs.logGroupName,
       SX_ADMIN_KEY_SECRET: adminKey.secretArn,
       SX_STOP_GRACE_SECONDS: '30',
+      SX_COMPUTE_ENVIRONMENTS: Fn.join(',', this.compute.computeEnvironmentArns),
     };
 
     const busName = `${prefix}-events`;
@@ -189,14 +190,36 @@ export class StatelessStack extends Stack {
 
     const batch = needs.batch ?? [];
     if (batch.includes('submit')) {
-      fn.allow(['batch:SubmitJob'], [
-        ...this.compute.queueArns,
-        // The project's job definitions, every revision (a revision may be registered per image).
-        fn.arn('batch', `job-definition/${this.compute.names.singleNode}:*`),
-        fn.arn('batch', `job-definition/${this.compute.names.multiNode}:*`),
+      // The project's job definitions, every revision, and the per-image ones derived from them
+      // (named `<template>-<hash>`: Batch cannot override a job's image at submission).
+      const definitions = [this.compute.names.singleNode, this.compute.names.multiNode].flatMap((def) => [
+        fn.arn('batch', `job-definition/${def}:*`),
+        fn.arn('batch', `job-definition/${def}-*`),
       ]);
-      // SubmitJob with tags (job and account ids) also needs TagResource on the new job.
+      fn.allow(['batch:SubmitJob'], [...this.compute.queueArns, ...definitions]);
+      fn.allow(['batch:RegisterJobDefinition'], definitions);
+      // SubmitJob and RegisterJobDefinition with tags also need TagResource on what they create.
       fn.allow(['batch:TagResource'], [fn.arn('batch', 'job/*')], { StringEquals: { 'batch:CreateAction': 'SubmitJob' } });
+      fn.allow(['batch:TagResource'], definitions, { StringEquals: { 'batch:CreateAction': 'RegisterJobDefinition' } });
+      fn.allow(['batch:DescribeJobDefinitions'], ['*']);
+      Validations.of(fn).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'batch:DescribeJobDefinitions supports no resource-level permissions; it reads definitions only.',
+      });
+      for (const def of [this.compute.names.singleNode, this.compute.names.multiNode]) {
+        Validations.of(fn).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${fn.nagArn('batch', `job-definition/${def}-*`)}]`,
+          reason: 'The per-image revisions derived from the project job definition (named after it and a hash of the image).',
+        });
+      }
+    }
+    if (batch.includes('scale')) {
+      fn.allow(['batch:UpdateComputeEnvironment'], this.compute.computeEnvironmentArns);
+      fn.allow(['batch:DescribeComputeEnvironments'], ['*']);
+      Validations.of(fn).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'batch:DescribeComputeEnvironments supports no resource-level permissions; the function reads only the ARNs in SX_COMPUTE_ENVIRONMENTS.',
+      });
     }
     if (batch.includes('terminate')) fn.allow(['batch:TerminateJob'], [fn.arn('batch', 'job/*')]);
     if (batch.includes('describe')) {

@@ -107,7 +107,7 @@ const actionsOf = (handler: string) => statementsOf(handler).flatMap((s) => [s.A
 const logicalIdOf = (construct: any) => stateless.getLogicalId(construct.node.defaultChild ?? construct);
 
 describe('stateless stack (us-east-1): functions', () => {
-  const handlers = [...new Set([...httpRoutes, ...streamConsumers, ...eventRules].map((r) => r.handler))];
+  const handlers = [...new Set([...httpRoutes, ...streamConsumers, ...eventRules, ...declaredRoutes.schedules].map((r) => r.handler))];
 
   it('has one Node.js 22 arm64 function per handler in the route tables, plus the authorizer and scheduled ones', () => {
     expect(Object.keys(stateless.functions).sort()).toEqual([...handlers, 'api-authorizer', SAMPLE_SCHEDULE.handler].sort());
@@ -121,7 +121,12 @@ describe('stateless stack (us-east-1): functions', () => {
 
   it("sets exactly LambdaEnv's variables on every function, and they satisfy LambdaEnv", () => {
     expect(LambdaEnv.safeParse(stateless.lambdaEnvironment).success).toBe(true);
-    expect(Object.keys(stateless.lambdaEnvironment).sort()).toEqual(Object.keys(LambdaEnv.shape).sort());
+    // Every variable set is one LambdaEnv knows, and every one it requires (no default) is set.
+    const keys = Object.keys(stateless.lambdaEnvironment);
+    const required = Object.entries(LambdaEnv.shape).filter(([, schema]) => !schema.safeParse(undefined).success).map(([key]) => key);
+    expect(keys.filter((key) => !(key in LambdaEnv.shape))).toEqual([]);
+    expect(keys).toEqual(expect.arrayContaining(required));
+    expect(keys).toContain('SX_COMPUTE_ENVIRONMENTS');
     const expected = stateless.resolve(stateless.lambdaEnvironment);
     for (const fn of Object.values(stateless.functions)) {
       const { Variables } = resourcesOf(app, 'AWS::Lambda::Function')[logicalIdOf(fn.function)]!.Properties.Environment;
@@ -149,7 +154,12 @@ describe('stateless stack (us-east-1): least privilege', () => {
 
   it('never grants a wildcard action, and never update or delete on the events table', () => {
     for (const handler of Object.keys(stateless.functions)) {
-      for (const action of actionsOf(handler)) expect(action).not.toMatch(/\*|^dynamodb:(UpdateItem|DeleteItem|BatchWriteItem|Scan)$|^batch:(Create|Update|Delete)/);
+      // Resizing the project's own compute environments is the capacity sweep's one write to Batch.
+      const mayScale = handlerAccess[handler]?.batch?.includes('scale') ?? false;
+      for (const action of actionsOf(handler)) {
+        if (mayScale && action === 'batch:UpdateComputeEnvironment') continue;
+        expect(action).not.toMatch(/\*|^dynamodb:(UpdateItem|DeleteItem|BatchWriteItem|Scan)$|^batch:(Create|Update|Delete)/);
+      }
     }
     for (const [handler, needs] of Object.entries(handlerAccess)) {
       const onEvents = statementsOf(handler).filter((s) => JSON.stringify(s.Resource).includes('EventStoreevents') && !JSON.stringify(s.Resource).includes('Stream'));
@@ -159,13 +169,23 @@ describe('stateless stack (us-east-1): least privilege', () => {
     }
   });
 
+  it('lets scale-capacity resize only the project compute environments', () => {
+    const update = statementsOf('scale-capacity').filter((s) => [s.Action].flat().includes('batch:UpdateComputeEnvironment'));
+    expect(update).toHaveLength(1);
+    expect(stateless.resolve(update[0]!.Resource)).toEqual(stateless.resolve(stateless.compute.computeEnvironmentArns));
+    for (const handler of Object.keys(stateless.functions).filter((h) => h !== 'scale-capacity')) {
+      expect(actionsOf(handler), handler).not.toContain('batch:UpdateComputeEnvironment');
+    }
+    expect(stateless.resolve(stateless.lambdaEnvironment.SX_COMPUTE_ENVIRONMENTS)).toEqual({ 'Fn::Join': [',', stateless.resolve(stateless.compute.computeEnvironmentArns)] });
+  });
+
   it('lets dispatch-jobs submit only to the project queues and job definitions, terminate and describe jobs, append events', () => {
     const statements = statementsOf('dispatch-jobs');
     expect(statements).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
           Action: 'batch:SubmitJob',
-          Resource: expect.toSatisfy((resources: unknown[]) => resources.length === 4),
+          Resource: expect.toSatisfy((resources: unknown[]) => resources.length === 6),
         }),
         expect.objectContaining({
           Action: 'batch:SubmitJob',
@@ -174,11 +194,20 @@ describe('stateless stack (us-east-1): least privilege', () => {
             { 'Fn::GetAtt': [logicalIdOf(stateless.compute.spotQueue!), 'JobQueueArn'] },
             { 'Fn::Join': ['', ['arn:aws:batch:us-east-1:', { Ref: 'AWS::AccountId' }, ':job-definition/sx-single-node:*']] },
             { 'Fn::Join': ['', ['arn:aws:batch:us-east-1:', { Ref: 'AWS::AccountId' }, ':job-definition/sx-multi-node:*']] },
+            // the per-image revisions derived from them
+            { 'Fn::Join': ['', ['arn:aws:batch:us-east-1:', { Ref: 'AWS::AccountId' }, ':job-definition/sx-single-node-*']] },
+            { 'Fn::Join': ['', ['arn:aws:batch:us-east-1:', { Ref: 'AWS::AccountId' }, ':job-definition/sx-multi-node-*']] },
           ]),
         }),
+        expect.objectContaining({
+          Action: 'batch:RegisterJobDefinition',
+          Resource: expect.toSatisfy((resources: unknown[]) => resources.length === 4 && JSON.stringify(resources).includes('job-definition/sx-single-node-*')),
+        }),
+        expect.objectContaining({ Action: 'batch:TagResource', Condition: { StringEquals: { 'batch:CreateAction': 'RegisterJobDefinition' } } }),
         expect.objectContaining({ Action: 'batch:TagResource', Condition: { StringEquals: { 'batch:CreateAction': 'SubmitJob' } } }),
         expect.objectContaining({ Action: 'batch:TerminateJob', Resource: { 'Fn::Join': ['', ['arn:aws:batch:us-east-1:', { Ref: 'AWS::AccountId' }, ':job/*']] } }),
-        expect.objectContaining({ Action: ['batch:DescribeJobs', 'batch:ListJobs'], Resource: '*' }),
+        // Read-only calls without resource-level permissions (CDK merges them into one statement).
+        expect.objectContaining({ Action: ['batch:DescribeJobDefinitions', 'batch:DescribeJobs', 'batch:ListJobs'], Resource: '*' }),
         expect.objectContaining({ Action: ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], Resource: events() }),
       ]),
     );

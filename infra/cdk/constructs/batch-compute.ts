@@ -59,6 +59,8 @@ export class BatchCompute extends Construct {
   readonly multiNode: batch.CfnJobDefinition;
   /** Queue names, job definition names, as the Lambda environment wants them. */
   readonly names: { onDemandQueue: string; spotQueue: string; singleNode: string; multiNode: string };
+  /** ARNs of the project's compute environments: the only ones the capacity sweep may read and resize. */
+  readonly computeEnvironmentArns: string[] = [];
 
   constructor(scope: Construct, id: string, props: BatchComputeProps) {
     super(scope, id);
@@ -128,6 +130,7 @@ export class BatchCompute extends Construct {
       state: 'ENABLED',
       computeEnvironmentOrder: [{ order: 1, computeEnvironment: onDemand.attrComputeEnvironmentArn }],
     });
+    this.computeEnvironmentArns.push(onDemand.attrComputeEnvironmentArn);
 
     if (props.spot && props.maxSpotNodes > 0) {
       const spotTemplate = this.launchTemplate('SpotTemplate', securityGroup, false);
@@ -150,6 +153,7 @@ export class BatchCompute extends Construct {
           tags: { 'sx:deployment': prefix, 'sx:capacity': 'spot' },
         },
       });
+      this.computeEnvironmentArns.push(spot.attrComputeEnvironmentArn);
       // Single-node jobs only (Batch refuses multi-node jobs on Spot); on-demand takes over when Spot has no capacity.
       this.spotQueue = new batch.CfnJobQueue(this, 'SpotQueue', {
         jobQueueName: `${prefix}-spot`,

@@ -1,4 +1,5 @@
-import { Annotations, Duration } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -43,11 +44,24 @@ export class Schedules extends Construct {
         );
       }
       const dlq = deadLetterQueue(this, `${entry.name}-dlq`);
+      const target = props.functionFor(entry.handler).function;
+      // One role per schedule, so what it may invoke is exactly its own function.
+      const role = new iam.Role(this, `${entry.name}-role`, {
+        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+          conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        }),
+      });
+      const targetId = Stack.of(target).getLogicalId(target.node.defaultChild as CfnElement);
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${targetId}.Arn>:*]`,
+        reason: `lambda grantInvoke adds the qualified ARNs (versions and aliases) of ${entry.handler}'s own function; no other resource is covered.`,
+      });
       const schedule = new scheduler.Schedule(this, entry.name, {
         description: `${entry.name} → ${entry.handler}`,
         scheduleGroup: this.group,
         schedule: scheduler.ScheduleExpression.rate(Duration.minutes(minutes)),
-        target: new LambdaInvoke(props.functionFor(entry.handler).function, {
+        target: new LambdaInvoke(target, {
+          role,
           retryAttempts: 3,
           // A tick older than its period is superseded by the next one.
           maxEventAge: Duration.seconds(Math.max(60, minutes * 60)),

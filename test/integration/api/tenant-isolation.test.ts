@@ -18,7 +18,8 @@ const resources: Record<string, { id: string; absent: string }> = {};
 const makeResource: Record<string, (api: Api) => Promise<string>> = {
   jobs: async (api) => (await api.post('/v1/jobs', { image: 'a/b:1', command: ['sleep', '20'], gpu_count: 1, max_runtime_seconds: 60 })).body.id,
   'api-keys': async (api) => (await api.post('/v1/api-keys', { name: 'second' })).body.id,
-  'webhook-endpoints': async (api) => (await api.post('/v1/webhook-endpoints', { url: 'https://example.com/hook' })).body.id,
+  // The local stack accepts loopback receivers (nothing here resolves public names).
+  'webhook-endpoints': async (api) => (await api.post('/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/hook' })).body.id,
 };
 
 const collectionOf = (path: string) => /\/([a-z-]+)\/\{id\}/.exec(path)?.[1];

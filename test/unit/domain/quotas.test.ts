@@ -28,6 +28,8 @@ const submit = (gpuCount: number, now: string, id = jobId): Command => ({
 });
 const placed = (n: number, gpuCount: number, placedAt: string): AccountEvent =>
   holdPlaced({ jobId: job(n), gpuCount, seconds: 630, trialGpuSeconds: 630 * gpuCount, placedAt });
+/** A hold as the ledger decides it: at the price book's rate, paid by the trial (no credits). */
+const decidedHold = (o: Parameters<typeof holdPlaced>[0]) => holdPlaced({ ratePerGpuHour: policy.prices.a100, credits: [], ...o });
 const settled = (n: number): AccountEvent => ({
   type: 'HoldSettled',
   data: { jobId: job(n), runSeconds: 10, trialGpuSecondsCharged: 10, trialGpuSecondsReleased: 620, settledAt: minute(30) },
@@ -37,7 +39,7 @@ describe('Quotas, decided with the submission', () => {
   describe('When the account holds 8 of its 16 GPUs', () => {
     const history = [opened, placed(1, 8, minute(0))];
     it('places the hold for a job that fits exactly', () =>
-      given(history).when(submit(8, minute(1))).then([holdPlaced({ jobId, gpuCount: 8, seconds: 630, trialGpuSeconds: 5040, placedAt: minute(1) })]));
+      given(history).when(submit(8, minute(1))).then([decidedHold({ jobId, gpuCount: 8, seconds: 630, trialGpuSeconds: 5040, placedAt: minute(1) })]));
     it('refuses one GPU more (429)', () => given(history).when(submit(16, minute(1))).thenThrows(RateLimitedError));
     it('suggests when to retry', () => {
       const quotas = quotaStateOf(history);
@@ -51,7 +53,7 @@ describe('Quotas, decided with the submission', () => {
     it('accepts a 16-GPU job', () =>
       given([opened, placed(1, 8, minute(0)), settled(1)])
         .when(submit(16, minute(31)))
-        .then([holdPlaced({ jobId, gpuCount: 16, seconds: 630, trialGpuSeconds: 10_080, placedAt: minute(31) })]));
+        .then([decidedHold({ jobId, gpuCount: 16, seconds: 630, trialGpuSeconds: 10_080, placedAt: minute(31) })]));
   });
 
   describe('When a job alone is larger than the quota', () => {
@@ -72,7 +74,7 @@ describe('Quotas, decided with the submission', () => {
       );
     });
     it('accepts it once the oldest is an hour old', () =>
-      given(history).when(submit(1, minute(60))).then([holdPlaced({ jobId, gpuCount: 1, seconds: 630, trialGpuSeconds: 630, placedAt: minute(60) })]));
+      given(history).when(submit(1, minute(60))).then([decidedHold({ jobId, gpuCount: 1, seconds: 630, trialGpuSeconds: 630, placedAt: minute(60) })]));
   });
 
   describe('When the account cannot pay', () => {

@@ -297,6 +297,14 @@ describe('BatchCompute under throttling', () => {
 });
 
 describe('BatchCompute capacity', () => {
+  it('reads only the project\'s compute environments, and with none configured touches nothing', async () => {
+    expect(await compute().pools()).toEqual([]);
+    expect(batchMock.commandCalls(DescribeComputeEnvironmentsCommand)).toHaveLength(0);
+    batchMock.on(DescribeComputeEnvironmentsCommand).resolves({ computeEnvironments: [] });
+    await compute({ computeEnvironments: ['arn:ce/od', 'arn:ce/spot'] }).pools();
+    expect(batchMock.commandCalls(DescribeComputeEnvironmentsCommand).map((c) => c.args[0].input)).toEqual([{ computeEnvironments: ['arn:ce/od', 'arn:ce/spot'] }]);
+  });
+
   it('reads enabled managed compute environments and resizes one with UpdateComputeEnvironment', async () => {
     batchMock.on(DescribeComputeEnvironmentsCommand).resolves({
       computeEnvironments: [
@@ -306,7 +314,7 @@ describe('BatchCompute capacity', () => {
       ],
     });
     batchMock.on(UpdateComputeEnvironmentCommand).resolves({});
-    const batch = compute();
+    const batch = compute({ computeEnvironments: ['sx-p4d-spot', 'sx-p4d-od', 'off'] });
     expect(await batch.pools()).toEqual([
       { name: 'sx-p4d-spot', market: 'spot', minvCpus: 0, maxvCpus: 768, desiredvCpus: 0 },
       { name: 'sx-p4d-od', market: 'on-demand', minvCpus: 96, maxvCpus: 1536, desiredvCpus: 192 },
