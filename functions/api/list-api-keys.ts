@@ -1,7 +1,7 @@
 import { ApiKeyList, ListApiKeysQuery } from '../../events/api/api-keys';
 import { keyrings, load } from '../aggregates';
 import type { Deps } from '../deps';
-import { invalidRequest } from '../http/problem';
+import { decodeCursor, encodeCursor } from '../http/cursor';
 import { json, parse, route, type RouteOptions } from '../http/route';
 import { lambda } from '../lambda';
 
@@ -9,22 +9,11 @@ export const schemas = { query: ListApiKeysQuery, response: ApiKeyList };
 
 export const options: RouteOptions = { auth: 'key' };
 
-const encodeCursor = (after: string) => Buffer.from(JSON.stringify({ after }), 'utf8').toString('base64url');
-function decodeCursor(cursor: string): string {
-  try {
-    const { after } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown };
-    if (typeof after === 'string' && /^key_[0-9a-z]{26}$/.test(after)) return after;
-  } catch {
-    // fall through: any undecodable cursor is the same client error
-  }
-  throw invalidRequest('The cursor is not one this API returned', [{ path: 'cursor', message: 'invalid cursor' }]);
-}
-
 /** GET /v1/api-keys: the caller's active keys, newest first, without their secrets. */
 export const make = (deps: Deps) =>
   route(deps, options, async ({ event, accountId }) => {
     const query = parse(ListApiKeysQuery, event.queryStringParameters ?? {}, 'query');
-    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const after = query.cursor ? decodeCursor(query.cursor, /^key_[0-9a-z]{26}$/) : undefined;
     const { state } = await load(deps.store, keyrings, accountId);
     // Key ids are ULIDs: descending id order is newest first, and a cursor is just the last id seen.
     const keys = Object.values(state.keys)

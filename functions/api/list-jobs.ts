@@ -1,23 +1,12 @@
 import { JobList, ListJobsQuery } from '../../events/api/jobs';
 import type { Deps } from '../deps';
-import { invalidRequest } from '../http/problem';
+import { decodeCursor, encodeCursor } from '../http/cursor';
 import { json, parse, route, type RouteOptions } from '../http/route';
 import { lambda } from '../lambda';
 import { listJobViews } from '../views/job-views';
 import { presentJob } from './present';
 
 export const schemas = { query: ListJobsQuery, response: JobList };
-
-const encodeCursor = (after: string) => Buffer.from(JSON.stringify({ after }), 'utf8').toString('base64url');
-function decodeCursor(cursor: string): string {
-  try {
-    const { after } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown };
-    if (typeof after === 'string' && /^job_[0-9a-z]{26}$/.test(after)) return after;
-  } catch {
-    // fall through: any undecodable cursor is the same client error
-  }
-  throw invalidRequest('The cursor is not one this API returned', [{ path: 'cursor', message: 'invalid cursor' }]);
-}
 
 /** GET /v1/jobs: the caller's jobs, newest first, from the job views projection. */
 export const options: RouteOptions = { auth: 'key' };
@@ -27,7 +16,7 @@ export const make = (deps: Deps) =>
     const query = parse(ListJobsQuery, event.queryStringParameters ?? {}, 'query');
     const page = await listJobViews(deps, accountId, {
       limit: query.limit,
-      after: query.cursor ? decodeCursor(query.cursor) : undefined,
+      after: query.cursor ? decodeCursor(query.cursor, /^job_[0-9a-z]{26}$/) : undefined,
       status: query.status,
     });
     const now = deps.now();

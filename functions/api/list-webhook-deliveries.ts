@@ -1,6 +1,6 @@
 import { ListWebhookDeliveriesQuery, WebhookDeliveryList } from '../../events/api/webhooks';
 import type { Deps } from '../deps';
-import { invalidRequest } from '../http/problem';
+import { decodeCursor, encodeCursor } from '../http/cursor';
 import { json, parse, route, type RouteOptions } from '../http/route';
 import { lambda } from '../lambda';
 import { listDeliveries, WEBHOOK_ID } from '../webhooks/deliveries';
@@ -9,17 +9,6 @@ import { loadOwnEndpoint, presentDelivery } from './webhook-route';
 export const schemas = { query: ListWebhookDeliveriesQuery, response: WebhookDeliveryList };
 
 export const options: RouteOptions = { auth: 'key' };
-
-const encodeCursor = (after: string) => Buffer.from(JSON.stringify({ after }), 'utf8').toString('base64url');
-function decodeCursor(cursor: string): string {
-  try {
-    const { after } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown };
-    if (typeof after === 'string' && WEBHOOK_ID.test(after)) return after;
-  } catch {
-    // fall through: any undecodable cursor is the same client error
-  }
-  throw invalidRequest('The cursor is not one this API returned', [{ path: 'cursor', message: 'invalid cursor' }]);
-}
 
 /**
  * GET /v1/webhook-endpoints/{id}/deliveries: the endpoint's delivery log, newest first: each event sent
@@ -31,7 +20,7 @@ export const make = (deps: Deps) =>
     const endpoint = await loadOwnEndpoint(deps, request);
     const page = await listDeliveries(deps, endpoint.endpointId, {
       limit: query.limit,
-      after: query.cursor ? decodeCursor(query.cursor) : undefined,
+      after: query.cursor ? decodeCursor(query.cursor, WEBHOOK_ID) : undefined,
       status: query.status,
     });
     return json(200, {
