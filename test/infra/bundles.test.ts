@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,8 @@ describe('Lambda bundles', () => {
   let bundles: Bundle[];
   // Inside the repository, so the external AWS SDK resolves from node_modules as it would from the runtime.
   beforeAll(async () => {
+    // .build/ is ignored by git, so a fresh checkout does not have it yet.
+    await mkdir(join(REPO_ROOT, '.build'), { recursive: true });
     dir = await mkdtemp(join(REPO_ROOT, '.build', 'test-'));
     bundles = await bundleHandlers(handlerNames(), dir);
   }, SYNTH_TIMEOUT_MS);
