@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GpuType } from '../values';
+import { FailureReason, GpuType } from '../values';
 import { ListQuery, MoneyBody, listOf } from './common';
 
 const EnvName = z
@@ -49,7 +49,7 @@ export const JobBody = z.object({
   started_at: z.string().nullable(),
   finished_at: z.string().nullable(),
   cancel_requested_at: z.string().nullable(),
-  failure_reason: z.enum(['insufficient_balance', 'max_runtime_exceeded', 'non_zero_exit', 'infrastructure']).nullable(),
+  failure_reason: FailureReason.nullable(),
   exit_code: z.number().int().nullable(),
   status_reason: z.string().nullable(),
   output_uri: z.string().nullable(),
