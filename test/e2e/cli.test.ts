@@ -6,31 +6,26 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../infra/local/stack';
-import { testDynamoEndpoint } from '../support/dynamodb';
+import { startTestStack, type TestStack } from '../support/local-stack';
 import { runSx, startSx } from '../support/sx-process';
 
 /**
  * `sx` as customers run it: a real process (the bin's JS shim), its real terminal output parsed,
  * against the local stack (in-process here, on the run's shared DynamoDB Local, for speed).
  */
-let stack: LocalStack;
+let stack: TestStack;
 let home: string;
 const TRAINER = fileURLToPath(new URL('../../examples/char-lm/train.mjs', import.meta.url));
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    port: 0,
-    dataDir: null,
-    dynamoEndpoint: testDynamoEndpoint(),
-    tablePrefix: `sx-cli-${randomBytes(4).toString('hex')}`,
+  stack = await startTestStack({
     policy: { stopGraceSeconds: 2 },
   });
   home = await mkdtemp(join(tmpdir(), 'sx-cli-home-'));
 }, 60_000);
 
 afterAll(async () => {
-  await stack?.stop({ graceSeconds: 1 });
+  await stack?.drop();
   if (home) await rm(home, { recursive: true, force: true });
 }, 60_000);
 

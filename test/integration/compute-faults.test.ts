@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -7,19 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchJobStateChange } from '../../events/batch-state-change';
 import { jobs, load } from '../../functions/aggregates';
 import { makeHandler } from '../../infra/local/handlers';
-import { deleteTables } from '../../infra/local/create-tables';
 import { apiClient, eventually } from '../../infra/local/stack-process';
-import { startLocalStack, type LocalStack } from '../../infra/local/stack';
+import { startTestStack, type TestStack } from '../support/local-stack';
 import { listActiveJobs } from '../../functions/views/active-jobs';
-import { createDynamoClients } from '../../functions/adapters/dynamodb';
-import { testDynamoEndpoint } from '../support/dynamodb';
 
 /**
  * Fault injection on the local stack: redelivered stream records, lost and late compute events, a
  * Spot reclaim, a job stuck waiting, and the held-time stop across attempts. The sweeps are run by
  * hand (their schedules are set to a day) except the hold enforcer, which ticks 5 times a second.
  */
-let stack: LocalStack;
+let stack: TestStack;
 /**
  * What happens to each compute event on its way to the bus, by the job's image (known before the
  * job is created, so no event can slip through before the fault is set). Default: delivered.
@@ -31,11 +27,7 @@ const seen: BatchJobStateChange[] = [];
 
 const DAY = 86_400;
 beforeAll(async () => {
-  stack = await startLocalStack({
-    port: 0,
-    dataDir: null,
-    dynamoEndpoint: testDynamoEndpoint(),
-    tablePrefix: `sx-faults-${randomBytes(4).toString('hex')}`,
+  stack = await startTestStack({
     gpus: 8,
     // 48 trial GPU-seconds: an 8-GPU job is held for 6 s (1 s of grace), a 1-GPU job for 48 s.
     policy: { trialGpuSeconds: 48, stopGraceSeconds: 1, minimumHeldSeconds: 4 },
@@ -49,9 +41,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await stack?.stop({ graceSeconds: 0 });
-  const { client } = createDynamoClients({ endpoint: testDynamoEndpoint() });
-  await deleteTables(client, stack.deps.tables).finally(() => client.destroy());
+  await stack?.drop({ graceSeconds: 0 });
 }, 60_000);
 
 let emails = 0;

@@ -8,23 +8,18 @@ import { voucherCodeHash } from '../../functions/api/create-voucher';
 import { grantMonthlyCredits } from '../../functions/grant-monthly-credits';
 import { loadAccount, readAccountSnapshot, refreshAccountSnapshot } from '../../functions/views/account-snapshots';
 import { apiClient, eventually } from '../../infra/local/stack-process';
-import { startLocalStack, type LocalStack } from '../../infra/local/stack';
-import { testDynamoEndpoint } from '../support/dynamodb';
+import { startTestStack, type TestStack } from '../support/local-stack';
 
 /**
  * The ledger on the real event store (DynamoDB Local), through the HTTP handlers of an in-process
  * local stack. No trial here (trialGpuSeconds 0), so every job is paid from credits at the default
  * A100 price (1163 fen per GPU-hour).
  */
-let stack: LocalStack;
+let stack: TestStack;
 let admin: ReturnType<typeof apiClient>;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    port: 0,
-    dataDir: null,
-    dynamoEndpoint: testDynamoEndpoint(),
-    tablePrefix: `sx-ledger-${randomBytes(4).toString('hex')}`,
+  stack = await startTestStack({
     gpus: 64,
     policy: { trialGpuSeconds: 0 },
     pollMs: 100,
@@ -33,7 +28,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await stack?.stop({ graceSeconds: 1 });
+  await stack?.drop();
 }, 60_000);
 
 async function signUp() {

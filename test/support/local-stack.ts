@@ -1,16 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { Policy } from '../../domain/policy';
 import { createDynamoClients } from '../../functions/adapters/dynamodb';
 import { deleteTables } from '../../infra/local/create-tables';
 import { apiClient } from '../../infra/local/stack-process';
-import { startLocalStack, type LocalStack } from '../../infra/local/stack';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../infra/local/stack';
 import { testDynamoEndpoint } from './dynamodb';
 
 export type Api = ReturnType<typeof apiClient>;
 
-/** The local stack in process, on the run's DynamoDB Local, with its own tables; `stop()` drops them. */
-export async function startTestStack(options: { policy?: Partial<Policy>; gpus?: number } = {}): Promise<LocalStack & { drop(): Promise<void> }> {
+/** What a test may set; where the stack runs (its port, data, DynamoDB and tables) is the helper's. */
+export type TestStackOptions = Omit<LocalStackOptions, 'port' | 'dataDir' | 'dynamoEndpoint' | 'tablePrefix'>;
+export type TestStack = LocalStack & { drop(options?: { graceSeconds?: number }): Promise<void> };
+
+/** The local stack in process, on the run's DynamoDB Local, with its own tables; `drop()` stops it and deletes them. */
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const stack = await startLocalStack({
     port: 0,
     dataDir: null,
@@ -21,8 +24,8 @@ export async function startTestStack(options: { policy?: Partial<Policy>; gpus?:
   });
   return {
     ...stack,
-    async drop() {
-      await stack.stop({ graceSeconds: 1 });
+    async drop({ graceSeconds = 1 } = {}) {
+      await stack.stop({ graceSeconds });
       const { client } = createDynamoClients({ endpoint: stack.dynamoEndpoint });
       try {
         await deleteTables(client, stack.deps.tables);

@@ -1,24 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../../infra/local/stack';
+import { startTestStack, type TestStack } from '../../support/local-stack';
 import { SxApiError, SxClient, SxConnectionError, isFinal, type Job } from '../../../sdk';
-import { testDynamoEndpoint } from '../../support/dynamodb';
 
-let stack: LocalStack;
+let stack: TestStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    port: 0,
-    dataDir: null,
-    dynamoEndpoint: testDynamoEndpoint(),
-    tablePrefix: `sx-sdk-${randomBytes(4).toString('hex')}`,
+  stack = await startTestStack({
     policy: { stopGraceSeconds: 2 },
   });
 }, 60_000);
 
 afterAll(async () => {
-  await stack?.stop({ graceSeconds: 1 });
+  await stack?.drop();
 }, 60_000);
 
 async function signedUp() {
