@@ -142,6 +142,15 @@ export async function followJob(client: SxClient, first: Job, options: FollowOpt
     if (interrupts === 1) say(`sx: interrupt again to cancel ${job.id} (it keeps running otherwise; sx keeps following it)`);
     else await cancel();
   };
+  // Without a live line, each status change is a line of its own (the final one is the summary).
+  // The first comes from the submission's answer, so it never depends on how fast polling is.
+  const reportStatus = () => {
+    if (job.status !== lastStatus && !live && !isFinal(job)) {
+      err.write(`sx: ${job.id} ${job.status}${job.status === 'queued' ? ` (${job.gpu_count}× ${job.gpu_type}, held ${duration(job.held_seconds)})` : ''}\n`);
+    }
+    lastStatus = job.status;
+  };
+  reportStatus();
   const sigint = () => void onInterrupt('SIGINT');
   const sigterm = () => void onInterrupt('SIGTERM');
   process.on('SIGINT', sigint);
@@ -152,11 +161,7 @@ export async function followJob(client: SxClient, first: Job, options: FollowOpt
     for await (const update of client.jobs.follow(job.id, { intervalMs: options.intervalMs, signal: stop.signal })) {
       if (leave !== undefined) break;
       job = update.job;
-      // Without a live line, each status change is a line of its own (the final one is the summary).
-      if (job.status !== lastStatus && !live && !isFinal(job)) {
-        err.write(`sx: ${job.id} ${job.status}${job.status === 'queued' ? ` (${job.gpu_count}× ${job.gpu_type}, held ${duration(job.held_seconds)})` : ''}\n`);
-      }
-      lastStatus = job.status;
+      reportStatus();
       printLogs(update.newLogs, isFinal(job));
       render();
     }
