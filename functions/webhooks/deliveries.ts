@@ -216,11 +216,14 @@ export async function recordOutcome(
 /**
  * Makes a delivery due now (a manual retry, or the lane's predecessor finishing): pending again, the
  * schedule moved to now. A delivery being attempted right now (leased) is left alone.
- * @returns false if it does not exist or is leased.
+ * `onlyPending` (the lane's predecessor finishing) leaves a delivery alone that is no longer pending:
+ * a concurrent sweep may have sent it already, and only a person's retry may send it again.
+ * @returns false if it does not exist, is leased, or (with `onlyPending`) is done.
  */
-export async function makeDueNow(deps: Store, endpointId: string, webhookId: string, now: string): Promise<boolean> {
+export async function makeDueNow(deps: Store, endpointId: string, webhookId: string, now: string, options: { onlyPending?: boolean } = {}): Promise<boolean> {
   const delivery = await getDelivery(deps, endpointId, webhookId);
   if (!delivery || (delivery.leaseUntil && delivery.leaseUntil >= now)) return false;
+  if (options.onlyPending && delivery.status !== 'pending') return false;
   const due = dueKeyOf(now, endpointId, webhookId);
   const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
     {
@@ -229,7 +232,7 @@ export async function makeDueNow(deps: Store, endpointId: string, webhookId: str
         Key: deliveryKey(endpointId, webhookId),
         UpdateExpression: 'SET #status = :pending, nextAttemptAt = :now, dueKey = :due, failureReason = :null',
         // Unchanged since read: a concurrent attempt or retry wins, and this one is a no-op.
-        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND size(attempts) = :count',
+        ConditionExpression: `attribute_exists(pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND size(attempts) = :count${options.onlyPending ? ' AND #status = :pending' : ''}`,
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':pending': 'pending', ':now': now, ':due': due, ':null': null, ':count': delivery.attempts.length },
       },

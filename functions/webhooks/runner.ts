@@ -197,7 +197,7 @@ export class WebhookRunner {
     const after = await getDelivery(this.deps, delivery.endpointId, delivery.webhookId);
     if (after?.successor) {
       const now = this.deps.now().toISOString();
-      if (await makeDueNow(this.deps, delivery.endpointId, after.successor, now)) await this.attemptLogged(delivery.endpointId, after.successor);
+      if (await makeDueNow(this.deps, delivery.endpointId, after.successor, now, { onlyPending: true })) await this.attemptLogged(delivery.endpointId, after.successor);
     }
     return result;
   }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, eventually } from '../../infra/local/stack-process';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack';
 import { WebhookRunner } from '../../functions/webhooks/runner';
+import { getDelivery, makeDueNow } from '../../functions/webhooks/deliveries';
 import { testDynamoEndpoint } from '../support/dynamodb';
 
 /** A real receiver on loopback: each path behaves as its test says, and every request is kept. */
@@ -125,6 +126,10 @@ describe('webhooks on the local stack', { timeout: 150_000 }, () => {
     const { events: stored } = await stack.deps.store.readStream(`job#${job.id}`);
     for (const e of stored) expect(await runner.fanOut(e)).toEqual([]);
     await runner.close();
+    // A lane's predecessor finishing late (a sweep sent its successor meanwhile) does not send that again.
+    const sent = log.body.data[0].id as string;
+    expect(await makeDueNow(stack.deps, endpoint.id, sent, new Date().toISOString(), { onlyPending: true })).toBe(false);
+    expect(await getDelivery(stack.deps, endpoint.id, sent)).toMatchObject({ status: 'succeeded' });
     await new Promise((r) => setTimeout(r, 500));
     expect(hook.got()).toHaveLength(4);
   });
