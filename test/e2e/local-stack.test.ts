@@ -6,7 +6,7 @@ let stack: StackProcess;
 
 beforeAll(async () => {
   stack = await startStackProcess();
-}, 90_000);
+}, 150_000); // DynamoDB Local alone is allowed 90 s to start on a loaded machine.
 
 afterAll(async () => {
   // Graceful shutdown is part of the contract: SIGTERM stops it cleanly with exit code 0.

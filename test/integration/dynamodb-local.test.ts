@@ -66,7 +66,7 @@ describe('startDynamoDbLocal', () => {
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 200_000); // Two starts of DynamoDB Local, each allowed 90 s on a loaded machine.
 
   it('says in one line that Java is needed when it is missing or too old', async () => {
     // Prepare
