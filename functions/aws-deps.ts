@@ -1,9 +1,7 @@
-import { BatchClient } from '@aws-sdk/client-batch';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { BatchCompute } from './adapters/batch-compute';
+import type { Capacity, Compute, JobFiles } from './adapters/compute';
+import { s3OutputUri } from './adapters/compute';
 import { defaultPolicy } from '../domain/policy';
-import { AwsJobFiles } from './adapters/aws-job-files';
-import { BatchCompute } from './adapters/batch-compute';
 import { createDynamoClients } from './adapters/dynamodb';
 import { DynamoDbEventStore } from './adapters/dynamodb-event-store';
 import { ulidIds, type Deps } from './deps';
@@ -13,29 +11,57 @@ import { readLambdaEnv, type LambdaEnv } from './env';
  * Builds a Lambda function's dependencies from its environment (the schema in `functions/env.ts`):
  * the DynamoDB event store, AWS Batch behind the compute and capacity ports, job files in
  * CloudWatch Logs and S3, and the admin key from Secrets Manager. Creating the clients does no I/O.
+ *
+ * Only DynamoDB, which every handler uses, is imported with this module. The Batch, CloudWatch
+ * Logs and Secrets Manager clients (and the adapters that use them) are imported on a port's first
+ * call, so a function that never submits a job, reads logs or checks the admin key never loads
+ * them: each SDK client costs 100–300 ms of cold start (BENCHMARKS.md, "Lambda bundles"). The
+ * bundler splits these dynamic imports into chunks (`infra/cdk/bundling.ts`).
  * @throws Error naming every missing or invalid environment variable.
  */
 export function buildAwsDeps(env: LambdaEnv = readLambdaEnv(), now: () => number = Date.now): Deps {
   const { doc } = createDynamoClients();
   const tables = { events: env.SX_EVENTS_TABLE, views: env.SX_VIEWS_TABLE };
   const store = new DynamoDbEventStore({ doc, tableName: tables.events });
-  // Our adapter retries throttling with jittered backoff under a rate limit; SDK retries would multiply it.
-  const batch = new BatchCompute(new BatchClient({ maxAttempts: 1 }), {
-    onDemandQueue: env.SX_JOB_QUEUE_ON_DEMAND,
-    spotQueue: env.SX_JOB_QUEUE_SPOT,
-    singleNodeJobDefinition: env.SX_JOB_DEFINITION_SINGLE_NODE,
-    multiNodeJobDefinition: env.SX_JOB_DEFINITION_MULTI_NODE,
-    bucket: env.SX_OUTPUT_BUCKET,
-    computeEnvironments: env.SX_COMPUTE_ENVIRONMENTS.split(',').filter(Boolean),
-    ratePerSecond: env.SX_BATCH_TPS,
+  // One instance per container once loaded: it holds the Batch rate limiter and the job definition cache.
+  const batch = once(async (): Promise<BatchCompute> => {
+    const [{ BatchClient }, { BatchCompute }] = await Promise.all([import('@aws-sdk/client-batch'), import('./adapters/batch-compute')]);
+    // Our adapter retries throttling with jittered backoff under a rate limit; SDK retries would multiply it.
+    return new BatchCompute(new BatchClient({ maxAttempts: 1 }), {
+      onDemandQueue: env.SX_JOB_QUEUE_ON_DEMAND,
+      spotQueue: env.SX_JOB_QUEUE_SPOT,
+      singleNodeJobDefinition: env.SX_JOB_DEFINITION_SINGLE_NODE,
+      multiNodeJobDefinition: env.SX_JOB_DEFINITION_MULTI_NODE,
+      bucket: env.SX_OUTPUT_BUCKET,
+      computeEnvironments: env.SX_COMPUTE_ENVIRONMENTS.split(',').filter(Boolean),
+      ratePerSecond: env.SX_BATCH_TPS,
+    });
   });
-  const files = new AwsJobFiles({ store, compute: batch, logs: new CloudWatchLogsClient({}), logGroup: env.SX_JOB_LOG_GROUP, bucket: env.SX_OUTPUT_BUCKET });
+  const compute: Compute & Capacity = {
+    submit: async (spec) => (await batch()).submit(spec),
+    terminate: async (batchJobId, reason) => (await batch()).terminate(batchJobId, reason),
+    describe: async (batchJobIds) => (await batch()).describe(batchJobIds),
+    pools: async () => (await batch()).pools(),
+    resize: async (name, target) => (await batch()).resize(name, target),
+  };
+  const awsFiles = once(async () => {
+    const [{ CloudWatchLogsClient }, { AwsJobFiles }] = await Promise.all([import('@aws-sdk/client-cloudwatch-logs'), import('./adapters/aws-job-files')]);
+    return new AwsJobFiles({ store, compute, logs: new CloudWatchLogsClient({}), logGroup: env.SX_JOB_LOG_GROUP, bucket: env.SX_OUTPUT_BUCKET });
+  });
+  const files: JobFiles = {
+    readLogs: async (jobId) => (await awsFiles()).readLogs(jobId),
+    outputUri: (jobId) => s3OutputUri(env.SX_OUTPUT_BUCKET, jobId),
+  };
+  const readAdminKey = once(async () => {
+    const { secretReader } = await import('./adapters/secrets-manager');
+    return secretReader(env.SX_ADMIN_KEY_SECRET);
+  });
   return {
     store,
     doc,
     tables,
-    compute: batch,
-    capacity: batch,
+    compute,
+    capacity: compute,
     files,
     policy: { ...defaultPolicy, stopGraceSeconds: env.SX_STOP_GRACE_SECONDS },
     sweeps: {
@@ -45,23 +71,38 @@ export function buildAwsDeps(env: LambdaEnv = readLambdaEnv(), now: () => number
     },
     now: () => new Date(now()),
     ids: ulidIds(),
-    adminKey: cachedSecret(new SecretsManagerClient({}), env.SX_ADMIN_KEY_SECRET, env.SX_ADMIN_KEY_CACHE_SECONDS * 1000, now),
+    adminKey: cachedSecret(async () => (await readAdminKey())(), env.SX_ADMIN_KEY_CACHE_SECONDS * 1000, now),
   };
 }
 
 /**
- * A secret's string value, read from Secrets Manager at most once per `ttlMs` (a rotation is seen
- * within that time). Concurrent callers share one read. A failed read is not cached.
- * @throws the Secrets Manager error, or Error for a secret with no string value.
+ * `load()` once: concurrent and later callers share its promise. A rejected load is not kept, so
+ * the next call tries again (a transient import or construction failure does not stick).
  */
-export function cachedSecret(client: Pick<SecretsManagerClient, 'send'>, secretId: string, ttlMs: number, now: () => number = Date.now): () => Promise<string> {
+export function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    if (!pending) {
+      const attempt = load();
+      pending = attempt;
+      attempt.catch(() => {
+        if (pending === attempt) pending = undefined;
+      });
+    }
+    return pending;
+  };
+}
+
+/**
+ * A secret's value from `read`, read at most once per `ttlMs` (a rotation is seen within that
+ * time). Concurrent callers share one read. A failed read is not cached.
+ * @throws whatever `read` throws.
+ */
+export function cachedSecret(read: () => Promise<string>, ttlMs: number, now: () => number = Date.now): () => Promise<string> {
   let cached: { value: Promise<string>; at: number } | undefined;
   return () => {
     if (!cached || now() - cached.at >= ttlMs) {
-      const value = client.send(new GetSecretValueCommand({ SecretId: secretId })).then((out) => {
-        if (!out.SecretString) throw new Error(`Secret ${secretId} has no string value`);
-        return out.SecretString;
-      });
+      const value = read();
       const entry = { value, at: now() };
       cached = entry;
       value.catch(() => {

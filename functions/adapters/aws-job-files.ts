@@ -1,6 +1,6 @@
 import { GetLogEventsCommand, ResourceNotFoundException, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { jobs, load } from '../aggregates';
-import type { Compute, JobFiles } from './compute';
+import { s3OutputUri, type Compute, type JobFiles } from './compute';
 import type { EventStore } from './event-store';
 
 /** The most log text one read returns (a Lambda response carries at most 6 MB). */
@@ -27,7 +27,7 @@ export class AwsJobFiles implements JobFiles {
   constructor(private readonly config: AwsJobFilesConfig) {}
 
   outputUri(jobId: string): string {
-    return `s3://${this.config.bucket}/outputs/${jobId}/`;
+    return s3OutputUri(this.config.bucket, jobId);
   }
 
   /**

@@ -35,6 +35,12 @@ export const BATCH_MIN_TIMEOUT_SECONDS = 60;
 /** Where the job's container finds its directories (the job definition mounts them; see design notes). */
 export const CONTAINER_OUTPUT_DIR = '/sx/output';
 export const CONTAINER_CHECKPOINT_DIR = '/sx/checkpoints';
+/**
+ * The first word of every job's command: mounted from the node (infra/cdk/node/sx-entry.sh), it
+ * waits until the node has restored the job's checkpoint directory from S3, then runs the job's
+ * own command in its place. (Batch has no entrypoint override; the command is all there is.)
+ */
+export const CONTAINER_ENTRYPOINT = '/sx/bin/sx-entry';
 
 /** Retry a Spot reclaim or a lost host (`Host EC2 (instance i-…) terminated.`); anything else ends the job. */
 export const RETRY_STRATEGY = {
@@ -261,7 +267,7 @@ export function submitJobInput(spec: ComputeJobSpec, where: { jobQueue: string; 
     { type: 'VCPU', value: String(gpusPerNode * VCPUS_PER_GPU) },
     { type: 'MEMORY', value: String(gpusPerNode * MEMORY_MIB_PER_GPU) },
   ];
-  const container = { command: spec.command, environment, resourceRequirements };
+  const container = { command: [CONTAINER_ENTRYPOINT, ...spec.command], environment, resourceRequirements };
   return {
     jobName: spec.jobId,
     jobQueue: where.jobQueue,

@@ -39,6 +39,9 @@ export const COMPUTE_ATTEMPTS = 4;
 /** The most ids one `describe` call takes (Batch `DescribeJobs`' limit); callers chunk. */
 export const DESCRIBE_BATCH_SIZE = 100;
 
+/** Where a job's output is kept in AWS: `s3://<bucket>/outputs/<job id>/` (the job's `SX_OUTPUT_URI`). */
+export const s3OutputUri = (bucket: string, jobId: string) => `s3://${bucket}/outputs/${jobId}/`;
+
 /**
  * The compute port: AWS Batch in AWS, a host-process backend locally. Both report progress as
  * EventBridge "Batch Job State Change" events (see `events/batch-state-change.ts`). One contract

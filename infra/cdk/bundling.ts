@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
@@ -15,16 +14,6 @@ export const entryOf = (handler: string) => join(REPO_ROOT, 'functions', `${hand
 
 /** The directory of one handler's bundle (the Lambda asset). */
 export const bundleDirOf = (handler: string, outdir = DEFAULT_BUNDLE_DIR) => join(outdir, handler.replaceAll('/', '-'));
-
-/**
- * Modules bundled into every Lambda ahead of its handler: `functions/aws-deps.ts` registers how the
- * handler's dependencies are built from the Lambda environment (see `functions/lambda.ts`).
- * Optional so the stack synthesizes before that module exists.
- */
-export function lambdaInjections(): string[] {
-  const awsDeps = join(REPO_ROOT, 'functions', 'aws-deps.ts');
-  return existsSync(awsDeps) ? [awsDeps] : [];
-}
 
 /**
  * ESM output needs `require` for the CommonJS dependencies esbuild inlines (they `require` Node
@@ -52,10 +41,17 @@ const zodLocalesStub: Plugin = {
 /**
  * How every Lambda is bundled, shared by the CDK stack and `bench/bundles.ts` so the benchmark
  * measures what is deployed: minified ESM for Node 22 with source maps, the AWS SDK v3 left to
- * the Lambda runtime (it ships one), everything else inlined.
+ * the Lambda runtime (it ships one), everything else inlined. Code splitting turns each dynamic
+ * `import()` (the Batch, CloudWatch Logs and Secrets Manager adapters in `functions/aws-deps.ts`)
+ * into a chunk of its own, loaded on first use: without it esbuild would inline the module and
+ * hoist its `@aws-sdk/*` imports to the top of the bundle, loading every SDK client at start.
  */
 export const bundlingOptions = {
   bundle: true,
+  splitting: true,
+  entryNames: 'index',
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
   minify: true,
   sourcemap: true,
   target: 'node22',
@@ -71,34 +67,58 @@ export const bundlingOptions = {
 export interface Bundle {
   handler: string;
   dir: string;
+  /** The entry module, `<dir>/index.mjs`. */
   file: string;
+  /** Minified code in all, the entry and its chunks (`.mjs`), without source maps. */
   bytes: number;
+  /** The external packages (`@aws-sdk/*`) the entry imports statically, i.e. loads at cold start. */
+  loadedAtStart: string[];
 }
 
 /**
- * Bundles each handler into `<outdir>/<handler>/index.mjs` with its source map (the directory is
- * the Lambda asset; `index.handler` the handler). Deterministic, so unchanged code keeps its asset hash.
+ * Bundles each handler into `<outdir>/<handler>/index.mjs` with its source map, and the chunks of
+ * its dynamic imports under `chunks/` (the directory is the Lambda asset; `index.handler` the
+ * handler). Deterministic, so unchanged code keeps its asset hash.
  * @throws Error from esbuild when a handler does not build (a missing module, a type-less syntax error).
  */
 export async function bundleHandlers(handlers: readonly string[], outdir = DEFAULT_BUNDLE_DIR): Promise<Bundle[]> {
-  const inject = lambdaInjections();
   return Promise.all(
     [...new Set(handlers)].map(async (handler) => {
       const dir = bundleDirOf(handler, outdir);
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
-      const file = join(dir, 'index.mjs');
-      await build({
+      const { metafile } = await build({
         ...bundlingOptions,
         external: [...bundlingOptions.external],
         mainFields: [...bundlingOptions.mainFields],
-        entryPoints: [entryOf(handler)],
-        outfile: file,
-        inject,
+        entryPoints: { index: entryOf(handler) },
+        outdir: dir,
         plugins: [zodLocalesStub],
         absWorkingDir: REPO_ROOT,
+        metafile: true,
       });
-      return { handler, dir, file, bytes: (await stat(file)).size };
+      const file = join(dir, 'index.mjs');
+      let bytes = 0;
+      for (const f of await readdir(dir, { recursive: true })) if (f.endsWith('.mjs')) bytes += (await stat(join(dir, f))).size;
+      return { handler, dir, file, bytes, loadedAtStart: staticExternals(metafile.outputs) };
     }),
   );
+}
+
+/** The external modules the entry imports statically, following its static imports of its own chunks. */
+function staticExternals(outputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>): string[] {
+  const found = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (key: string) => {
+    if (seen.has(key)) return;
+    seen.add(key);
+    for (const i of outputs[key]?.imports ?? []) {
+      if (i.kind !== 'import-statement') continue;
+      if (i.external) found.add(i.path);
+      else visit(i.path);
+    }
+  };
+  // Dynamic-import chunks name an entry point too; the handler's own output is `index.mjs`.
+  for (const key of Object.keys(outputs)) if (/(^|\/)index\.mjs$/.test(key)) visit(key);
+  return [...found].filter((p) => !p.startsWith('node:')).sort();
 }

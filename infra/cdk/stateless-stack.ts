@@ -1,6 +1,7 @@
 import { Annotations, CfnOutput, Duration, Fn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { defaultPolicy } from '../../domain/policy';
 import { defaultAccess, handlerAccess, publicRoutes as defaultPublicRoutes, type HandlerAccess, type HandlerKind } from '../access';
 import * as routes from '../routes';
 import { Alarms } from './constructs/alarms';
@@ -28,6 +29,12 @@ export const declaredRoutes: RouteTables = {
   eventRules: routes.eventRules,
   schedules: (routes as { schedules?: readonly ScheduleRoute[] }).schedules ?? [],
 };
+
+/**
+ * The stop grace (API.md: 30 s by default): what the functions hold and tell each job
+ * (`SX_STOP_GRACE_SECONDS`), and the nodes' ECS stop timeout, so the two cannot differ.
+ */
+export const STOP_GRACE_SECONDS = defaultPolicy.stopGraceSeconds;
 
 /** The authorizer's module, `functions/api-authorizer.ts`: a function of its own, in no route table. */
 export const AUTHORIZER_HANDLER = 'api-authorizer';
@@ -83,6 +90,8 @@ export class StatelessStack extends Stack {
       maxSpotNodes: config.p4d.maxSpotNodes,
       spot: config.spot,
       jobLogs,
+      jobFilesPolicy: stateful.storage.nodeJobFilesPolicy,
+      stopGraceSeconds: STOP_GRACE_SECONDS,
       maxAzs: config.maxAzs,
       natGateways: config.natGateways,
     });
@@ -97,7 +106,7 @@ export class StatelessStack extends Stack {
       SX_OUTPUT_BUCKET: bucket.bucketName,
       SX_JOB_LOG_GROUP: jobLogs.logGroupName,
       SX_ADMIN_KEY_SECRET: adminKey.secretArn,
-      SX_STOP_GRACE_SECONDS: '30',
+      SX_STOP_GRACE_SECONDS: String(STOP_GRACE_SECONDS),
       SX_COMPUTE_ENVIRONMENTS: Fn.join(',', this.compute.computeEnvironmentArns),
     };
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +36,21 @@ describe('Lambda bundles', () => {
       const code = await readFile(bundle.file, 'utf8');
       expect(code.includes('Nieprawidłowe'), bundle.handler).toBe(false); // a Polish zod message: the locales are gone
     }
+  });
+
+  it('loads only the SDK clients a function needs at start: DynamoDB; Batch, Logs and Secrets Manager on first use', async () => {
+    const byName = new Map(bundles.map((b) => [b.handler, b]));
+    expect(byName.get('api-authorizer')!.loadedAtStart).toEqual([]);
+    for (const b of bundles.filter((b) => b.handler !== 'api-authorizer')) {
+      expect(b.loadedAtStart.filter((p) => !/^@aws-sdk\/(client-dynamodb|lib-dynamodb|util-dynamodb)$/.test(p)), b.handler).toEqual([]);
+    }
+    // The Batch adapter is a chunk of its own, imported dynamically, that imports the Batch client.
+    const dispatch = byName.get('dispatch-jobs')!;
+    const entry = await readFile(dispatch.file, 'utf8');
+    expect(entry).not.toMatch(/from\s*"@aws-sdk\/client-batch"/);
+    const chunk = (await readdir(join(dispatch.dir, 'chunks'))).find((f) => f.startsWith('batch-compute-') && f.endsWith('.mjs'))!;
+    expect(entry).toContain(`import("./chunks/${chunk}")`);
+    expect(await readFile(join(dispatch.dir, 'chunks', chunk), 'utf8')).toMatch(/from\s*"@aws-sdk\/client-batch"/);
   });
 
   it('loads in a plain Node process as a module that exports handler', () => {

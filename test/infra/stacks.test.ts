@@ -1,13 +1,27 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { defaultPolicy } from '../../domain/policy';
+import { InMemoryEventStore } from '../../functions/adapters/in-memory-event-store';
+import { handler as authorizeRequest } from '../../functions/api-authorizer';
+import type { Deps } from '../../functions/deps';
 import { LambdaEnv } from '../../functions/env';
+import { json, route } from '../../functions/http/route';
 import { handlerAccess, publicRoutes } from '../../infra/access';
-import { MAX_ATTEMPT_SECONDS } from '../../infra/cdk/constructs/batch-compute';
+import { CONTAINER_CHECKPOINT_DIR, CONTAINER_ENTRYPOINT, CONTAINER_OUTPUT_DIR } from '../../functions/adapters/batch-compute';
+import { MAX_ATTEMPT_SECONDS, nodeScript } from '../../infra/cdk/constructs/batch-compute';
 import type { StatefulStack } from '../../infra/cdk/stateful-stack';
-import { declaredRoutes, type StatelessStack } from '../../infra/cdk/stateless-stack';
+import { declaredRoutes, STOP_GRACE_SECONDS, type StatelessStack } from '../../infra/cdk/stateless-stack';
 import { eventRules, httpRoutes, streamConsumers } from '../../infra/routes';
 import { tables } from '../../infra/tables';
 import { buildTestApp, resourcesOf, SYNTH_TIMEOUT_MS } from './cdk-app';
+
+/** A launch template's user data as text: `Fn::Base64` of a string, or of an `Fn::Join` of strings and tokens. */
+function userDataOf(userData: any): string {
+  const value = userData['Fn::Base64'];
+  if (typeof value === 'string') return value;
+  const [sep, parts] = value['Fn::Join'];
+  return parts.map((p: unknown) => (typeof p === 'string' ? p : '${token}')).join(sep);
+}
 
 // Building and synthesizing CDK apps is slow on a busy machine (see SYNTH_TIMEOUT_MS).
 vi.setConfig({ testTimeout: SYNTH_TIMEOUT_MS, hookTimeout: SYNTH_TIMEOUT_MS });
@@ -252,11 +266,32 @@ describe('stateless stack (us-east-1): API', () => {
     }
     app.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'REQUEST',
-      IdentitySource: ['$request.header.Authorization'],
       EnableSimpleResponses: true,
       AuthorizerPayloadFormatVersion: '2.0',
-      AuthorizerResultTtlInSeconds: 300,
     });
+  });
+
+  it('lets a request without Authorization through to the handler, which answers 401 problem+json', async () => {
+    // The template: no identity source (API Gateway would answer 401 itself, with its own body,
+    // when it is missing) and so no cache (which needs one); every keyed route uses this authorizer.
+    const authorizers = Object.entries(resourcesOf(app, 'AWS::ApiGatewayV2::Authorizer'));
+    expect(authorizers).toHaveLength(1);
+    const [authorizerId, authorizer] = authorizers[0]!;
+    expect(authorizer.Properties.IdentitySource).toBeUndefined();
+    expect(authorizer.Properties.AuthorizerResultTtlInSeconds).toBe(0);
+    for (const route of Object.values(resourcesOf(app, 'AWS::ApiGatewayV2::Route'))) {
+      if (!publicRoutes.has(route.Properties.RouteKey)) expect(route.Properties.AuthorizerId, route.Properties.RouteKey).toEqual({ Ref: authorizerId });
+    }
+    // The authorizer lets a request with no headers at all through...
+    const noHeaders = { type: 'REQUEST', routeKey: 'GET /v1/account', rawPath: '/v1/account', headers: {}, requestContext: { requestId: 'req-1', http: { method: 'GET' } } };
+    expect(await authorizeRequest(noHeaders as never)).toEqual({ isAuthorized: true });
+    // ...and the keyed route's middleware answers it with API.md's 401 problem.
+    const deps = { store: new InMemoryEventStore(), policy: defaultPolicy, now: () => new Date() } as unknown as Deps;
+    const handler = route(deps, { auth: 'key' }, async () => json(200, {}));
+    const res = (await handler({ ...noHeaders, isBase64Encoded: false } as never, {} as never)) as { statusCode: number; headers: Record<string, string>; body: string };
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(res.body)).toMatchObject({ type: 'unauthorized', status: 401 });
   });
 
   it('logs every request as JSON and throttles the stage', () => {
@@ -347,6 +382,61 @@ describe('stateless stack (us-east-1): Batch', () => {
     expect(efa.NetworkInterfaces.map((n: any) => [n.NetworkCardIndex, n.DeviceIndex, n.InterfaceType])).toEqual([
       [0, 0, 'efa'], [1, 1, 'efa'], [2, 1, 'efa'], [3, 1, 'efa'],
     ]);
+  });
+
+  it('sets the ECS stop timeout to the stop grace, drains Spot nodes, and installs sx-entry and the sync service', () => {
+    const templates = Object.values(resourcesOf(app, 'AWS::EC2::LaunchTemplate')).map((r) => r.Properties.LaunchTemplateData);
+    const scripts = templates.map((d) => userDataOf(d.UserData));
+    for (const script of scripts) {
+      expect(script).toContain(`echo ECS_CONTAINER_STOP_TIMEOUT=${STOP_GRACE_SECONDS}s >> /etc/ecs/ecs.config`);
+      expect(script).toContain('echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config');
+      expect(script).toContain(`cat > /opt/sx/bin/sx-entry <<'SX_EOF'\n${nodeScript('sx-entry.sh').trimEnd()}\nSX_EOF`);
+      expect(script).toContain(`cat > /opt/sx/sx-job-sync <<'SX_EOF'\n${nodeScript('sx-job-sync.sh').trimEnd()}\nSX_EOF`);
+      expect(script).toContain('Environment=AWS_REGION=us-east-1 SX_SYNC_INTERVAL=300');
+      expect(script).toContain('systemctl enable --now --no-block sx-job-sync.service');
+    }
+    // The grace the functions hold and tell the job is the same number.
+    expect(STOP_GRACE_SECONDS).toBe(30);
+    expect(stateless.lambdaEnvironment.SX_STOP_GRACE_SECONDS).toBe(String(STOP_GRACE_SECONDS));
+    const spot = scripts.filter((s) => s.includes('ECS_ENABLE_SPOT_INSTANCE_DRAINING=true'));
+    expect(spot).toHaveLength(1);
+    expect(spot[0]).not.toContain('efa_installer'); // the Spot template is the one without EFA
+  });
+
+  it('mounts task-scoped checkpoint and output volumes and the read-only entrypoint in both job definitions', () => {
+    const volumes = [{ Name: 'sx-checkpoints' }, { Name: 'sx-output' }, { Name: 'sx-bin', Host: { SourcePath: '/opt/sx/bin' } }];
+    const mountPoints = [
+      { SourceVolume: 'sx-checkpoints', ContainerPath: CONTAINER_CHECKPOINT_DIR, ReadOnly: false },
+      { SourceVolume: 'sx-output', ContainerPath: CONTAINER_OUTPUT_DIR, ReadOnly: false },
+      { SourceVolume: 'sx-bin', ContainerPath: '/sx/bin', ReadOnly: true },
+    ];
+    const defs = Object.values(resourcesOf(app, 'AWS::Batch::JobDefinition')).map((d) => d.Properties);
+    const containers = defs.flatMap((d) => (d.ContainerProperties ? [d.ContainerProperties] : d.NodeProperties.NodeRangeProperties.map((r: any) => r.Container)));
+    expect(containers).toHaveLength(2);
+    for (const c of containers) expect({ Volumes: c.Volumes, MountPoints: c.MountPoints }).toEqual({ Volumes: volumes, MountPoints: mountPoints });
+    expect(CONTAINER_ENTRYPOINT).toBe('/sx/bin/sx-entry');
+  });
+
+  it('lets the nodes read and write only the checkpoints/ and outputs/ prefixes of the bucket', () => {
+    // The policy lives beside the bucket (stateful); the node role (stateless) attaches it.
+    const bucketArn = { 'Fn::GetAtt': [stateful.getLogicalId(stateful.storage.bucket.node.defaultChild as any), 'Arn'] };
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['s3:GetObject', 's3:PutObject'],
+            Resource: [{ 'Fn::Join': ['', [bucketArn, '/checkpoints/*']] }, { 'Fn::Join': ['', [bucketArn, '/outputs/*']] }],
+          },
+          { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn, Condition: { StringLike: { 's3:prefix': ['checkpoints/*', 'outputs/*'] } } },
+        ],
+      },
+    });
+    const roles = Object.values(resourcesOf(app, 'AWS::IAM::Role')).filter((r) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('ec2.amazonaws.com'));
+    expect(roles).toHaveLength(1);
+    expect(roles[0]!.Properties.ManagedPolicyArns).toHaveLength(2); // the ECS instance policy and this one
+    expect(JSON.stringify(roles[0]!.Properties.ManagedPolicyArns[1])).toContain('NodeJobFiles');
   });
 
   it('has an on-demand queue and a Spot queue that falls back to on-demand', () => {

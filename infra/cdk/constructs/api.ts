@@ -37,11 +37,13 @@ export interface ApiProps {
  * The public HTTP API (API Gateway v2): one Lambda integration per route of `infra/routes.ts`, a
  * Lambda authorizer in front of every route that needs a key, stage throttling and JSON access logs.
  *
- * The authorizer is a gate, not the judge: API Gateway answers 401 itself when the `Authorization`
- * header is missing (without invoking anything), and the authorizer lets every request that has one
- * through, its answer cached per header value. The handler then verifies the key: an HTTP API
- * authorizer can only refuse with 403, and API.md fixes 401 (problem+json) for a wrong key and
- * requires a revoked key to fail at once, which a cached authorizer decision could not honour.
+ * The authorizer is a gate, not the judge: it has no identity source and no cache, so API Gateway
+ * invokes it for every request to a keyed route, with or without an `Authorization` header, and it
+ * lets each one through; the route's handler verifies the key and answers 401 problem+json. An
+ * identity source would make API Gateway answer a request without the header itself, with its own
+ * `{"message":"Unauthorized"}` body (API.md requires problem+json); an HTTP API authorizer can only
+ * refuse with 403 (API.md fixes 401); and a revoked key must fail at once, which a cached decision
+ * could not honour. The cost: one short authorizer invocation per keyed request (no cache).
  */
 export class Api extends Construct {
   readonly httpApi: apigw.HttpApi;
@@ -97,11 +99,12 @@ export class Api extends Construct {
     });
     this.url = props.domain ? `https://${props.domain.name}/` : this.stage.url;
 
+    // No identity source, so no 401 from API Gateway itself; caching requires one, so it is off (TTL 0).
     const authorizer = new HttpLambdaAuthorizer('ApiKey', props.authorizer, {
       authorizerName: 'api-key',
-      identitySource: ['$request.header.Authorization'],
+      identitySource: [],
       responseTypes: [HttpLambdaResponseType.SIMPLE],
-      resultsCacheTtl: Duration.minutes(5),
+      resultsCacheTtl: Duration.seconds(0),
     });
 
     for (const route of props.routes) {
@@ -119,6 +122,11 @@ export class Api extends Construct {
           reason: `${key} is public by API.md (no API key exists yet at signup; the OpenAPI document is public).`,
         });
       }
+    }
+    // CDK renders `identitySource: []` as an empty list; leave the property out, as the API
+    // Gateway reference describes an authorizer without identity sources.
+    for (const child of this.httpApi.node.findAll()) {
+      if (child instanceof apigw.CfnAuthorizer) child.addPropertyDeletionOverride('IdentitySource');
     }
   }
 }

@@ -4,6 +4,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { readFileSync } from 'node:fs';
+import { CONTAINER_CHECKPOINT_DIR, CONTAINER_ENTRYPOINT, CONTAINER_OUTPUT_DIR } from '../../../functions/adapters/batch-compute';
 import { MAX_NODES_PER_JOB, P4D_GPUS, P4D_VCPUS } from '../regions';
 
 /** The one instance type jobs run on: 8 × A100 40 GB, 96 vCPUs, 1152 GiB, 4 EFA network cards. */
@@ -17,6 +19,13 @@ export const P4D_JOB_MEMORY_MIB = 1_100_000;
  * (14 days) plus 10 minutes of grace. Each job's real timeout (its held time) is set at SubmitJob.
  */
 export const MAX_ATTEMPT_SECONDS = 1_209_600 + 600;
+
+/** Where the node software lives on the host; `bin/` is mounted read-only into every job at `/sx/bin`. */
+export const NODE_SX_DIR = '/opt/sx';
+/** How often a running job's checkpoint directory is saved to S3, besides when the job ends. */
+export const CHECKPOINT_SYNC_SECONDS = 300;
+/** The two scripts every node runs (see `infra/cdk/node/`): the job entrypoint and the host-side S3 sync. */
+export const nodeScript = (name: 'sx-entry.sh' | 'sx-job-sync.sh') => readFileSync(new URL(`../node/${name}`, import.meta.url), 'utf8');
 
 /** Batch resource requirements for `gpus` GPUs on one node: vCPUs and memory in proportion. */
 export function resourcesFor(gpus: number): { type: string; value: string }[] {
@@ -38,6 +47,13 @@ export interface BatchComputeProps {
   readonly spot: boolean;
   /** Where job containers log (read back by `GET /v1/jobs/{id}/logs`). */
   readonly jobLogs: logs.ILogGroup;
+  /** Lets the nodes restore and save `checkpoints/<job>/` and save `outputs/<job>/` (the stateful stack's). */
+  readonly jobFilesPolicy: iam.IManagedPolicy;
+  /**
+   * The stop grace in seconds (`SX_STOP_GRACE_SECONDS`): SIGTERM, then SIGKILL this long after, which
+   * on a Batch node is the ECS agent's `ECS_CONTAINER_STOP_TIMEOUT`.
+   */
+  readonly stopGraceSeconds: number;
   /** @default 2 */
   readonly maxAzs?: number;
   /** @default 1 */
@@ -95,12 +111,15 @@ export class BatchCompute extends Construct {
       reason:
         'The ECS container instance policy AWS maintains for Batch hosts (register with the ECS cluster Batch manages, pull images, write container logs); the cluster and log streams are created by Batch at run time and cannot be named here.',
     });
+    // The host-side sync (infra/cdk/node/sx-job-sync.sh) restores and saves each job's directories
+    // with the instance role; customer containers have no credentials and cannot reach this role.
+    instanceRole.addManagedPolicy(props.jobFilesPolicy);
     const instanceProfile = new iam.CfnInstanceProfile(this, 'InstanceProfile', { roles: [instanceRole.roleName] });
 
     const placementGroup = new ec2.CfnPlacementGroup(this, 'Cluster', { strategy: 'cluster' });
     const privateSubnets = this.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
 
-    const onDemandTemplate = this.launchTemplate('OnDemandTemplate', securityGroup, true);
+    const onDemandTemplate = this.launchTemplate('OnDemandTemplate', securityGroup, { efa: true, spot: false, stopGraceSeconds: props.stopGraceSeconds });
     const onDemand = new batch.CfnComputeEnvironment(this, 'OnDemand', {
       type: 'MANAGED',
       state: 'ENABLED',
@@ -133,7 +152,7 @@ export class BatchCompute extends Construct {
     this.computeEnvironmentArns.push(onDemand.attrComputeEnvironmentArn);
 
     if (props.spot && props.maxSpotNodes > 0) {
-      const spotTemplate = this.launchTemplate('SpotTemplate', securityGroup, false);
+      const spotTemplate = this.launchTemplate('SpotTemplate', securityGroup, { efa: false, spot: true, stopGraceSeconds: props.stopGraceSeconds });
       const spot = new batch.CfnComputeEnvironment(this, 'Spot', {
         type: 'MANAGED',
         state: 'ENABLED',
@@ -180,6 +199,15 @@ export class BatchCompute extends Construct {
     };
     // A placeholder image: every job brings its own (the dispatcher registers a revision per image, or overrides).
     const image = 'public.ecr.aws/amazonlinux/amazonlinux:2023';
+    // The job's directories are task-scoped Docker volumes (no host path: no job sees another's,
+    // even on a shared node), which sx-job-sync fills and saves from the host; sx-entry comes from
+    // the host, read-only, so it need not be in the customer's image.
+    const volumes = [{ name: 'sx-checkpoints' }, { name: 'sx-output' }, { name: 'sx-bin', host: { sourcePath: `${NODE_SX_DIR}/bin` } }];
+    const mountPoints = [
+      { sourceVolume: 'sx-checkpoints', containerPath: CONTAINER_CHECKPOINT_DIR, readOnly: false },
+      { sourceVolume: 'sx-output', containerPath: CONTAINER_OUTPUT_DIR, readOnly: false },
+      { sourceVolume: 'sx-bin', containerPath: CONTAINER_ENTRYPOINT.slice(0, CONTAINER_ENTRYPOINT.lastIndexOf('/')), readOnly: true },
+    ];
 
     this.singleNode = new batch.CfnJobDefinition(this, 'SingleNode', {
       jobDefinitionName: `${prefix}-single-node`,
@@ -197,6 +225,8 @@ export class BatchCompute extends Construct {
         ulimits: [{ name: 'memlock', softLimit: -1, hardLimit: -1 }],
         privileged: false,
         readonlyRootFilesystem: false,
+        volumes,
+        mountPoints,
       },
     });
 
@@ -227,6 +257,8 @@ export class BatchCompute extends Construct {
               linuxParameters: { devices: efaDevices, sharedMemorySize: 65_536, initProcessEnabled: true },
               ulimits: [{ name: 'memlock', softLimit: -1, hardLimit: -1 }],
               privileged: false,
+              volumes,
+              mountPoints,
               environment: [{ name: 'FI_PROVIDER', value: 'efa' }, { name: 'NCCL_PROTO', value: 'simple' }],
             },
           },
@@ -249,15 +281,47 @@ export class BatchCompute extends Construct {
 
   /**
    * Launch template of the p4d nodes: IMDSv2 only with hop limit 1 (containers cannot reach the
-   * instance role), an encrypted 200 GiB root volume for large images, and, for the on-demand
+   * instance role), an encrypted 200 GiB root volume for large images, the ECS agent's stop timeout
+   * set to the stop grace (SIGKILL that long after SIGTERM), Spot draining on Spot nodes (the
+   * two-minute notice becomes SIGTERM and the grace, so the job checkpoints and its directories are
+   * saved), the job entrypoint and the sync service (`infra/cdk/node/`), and, for the on-demand
    * (multi-node) environment, the four EFA interfaces and the EFA software.
    */
-  private launchTemplate(id: string, securityGroup: ec2.SecurityGroup, efa: boolean): ec2.CfnLaunchTemplate {
+  private launchTemplate(id: string, securityGroup: ec2.SecurityGroup, options: { efa: boolean; spot: boolean; stopGraceSeconds: number }): ec2.CfnLaunchTemplate {
+    const { efa, spot, stopGraceSeconds } = options;
     const script = [
       '#!/bin/bash',
       'set -euxo pipefail',
       // Multi-node job containers use awsvpc: keep them off the instance metadata service too.
       'echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config',
+      // SIGTERM, then SIGKILL after the grace the job was promised (API.md) and that is held for it.
+      `echo ECS_CONTAINER_STOP_TIMEOUT=${stopGraceSeconds}s >> /etc/ecs/ecs.config`,
+      ...(spot ? ['echo ECS_ENABLE_SPOT_INSTANCE_DRAINING=true >> /etc/ecs/ecs.config'] : []),
+      `mkdir -p ${NODE_SX_DIR}/bin`,
+      `cat > ${NODE_SX_DIR}/bin/sx-entry <<'SX_EOF'`,
+      nodeScript('sx-entry.sh').trimEnd(),
+      'SX_EOF',
+      `cat > ${NODE_SX_DIR}/sx-job-sync <<'SX_EOF'`,
+      nodeScript('sx-job-sync.sh').trimEnd(),
+      'SX_EOF',
+      `chmod 0755 ${NODE_SX_DIR}/bin/sx-entry ${NODE_SX_DIR}/sx-job-sync`,
+      'command -v aws || dnf install -y awscli-2',
+      "cat > /etc/systemd/system/sx-job-sync.service <<'SX_EOF'",
+      '[Unit]',
+      'Description=suanxiang-cloud: restore and save job checkpoints and outputs (S3)',
+      'After=docker.service',
+      'Requires=docker.service',
+      '[Service]',
+      `Environment=AWS_REGION=${Stack.of(this).region} SX_SYNC_INTERVAL=${CHECKPOINT_SYNC_SECONDS}`,
+      `ExecStart=${NODE_SX_DIR}/sx-job-sync`,
+      'Restart=always',
+      'RestartSec=5',
+      '[Install]',
+      'WantedBy=multi-user.target',
+      'SX_EOF',
+      // --no-block: Docker starts after this script (cloud-init), the unit waits for it.
+      'systemctl daemon-reload',
+      'systemctl enable --now --no-block sx-job-sync.service',
       ...(efa
         ? [
             'curl -fsSL -o /tmp/efa.tar.gz https://efa-installer.amazonaws.com/aws-efa-installer-latest.tar.gz',

@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -25,6 +26,12 @@ export class Storage extends Construct {
   readonly accessLogs: s3.Bucket;
   readonly jobLogs: logs.LogGroup;
   readonly adminKey: secretsmanager.Secret;
+  /**
+   * What a Batch node may do with job files (its `sx-job-sync`, infra/cdk/node/): read and write
+   * `checkpoints/*` and `outputs/*` of the bucket, list only those prefixes. Defined here, beside
+   * the bucket, and attached to the node role by the stateless stack.
+   */
+  readonly nodeJobFilesPolicy: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
@@ -60,6 +67,28 @@ export class Storage extends Construct {
         },
       ],
     });
+
+    this.nodeJobFilesPolicy = new iam.ManagedPolicy(this, 'NodeJobFiles', {
+      description: 'Batch nodes: restore and save job checkpoints and outputs (sx-job-sync)',
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['s3:GetObject', 's3:PutObject'],
+          resources: [this.bucket.arnForObjects('checkpoints/*'), this.bucket.arnForObjects('outputs/*')],
+        }),
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [this.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': ['checkpoints/*', 'outputs/*'] } },
+        }),
+      ],
+    });
+    const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
+    for (const prefix of ['checkpoints', 'outputs']) {
+      Validations.of(this.nodeJobFilesPolicy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}/*]`,
+        reason: `Job ${prefix} are keyed by job id, assigned at run time: Batch nodes read and write the ${prefix}/ prefix of the job bucket, nothing else of it.`,
+      });
+    }
 
     this.jobLogs = new logs.LogGroup(this, 'JobLogs', {
       logGroupName: `/${props.prefix}/batch/jobs`,

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AwsJobFiles } from '../../../functions/adapters/aws-job-files';
 import { BatchCompute } from '../../../functions/adapters/batch-compute';
 import { InMemoryEventStore } from '../../../functions/adapters/in-memory-event-store';
-import { buildAwsDeps, cachedSecret } from '../../../functions/aws-deps';
+import { secretReader } from '../../../functions/adapters/secrets-manager';
+import { buildAwsDeps, cachedSecret, once } from '../../../functions/aws-deps';
 import { readLambdaEnv } from '../../../functions/env';
 import { jobQueued, jobId, submitted } from '../domain/fixtures';
 
@@ -23,21 +24,55 @@ const ENV = {
 
 afterEach(() => {
   mockClient(SecretsManagerClient).restore();
+  mockClient(BatchClient).restore();
 });
 
 describe('buildAwsDeps', () => {
   it('builds every port from the Lambda environment, without any I/O', () => {
     const deps = buildAwsDeps(readLambdaEnv(ENV));
     expect(deps.tables).toEqual({ events: 'sx-events', views: 'sx-views' });
-    expect(deps.compute).toBeInstanceOf(BatchCompute);
     expect(deps.capacity).toBe(deps.compute);
     expect(deps.files.outputUri(jobId)).toBe(`s3://sx-out/outputs/${jobId}/`);
     expect(deps.policy.stopGraceSeconds).toBe(30);
     expect(deps.sweeps).toEqual({ runnableTimeoutSeconds: 21600, lostJobSeconds: 300, capacityIdleSeconds: 900 });
   });
 
+  it('loads the Batch adapter on first use, once, and sends through it', async () => {
+    const batch = mockClient(BatchClient);
+    batch.on(DescribeJobsCommand).resolves({ jobs: [] });
+    const deps = buildAwsDeps(readLambdaEnv(ENV));
+    expect(await deps.compute.describe(['b-1'])).toEqual([]);
+    expect(await deps.capacity.pools()).toEqual([]); // no compute environments configured
+    await deps.compute.describe(['b-2']);
+    expect(batch.commandCalls(DescribeJobsCommand).map((c) => c.args[0].input)).toEqual([{ jobs: ['b-1'] }, { jobs: ['b-2'] }]);
+  });
+
+  it('reads the admin key from Secrets Manager on first use', async () => {
+    const secrets = mockClient(SecretsManagerClient);
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: 'admin-key' });
+    const deps = buildAwsDeps(readLambdaEnv(ENV));
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    expect(await deps.adminKey()).toBe('admin-key');
+    expect(secrets.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input)).toEqual([{ SecretId: 'sx/admin-key' }]);
+  });
+
   it('names every missing variable', () => {
     expect(() => readLambdaEnv({})).toThrow(/SX_EVENTS_TABLE.*SX_VIEWS_TABLE/);
+  });
+});
+
+describe('once', () => {
+  it('shares one load between callers and retries after a failed one', async () => {
+    let loads = 0;
+    const load = once(async () => {
+      loads += 1;
+      if (loads === 1) throw new Error('import failed');
+      return loads;
+    });
+    await expect(load()).rejects.toThrow('import failed');
+    expect(await Promise.all([load(), load()])).toEqual([2, 2]);
+    expect(await load()).toBe(2);
+    expect(loads).toBe(2);
   });
 });
 
@@ -46,7 +81,7 @@ describe('cachedSecret', () => {
     const secrets = mockClient(SecretsManagerClient);
     secrets.on(GetSecretValueCommand).rejectsOnce(new Error('throttled')).resolves({ SecretString: 'admin-1' });
     let t = 0;
-    const key = cachedSecret(new SecretsManagerClient({ region: 'us-east-1' }), 'sx/admin-key', 60_000, () => t);
+    const key = cachedSecret(secretReader('sx/admin-key', new SecretsManagerClient({ region: 'us-east-1' })), 60_000, () => t);
 
     await expect(key()).rejects.toThrow('throttled');
     expect(await Promise.all([key(), key()])).toEqual(['admin-1', 'admin-1']);

@@ -125,7 +125,7 @@ describe('BatchCompute.submit', () => {
       jobQueue: 'sx-gpu-spot',
       jobDefinition: `arn:derived/${registered.jobDefinitionName}:1`,
       containerOverrides: {
-        command: ['python', 'train.py'],
+        command: ['/sx/bin/sx-entry', 'python', 'train.py'],
         environment: [...ENV, { name: 'SX_GPU_COUNT', value: '1' }, { name: 'SX_STOP_GRACE_SECONDS', value: '30' }],
         resourceRequirements: [
           { type: 'GPU', value: '1' },
@@ -168,7 +168,7 @@ describe('BatchCompute.submit', () => {
           {
             targetNodes: '0:',
             containerOverrides: {
-              command: ['python', 'train.py'],
+              command: ['/sx/bin/sx-entry', 'python', 'train.py'],
               environment: [...ENV, { name: 'SX_GPU_COUNT', value: '32' }, { name: 'SX_STOP_GRACE_SECONDS', value: '30' }],
               resourceRequirements: [
                 { type: 'GPU', value: '8' },
