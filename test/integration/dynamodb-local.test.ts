@@ -46,8 +46,11 @@ describe('startDynamoDbLocal', () => {
     // Prepare
     const dataDir = await mkdtemp(join(tmpdir(), 'sx-dynamodb-local-'));
     const names = tableNames('sx-persist');
+    // Stopped in `finally` too, so a failure or a timeout does not leave a JVM running.
+    const started: Array<{ stop(): Promise<void> }> = [];
     try {
       const first = await startDynamoDbLocal({ dataDir });
+      started.push(first);
       const firstClients = createDynamoClients({ endpoint: first.endpoint });
       await ensureTables(firstClients.client, names);
       firstClients.client.destroy();
@@ -56,6 +59,7 @@ describe('startDynamoDbLocal', () => {
 
       // Act
       const second = await startDynamoDbLocal({ dataDir, port: first.port });
+      started.push(second);
       const { client } = createDynamoClients({ endpoint: second.endpoint, region: 'eu-west-1' });
       const { TableNames = [] } = await client.send(new ListTablesCommand({}));
       client.destroy();
@@ -64,9 +68,11 @@ describe('startDynamoDbLocal', () => {
       // Assess
       expect(TableNames).toEqual(expect.arrayContaining([names.events, names.views]));
     } finally {
+      await Promise.all(started.map((d) => d.stop()));
       await rm(dataDir, { recursive: true, force: true });
     }
-  });
+    // Two JVM starts: on a shared, loaded machine (load 15 on 2 cores) they took over 30 s.
+  }, 120_000);
 
   it('says in one line that Java is needed when it is missing or too old', async () => {
     // Prepare
