@@ -7,7 +7,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import pc from 'picocolors';
 import { SxApiError, SxConnectionError, SxResponseError } from '../sdk/errors';
-import { SxClient, newIdempotencyKey, type Job, type JobStatusName } from '../sdk/client';
+import { SxClient, newIdempotencyKey, type Job, type JobStatusName, type WebhookDeliveryStatusName, type WebhookEndpoint } from '../sdk/client';
+import { WebhookDeliveryStatus, WebhookEventType, type CreateWebhookEndpointRequest } from '../events/api/webhooks';
 import { configPath, deleteConfigKey, readConfig, resolveSettings, writeConfig } from './config';
 import { EXIT, followJob } from './follow';
 import { ago, details, duration, money, shellJoin, status, table, usage } from './format';
@@ -148,12 +149,19 @@ SX_API_KEY (overrides the key \`sx login\` saved in ${configPath()}), NO_COLOR.`
         if (!report.data.length) return print('no usage in this period');
         print(
           table(
-            ['job', 'gpu', 'gpu·s', 'trial gpu·s', 'cost', 'period'],
-            report.data.map((l) => [l.job_id, l.gpu_type, l.gpu_seconds, l.trial_gpu_seconds, money(l.cost), `${ago(l.period_start)} → ${ago(l.period_end)}`]),
+            ['job', 'gpu', 'gpu·s', 'paid by', 'cost', 'period'],
+            report.data.map((l) => [
+              l.job_id,
+              l.gpu_type,
+              l.gpu_seconds,
+              l.source === 'trial' ? 'trial' : (l.credit_id ?? 'credit'),
+              money(l.cost),
+              `${ago(l.period_start)} → ${ago(l.period_end)}`,
+            ]),
           ),
         );
-        const total = report.total;
-        print(pc.bold(`total: ${total.gpu_seconds ?? '?'} GPU·s (${total.trial_gpu_seconds ?? 0} from the trial), ${total.cost ? money(total.cost) : '?'}`));
+        const { total } = report;
+        print(pc.bold(`total: ${total.gpu_seconds} GPU·s (${total.trial_gpu_seconds} from the trial), ${money(total.cost)}`));
       }),
     );
 
@@ -300,22 +308,32 @@ unless --cancel-on-interrupt.`,
   const webhooks = program.command('webhooks').description('endpoints that receive signed job and credit events');
   withJson(webhooks.command('add').description('add an endpoint (its signing secret is shown once)'))
     .argument('<url>')
-    .option('--events <types>', 'comma-separated event types, e.g. job.succeeded,job.failed (default: all)', (v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .option('--events <types>', `comma-separated event types (default: all): ${WebhookEventType.options.join(', ')}`, eventTypes)
+    .option('--description <text>', 'a note to tell endpoints apart')
     .action(
-      act(async (url: string, opts: Common & { events?: string[] }) => {
-        const endpoint = await client().webhookEndpoints.create({ url, events: opts.events });
+      act(async (url: string, opts: Common & { events?: CreateWebhookEndpointRequest['events']; description?: string }) => {
+        const endpoint = await client().webhookEndpoints.create({ url, events: opts.events, description: opts.description });
         if (opts.json) return printJson(endpoint);
-        print(details([['id', endpoint.id], ['url', endpoint.url], ['events', endpoint.events.join(', ')], ['secret', `${endpoint.secret}   ${pc.yellow('(shown once)')}`]]));
+        print(showEndpoint(endpoint, [['secret', `${endpoint.secret}   ${pc.yellow('(shown once: verify deliveries with it)')}`]]));
       }),
     );
-  withJson(webhooks.command('ls').alias('list').description('your webhook endpoints')).action(
+  withJson(webhooks.command('ls').alias('list').description('your webhook endpoints, newest first')).action(
     act(async (opts: Common) => {
-      const { data } = await client().webhookEndpoints.list({ limit: 100 });
+      const { data } = await client().webhookEndpoints.list();
       if (opts.json) return printJson(data);
       if (!data.length) return print(pc.dim('no webhook endpoints: add one with sx webhooks add URL'));
-      print(table(['id', 'url', 'events', 'created'], data.map((e) => [e.id, e.url, e.events.join(','), ago(e.created_at)])));
+      print(table(['id', 'url', 'events', 'status', 'created'], data.map((e) => [e.id, e.url, e.events.join(','), endpointStatus(e), ago(e.created_at)])));
     }),
   );
+  withJson(webhooks.command('get').description('one endpoint in detail'))
+    .argument('<id>')
+    .action(
+      act(async (id: string, opts: Common) => {
+        const endpoint = await client().webhookEndpoints.get(id);
+        if (opts.json) return printJson(endpoint);
+        print(showEndpoint(endpoint));
+      }),
+    );
   withJson(webhooks.command('rm').alias('delete').description('delete an endpoint'))
     .argument('<id>')
     .action(
@@ -325,20 +343,88 @@ unless --cancel-on-interrupt.`,
         print(`${id} deleted`);
       }),
     );
-  withJson(webhooks.command('deliveries').description("an endpoint's deliveries: status code, time and next retry"))
+  withJson(webhooks.command('enable').description('resume deliveries to an endpoint that was disabled (410 Gone, or days of failures)'))
     .argument('<id>')
+    .action(
+      act(async (id: string, opts: Common) => {
+        const endpoint = await client().webhookEndpoints.enable(id);
+        if (opts.json) return printJson(endpoint);
+        print(`${endpoint.id} ${endpointStatus(endpoint)}`);
+      }),
+    );
+  withJson(webhooks.command('rotate-secret').description('a new signing secret (shown once); the old one keeps signing for a while'))
+    .argument('<id>')
+    .option('--expire-previous <duration>', 'how long the old secret keeps signing too: seconds, or 30m, 2h, 1d (default 24h)', durationSeconds)
+    .action(
+      act(async (id: string, opts: Common & { expirePrevious?: number }) => {
+        const endpoint = await client().webhookEndpoints.rotateSecret(id, { expire_previous_in_seconds: opts.expirePrevious });
+        if (opts.json) return printJson(endpoint);
+        print(
+          details([
+            ['id', endpoint.id],
+            ['secret', `${endpoint.secret}   ${pc.yellow('(shown once)')}`],
+            ['old secret', endpoint.previous_secret_expires_at ? `signs too until ${endpoint.previous_secret_expires_at} (${ago(endpoint.previous_secret_expires_at)})` : 'no longer signs'],
+          ]),
+        );
+      }),
+    );
+  withJson(webhooks.command('deliveries').description("an endpoint's deliveries, newest first: status code, time and next retry"))
+    .argument('<id>')
+    .addOption(new Option('--status <status>', 'only deliveries in this status').choices(WebhookDeliveryStatus.options))
     .addOption(new Option('-n, --limit <n>', 'how many').default(20).argParser(positiveInt))
     .action(
-      act(async (id: string, opts: Common & { limit: number }) => {
-        const { data } = await client().webhookEndpoints.deliveries(id, { limit: opts.limit });
+      act(async (id: string, opts: Common & { limit: number; status?: WebhookDeliveryStatusName }) => {
+        const { data } = await client().webhookEndpoints.deliveries(id, { limit: opts.limit, status: opts.status });
         if (opts.json) return printJson(data);
         if (!data.length) return print(pc.dim('no deliveries yet'));
         print(
           table(
             ['id', 'event', 'status', 'code', 'attempts', 'last attempt', 'next retry'],
-            data.map((d) => [d.id, d.event_type ?? d.event_id, d.status, d.status_code, d.attempts, ago(d.last_attempt_at ?? d.created_at), d.next_retry_at ? ago(d.next_retry_at) : '']),
+            data.map((d) => {
+              const last = d.attempts.at(-1);
+              return [d.id, d.event_type, deliveryStatus(d.status), last ? (last.status_code ?? last.error) : d.failure_reason, d.attempt_count, last ? ago(last.at) : '', d.next_attempt_at ? ago(d.next_attempt_at) : ''];
+            }),
           ),
         );
+      }),
+    );
+  withJson(webhooks.command('retry').description('send a delivery again (same webhook-id and body) as soon as possible'))
+    .argument('<id>', 'the endpoint')
+    .argument('<delivery-id>', 'the delivery (its webhook-id, msg_…)')
+    .action(
+      act(async (id: string, deliveryId: string, opts: Common) => {
+        const delivery = await client().webhookEndpoints.retryDelivery(id, deliveryId);
+        if (opts.json) return printJson(delivery);
+        print(`${delivery.id} (${delivery.event_type}) will be sent again${delivery.next_attempt_at ? ` ${ago(delivery.next_attempt_at)}` : ''}`);
+      }),
+    );
+
+  // ---------------------------------------------------------------- api keys
+  const apiKeys = program.command('api-keys').description("your account's API keys");
+  withJson(apiKeys.command('create').description('another key for this account (shown once; not saved: use sx login to switch)'))
+    .option('--name <name>', 'a label to tell keys apart, e.g. ci')
+    .action(
+      act(async (opts: Common & { name?: string }) => {
+        const created = await client().apiKeys.create(opts.name ? { name: opts.name } : {});
+        if (opts.json) return printJson(created);
+        print(details([['id', created.id], ['name', created.name], ['api key', `${created.api_key}   ${pc.yellow('(shown once: keep it secret)')}`]]));
+      }),
+    );
+  withJson(apiKeys.command('ls').alias('list').description('active keys, newest first (never their secrets)')).action(
+    act(async (opts: Common) => {
+      const keys = [];
+      for await (const key of client().apiKeys.listAll({ pageSize: 100 })) keys.push(key);
+      if (opts.json) return printJson(keys);
+      print(table(['id', 'name', 'created'], keys.map((k) => [k.id, k.name, ago(k.created_at)])));
+    }),
+  );
+  withJson(apiKeys.command('revoke').description('revoke a key at once (requests with it get 401 from now on)'))
+    .argument('<id>', 'the key id (key_…), as sx api-keys ls shows it')
+    .action(
+      act(async (id: string, opts: Common) => {
+        await client().apiKeys.revoke(id);
+        if (opts.json) return printJson({ id, revoked: true });
+        print(`${id} revoked`);
       }),
     );
 
@@ -372,6 +458,38 @@ unless --cancel-on-interrupt.`,
       ]),
     );
   }
+}
+
+/** An endpoint's status, with why and since when it is disabled. */
+function endpointStatus(e: WebhookEndpoint): string {
+  if (e.status === 'enabled') return pc.green('enabled');
+  return pc.red(`disabled (${e.disabled_reason ?? 'unknown'}${e.disabled_at ? `, ${ago(e.disabled_at)}` : ''})`);
+}
+
+function deliveryStatus(name: WebhookDeliveryStatusName): string {
+  return name === 'succeeded' ? pc.green(name) : name === 'failed' ? pc.red(name) : pc.yellow(name);
+}
+
+function showEndpoint(e: WebhookEndpoint, extra: Array<[string, string]> = []): string {
+  return details([
+    ['id', e.id],
+    ['url', e.url],
+    ['events', e.events.join(', ')],
+    ['description', e.description],
+    ['status', endpointStatus(e)],
+    ['created', `${e.created_at} (${ago(e.created_at)})`],
+    ...(e.previous_secret_expires_at ? [['old secret', `signs too until ${ago(e.previous_secret_expires_at)}`] as [string, string]] : []),
+    ...extra,
+  ]);
+}
+
+/** `--events a,b`: the API's event types, or `*` for all (checked here, so a typo is a usage error). */
+function eventTypes(value: string): CreateWebhookEndpointRequest['events'] {
+  const types = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (types.length === 1 && types[0] === '*') return ['*'];
+  const unknown = types.filter((t) => !WebhookEventType.safeParse(t).success);
+  if (!types.length || unknown.length) throw new InvalidArgumentError(`unknown event type ${unknown.join(', ') || '(none)'}; one of ${WebhookEventType.options.join(', ')}, or *`);
+  return types as WebhookEventType[];
 }
 
 interface RunOptions {

@@ -1,23 +1,37 @@
 import type { z } from 'zod';
-import { AccountBody, SignupResponse } from '../events/api/accounts';
+import { AccountBody, SignupResponse, type SignupRequest } from '../events/api/accounts';
+import { ApiKeyList, CreatedApiKeyBody, type CreateApiKeyRequest } from '../events/api/api-keys';
 import { Problem } from '../events/api/common';
 import { JobBody, JobEventList, JobList, type CreateJobRequest, type JobStatus } from '../events/api/jobs';
-import { SxApiError, SxConnectionError, SxResponseError } from './errors';
+import { UsageBody } from '../events/api/usage';
+import { RedeemVoucherResponse, VoucherBody, type CreateVoucherRequest } from '../events/api/vouchers';
 import {
-  CreatedApiKey,
   CreatedWebhookEndpoint,
-  RedeemResponse,
-  UsageReport,
-  WebhookDelivery,
-  WebhookEndpoint,
-  looseListOf,
+  RotatedWebhookSecret,
+  WebhookDeliveryBody,
+  WebhookDeliveryList,
+  WebhookEndpointBody,
+  WebhookEndpointList,
   type CreateWebhookEndpointRequest,
-} from './schemas';
+  type WebhookDeliveryStatus,
+} from '../events/api/webhooks';
+import { SxApiError, SxConnectionError, SxResponseError } from './errors';
 
 export type Job = JobBody;
 export type JobEvent = z.infer<typeof JobEventList>['data'][number];
 export type Account = AccountBody;
 export type JobStatusName = z.infer<typeof JobStatus>;
+export type Credit = z.infer<typeof RedeemVoucherResponse>['credit'];
+export type Voucher = z.infer<typeof VoucherBody>;
+export type UsageReport = z.infer<typeof UsageBody>;
+export type UsageLine = UsageReport['data'][number];
+export type ApiKey = z.infer<typeof ApiKeyList>['data'][number];
+export type CreatedApiKey = z.infer<typeof CreatedApiKeyBody>;
+export type WebhookEndpoint = z.infer<typeof WebhookEndpointBody>;
+/** An endpoint with its signing secret: only in the answers to its creation and to a rotation. */
+export type WebhookEndpointWithSecret = z.infer<typeof CreatedWebhookEndpoint>;
+export type WebhookDelivery = z.infer<typeof WebhookDeliveryBody>;
+export type WebhookDeliveryStatusName = z.infer<typeof WebhookDeliveryStatus>;
 
 /** A page of a list: newest first; pass `next_cursor` back as `cursor` for the next one. */
 export interface Page<T> {
@@ -93,9 +107,18 @@ export class SxClient {
     this.onRetry = options.onRetry;
   }
 
-  /** `POST /v1/signup`: a new account with the trial, and its API key (shown once). 409 `conflict` for a known email. */
-  signup(body: { email: string }) {
-    return this.request('POST', '/v1/signup', { body, schema: SignupResponse, retry: false });
+  /**
+   * `POST /v1/signup`: a new account with the trial, and its API key (shown once). 409 `conflict` for
+   * a known email. Sends an Idempotency-Key (random unless given), so a retry after a lost answer
+   * gets the same account and key rather than a 409 that would leave the key unknown.
+   */
+  signup(body: SignupRequest, options: { idempotencyKey?: string } = {}) {
+    return this.request('POST', '/v1/signup', {
+      body,
+      schema: SignupResponse,
+      idempotencyKey: options.idempotencyKey ?? newIdempotencyKey(),
+      retry: true,
+    });
   }
 
   /** `GET /v1/account`: the trial, credits and what is held. */
@@ -140,17 +163,55 @@ export class SxClient {
   };
 
   readonly vouchers = {
-    /** `POST /v1/vouchers/redeem`: 404 `not_found` for an unknown or expired code, 409 `conflict` if already used. */
-    redeem: (code: string) => this.request('POST', '/v1/vouchers/redeem', { body: { code }, schema: RedeemResponse, retry: false }),
+    /**
+     * `POST /v1/vouchers/redeem`: the credit it added. 404 `not_found` for an unknown or expired code,
+     * 409 `conflict` if it is used up or this account redeemed it before. Sends an Idempotency-Key
+     * (random unless given), so a retry after a lost answer returns the same credit instead of a 409.
+     */
+    redeem: (code: string, options: { idempotencyKey?: string } = {}) =>
+      this.request('POST', '/v1/vouchers/redeem', {
+        body: { code },
+        schema: RedeemVoucherResponse,
+        idempotencyKey: options.idempotencyKey ?? newIdempotencyKey(),
+        retry: true,
+      }),
   };
 
-  /** `GET /v1/usage?from=&to=`: one line per job and funding source, and the total. */
-  usage(params: { from?: string; to?: string } = {}) {
-    return this.request('GET', '/v1/usage', { query: params, schema: UsageReport, retry: true });
+  /**
+   * Operator routes: need a client made with the admin key (`SX_ADMIN_KEY`), not a customer's;
+   * a customer key gets 401 `unauthorized`.
+   */
+  readonly admin = {
+    vouchers: {
+      /** `POST /v1/admin/vouchers`: a voucher and its code, shown this once. */
+      create: (body: CreateVoucherRequest, options: { idempotencyKey?: string } = {}) =>
+        this.request('POST', '/v1/admin/vouchers', {
+          body,
+          schema: VoucherBody,
+          idempotencyKey: options.idempotencyKey ?? newIdempotencyKey(),
+          retry: true,
+        }),
+    },
+  };
+
+  /**
+   * `GET /v1/usage?from=&to=` (ISO 8601 times): one line per job and funding source whose billed
+   * period ended in [from, to), and the total. A projection: it may lag a moment behind a job's end.
+   */
+  usage(params: { from?: string; to?: string } = {}): Promise<UsageReport> {
+    return this.request('GET', '/v1/usage', { query: params, schema: UsageBody, retry: true });
+  }
+
+  /** `GET /v1/openapi.json` (no key needed): the OpenAPI 3.1 document of the API, as JSON. */
+  async openApi(): Promise<Record<string, unknown>> {
+    return (await this.request('GET', '/v1/openapi.json', { text: true, retry: true }).then((text) => JSON.parse(text))) as Record<string, unknown>;
   }
 
   readonly webhookEndpoints = {
-    /** `POST /v1/webhook-endpoints`: the answer holds the signing secret, shown once. */
+    /**
+     * `POST /v1/webhook-endpoints`: the answer holds the signing secret, shown once. `events` omitted:
+     * every type. 400 `invalid_request` for a URL the service will not call.
+     */
     create: (body: CreateWebhookEndpointRequest, options: { idempotencyKey?: string } = {}) =>
       this.request('POST', '/v1/webhook-endpoints', {
         body,
@@ -158,24 +219,59 @@ export class SxClient {
         idempotencyKey: options.idempotencyKey ?? newIdempotencyKey(),
         retry: true,
       }),
-    list: (params: { limit?: number; cursor?: string } = {}) =>
-      this.request('GET', '/v1/webhook-endpoints', { query: params, schema: looseListOf(WebhookEndpoint), retry: true }),
+    /** `GET /v1/webhook-endpoints`: all of them (an account has at most 16), newest first. */
+    list: (): Promise<Page<WebhookEndpoint>> =>
+      this.request('GET', '/v1/webhook-endpoints', { schema: WebhookEndpointList, retry: true }),
+    /** `GET /v1/webhook-endpoints/{id}`: 404 `not_found` for an unknown or deleted one. */
+    get: (id: string) => this.request('GET', `/v1/webhook-endpoints/${encodeURIComponent(id)}`, { schema: WebhookEndpointBody, retry: true }),
+    /** `DELETE /v1/webhook-endpoints/{id}`: no more deliveries to it. */
     delete: async (id: string): Promise<void> => {
       await this.request('DELETE', `/v1/webhook-endpoints/${encodeURIComponent(id)}`, { retry: true });
     },
-    deliveries: (id: string, params: { limit?: number; cursor?: string } = {}) =>
-      this.request('GET', `/v1/webhook-endpoints/${encodeURIComponent(id)}/deliveries`, {
-        query: params,
-        schema: looseListOf(WebhookDelivery),
+    /**
+     * `POST /v1/webhook-endpoints/{id}/rotate-secret`: a new secret, shown once; the old one keeps
+     * signing beside it for `expire_previous_in_seconds` (24 h by default). Not retried: a repeat
+     * would rotate again (harmlessly, but the secret you were shown would no longer be the newest).
+     */
+    rotateSecret: (id: string, body: { expire_previous_in_seconds?: number } = {}) =>
+      this.request('POST', `/v1/webhook-endpoints/${encodeURIComponent(id)}/rotate-secret`, { body, schema: RotatedWebhookSecret, retry: false }),
+    /** `POST /v1/webhook-endpoints/{id}/enable`: resumes deliveries to a disabled endpoint (enabling an enabled one changes nothing). */
+    enable: (id: string) =>
+      this.request('POST', `/v1/webhook-endpoints/${encodeURIComponent(id)}/enable`, { schema: WebhookEndpointBody, retry: true }),
+    /** `GET /v1/webhook-endpoints/{id}/deliveries`: one page, newest first, each with its attempts. */
+    deliveries: (id: string, params: { limit?: number; cursor?: string; status?: WebhookDeliveryStatusName } = {}): Promise<Page<WebhookDelivery>> =>
+      this.request('GET', `/v1/webhook-endpoints/${encodeURIComponent(id)}/deliveries`, { query: params, schema: WebhookDeliveryList, retry: true }),
+    /** Every delivery to an endpoint (optionally of one status), newest first, page by page as the loop asks. */
+    listAllDeliveries: (id: string, params: { status?: WebhookDeliveryStatusName; pageSize?: number } = {}): AsyncIterable<WebhookDelivery> =>
+      paginate((cursor) => this.webhookEndpoints.deliveries(id, { status: params.status, limit: params.pageSize, cursor })),
+    /**
+     * `POST /v1/webhook-endpoints/{id}/deliveries/{delivery_id}/retry` → 202: sends it again (same
+     * `webhook-id` and body) at the sender's next run. 409 `invalid_state` while the endpoint is
+     * disabled or an attempt is in flight.
+     */
+    retryDelivery: (id: string, deliveryId: string) =>
+      this.request('POST', `/v1/webhook-endpoints/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/retry`, {
+        schema: WebhookDeliveryBody,
         retry: true,
       }),
   };
 
   readonly apiKeys = {
-    /** `POST /v1/api-keys`: another key for this account, shown once. */
-    create: (options: { idempotencyKey?: string } = {}) =>
-      this.request('POST', '/v1/api-keys', { schema: CreatedApiKey, idempotencyKey: options.idempotencyKey ?? newIdempotencyKey(), retry: true }),
-    /** `DELETE /v1/api-keys/{id}`: revoked at once. */
+    /** `POST /v1/api-keys`: another key for this account (with an optional name), shown once. */
+    create: (body: CreateApiKeyRequest = {}, options: { idempotencyKey?: string } = {}) =>
+      this.request('POST', '/v1/api-keys', {
+        body,
+        schema: CreatedApiKeyBody,
+        idempotencyKey: options.idempotencyKey ?? newIdempotencyKey(),
+        retry: true,
+      }),
+    /** `GET /v1/api-keys`: one page of the account's active keys, newest first, never their secrets. */
+    list: (params: { limit?: number; cursor?: string } = {}): Promise<Page<ApiKey>> =>
+      this.request('GET', '/v1/api-keys', { query: params, schema: ApiKeyList, retry: true }),
+    /** Every active key, newest first. */
+    listAll: (params: { pageSize?: number } = {}): AsyncIterable<ApiKey> =>
+      paginate((cursor) => this.apiKeys.list({ limit: params.pageSize, cursor })),
+    /** `DELETE /v1/api-keys/{id}`: revoked at once (it gets 401 from then on). 404 `not_found` for an unknown key. */
     revoke: async (id: string): Promise<void> => {
       await this.request('DELETE', `/v1/api-keys/${encodeURIComponent(id)}`, { retry: true });
     },

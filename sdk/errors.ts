@@ -36,7 +36,8 @@ export class SxApiError extends Error {
    * the local stack answers "No route …", API Gateway a body that is not a problem (see problemOf).
    */
   get isMissingRoute(): boolean {
-    return this.status === 404 && /^No route\b/.test(this.detail ?? this.title);
+    // Title or detail: problemOf puts API Gateway's own body in the detail and "No route" in the title.
+    return this.status === 404 && (/^No route\b/.test(this.title) || /^No route\b/.test(this.detail ?? ''));
   }
 }
 

@@ -4,8 +4,27 @@
  * Node 20+ and in browsers.
  */
 export { SxClient, paginate, newIdempotencyKey, isFinal, FINAL_STATUSES } from './client';
-export type { SxClientOptions, Page, Job, JobEvent, Account, JobStatusName } from './client';
+export type {
+  SxClientOptions,
+  Page,
+  Job,
+  JobEvent,
+  Account,
+  JobStatusName,
+  Credit,
+  Voucher,
+  UsageReport,
+  UsageLine,
+  ApiKey,
+  CreatedApiKey,
+  WebhookEndpoint,
+  WebhookEndpointWithSecret,
+  WebhookDelivery,
+  WebhookDeliveryStatusName,
+} from './client';
 export { SxApiError, SxConnectionError, SxResponseError } from './errors';
 export { verifyWebhook, WebhookEvent, WebhookVerificationError } from './webhooks';
-export type { RedeemResponse, UsageReport, UsageLine, WebhookEndpoint, CreatedWebhookEndpoint, WebhookDelivery } from './schemas';
 export type { CreateJobRequest } from '../events/api/jobs';
+export type { CreateWebhookEndpointRequest, WebhookEventType } from '../events/api/webhooks';
+export type { CreateApiKeyRequest } from '../events/api/api-keys';
+export type { CreateVoucherRequest } from '../events/api/vouchers';

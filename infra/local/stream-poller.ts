@@ -3,6 +3,7 @@ import {
   DynamoDBStreamsClient,
   ExpiredIteratorException,
   GetRecordsCommand,
+  TrimmedDataAccessException,
   GetShardIteratorCommand,
   type _Record,
   type Shard,
@@ -129,7 +130,12 @@ export class StreamPoller {
         new GetRecordsCommand({ ShardIterator: cursor.iterator, Limit: this.options.consumer.batchSize }),
       );
     } catch (error) {
-      if (error instanceof ExpiredIteratorException) {
+      // DynamoDB Local answers TrimmedDataAccessException to an iterator taken while a new table's
+      // shard was still empty once the first record arrives (aws/aws-sdk-java#2923), and would keep
+      // answering it to that iterator forever. As for an expired one, a fresh iterator from the
+      // checkpoint reads on (from TRIM_HORIZON when there is none), which is also where Lambda
+      // resumes a mapping whose position was trimmed.
+      if (error instanceof ExpiredIteratorException || error instanceof TrimmedDataAccessException) {
         cursor.iterator = undefined;
         return false;
       }

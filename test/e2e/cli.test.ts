@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../infra/local/stack-process';
 import { startTestStack, type TestStack } from '../support/local-stack';
 import { runSx, startSx } from '../support/sx-process';
+import { Receiver } from '../support/webhook-receiver';
 
 /**
  * `sx` as customers run it: a real process (the bin's JS shim), its real terminal output parsed,
@@ -15,9 +17,11 @@ import { runSx, startSx } from '../support/sx-process';
  */
 let stack: TestStack;
 let home: string;
+const receiver = new Receiver();
 const TRAINER = fileURLToPath(new URL('../../examples/char-lm/train.mjs', import.meta.url));
 
 beforeAll(async () => {
+  await receiver.start();
   stack = await startTestStack({
     policy: { stopGraceSeconds: 2 },
   });
@@ -26,6 +30,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.drop();
+  await receiver.close();
   if (home) await rm(home, { recursive: true, force: true });
 }, 60_000);
 
@@ -41,6 +46,16 @@ async function newUser() {
   expect(res.status).toBe(201);
   const { api_key: key } = (await res.json()) as { api_key: string };
   return { env: { SX_API_URL: stack.url, XDG_CONFIG_HOME: config, HOME: config, SX_API_KEY: key }, email, key, configFile: join(config, 'sx', 'config.json') };
+}
+
+/** The API itself, for setting up and for waiting on projections without starting an sx process per poll. */
+async function api(key: string, method: string, path: string, body?: unknown) {
+  const res = await fetch(`${stack.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as any };
 }
 
 /** The rows of an aligned table: columns split where the header's columns start. */
@@ -174,15 +189,145 @@ describe('sx, against the local stack', () => {
     expect(model).toMatchObject({ kind: 'char-mlp', steps: 150 });
   }, 240_000);
 
-  it.concurrent('commands of routes this server lacks, unknown resources and unreachable servers each fail in one readable line', async () => {
+  it.concurrent('`sx redeem` adds an admin-made voucher as credit once; `sx usage` shows what a job used, line by line with the total', async () => {
     const user = await newUser();
-    // 404 whether the server lacks the route (before vouchers and webhooks land) or the code/endpoint is unknown.
-    for (const args of [['redeem', 'NO-SUCH-CODE']]) {
-      const result = await runSx(args, user.env);
-      expect({ args, code: result.code }).toEqual({ args, code: 1 });
-      expect(result.stderr).toMatch(/^sx: error: (not_found \(404\): .+|this server does not support .+ yet \(not_found 404\))\n$/);
-    }
+    const voucher = await api(stack.adminKey, 'POST', '/v1/admin/vouchers', { amount: { amount: 5_000, currency: 'CNY' } });
+    expect(voucher.status).toBe(201);
 
+    const redeemed = await runSx(['redeem', voucher.body.code], user.env);
+    expect(redeemed.code, redeemed.stderr).toBe(0);
+    expect(redeemed.stdout).toMatch(/^redeemed: ¥50\.00 of credit \(cred_\w+\), never expires\n$/);
+    const again = await runSx(['redeem', voucher.body.code], user.env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^sx: error: conflict \(409\): .+\n$/);
+    const unknown = await runSx(['redeem', 'SX-NOPE-NOPE-NOPE-NOPE', '--json'], user.env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^sx: error: not_found \(404\): .+\n$/);
+    const balance = await runSx(['balance'], user.env);
+    expect(balance.stdout).toMatch(/^credits\s+¥50\.00$/m);
+
+    const none = await runSx(['usage'], user.env);
+    expect(none.stdout).toBe('no usage in this period\n');
+    const run = await runSx(['run', '--image', 'a/b:1', '--', 'sh', '-c', 'sleep 1.5'], user.env);
+    expect(run.code, run.stderr).toBe(0);
+    const id = /submitted (job_\w+)/.exec(run.stderr)![1]!;
+    const job = (await api(user.key, 'GET', `/v1/jobs/${id}`)).body;
+    expect(job.usage.gpu_seconds).toBeGreaterThan(0);
+    // Usage is a projection: wait (over HTTP) until the job's lines add up to its final usage.
+    await eventually(async () => {
+      const { body } = await api(user.key, 'GET', '/v1/usage');
+      return body.data.filter((l: any) => l.job_id === id).reduce((n: number, l: any) => n + l.gpu_seconds, 0) === job.usage.gpu_seconds;
+    }, 30_000, 'the usage of the job');
+
+    const usage = await runSx(['usage', '--from', '1h'], user.env);
+    expect(usage.code, usage.stderr).toBe(0);
+    const lines = usage.stdout.trimEnd().split('\n');
+    expect(lines.at(-1)).toBe(`total: ${job.usage.gpu_seconds} GPU·s (${job.usage.gpu_seconds} from the trial), ¥0.00`);
+    const rows = parseTable(lines.slice(0, -1).join('\n'));
+    expect(rows).toEqual([
+      { job: id, gpu: 'a100', 'gpu·s': String(job.usage.gpu_seconds), 'paid by': 'trial', cost: '¥0.00', period: expect.stringMatching(/ago → .*(ago|now)$/) },
+    ]);
+    const json = JSON.parse((await runSx(['usage', '--json'], user.env)).stdout);
+    expect(json).toMatchObject({ object: 'usage', total: { gpu_seconds: job.usage.gpu_seconds, cost: { amount: 0 } } });
+    const bad = await runSx(['usage', '--from', 'yesterday'], user.env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("option '--from <time>' argument 'yesterday' is invalid");
+  }, 240_000);
+
+  it.concurrent('`sx api-keys` creates a named key, lists keys newest first with relative times, and revokes one at once', async () => {
+    const user = await newUser();
+    const created = await runSx(['api-keys', 'create', '--name', 'ci'], user.env);
+    expect(created.code, created.stderr).toBe(0);
+    const keyId = /^id\s+(key_\w+)$/m.exec(created.stdout)![1]!;
+    const ciKey = /^api key\s+(sk_\S+)\s+\(shown once/m.exec(created.stdout)![1]!;
+    expect(created.stdout).toMatch(/^name\s+ci$/m);
+    const unnamed = JSON.parse((await runSx(['api-keys', 'create', '--json'], user.env)).stdout);
+    expect(unnamed).toMatchObject({ object: 'api_key', id: expect.stringMatching(/^key_/), name: null, api_key: expect.stringMatching(/^sk_/) });
+
+    const listed = await runSx(['api-keys', 'ls'], { ...user.env, SX_API_KEY: ciKey });
+    expect(listed.code, listed.stderr).toBe(0);
+    const rows = parseTable(listed.stdout);
+    expect(rows.map((r) => r.id).slice(0, 2)).toEqual([unnamed.id, keyId]);
+    expect(rows).toHaveLength(3);
+    expect(rows[1]).toMatchObject({ name: 'ci', created: expect.stringMatching(/^(\d+ (seconds?|minutes?) ago|just now)$/) });
+    expect(rows[0]!.name).toBe('-');
+    expect(listed.stdout).not.toContain('sk_');
+
+    const revoked = await runSx(['api-keys', 'revoke', keyId], user.env);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stdout).toBe(`${keyId} revoked\n`);
+    const refused = await runSx(['balance'], { ...user.env, SX_API_KEY: ciKey });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^sx: error: unauthorized \(401\): /);
+    const left = JSON.parse((await runSx(['api-keys', 'ls', '--json'], user.env)).stdout) as Array<{ id: string }>;
+    expect(left.map((k) => k.id)).not.toContain(keyId);
+    expect(left).toHaveLength(2);
+  }, 240_000);
+
+  it.concurrent('`sx webhooks` adds an endpoint, lists its real deliveries, rotates its secret, retries a delivery and removes it', async () => {
+    const user = await newUser();
+    const hook = receiver.route();
+    const typo = await runSx(['webhooks', 'add', hook.url, '--events', 'job.done'], user.env);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('unknown event type job.done');
+
+    const added = await runSx(['webhooks', 'add', hook.url, '--events', 'job.queued,job.succeeded', '--description', 'cli test'], user.env);
+    expect(added.code, added.stderr).toBe(0);
+    const endpointId = /^id\s+(whep_\w+)$/m.exec(added.stdout)![1]!;
+    expect(added.stdout).toMatch(/^secret\s+whsec_\S+\s+\(shown once/m);
+    expect(added.stdout).toMatch(/^events\s+job\.queued, job\.succeeded$/m);
+
+    const ls = parseTable((await runSx(['webhooks', 'ls'], user.env)).stdout);
+    expect(ls).toEqual([{ id: endpointId, url: hook.url, events: 'job.queued,job.succeeded', status: 'enabled', created: expect.stringMatching(/^(\d+ (seconds?|minutes?) ago|just now)$/) }]);
+    const got = await runSx(['webhooks', 'get', endpointId], user.env);
+    expect(got.stdout).toMatch(/^description\s+cli test$/m);
+    expect(got.stdout).not.toContain('whsec_');
+
+    const job = (await api(user.key, 'POST', '/v1/jobs', { image: 'a/b:1', command: ['true'], gpu_count: 1, max_runtime_seconds: 60 })).body;
+    // Both deliveries are final once succeeded, so waiting for them cannot step over anything.
+    await eventually(async () => {
+      const { body } = await api(user.key, 'GET', `/v1/webhook-endpoints/${endpointId}/deliveries?status=succeeded`);
+      return body.data.length === 2;
+    }, 60_000, 'two succeeded deliveries');
+    const deliveries = await runSx(['webhooks', 'deliveries', endpointId], user.env);
+    expect(deliveries.code, deliveries.stderr).toBe(0);
+    const rows = parseTable(deliveries.stdout);
+    expect(rows.map((r) => r.event)).toEqual(['job.succeeded', 'job.queued']);
+    for (const row of rows) {
+      expect(row).toMatchObject({ id: expect.stringMatching(/^msg_/), status: 'succeeded', code: '200', attempts: '1', 'next retry': '-' });
+      expect(row['last attempt']).toMatch(/^(\d+ (seconds?|minutes?) ago|just now)$/);
+    }
+    const queued = rows[1]!.id!;
+    expect(hook.got().map((r) => r.headers['webhook-id'])).toEqual([queued, rows[0]!.id]);
+    expect(JSON.parse(hook.got()[0]!.body)).toMatchObject({ type: 'job.queued', data: { job: { id: job.id } } });
+
+    const rotated = await runSx(['webhooks', 'rotate-secret', endpointId, '--expire-previous', '10m'], user.env);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(rotated.stdout).toMatch(/^secret\s+whsec_\S+\s+\(shown once\)$/m);
+    expect(rotated.stdout).toMatch(/^old secret\s+signs too until \S+ \(in (9|10) minutes\)$/m);
+
+    const retried = await runSx(['webhooks', 'retry', endpointId, queued], user.env);
+    expect(retried.code, retried.stderr).toBe(0);
+    expect(retried.stdout).toMatch(new RegExp(`^${queued} \\(job\\.queued\\) will be sent again`));
+    // Sent again with the same webhook-id (and so the same body), which is how a receiver dedupes.
+    const sent = await eventually(async () => {
+      const copies = hook.got().filter((r) => r.headers['webhook-id'] === queued);
+      return copies.length >= 2 ? copies : undefined;
+    }, 30_000, 'the retried delivery');
+    expect(sent[1]!.body).toBe(sent[0]!.body);
+
+    const enabled = await runSx(['webhooks', 'enable', endpointId], user.env);
+    expect(enabled.stdout).toBe(`${endpointId} enabled\n`);
+    const removed = await runSx(['webhooks', 'rm', endpointId], user.env);
+    expect(removed.stdout).toBe(`${endpointId} deleted\n`);
+    expect((await runSx(['webhooks', 'ls'], user.env)).stdout).toBe('no webhook endpoints: add one with sx webhooks add URL\n');
+    const gone = await runSx(['webhooks', 'deliveries', endpointId], user.env);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/^sx: error: not_found \(404\): /);
+  }, 240_000);
+
+  it.concurrent('not being logged in and unreachable servers each fail in one readable line', async () => {
+    const user = await newUser();
     const notLoggedIn = await runSx(['jobs', 'ls'], { SX_API_URL: stack.url, XDG_CONFIG_HOME: join(home, 'nobody'), SX_API_KEY: undefined });
     expect(notLoggedIn.code).toBe(2);
     expect(notLoggedIn.stderr).toBe('sx: error: not logged in: run `sx login` (or `sx signup EMAIL`), or set SX_API_KEY\n');

@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, eventually } from '../../infra/local/stack-process';
@@ -8,47 +6,7 @@ import { startLocalStack, type LocalStack } from '../../infra/local/stack';
 import { WebhookRunner } from '../../functions/webhooks/runner';
 import { getDelivery, makeDueNow } from '../../functions/webhooks/deliveries';
 import { testDynamoEndpoint } from '../support/dynamodb';
-
-/** A real receiver on loopback: each path behaves as its test says, and every request is kept. */
-interface Received {
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-  at: number;
-}
-type Behaviour = (count: number, req: Received) => { status: number; headers?: Record<string, string> };
-
-class Receiver {
-  readonly requests: Received[] = [];
-  private readonly behaviours = new Map<string, Behaviour>();
-  private readonly server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const received = { path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
-      this.requests.push(received);
-      const count = this.requests.filter((r) => r.path === received.path).length;
-      const { status, headers } = (this.behaviours.get(received.path) ?? ((): ReturnType<Behaviour> => ({ status: 200 })))(count, received);
-      res.writeHead(status, headers).end(status < 300 ? 'ok' : 'no');
-    });
-  });
-  port = 0;
-
-  async start() {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-  /** A fresh path on this receiver with its behaviour. */
-  route(behaviour: Behaviour = () => ({ status: 200 })): { url: string; path: string; got: () => Received[] } {
-    const path = `/hook/${randomBytes(4).toString('hex')}`;
-    this.behaviours.set(path, behaviour);
-    return { url: `http://127.0.0.1:${this.port}${path}`, path, got: () => this.requests.filter((r) => r.path === path) };
-  }
-  close() {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(resolve));
-  }
-}
+import { Receiver, type Received } from '../support/webhook-receiver';
 
 let stack: LocalStack;
 const receiver = new Receiver();

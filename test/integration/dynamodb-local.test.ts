@@ -46,8 +46,11 @@ describe('startDynamoDbLocal', () => {
     // Prepare
     const dataDir = await mkdtemp(join(tmpdir(), 'sx-dynamodb-local-'));
     const names = tableNames('sx-persist');
+    // Stopped in `finally` too, so a failure or a timeout does not leave a JVM running.
+    const started: Array<{ stop(): Promise<void> }> = [];
     try {
       const first = await startDynamoDbLocal({ dataDir });
+      started.push(first);
       const firstClients = createDynamoClients({ endpoint: first.endpoint });
       await ensureTables(firstClients.client, names);
       firstClients.client.destroy();
@@ -56,6 +59,7 @@ describe('startDynamoDbLocal', () => {
 
       // Act
       const second = await startDynamoDbLocal({ dataDir, port: first.port });
+      started.push(second);
       const { client } = createDynamoClients({ endpoint: second.endpoint, region: 'eu-west-1' });
       const { TableNames = [] } = await client.send(new ListTablesCommand({}));
       client.destroy();
@@ -64,6 +68,7 @@ describe('startDynamoDbLocal', () => {
       // Assess
       expect(TableNames).toEqual(expect.arrayContaining([names.events, names.views]));
     } finally {
+      await Promise.all(started.map((d) => d.stop()));
       await rm(dataDir, { recursive: true, force: true });
     }
   }, 200_000); // Two starts of DynamoDB Local, each allowed 90 s on a loaded machine.
