@@ -17,7 +17,7 @@ import {
   type DescribedJob,
   type JobFiles,
 } from '../../functions/adapters/compute';
-import { TIMEOUT_REASON } from '../../domain/job/decide';
+import { PLATFORM_SHUTDOWN_REASON, TIMEOUT_REASON } from '../../domain/job/decide';
 
 /** The account and region the local stand-in reports in its events (LocalStack's dummy account). */
 export const LOCAL_ACCOUNT = '000000000000';
@@ -26,7 +26,7 @@ const JOB_QUEUE_ARN = `arn:aws:batch:${LOCAL_REGION}:${LOCAL_ACCOUNT}:job-queue/
 
 /** Batch's own wording (defined beside the decider that reads it), so the events cannot tell the local backend from Batch. */
 export { TIMEOUT_REASON };
-export const SHUTDOWN_REASON = 'Local stack shutting down';
+export const SHUTDOWN_REASON = PLATFORM_SHUTDOWN_REASON;
 const EXITED_REASON = 'Essential container in task exited';
 const TOO_BIG_REASON =
   'MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - job needs more GPUs than the local pool has';
