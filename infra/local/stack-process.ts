@@ -15,11 +15,15 @@ export interface StackProcess {
   stop(): Promise<number | null>;
   /** Sends `signal` (e.g. SIGKILL to simulate a crash) and waits for the exit; keeps the data dir. */
   kill(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Ctrl-C: SIGINT to the whole process group (needs `processGroup`); resolves with the exit. Keeps the data dir. */
+  interrupt(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 export interface StackProcessOptions {
   /** Run on this data directory (e.g. again after a crash); it is then left in place. @default a new temp dir */
   dataDir?: string;
+  /** Run it as a terminal runs a command: in a process group of its own, so {@link StackProcess.interrupt} is Ctrl-C. */
+  processGroup?: boolean;
 }
 
 /**
@@ -31,6 +35,7 @@ export async function startStackProcess(env: Record<string, string> = {}, option
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts'], {
     env: { ...process.env, PORT: '0', SX_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.processGroup ?? false,
   });
   let output = '';
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
@@ -63,6 +68,11 @@ export async function startStackProcess(env: Record<string, string> = {}, option
     },
     kill: async (signal) => {
       child.kill(signal);
+      return ended;
+    },
+    interrupt: async () => {
+      if (!options.processGroup) throw new Error('interrupt() needs a stack started with processGroup: true');
+      process.kill(-child.pid!, 'SIGINT');
       return ended;
     },
   };
