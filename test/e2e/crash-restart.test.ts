@@ -196,14 +196,15 @@ describe(`crash and restart (seed ${SEED}, ${ROUNDS} rounds)`, () => {
           const all = await streams();
           return checkJobs(all, { settled: true }).length === 0 && all;
         },
-        60_000,
+        // Usually seconds; a lost event can take one regular reconciler period (60 s) to be found.
+        120_000,
         `${where}: every job ended and settled`,
       ).catch(async (error) => {
         throw new Error(`${error.message}\n${checkJobs(await streams(), { settled: true }).join('\n')}\n${stack?.output()}`);
       });
       expect(violations(settled, { settled: true }), where).toEqual([]);
       // The read models caught up and agree with the events.
-      await eventually(async () => checkLedger(await streams(), await views()).length === 0, 30_000, `${where}: the API's balances`).catch(async (error) => {
+      await eventually(async () => checkLedger(await streams(), await views()).length === 0, 60_000, `${where}: the API's balances`).catch(async (error) => {
         throw new Error(`${error.message}\n${checkLedger(await streams(), await views()).join('\n')}`);
       });
       expect(jobProcesses(), `${where}: job processes left`).toEqual([]);
