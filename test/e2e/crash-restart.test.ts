@@ -122,7 +122,7 @@ function jobProcesses(): number[] {
 }
 
 describe(`crash and restart (seed ${SEED}, ${ROUNDS} rounds)`, () => {
-  it('loses no accepted job, charge, redemption or delivery, and does nothing twice', { timeout: 600_000 }, async () => {
+  it('loses no accepted job, charge, redemption or delivery, and does nothing twice', { timeout: 900_000 }, async () => {
     console.log(`crash test seed ${SEED} (rerun: SX_CRASH_SEED=${SEED} npx vitest run test/e2e/crash-restart.test.ts)`);
     const random = prng(SEED);
     const { doc } = createDynamoClients({ endpoint: testDynamoEndpoint() });
