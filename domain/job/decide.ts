@@ -50,6 +50,11 @@ export type JobCommand = QueueJob | RecordSubmission | RequestCancel | ObserveCo
 
 /** Batch's status reason when an attempt outlives `timeout.attemptDurationSeconds`. */
 export const TIMEOUT_REASON = 'Job attempt duration exceeded timeout';
+/**
+ * The status reason of a job the local stack stopped because it was shutting down (Ctrl-C, SIGTERM):
+ * the platform went away, not the customer's code, whatever exit code the SIGTERM produced.
+ */
+export const PLATFORM_SHUTDOWN_REASON = 'Local stack shutting down';
 /** Prefix of the reasons we give TerminateJob, so the stop's cause comes back with the final event. */
 export const STOP_REASON_PREFIX = 'sx:';
 
@@ -177,7 +182,7 @@ export function failureReason(job: JobSpec, exitCode: number | null, statusReaso
   }
   // The customer's container could not start (bad image or command): theirs to fix, like an exit.
   if (/^Cannot(Start|Pull|Inspect)Container/.test(reason)) return 'non_zero_exit';
-  if (reason.startsWith('Host EC2')) return 'infrastructure';
+  if (reason.startsWith('Host EC2') || reason === PLATFORM_SHUTDOWN_REASON) return 'infrastructure';
   if (exitCode !== null && exitCode !== 0) return 'non_zero_exit';
   return 'infrastructure';
 }

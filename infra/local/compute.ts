@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { constants } from 'node:os';
@@ -17,7 +17,7 @@ import {
   type DescribedJob,
   type JobFiles,
 } from '../../functions/adapters/compute';
-import { TIMEOUT_REASON } from '../../domain/job/decide';
+import { PLATFORM_SHUTDOWN_REASON, TIMEOUT_REASON } from '../../domain/job/decide';
 
 /** The account and region the local stand-in reports in its events (LocalStack's dummy account). */
 export const LOCAL_ACCOUNT = '000000000000';
@@ -26,7 +26,7 @@ const JOB_QUEUE_ARN = `arn:aws:batch:${LOCAL_REGION}:${LOCAL_ACCOUNT}:job-queue/
 
 /** Batch's own wording (defined beside the decider that reads it), so the events cannot tell the local backend from Batch. */
 export { TIMEOUT_REASON };
-export const SHUTDOWN_REASON = 'Local stack shutting down';
+export const SHUTDOWN_REASON = PLATFORM_SHUTDOWN_REASON;
 const EXITED_REASON = 'Essential container in task exited';
 const TOO_BIG_REASON =
   'MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - job needs more GPUs than the local pool has';
@@ -42,6 +42,11 @@ const SAFE_JOB_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
  * ms; the cap is for processes stuck in the kernel, or zombies under an init that never reaps them.
  */
 const GROUP_EXIT_WAIT_MS = 500;
+
+/** How often the backend notes that it is alive (what a job that died with the stack is billed up to). */
+const HEARTBEAT_MS = 1_000;
+/** The journal of one compute job, beside its outputs: `<dataDir>/jobs/<jobId>/batch-job.json`. */
+const JOURNAL_FILE = 'batch-job.json';
 
 /** setTimeout fires at once for delays above this (about 24.8 days), so longer waits are chained. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -111,9 +116,40 @@ interface LocalJob {
   pastAttempts: PastAttempt[];
   /** Set when the current attempt's host is lost ({@link LocalCompute.interrupt}): its status reason. */
   hostLost?: string;
+  /** Process group of the current attempt, kept in the journal so a restarted stack can kill it. */
+  pid?: number;
   end?: JobEnd;
   readonly finished: Promise<void>;
   markFinished: () => void;
+}
+
+/** What the journal keeps of a job: enough to describe it, keep `submit` idempotent and pick it up after a crash. */
+interface JournalEntry {
+  spec: ComputeJobSpec;
+  batchJobId: string;
+  createdAt: number;
+  status: BatchJobStatus;
+  lastDetail?: BatchJobDetail;
+  gpus: number[];
+  pid?: number;
+  startedAt?: number;
+  stopReason?: string;
+  pastAttempts: PastAttempt[];
+  end?: JobEnd;
+}
+
+/** What {@link LocalCompute.recover} found and did. */
+export interface ComputeRecovery {
+  /** Jobs known from the journal (finished ones included, so `describe` and `submit` remember them). */
+  known: number;
+  /** Jobs that had not started and were put back in line. */
+  requeued: number;
+  /** Attempts that were starting or running when the stack died: retried, or failed after the last attempt. */
+  lostAttempts: number;
+  /** Jobs being stopped (cancel, timeout, shutdown) when the stack died, now FAILED with that reason. */
+  stopped: number;
+  /** Leftover job processes (of attempts the stack lost) that were killed. */
+  killedProcesses: number;
 }
 
 /**
@@ -143,6 +179,7 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
   private stopping = false;
   /** What the capacity projection last asked for; the local pool itself has a fixed size. */
   private sizing = { minvCpus: 0, desiredvCpus: 0 };
+  private stopHeartbeat?: () => void;
 
   constructor(options: LocalComputeOptions) {
     this.dataDir = resolve(options.dataDir);
@@ -272,6 +309,7 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
    */
   async stop({ graceSeconds }: { graceSeconds: number }): Promise<void> {
     this.stopping = true;
+    this.stopHeartbeat?.();
     const waiting = this.queue;
     this.queue = [];
     for (const job of waiting) {
@@ -282,8 +320,170 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
     await Promise.all(running.map((job) => job.finished));
   }
 
-  private register(spec: ComputeJobSpec): LocalJob {
-    const batchJobId = randomUUID();
+  /**
+   * Picks up where a crashed (SIGKILLed) stack left off; call it once, before the first `submit`,
+   * with the event consumer ready. Every job in the journal is known again, so `describe` reports
+   * it and a second `submit` of it returns its id. Leftover processes of the jobs (found by the
+   * `SX_OUTPUT_DIR` in their environment under /proc, or by the journaled process group where
+   * there is no /proc) are SIGKILLed first: they cannot be watched or signalled as our children
+   * any more, and must not run on unaccounted. Then, like Batch's retry strategy after a lost
+   * host, an attempt that was starting or running ended with `Host EC2 (…) terminated.` when the
+   * stack was last known alive (its heartbeat) and the job goes back in line for its next attempt,
+   * with its checkpoint directory; after the last attempt it is FAILED. A job being stopped
+   * (cancel, timeout) is FAILED with that reason; a job that had not started is back in line.
+   * Starts the heartbeat. A journal that cannot be read is logged and skipped.
+   */
+  async recover(): Promise<ComputeRecovery> {
+    const now = this.now();
+    const lastAlive = this.readHeartbeat();
+    this.startHeartbeat();
+    const entries = this.readJournals().sort((a, b) => a.createdAt - b.createdAt);
+    const report: ComputeRecovery = { known: entries.length, requeued: 0, lostAttempts: 0, stopped: 0, killedProcesses: 0 };
+    report.killedProcesses = await this.killLeftovers(entries.filter((entry) => !entry.end));
+    const jobs: LocalJob[] = [];
+    /** The first GPU each lost attempt held, for the instance id in its status reason. */
+    const firstGpu = new Map<LocalJob, number>();
+    for (const entry of entries) {
+      const job = this.register(entry.spec, entry.batchJobId, entry.createdAt);
+      job.status = entry.status;
+      job.lastDetail = entry.lastDetail;
+      job.pastAttempts = entry.pastAttempts;
+      job.startedAt = entry.startedAt;
+      job.stopReason = entry.stopReason;
+      firstGpu.set(job, entry.gpus[0] ?? 0);
+      if (entry.end) {
+        job.end = entry.end;
+        job.markFinished();
+      } else jobs.push(job);
+    }
+    for (const job of jobs) {
+      const attempted = job.status === 'STARTING' || job.status === 'RUNNING';
+      // Billed up to the last sign of life of the stack: what ran after it was unsupervised.
+      const stoppedAt = Math.min(now, Math.max(lastAlive ?? now, job.startedAt ?? 0));
+      if (job.stopReason !== undefined) {
+        report.stopped++;
+        this.finish(job, { status: 'FAILED', statusReason: job.stopReason, stoppedAt, attempted });
+      } else if (attempted) {
+        report.lostAttempts++;
+        const reason = hostLostReason(firstGpu.get(job) ?? 0);
+        if (job.pastAttempts.length + 1 >= COMPUTE_ATTEMPTS) {
+          this.finish(job, { status: 'FAILED', statusReason: reason, stoppedAt, attempted: true });
+        } else {
+          job.pastAttempts.push({ startedAt: job.startedAt, stoppedAt, statusReason: reason });
+          job.startedAt = undefined;
+          this.emit(job, 'RUNNABLE');
+          this.queue.push(job);
+        }
+      } else if (job.spec.gpuCount > this.poolSize) {
+        // The pool was made smaller since (SX_GPUS): the job can never start.
+        this.finish(job, { status: 'FAILED', statusReason: TOO_BIG_REASON, attempted: false });
+      } else {
+        report.requeued++;
+        if (job.status === 'SUBMITTED') this.emit(job, 'RUNNABLE');
+        this.queue.push(job);
+      }
+    }
+    this.pump();
+    return report;
+  }
+
+  private readJournals(): JournalEntry[] {
+    const jobsDir = join(this.dataDir, 'jobs');
+    let names: string[];
+    try {
+      names = readdirSync(jobsDir);
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return [];
+      throw error;
+    }
+    return names.flatMap((name) => {
+      const file = join(jobsDir, name, JOURNAL_FILE);
+      try {
+        return [JSON.parse(readFileSync(file, 'utf8')) as JournalEntry];
+      } catch (error) {
+        // No journal: the stack died inside `submit`, before anything was promised for this job.
+        if (!isErrno(error, 'ENOENT')) console.error(`local compute: cannot read ${file}:`, error);
+        return [];
+      }
+    });
+  }
+
+  /** SIGKILLs what is left of unfinished jobs and waits (briefly) until it is gone; returns how many processes. */
+  private async killLeftovers(unfinished: JournalEntry[]): Promise<number> {
+    const marker = `SX_OUTPUT_DIR=${join(this.dataDir, 'jobs')}/`;
+    const pids = new Set<number>();
+    const scanned = scanProcesses((environ) => environ.some((entry) => entry.startsWith(marker)));
+    if (scanned) scanned.forEach((pid) => pids.add(pid));
+    for (const entry of unfinished) {
+      if (entry.pid === undefined) continue;
+      // With /proc, a recorded group is only ours if its leader is gone or still carries our marker
+      // (a pid reused by an unrelated process after a reboot must be left alone).
+      if (!scanned || scanned.has(entry.pid) || !processExists(entry.pid)) {
+        if (groupExists(entry.pid)) signalGroup(entry.pid, 'SIGKILL');
+      }
+    }
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+    const deadline = Date.now() + 2_000;
+    while ([...pids].some(processExists) && Date.now() < deadline) await sleep(10);
+    return pids.size;
+  }
+
+  private startHeartbeat(): void {
+    const file = join(this.dataDir, 'heartbeat');
+    mkdirSync(this.dataDir, { recursive: true });
+    const beat = () => {
+      try {
+        writeFileSync(file, String(this.now()));
+      } catch (error) {
+        console.error('local compute: cannot write the heartbeat:', error);
+      }
+    };
+    beat();
+    const timer = setInterval(beat, HEARTBEAT_MS);
+    timer.unref();
+    this.stopHeartbeat = () => clearInterval(timer);
+  }
+
+  private readHeartbeat(): number | undefined {
+    try {
+      const value = Number(readFileSync(join(this.dataDir, 'heartbeat'), 'utf8'));
+      return Number.isFinite(value) && value > 0 ? value : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Writes the job's journal entry (a whole new file renamed over the old one, so a crash leaves one or the other). */
+  private persist(job: LocalJob): void {
+    const file = join(this.jobDir(job.spec.jobId), JOURNAL_FILE);
+    const entry: JournalEntry = {
+      spec: job.spec,
+      batchJobId: job.batchJobId,
+      createdAt: job.createdAt,
+      status: job.status,
+      lastDetail: job.lastDetail,
+      gpus: job.gpus,
+      pid: job.pid,
+      startedAt: job.startedAt,
+      stopReason: job.stopReason,
+      pastAttempts: job.pastAttempts,
+      end: job.end,
+    };
+    try {
+      writeFileSync(`${file}.tmp`, JSON.stringify(entry));
+      renameSync(`${file}.tmp`, file);
+    } catch (error) {
+      console.error(`local compute: cannot write the journal of job ${job.spec.jobId}:`, error);
+    }
+  }
+
+  private register(spec: ComputeJobSpec, batchJobId: string = randomUUID(), createdAt: number = this.now()): LocalJob {
     let markFinished = (): void => {};
     const finished = new Promise<void>((resolveFinished) => {
       markFinished = resolveFinished;
@@ -292,7 +492,7 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
       spec,
       batchJobId,
       jobArn: `arn:aws:batch:${LOCAL_REGION}:${LOCAL_ACCOUNT}:job/${batchJobId}`,
-      createdAt: this.now(),
+      createdAt,
       status: 'SUBMITTED',
       gpus: [],
       sigtermSent: false,
@@ -350,6 +550,9 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
       if (logFd !== undefined) closeSync(logFd);
     }
     job.process = child;
+    // Journaled before anything else can happen, so a crash from here on leaves a pid to kill.
+    job.pid = child.pid;
+    this.persist(job);
     child.once('spawn', () => this.onRunning(job));
     // Before 'spawn' an error means the process never started (ENOENT, EACCES, a missing cwd).
     // We never signal through the ChildProcess, so later errors cannot happen; log them anyway.
@@ -404,6 +607,7 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
     for (const cancel of job.timers) cancel();
     job.timers = [];
     job.process = undefined;
+    job.pid = undefined;
     job.startedAt = undefined;
     job.sigtermSent = false;
     this.freeGpus = [...this.freeGpus, ...job.gpus].sort((a, b) => a - b);
@@ -438,7 +642,11 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
   /** SIGTERM to the job's process group once, then SIGKILL after `graceSeconds`. */
   private requestStop(job: LocalJob, reason: string, graceSeconds: number): void {
     if (job.end) return;
-    job.stopReason ??= reason;
+    if (job.stopReason === undefined) {
+      job.stopReason = reason;
+      // A crash now must not turn a cancel or timeout into a retry.
+      this.persist(job);
+    }
     const pid = job.process?.pid;
     // No pid: the spawn failed and its 'error' handler is about to finish the job.
     if (pid === undefined) return;
@@ -496,6 +704,8 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
       SX_OUTPUT_DIR: join(dir, 'output'),
       SX_CHECKPOINT_DIR: join(dir, 'checkpoints'),
       SX_GPU_COUNT: String(job.spec.gpuCount),
+      // As Batch sets it in the container: 1 for the first attempt.
+      AWS_BATCH_JOB_ATTEMPT: String(job.pastAttempts.length + 1),
       NVIDIA_VISIBLE_DEVICES: job.gpus.join(','),
     };
   }
@@ -510,6 +720,8 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
     job.status = status;
     const detail = this.detailOf(job);
     job.lastDetail = detail;
+    // The journal first: an event that is out is one a restarted stack can still describe.
+    this.persist(job);
     const event: BatchJobStateChange = {
       version: '0',
       id: randomUUID(),
@@ -593,6 +805,39 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
 async function untilGroupGone(pid: number | undefined): Promise<void> {
   const deadline = Date.now() + GROUP_EXIT_WAIT_MS;
   while (pid !== undefined && groupExists(pid) && Date.now() < deadline) await sleep(5);
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return !isErrno(error, 'ESRCH');
+  }
+}
+
+/**
+ * The pids of this user's processes whose environment matches, from /proc; undefined where there
+ * is no /proc (macOS), so the caller falls back to what it recorded. Zombies have an empty environ.
+ */
+function scanProcesses(matches: (environ: string[]) => boolean): Set<number> | undefined {
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  if (!names.includes('self')) return undefined;
+  const found = new Set<number>();
+  for (const name of names) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (matches(readFileSync(`/proc/${name}/environ`, 'latin1').split('\0'))) found.add(Number(name));
+    } catch {
+      // Another user's process, or gone since the listing.
+    }
+  }
+  return found;
 }
 
 function groupExists(pid: number): boolean {

@@ -20,6 +20,8 @@ export interface DynamoDbLocal {
   /** e.g. `http://127.0.0.1:45123` */
   endpoint: string;
   port: number;
+  /** The JVM's pid (for a pid file: a crashed parent cannot stop it). */
+  pid: number | undefined;
   /** Stops it: SIGTERM, SIGKILL after 5 s. Resolves once the process has exited; safe to call again. */
   stop(): Promise<void>;
 }
@@ -59,7 +61,9 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     await mkdir(dataDir, { recursive: true });
   }
 
-  const child = spawn({ port, sharedDb: true, stdio: 'pipe', ...(dataDir !== undefined ? { path: dataDir } : {}) });
+  // Its own process group: a Ctrl-C in the terminal (SIGINT to the whole foreground group) must not
+  // kill the database under a stack that is still writing its shutdown (settling stopped jobs).
+  const child = spawn({ port, sharedDb: true, stdio: 'pipe', detached: true, ...(dataDir !== undefined ? { path: dataDir } : {}) });
   let output = '';
   const keepTail = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL_CHARS);
@@ -109,7 +113,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     await stop();
     throw error;
   }
-  return { endpoint, port, stop };
+  return { endpoint, port, pid: child.pid, stop };
 }
 
 /**

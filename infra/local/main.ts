@@ -1,7 +1,9 @@
 /**
  * `npm start`: runs the whole service on this machine. Configuration from the environment:
  * PORT (3000), SX_DATA_DIR (.data), SX_GPUS (8), SX_STOP_GRACE_SECONDS (30), SX_ADMIN_KEY (generated),
- * SX_PRICE_A100 (fen per A100 GPU-hour; default derived from AWS's price) or SX_CNY_PER_USD (7.10).
+ * SX_PRICE_A100 (fen per A100 GPU-hour; default derived from AWS's price) or SX_CNY_PER_USD (7.10),
+ * SX_DYNAMODB_ENDPOINT (use this DynamoDB instead of starting DynamoDB Local under the data dir) with
+ * SX_TABLE_PREFIX (sx-local).
  */
 import './quiet-sdk';
 import { parseCnyPerUsd, priceBookFrom } from '../../domain/pricing';
@@ -32,6 +34,8 @@ async function main() {
     dataDir: process.env.SX_DATA_DIR || '.data',
     policy: { stopGraceSeconds, prices },
     adminKey: process.env.SX_ADMIN_KEY || undefined,
+    ...(process.env.SX_DYNAMODB_ENDPOINT ? { dynamoEndpoint: process.env.SX_DYNAMODB_ENDPOINT } : {}),
+    ...(process.env.SX_TABLE_PREFIX ? { tablePrefix: process.env.SX_TABLE_PREFIX } : {}),
   });
   console.log(`suanxiang-cloud local stack ready at ${stack.url}`);
   console.log(`  data: ${stack.dataDir}   GPUs: ${gpus}   DynamoDB Local: ${stack.dynamoEndpoint}`);

@@ -23,6 +23,7 @@ export interface ScheduledEvent {
 export class LocalScheduler {
   private readonly running = new Set<Promise<void>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly extraTimers = new Set<NodeJS.Timeout>();
   private stopped = false;
 
   constructor(private readonly schedules: LocalSchedule[]) {}
@@ -35,7 +36,23 @@ export class LocalScheduler {
   async stop(): Promise<void> {
     this.stopped = true;
     this.timers.forEach((timer) => clearTimeout(timer));
+    this.extraTimers.forEach((timer) => clearTimeout(timer));
     await Promise.allSettled([...this.running]);
+  }
+
+  /**
+   * Runs one schedule once more, `delayMs` from now, besides its regular ticks (after a restart the
+   * reconciler should not wait a whole period). Unknown names are ignored; handlers tolerate overlap.
+   */
+  runSoon(name: string, delayMs = 0): void {
+    const schedule = this.schedules.find((s) => s.name === name);
+    if (!schedule || this.stopped) return;
+    const timer = setTimeout(() => {
+      if (this.stopped) return;
+      const run = this.tick(schedule).finally(() => this.running.delete(run));
+      this.running.add(run);
+    }, delayMs);
+    this.extraTimers.add(timer);
   }
 
   private arm(schedule: LocalSchedule): void {

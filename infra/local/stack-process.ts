@@ -8,23 +8,38 @@ export interface StackProcess {
   /** The DynamoDB Local the stack started, as it printed it. */
   dynamoEndpoint: string;
   dataDir: string;
+  /** The process id of the stack (the node process running main.ts). */
+  pid: number;
   output: () => string;
-  /** SIGTERM, then waits for the exit; resolves with the exit code. */
+  /** SIGTERM, then waits for the exit; resolves with the exit code. Removes the data dir unless it was given. */
   stop(): Promise<number | null>;
+  /** Sends `signal` (e.g. SIGKILL to simulate a crash) and waits for the exit; keeps the data dir. */
+  kill(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Ctrl-C: SIGINT to the whole process group (needs `processGroup`); resolves with the exit. Keeps the data dir. */
+  interrupt(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface StackProcessOptions {
+  /** Run on this data directory (e.g. again after a crash); it is then left in place. @default a new temp dir */
+  dataDir?: string;
+  /** Run it as a terminal runs a command: in a process group of its own, so {@link StackProcess.interrupt} is Ctrl-C. */
+  processGroup?: boolean;
 }
 
 /**
  * For tests and benchmarks. Starts the local stack exactly as `npm start` does (infra/local/main.ts), on a free port and a
  * fresh data directory, and resolves once it prints its URL.
  */
-export async function startStackProcess(env: Record<string, string> = {}): Promise<StackProcess> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'sx-e2e-'));
+export async function startStackProcess(env: Record<string, string> = {}, options: StackProcessOptions = {}): Promise<StackProcess> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'sx-e2e-')));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts'], {
     env: { ...process.env, PORT: '0', SX_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.processGroup ?? false,
   });
   let output = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = ended.then(({ code }) => code);
   const [url, dynamoEndpoint] = await new Promise<[string, string]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`local stack did not start:\n${output}`)), 60_000);
     const onData = (chunk: Buffer) => {
@@ -43,12 +58,22 @@ export async function startStackProcess(env: Record<string, string> = {}): Promi
     url,
     dynamoEndpoint,
     dataDir,
+    pid: child.pid!,
     output: () => output,
     stop: async () => {
       child.kill('SIGTERM');
       const code = await exited;
-      await rm(dataDir, { recursive: true, force: true });
+      if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
       return code;
+    },
+    kill: async (signal) => {
+      child.kill(signal);
+      return ended;
+    },
+    interrupt: async () => {
+      if (!options.processGroup) throw new Error('interrupt() needs a stack started with processGroup: true');
+      process.kill(-child.pid!, 'SIGINT');
+      return ended;
     },
   };
 }

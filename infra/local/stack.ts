@@ -1,4 +1,5 @@
-import { mkdtemp, mkdir } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
@@ -12,7 +13,7 @@ import { newAdminKey } from '../../functions/http/auth';
 import { LocalScheduler } from './scheduler';
 import type { WebhookSettings } from '../../functions/webhooks/settings';
 import { tableNames } from '../tables';
-import { LocalCompute } from './compute';
+import { LocalCompute, type ComputeRecovery } from './compute';
 import type { BatchJobStateChange } from '../../events/batch-state-change';
 import { ensureTables } from './create-tables';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
@@ -57,6 +58,8 @@ export interface LocalStack {
   dynamoEndpoint: string;
   deps: Deps;
   compute: LocalCompute;
+  /** What the compute backend picked up from its journal at start (after a crash: the jobs it lost). */
+  recovered: ComputeRecovery;
   adminKey: string;
   /**
    * Stops cleanly: no new requests, running jobs stopped (SIGTERM, grace, SIGKILL) and settled,
@@ -77,7 +80,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let dynamo: DynamoDbLocal | undefined;
   const endpoint =
     options.dynamoEndpoint ??
-    (dynamo = await startDynamoDbLocal(options.dataDir === null ? {} : { dataDir: join(dataDir, 'dynamodb') })).endpoint;
+    (dynamo = await startOwnDynamoDbLocal(options.dataDir === null ? undefined : dataDir)).endpoint;
   try {
     const { client, doc } = createDynamoClients({ endpoint });
     const tables = tableNames(options.tablePrefix ?? 'sx-local');
@@ -106,6 +109,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       webhooks: { ...options.webhooks, allowLoopback: true },
     };
     bus.addRules(eventRules.map((rule) => ({ name: rule.name, pattern: rule.pattern, target: makeHandler(rule.handler, deps) })));
+    // Before anything can submit: jobs the last run left unfinished are settled or put back in line.
+    const recovered = await compute.recover();
+    if (recovered.lostAttempts + recovered.requeued + recovered.stopped > 0) {
+      console.log(JSON.stringify({ level: 'INFO', message: 'local compute recovered after a crash', ...recovered }));
+    }
 
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tables.events }));
     const streams = new DynamoDBStreamsClient({ endpoint, region: await client.config.region(), credentials: await client.config.credentials() });
@@ -127,6 +135,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       schedules.map((s) => ({ name: s.name, rateSeconds: options.scheduleRates?.[s.name] ?? s.localRateSeconds ?? s.rateSeconds, target: makeHandler(s.handler, deps) })),
     );
     scheduler.start();
+    // A crash can lose compute events between the backend and the bus; the reconciler's DescribeJobs
+    // finds them, so after a restart it runs at once instead of a period later.
+    if (recovered.known > 0) scheduler.runSoon('reconcile-jobs', 1_000);
 
     const front = new HttpFront(httpRoutes.map((r) => ({ method: r.method, path: r.path, invoke: makeHandler(r.handler, deps) })));
     const port = await front.listen(options.port ?? 3000).catch(async (error: NodeJS.ErrnoException) => {
@@ -149,9 +160,52 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         client.destroy();
         await dynamo?.stop();
       })());
-    return { url: `http://127.0.0.1:${port}`, port, dataDir, dynamoEndpoint: endpoint, deps, compute, adminKey, stop };
+    return { url: `http://127.0.0.1:${port}`, port, dataDir, dynamoEndpoint: endpoint, deps, compute, recovered, adminKey, stop };
   } catch (error) {
     await dynamo?.stop();
     throw error;
+  }
+}
+
+/**
+ * Starts the stack's own DynamoDB Local, persistent under `<dataDir>/dynamodb` (in memory without a
+ * data dir). Its JVM runs in its own process group, so it outlives a SIGKILLed stack; a pid file
+ * lets the next start kill that leftover before a second JVM opens the same database files.
+ */
+async function startOwnDynamoDbLocal(dataDir: string | undefined): Promise<DynamoDbLocal> {
+  if (dataDir === undefined) return startDynamoDbLocal();
+  const dbPath = join(dataDir, 'dynamodb');
+  const pidFile = join(dataDir, 'dynamodb.pid');
+  await killLeftoverJvm(pidFile, dbPath);
+  const dynamo = await startDynamoDbLocal({ dataDir: dbPath });
+  if (dynamo.pid !== undefined) await writeFile(pidFile, String(dynamo.pid));
+  return dynamo;
+}
+
+/** SIGKILLs the DynamoDB Local a crashed stack left running on `dbPath`, if its pid file names one, and waits until it is gone. */
+async function killLeftoverJvm(pidFile: string, dbPath: string): Promise<void> {
+  const pid = Number(await readFile(pidFile, 'utf8').catch(() => ''));
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  let command = '';
+  try {
+    // `ps` works on Linux and macOS alike; the check keeps a reused pid of another process alive.
+    command = execFileSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
+  } catch {
+    return; // no such process
+  }
+  if (!command.includes('DynamoDBLocal') || !command.includes(dbPath)) return;
+  console.log(`stopping the DynamoDB Local (pid ${pid}) a crashed run left on ${dbPath}`);
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  for (let waited = 0; waited < 10_000; waited += 50) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
   }
 }

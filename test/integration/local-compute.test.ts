@@ -152,11 +152,12 @@ describe('LocalCompute', () => {
         SX_CHECKPOINT_DIR: join(jobDir(job.jobId), 'checkpoints'),
         SX_GPU_COUNT: '2',
         NVIDIA_VISIBLE_DEVICES: '0,1',
+        AWS_BATCH_JOB_ATTEMPT: '1',
         PATH: process.env.PATH,
       });
       expect(env).not.toHaveProperty('SX_ADMIN_KEY');
       const allowed = ['PATH', 'HOME', 'LANG', 'MODEL', 'SX_JOB_ID', 'SX_OUTPUT_DIR', 'SX_CHECKPOINT_DIR'];
-      allowed.push('SX_GPU_COUNT', 'NVIDIA_VISIBLE_DEVICES');
+      allowed.push('SX_GPU_COUNT', 'NVIDIA_VISIBLE_DEVICES', 'AWS_BATCH_JOB_ATTEMPT');
       expect(Object.keys(env).filter((key) => !allowed.includes(key))).toEqual([]);
       expect(existsSync(join(jobDir(job.jobId), 'checkpoints'))).toBe(true);
       expect(compute.outputUri(job.jobId)).toBe(pathToFileURL(join(jobDir(job.jobId), 'output')).href + '/');

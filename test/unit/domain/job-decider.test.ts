@@ -109,6 +109,10 @@ describe('Job lifecycle', () => {
         // 4 attempts of 30 s: 120 s ran, 100 s were held.
         .when(observe('FAILED', { statusReason: 'Host EC2 (instance i-4) terminated.', stoppedAt: at(120), attempts: [0, 1, 2, 3].map((i) => ({ startedAt: at(i * 30), stoppedAt: at(i * 30 + 30) })) }, 121))
         .then([{ type: 'JobFailed', data: { finishedAt: at(120), runSeconds: 100, usage: usage(100), reason: 'infrastructure', exitCode: null, statusReason: 'Host EC2 (instance i-4) terminated.' } }]));
+    it('fails with infrastructure when the local stack stopped it on shutdown, whatever its exit code', () =>
+      given([...history, { type: 'JobRunning', data: { startedAt: at(20) } }])
+        .when(observe('FAILED', { statusReason: 'Local stack shutting down', exitCode: 143, stoppedAt: at(25) }, 26))
+        .then([{ type: 'JobFailed', data: { finishedAt: at(25), runSeconds: 5, usage: usage(5), reason: 'infrastructure', exitCode: 143, statusReason: 'Local stack shutting down' } }]));
     it('is settled at zero when the compute side says no attempt ran', () =>
       given([jobQueued, submitted]).when(observe('FAILED', { statusReason: 'sx:infrastructure', attempts: [] }, 30)).then([
         { type: 'JobFailed', data: { finishedAt: at(30), runSeconds: 0, usage: usage(0), reason: 'infrastructure', exitCode: null, statusReason: 'sx:infrastructure' } },
