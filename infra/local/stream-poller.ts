@@ -4,6 +4,7 @@ import {
   ExpiredIteratorException,
   GetRecordsCommand,
   GetShardIteratorCommand,
+  TrimmedDataAccessException,
   type _Record,
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
@@ -129,7 +130,9 @@ export class StreamPoller {
         new GetRecordsCommand({ ShardIterator: cursor.iterator, Limit: this.options.consumer.batchSize }),
       );
     } catch (error) {
-      if (error instanceof ExpiredIteratorException) {
+      // DynamoDB Local sometimes answers an iterator taken at TRIM_HORIZON of a young shard with
+      // TrimmedDataAccessException, forever: take a new one from the checkpoint (nothing is skipped).
+      if (error instanceof ExpiredIteratorException || error instanceof TrimmedDataAccessException) {
         cursor.iterator = undefined;
         return false;
       }
