@@ -97,8 +97,10 @@ async function run(options: Options): Promise<void> {
   const { client, doc } = createDynamoClients({ ...(endpoint ? { endpoint } : {}), ...(options.region ? { region: options.region } : {}) });
   try {
     for (const name of [tables.events, tables.views]) {
-      await client.send(new DescribeTableCommand({ TableName: name })).catch((error: Error) => {
-        throw error.name === 'ResourceNotFoundException' ? new Error(`No table ${name} in ${where} (set --table-prefix or --events-table/--views-table)`) : error;
+      await client.send(new DescribeTableCommand({ TableName: name })).catch((error: Error & { code?: string }) => {
+        if (error.name === 'ResourceNotFoundException') throw new Error(`No table ${name} in ${where} (set --table-prefix or --events-table/--views-table)`);
+        if (error.code === 'ECONNREFUSED') throw new Error(`Nothing answers at ${where}: is that DynamoDB running?`);
+        throw error;
       });
     }
     const deps = { doc, tables };
