@@ -66,7 +66,8 @@ describe('startDynamoDbLocal', () => {
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
-  });
+    // Two JVM starts: 18 s alone on the shared 2-core machine, past 30 s while the rest of the suite runs.
+  }, 90_000);
 
   it('says in one line that Java is needed when it is missing or too old', async () => {
     // Prepare
