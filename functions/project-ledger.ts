@@ -7,7 +7,7 @@ import { refreshAccountSnapshot } from './views/account-snapshots';
 import { putUsageLines, usageLinesOf } from './views/usage-lines';
 
 /** The views-table partition listing accounts with a monthly voucher, for the monthly grant schedule. */
-const MONTHLY_PK = 'ledger#monthly-vouchers';
+export const MONTHLY_PK = 'ledger#monthly-vouchers';
 
 /**
  * Projection of the account streams: usage lines from settlements, the index of monthly vouchers
@@ -22,15 +22,19 @@ export const make = (deps: Deps) =>
       await putUsageLines(deps, accountId, usageLinesOf(event.data, event.data.gpuType ?? 'a100'));
     }
     if (event.type === 'CreditGranted' && event.data.recurrence === 'monthly') {
-      await deps.doc.send(
-        new PutCommand({
-          TableName: deps.tables.views,
-          Item: { pk: MONTHLY_PK, sk: `${accountId}#${event.data.voucherId}`, kind: 'monthly-voucher', accountId, voucherId: event.data.voucherId, expiresAt: event.data.expiresAt },
-        }),
-      );
+      await putMonthlyVoucher(deps, { accountId, voucherId: event.data.voucherId, expiresAt: event.data.expiresAt });
     }
     await refreshAccountSnapshot(deps, accountId);
   });
+
+/** Puts an account × monthly voucher into the index (a replay rewrites the same item). */
+export const putMonthlyVoucher = (deps: Pick<Deps, 'doc' | 'tables'>, entry: MonthlyVoucherEntry) =>
+  deps.doc.send(
+    new PutCommand({
+      TableName: deps.tables.views,
+      Item: { pk: MONTHLY_PK, sk: `${entry.accountId}#${entry.voucherId}`, kind: 'monthly-voucher', ...entry },
+    }),
+  );
 
 export interface MonthlyVoucherEntry {
   accountId: string;

@@ -3,13 +3,15 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { StoredEvent } from './adapters/event-store';
+import { upcast } from '../events/upcasters';
 
 /** The stored event a stream record carries, or null for anything else (removals, other items). */
 export function storedEventOf(record: DynamoDBRecord): StoredEvent | null {
   const image = record.dynamodb?.NewImage;
   if (record.eventName !== 'INSERT' || !image) return null;
   const item = unmarshall(image as Record<string, AttributeValue>);
-  return {
+  // Consumers see the current shape of every event, whatever version it was written with.
+  return upcast({
     streamId: item.pk,
     version: Number(item.version),
     type: item.type,
@@ -17,7 +19,7 @@ export function storedEventOf(record: DynamoDBRecord): StoredEvent | null {
     data: item.data ?? {},
     metadata: item.metadata ?? {},
     at: item.at,
-  };
+  });
 }
 
 export type StreamHandler = (event: DynamoDBStreamEvent, context?: Context) => Promise<DynamoDBBatchResponse>;

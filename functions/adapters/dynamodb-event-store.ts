@@ -16,6 +16,7 @@ import {
   type ReadStreamResult,
   type StoredEvent,
 } from './event-store';
+import { currentSchemaVersion, upcast } from '../../events/upcasters';
 
 /** Digits of the zero-padded version in `sk`: string order must equal numeric order. */
 const VERSION_DIGITS = 10;
@@ -35,7 +36,7 @@ export function versionKey(version: number): string {
 }
 
 /** One event as an item of the `events` table. */
-interface EventItem {
+export interface EventItem {
   pk: string;
   sk: string;
   version: number;
@@ -186,15 +187,16 @@ function toItem(streamId: string, version: number, event: AppendToStream['events
     sk: versionKey(version),
     version,
     type: event.type,
-    schemaVersion: event.schemaVersion ?? 1,
+    schemaVersion: event.schemaVersion ?? currentSchemaVersion(event.type),
     data: event.data,
     metadata,
     at,
   };
 }
 
-function toStoredEvent(item: EventItem): StoredEvent {
-  return {
+/** An item as the current code reads it: older schema versions are upcast (events/upcasters.ts). */
+export function toStoredEvent(item: EventItem): StoredEvent {
+  return upcast({
     streamId: item.pk,
     version: item.version,
     type: item.type,
@@ -202,7 +204,7 @@ function toStoredEvent(item: EventItem): StoredEvent {
     data: item.data,
     metadata: item.metadata ?? {},
     at: item.at,
-  };
+  });
 }
 
 /** Cancellation reason codes that mean "another writer got there first": reload and decide again. */

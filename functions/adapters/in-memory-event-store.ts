@@ -8,6 +8,7 @@ import {
   type ReadStreamResult,
   type StoredEvent,
 } from './event-store';
+import { currentSchemaVersion, upcast } from '../../events/upcasters';
 
 /**
  * An event store in process memory, for unit tests and benchmarks. Same semantics as the DynamoDB
@@ -23,7 +24,7 @@ export class InMemoryEventStore implements EventStore {
   async readStream(streamId: string, fromVersion = 1): Promise<ReadStreamResult> {
     assertValidFromVersion(fromVersion);
     const stream = this.streams.get(streamId) ?? [];
-    return { events: structuredClone(stream.slice(fromVersion - 1)), version: stream.length };
+    return { events: structuredClone(stream.slice(fromVersion - 1)).map((stored) => upcast(stored)), version: stream.length };
   }
 
   async append(appends: AppendToStream[], options: { at: string; metadata?: EventMetadata }): Promise<void> {
@@ -44,7 +45,7 @@ export class InMemoryEventStore implements EventStore {
           streamId,
           version: expectedVersion + 1 + index,
           type: event.type,
-          schemaVersion: event.schemaVersion ?? 1,
+          schemaVersion: event.schemaVersion ?? currentSchemaVersion(event.type),
           data: jsonCopy(event.data),
           metadata: { ...metadata },
           at: options.at,

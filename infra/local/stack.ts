@@ -16,6 +16,7 @@ import { tableNames } from '../tables';
 import { LocalCompute, type ComputeRecovery } from './compute';
 import type { BatchJobStateChange } from '../../events/batch-state-change';
 import { ensureTables } from './create-tables';
+import { rebuildChangedProjections } from '../../functions/rebuild';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { LocalEventBus } from './event-bus';
 import { makeHandler } from './handlers';
@@ -130,6 +131,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }),
     );
     pollers.forEach((poller) => poller.start());
+    // Before the stack takes requests: a projection whose code version changed is rebuilt, and only
+    // it. The consumers may already run beside it: rebuildProjections is safe alongside them.
+    const rebuilt = await rebuildChangedProjections({ deps: { doc, tables } }).catch(async (error: unknown) => {
+      await Promise.all(pollers.map((p) => p.stop()));
+      throw error;
+    });
+    if (rebuilt.events > 0 || rebuilt.dropped > 0) console.log(`rebuilt projections ${rebuilt.rebuilt.join(', ')} from ${rebuilt.events} events in ${rebuilt.seconds.toFixed(1)} s`);
 
     const scheduler = new LocalScheduler(
       schedules.map((s) => ({ name: s.name, rateSeconds: options.scheduleRates?.[s.name] ?? s.localRateSeconds ?? s.rateSeconds, target: makeHandler(s.handler, deps) })),
