@@ -6,7 +6,8 @@
  * is part of a cold start, so a second baseline per bundle is a hello-world that imports the same
  * `@aws-sdk/*` packages the bundle loads at start: the difference to it is what our own code costs.
  * Load times are medians of interleaved runs (baselines, then each handler, repeated), because these
- * machines are shared and noisy. Record results in BENCHMARKS.md.
+ * machines are shared and noisy. Record results in BENCHMARKS.md. `SX_BENCH_HANDLERS=a,b` measures
+ * only those handlers (beside the same baselines), to re-measure one change without loading the machine.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -24,6 +25,8 @@ const LOAD_GOAL_MS = 30;
 // Inside the repository so the external AWS SDK resolves from node_modules, as from the Lambda runtime.
 const OUT = join(REPO_ROOT, '.build', 'bench');
 const HELLO = 'bench/hello-world';
+/** Only these handlers, when set (comma-separated handler names). */
+const ONLY = process.env.SX_BENCH_HANDLERS?.split(',').map((h) => h.trim()).filter(Boolean);
 
 /** One fresh Node process: the time from before `import()` to the handler being exported, in ms. */
 function loadMs(file: string): number {
@@ -55,7 +58,9 @@ async function main() {
   await writeFile(helloEntry, "export const handler = async () => ({ statusCode: 200, body: 'hello' });\n");
   let bundles: Bundle[];
   try {
-    bundles = await bundleHandlers([HELLO, ...handlerNames()], OUT);
+    const unknown = ONLY?.filter((h) => !handlerNames().includes(h)) ?? [];
+    if (unknown.length) throw new Error(`SX_BENCH_HANDLERS names no deployed handler: ${unknown.join(', ')}`);
+    bundles = await bundleHandlers([HELLO, ...(ONLY ?? handlerNames())], OUT);
   } finally {
     await rm(join(REPO_ROOT, 'functions', 'bench'), { recursive: true, force: true });
   }

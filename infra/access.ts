@@ -89,6 +89,8 @@ export const handlerAccess: Record<string, HandlerAccess> = {
   'api/retry-webhook-delivery': { events: ['read'], views: ['read', 'write'] },
   'fan-out-webhooks': { events: ['read'], views: ['read', 'write'], timeoutSeconds: 120 },
   'send-webhooks': { events: ['read'], views: ['read', 'write'], timeoutSeconds: 120 },
+  // The Lambda authorizer (no route table names it): reads key streams, and the admin key for admin routes.
+  'api-authorizer': { events: ['read'], adminKey: true, memoryMb: 256, timeoutSeconds: 3 },
 };
 
 /**
@@ -96,3 +98,14 @@ export const handlerAccess: Record<string, HandlerAccess> = {
  * `Authorization: Bearer …` (an API key or the admin key). From API.md.
  */
 export const publicRoutes: ReadonlySet<string> = new Set(['POST /v1/signup', 'GET /v1/openapi.json']);
+
+/**
+ * Routes that take the admin key instead of an account's API key (API.md: `/v1/admin/…`). The
+ * authorizer checks a request against the admin key for these and an API key for every other keyed
+ * route; each route module's `options.auth` must agree (a test holds them to it).
+ */
+export const adminRoutes: ReadonlySet<string> = new Set(['POST /v1/admin/vouchers']);
+
+/** What the authorizer checks a route's requests against, by its route key (`'POST /v1/jobs'`). */
+export const routeAuth = (routeKey: string): 'key' | 'admin' | 'none' =>
+  publicRoutes.has(routeKey) ? 'none' : adminRoutes.has(routeKey) ? 'admin' : 'key';

@@ -35,13 +35,56 @@ export const newAdminKey = () => `sxadmin_${randomBytes(32).toString('base64url'
  * @throws HttpProblem 401 for a missing, malformed, unknown or revoked key.
  */
 export async function authenticate(deps: Deps, authorization: string | undefined): Promise<string> {
+  return (await authenticateKey(deps, authorization)).accountId;
+}
+
+/**
+ * {@link authenticate}, also naming the key (`key_…`) that was presented.
+ * @throws HttpProblem 401 for a missing, malformed, unknown or revoked key.
+ */
+export async function authenticateKey(deps: Deps, authorization: string | undefined): Promise<{ accountId: string; keyId: string }> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
   const parts = match ? API_KEY.exec(match[1]!) : null;
   if (!match || !parts) throw unauthorized();
-  const { state } = await load(deps.store, apiKeys, `key_${parts[1]}`);
+  const keyId = `key_${parts[1]}`;
+  const { state } = await load(deps.store, apiKeys, keyId);
   const presented = Buffer.from(hashApiKey(match[1]!), 'hex');
   if (state.status !== 'active' || !timingSafeEqual(presented, Buffer.from(state.secretHash, 'hex'))) {
     throw unauthorized('The API key is not valid');
   }
-  return state.accountId;
+  return { accountId: state.accountId, keyId };
+}
+
+/**
+ * What the Lambda authorizer (`functions/api-authorizer.ts`) found, as API Gateway hands it to the
+ * route in `requestContext.authorizer.lambda`. `auth` is what it checked the request against (the
+ * route's kind, from `infra/access.ts`); the route trusts it only when that is its own kind.
+ * - `allowed`: the key is valid (`accountId`/`keyId` for an API key; nothing more for the admin key);
+ * - `refused`: the 401 problem's `detail` (missing, malformed, unknown or revoked key);
+ * - `unverified`: the authorizer could not decide (e.g. DynamoDB failed; it logged why), so the
+ *   route authenticates the request itself.
+ * Flat strings only: the context is a map API Gateway passes through as JSON.
+ */
+export type AuthorizerContext =
+  | { auth: 'key'; outcome: 'allowed'; accountId: string; keyId: string }
+  | { auth: 'admin'; outcome: 'allowed' }
+  | { auth: 'key' | 'admin'; outcome: 'refused'; detail: string }
+  | { auth: 'key' | 'admin'; outcome: 'unverified' };
+
+/**
+ * Reads the authorizer's context off an event (`requestContext.authorizer.lambda`), if it is one
+ * {@link AuthorizerContext} describes; anything else (absent, as locally on a route without the
+ * authorizer or in tests; or malformed) is `undefined`, and the route authenticates by itself.
+ */
+export function authorizerContextOf(event: { requestContext?: unknown }): AuthorizerContext | undefined {
+  const lambda = (event.requestContext as { authorizer?: { lambda?: unknown } } | undefined)?.authorizer?.lambda;
+  if (typeof lambda !== 'object' || lambda === null) return undefined;
+  const c = lambda as Record<string, unknown>;
+  if (c.auth !== 'key' && c.auth !== 'admin') return undefined;
+  const text = (v: unknown): v is string => typeof v === 'string' && v !== '';
+  if (c.outcome === 'allowed' && c.auth === 'key' && text(c.accountId) && text(c.keyId)) return { auth: 'key', outcome: 'allowed', accountId: c.accountId, keyId: c.keyId };
+  if (c.outcome === 'allowed' && c.auth === 'admin') return { auth: 'admin', outcome: 'allowed' };
+  if (c.outcome === 'refused' && text(c.detail)) return { auth: c.auth, outcome: 'refused', detail: c.detail };
+  if (c.outcome === 'unverified') return { auth: c.auth, outcome: 'unverified' };
+  return undefined;
 }

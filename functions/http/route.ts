@@ -2,9 +2,9 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import type { Deps } from '../deps';
-import { authenticate, authenticateAdmin } from './auth';
+import { authenticate, authenticateAdmin, authorizerContextOf } from './auth';
 import { claimIdempotencyKey, finishIdempotentRequest, isSaved, type IdempotencyClaim } from './idempotency';
-import { HttpProblem, invalidRequest, payloadTooLarge, problemResponse, toProblem } from './problem';
+import { HttpProblem, invalidRequest, payloadTooLarge, problemResponse, toProblem, unauthorized } from './problem';
 
 export type ApiEvent = APIGatewayProxyEventV2;
 export type ApiResult = APIGatewayProxyStructuredResultV2;
@@ -105,15 +105,24 @@ const jsonBody = (): MiddlewareObj<ApiEvent, ApiResult, Error, RouteContext> => 
   },
 });
 
-const apiKeyAuth = (deps: Deps): MiddlewareObj<ApiEvent, ApiResult, Error, RouteContext> => ({
+/**
+ * Authenticates with the Lambda authorizer's verdict when API Gateway passed one for this kind of
+ * route (AWS, and the local front on the same routes), so the key is read once per request; else
+ * (no verdict, `unverified`, or one for another kind of route) checks the key itself.
+ */
+const authentication = (deps: Deps, auth: 'key' | 'admin'): MiddlewareObj<ApiEvent, ApiResult, Error, RouteContext> => ({
   before: async (request) => {
-    request.context.sx.accountId = await authenticate(deps, headerOf(request.event, 'authorization'));
-  },
-});
-
-const adminAuth = (deps: Deps): MiddlewareObj<ApiEvent, ApiResult, Error, RouteContext> => ({
-  before: async (request) => {
-    await authenticateAdmin(deps, headerOf(request.event, 'authorization'));
+    const found = authorizerContextOf(request.event);
+    // A verdict on another kind of key (the tables disagree) proves nothing here.
+    const verdict = found?.auth === auth ? found : undefined;
+    if (verdict?.outcome === 'refused') throw unauthorized(verdict.detail);
+    if (verdict?.outcome === 'allowed') {
+      if (verdict.auth === 'key') request.context.sx.accountId = verdict.accountId;
+      return;
+    }
+    const authorization = headerOf(request.event, 'authorization');
+    if (auth === 'key') request.context.sx.accountId = await authenticate(deps, authorization);
+    else await authenticateAdmin(deps, authorization);
   },
 });
 
@@ -125,8 +134,7 @@ const adminAuth = (deps: Deps): MiddlewareObj<ApiEvent, ApiResult, Error, RouteC
 export function route(deps: Deps, options: RouteOptions, fn: (request: ApiRequest) => Promise<ApiResult>) {
   // Who is calling comes first: an unauthenticated request learns nothing about its body.
   const handler = middy<ApiEvent, ApiResult, Error, RouteContext>().use(problemDetails());
-  if (options.auth === 'key') handler.use(apiKeyAuth(deps));
-  if (options.auth === 'admin') handler.use(adminAuth(deps));
+  if (options.auth !== 'none') handler.use(authentication(deps, options.auth));
   handler.use(jsonBody());
   if (options.idempotent) handler.use(idempotency(deps));
   return handler.handler((event, context) =>

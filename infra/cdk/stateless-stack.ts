@@ -142,13 +142,16 @@ export class StatelessStack extends Stack {
       this.grant(fn, needs, stateful, busName);
       this.functions[handler] = fn;
     }
+    // The authorizer reads API key streams (and the admin key for admin routes): what access.ts declares.
+    const authorizerNeeds = access[AUTHORIZER_HANDLER] ?? {};
     const authorizer = new AppFunction(functionsScope, AUTHORIZER_HANDLER, {
       handler: AUTHORIZER_HANDLER,
       environment: this.lambdaEnvironment,
       ...(props.codeFor ? { code: props.codeFor(AUTHORIZER_HANDLER) } : {}),
-      memoryMb: 256,
-      timeout: Duration.seconds(3),
+      memoryMb: authorizerNeeds.memoryMb ?? 256,
+      timeout: Duration.seconds(authorizerNeeds.timeoutSeconds ?? 3),
     });
+    this.grant(authorizer, authorizerNeeds, stateful, busName);
     this.functions[AUTHORIZER_HANDLER] = authorizer;
     const functionFor = (handler: string) => {
       const fn = this.functions[handler];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 
 /** API Gateway HTTP APIs refuse payloads over 10 MB before any Lambda runs; so do we. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
@@ -10,6 +10,13 @@ export interface LocalRoute {
   method: string;
   path: string;
   invoke: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+  /**
+   * The route's Lambda authorizer (simple responses, payload 2.0, no identity source, no cache),
+   * for the routes that have one in CDK. Run before `invoke`, like API Gateway: `isAuthorized: false`
+   * is API Gateway's 403, a throw its 500; otherwise its `context` reaches the handler as
+   * `requestContext.authorizer.lambda`.
+   */
+  authorize?: (event: APIGatewayRequestAuthorizerEventV2) => Promise<{ isAuthorized: boolean; context?: Record<string, unknown> }>;
 }
 
 const compile = (path: string) =>
@@ -60,11 +67,24 @@ export class HttpFront {
       if (body === null) return send(res, gatewayProblem(413, 'payload_too_large', 'Payload too large', requestId));
       if (!match) return send(res, gatewayProblem(404, 'not_found', `No route ${req.method} ${url.pathname}`, requestId));
       const event = toEvent(req, url, body, match.route, match.params, requestId);
+      if (match.route.authorize) {
+        let result: Awaited<ReturnType<NonNullable<LocalRoute['authorize']>>>;
+        try {
+          result = await match.route.authorize(toAuthorizerEvent(event));
+        } catch (error) {
+          // API Gateway answers an authorizer that fails with a bare 500 and never calls the route.
+          console.error(JSON.stringify({ level: 'ERROR', requestId, authorizer: true, error: String(error), stack: (error as Error)?.stack }));
+          return send(res, gatewayMessage(500, 'Internal Server Error'));
+        }
+        if (!result.isAuthorized) return send(res, gatewayMessage(403, 'Forbidden'));
+        // What API Gateway passes on from a simple response: the context under `lambda`.
+        event.requestContext = { ...event.requestContext, authorizer: { lambda: result.context ?? {} } } as typeof event.requestContext;
+      }
       send(res, await match.route.invoke(event));
     } catch (error) {
       // A handler must never throw (middy turns errors into problems); if one does, answer like API Gateway.
       console.error(JSON.stringify({ level: 'ERROR', requestId, error: String(error), stack: (error as Error)?.stack }));
-      send(res, { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'Internal Server Error' }) });
+      send(res, gatewayMessage(500, 'Internal Server Error'));
     }
   }
 
@@ -135,6 +155,28 @@ function toEvent(
     isBase64Encoded: false,
   };
 }
+
+/**
+ * The event API Gateway sends a REQUEST authorizer (payload 2.0) for a route's request: the request
+ * as the route will see it, `type` and `routeArn` added, no body, and no `identitySource` (there is none).
+ */
+function toAuthorizerEvent(event: APIGatewayProxyEventV2): APIGatewayRequestAuthorizerEventV2 {
+  const { body: _body, isBase64Encoded: _encoded, ...request } = event;
+  const { http } = event.requestContext;
+  return {
+    ...request,
+    type: 'REQUEST',
+    routeArn: `arn:aws:execute-api:local:local:local/$default/${http.method}${event.rawPath}`,
+    identitySource: [],
+  } as APIGatewayRequestAuthorizerEventV2;
+}
+
+/** API Gateway's own answers (not problem+json): `{"message":"Forbidden"}` and the like. */
+const gatewayMessage = (statusCode: number, message: string): APIGatewayProxyStructuredResultV2 => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ message }),
+});
 
 function gatewayProblem(status: number, type: string, title: string, requestId: string): APIGatewayProxyStructuredResultV2 {
   return {

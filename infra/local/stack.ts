@@ -21,6 +21,8 @@ import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { LocalEventBus } from './event-bus';
 import { makeHandler } from './handlers';
 import { HttpFront } from './http-front';
+import { make as makeAuthorizer } from '../../functions/api-authorizer';
+import { publicRoutes } from '../access';
 import { StreamPoller } from './stream-poller';
 
 export interface LocalStackOptions {
@@ -147,7 +149,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // finds them, so after a restart it runs at once instead of a period later.
     if (recovered.known > 0) scheduler.runSoon('reconcile-jobs', 1_000);
 
-    const front = new HttpFront(httpRoutes.map((r) => ({ method: r.method, path: r.path, invoke: makeHandler(r.handler, deps) })));
+    // The Lambda authorizer runs before the routes CDK puts it in front of (all but the public ones), as in AWS.
+    const authorize = makeAuthorizer(deps);
+    const front = new HttpFront(
+      httpRoutes.map((r) => ({
+        method: r.method,
+        path: r.path,
+        invoke: makeHandler(r.handler, deps),
+        ...(publicRoutes.has(`${r.method} ${r.path}`) ? {} : { authorize }),
+      })),
+    );
     const port = await front.listen(options.port ?? 3000).catch(async (error: NodeJS.ErrnoException) => {
       await Promise.all(pollers.map((p) => p.stop()));
       await scheduler.stop();

@@ -2,7 +2,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultPolicy } from '../../domain/policy';
 import { InMemoryEventStore } from '../../functions/adapters/in-memory-event-store';
-import { handler as authorizeRequest } from '../../functions/api-authorizer';
+import { make as makeAuthorizer } from '../../functions/api-authorizer';
 import type { Deps } from '../../functions/deps';
 import { LambdaEnv } from '../../functions/env';
 import { json, route } from '../../functions/http/route';
@@ -248,8 +248,13 @@ describe('stateless stack (us-east-1): least privilege', () => {
     }
   });
 
-  it('gives the authorizer nothing but its own log group', () => {
-    expect(actionsOf('api-authorizer')).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+  it('lets the authorizer read the events table (API keys) and the admin key, and nothing else', () => {
+    expect(actionsOf('api-authorizer').sort()).toEqual(
+      ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'].sort(),
+    );
+    expect(statementsOf('api-authorizer')).toEqual(expect.arrayContaining([expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: events() })]));
+    // Not the views table, nor the events table's stream or indexes beyond what reads need.
+    expect(JSON.stringify(statementsOf('api-authorizer'))).not.toMatch(/EventStoreviews|StreamArn/);
   });
 });
 
@@ -282,13 +287,15 @@ describe('stateless stack (us-east-1): API', () => {
     for (const route of Object.values(resourcesOf(app, 'AWS::ApiGatewayV2::Route'))) {
       if (!publicRoutes.has(route.Properties.RouteKey)) expect(route.Properties.AuthorizerId, route.Properties.RouteKey).toEqual({ Ref: authorizerId });
     }
-    // The authorizer lets a request with no headers at all through...
-    const noHeaders = { type: 'REQUEST', routeKey: 'GET /v1/account', rawPath: '/v1/account', headers: {}, requestContext: { requestId: 'req-1', http: { method: 'GET' } } };
-    expect(await authorizeRequest(noHeaders as never)).toEqual({ isAuthorized: true });
-    // ...and the keyed route's middleware answers it with API.md's 401 problem.
+    // The authorizer lets a request with no headers at all through, with the 401 detail as its verdict...
     const deps = { store: new InMemoryEventStore(), policy: defaultPolicy, now: () => new Date() } as unknown as Deps;
+    const noHeaders = { type: 'REQUEST', routeKey: 'GET /v1/account', rawPath: '/v1/account', headers: {}, requestContext: { requestId: 'req-1', http: { method: 'GET' } } };
+    const verdict = await makeAuthorizer(deps)(noHeaders as never);
+    expect(verdict).toEqual({ isAuthorized: true, context: { auth: 'key', outcome: 'refused', detail: expect.any(String) } });
+    // ...and the keyed route's middleware answers it, as API Gateway passes the verdict on, with API.md's 401 problem.
     const handler = route(deps, { auth: 'key' }, async () => json(200, {}));
-    const res = (await handler({ ...noHeaders, isBase64Encoded: false } as never, {} as never)) as { statusCode: number; headers: Record<string, string>; body: string };
+    const event = { ...noHeaders, isBase64Encoded: false, requestContext: { ...noHeaders.requestContext, authorizer: { lambda: 'context' in verdict ? verdict.context : {} } } };
+    const res = (await handler(event as never, {} as never)) as { statusCode: number; headers: Record<string, string>; body: string };
     expect(res.statusCode).toBe(401);
     expect(res.headers['content-type']).toBe('application/problem+json');
     expect(JSON.parse(res.body)).toMatchObject({ type: 'unauthorized', status: 401 });

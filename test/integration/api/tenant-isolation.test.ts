@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { routesWithModules } from '../../../functions/api/route-modules';
 import { eventually } from '../../../infra/local/stack-process';
 import { signUp, startTestStack, type Api } from '../../support/local-stack';
@@ -87,5 +87,48 @@ describe('tenant isolation', () => {
     const res = await intruder.api.get(`/v1/jobs?account_id=${owner.accountId}`);
     expect(res.status).toBe(400);
     expect(res.body.errors).toEqual([expect.objectContaining({ path: 'account_id' })]);
+  });
+});
+
+describe("the local front runs API Gateway's Lambda authorizer (parity with AWS)", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  /** Counts reads of API key streams; the first `failures` of them fail like a throttled DynamoDB. */
+  function watchKeyReads(failures = 0) {
+    const store = stack.deps.store;
+    const read = store.readStream.bind(store);
+    const calls = { keyReads: 0 };
+    vi.spyOn(store, 'readStream').mockImplementation(async (streamId, fromVersion) => {
+      if (streamId.startsWith('apikey#') && calls.keyReads++ < failures) throw new Error('simulated ProvisionedThroughputExceededException');
+      return read(streamId, fromVersion);
+    });
+    return calls;
+  }
+
+  it('reads the key once per request: the route trusts the verdict', async () => {
+    const calls = watchKeyReads();
+    const res = await owner.api.get('/v1/account');
+    expect(res.status).toBe(200);
+    expect(res.body.id).toBe(owner.accountId);
+    expect(calls.keyReads).toBe(1);
+  });
+
+  it('answers a failing authorizer "unverified" and the route authenticates by itself', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const calls = watchKeyReads(1);
+    const res = await owner.api.get('/v1/account');
+    // Without the authorizer in front, the one read would have failed and the answer been a 500.
+    expect(res.status).toBe(200);
+    expect(res.body.id).toBe(owner.accountId);
+    expect(calls.keyReads).toBe(2);
+    expect(logged).toHaveBeenCalledWith(expect.stringMatching(/"authorizer":true.*ProvisionedThroughput/));
+  });
+
+  it('refuses a bad key with 401 problem+json (not API Gateway 403), and passes public routes without a verdict', async () => {
+    const res = await intruder.api.request('GET', '/v1/account', undefined, { authorization: 'Bearer sk_nope' });
+    expect({ status: res.status, type: res.body.type }).toEqual({ status: 401, type: 'unauthorized' });
+    const calls = watchKeyReads();
+    expect((await fetch(`${stack.url}/v1/openapi.json`)).status).toBe(200);
+    expect(calls.keyReads).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { HttpFront } from '../../../infra/local/http-front';
 
 let front: HttpFront | undefined;
@@ -90,5 +90,71 @@ describe('HttpFront (the local API Gateway)', () => {
     await closing;
     expect(await pending).toBe('late');
     front = undefined;
+  });
+
+  describe('with a Lambda authorizer on a route', () => {
+    type Authorize = (event: APIGatewayRequestAuthorizerEventV2) => Promise<{ isAuthorized: boolean; context?: Record<string, unknown> }>;
+    async function serveAuthorized(authorize: Authorize) {
+      const seen: APIGatewayProxyEventV2[] = [];
+      const invoke = async (event: APIGatewayProxyEventV2) => {
+        seen.push(event);
+        return { statusCode: 200, body: 'ok' };
+      };
+      front = new HttpFront([
+        { method: 'POST', path: '/v1/things/{id}/poke', invoke, authorize },
+        { method: 'GET', path: '/v1/open', invoke },
+      ]);
+      return { url: `http://127.0.0.1:${await front.listen(0)}`, seen };
+    }
+
+    it("runs it first with API Gateway's REQUEST event and passes its context as requestContext.authorizer.lambda", async () => {
+      const asked: APIGatewayRequestAuthorizerEventV2[] = [];
+      const { url, seen } = await serveAuthorized(async (event) => {
+        asked.push(event);
+        return { isAuthorized: true, context: { auth: 'key', outcome: 'allowed', accountId: 'acct_1', keyId: 'key_1' } };
+      });
+      const res = await fetch(`${url}/v1/things/t_1/poke?a=1`, { method: 'POST', headers: { Authorization: 'Bearer sk_x' }, body: '{"n":1}' });
+      expect(res.status).toBe(200);
+      expect(asked).toHaveLength(1);
+      expect(asked[0]).toMatchObject({
+        version: '2.0',
+        type: 'REQUEST',
+        routeKey: 'POST /v1/things/{id}/poke',
+        rawPath: '/v1/things/t_1/poke',
+        rawQueryString: 'a=1',
+        headers: { authorization: 'Bearer sk_x' },
+        pathParameters: { id: 't_1' },
+        requestContext: { http: { method: 'POST' }, requestId: seen[0]!.requestContext.requestId },
+      });
+      expect(asked[0]).not.toHaveProperty('body');
+      expect((seen[0]!.requestContext as unknown as { authorizer: unknown }).authorizer).toEqual({ lambda: { auth: 'key', outcome: 'allowed', accountId: 'acct_1', keyId: 'key_1' } });
+    });
+
+    it('does not run it for a route without one', async () => {
+      let calls = 0;
+      const { url, seen } = await serveAuthorized(async () => {
+        calls++;
+        return { isAuthorized: true };
+      });
+      expect((await fetch(`${url}/v1/open`)).status).toBe(200);
+      expect(calls).toBe(0);
+      expect(seen[0]!.requestContext).not.toHaveProperty('authorizer');
+    });
+
+    it("answers a refusal 403 and a throw 500 with API Gateway's bodies, never invoking the route", async () => {
+      vi.spyOn(console, 'error').mockImplementation(() => undefined);
+      let refuse = true;
+      const { url, seen } = await serveAuthorized(async () => {
+        if (refuse) return { isAuthorized: false };
+        throw new Error('authorizer crashed');
+      });
+      const refused = await fetch(`${url}/v1/things/t_1/poke`, { method: 'POST' });
+      expect([refused.status, await refused.text()]).toEqual([403, '{"message":"Forbidden"}']);
+      refuse = false;
+      const crashed = await fetch(`${url}/v1/things/t_1/poke`, { method: 'POST' });
+      expect([crashed.status, await crashed.text()]).toEqual([500, '{"message":"Internal Server Error"}']);
+      expect(seen).toHaveLength(0);
+      vi.restoreAllMocks();
+    });
   });
 });
