@@ -13,7 +13,7 @@ import ipaddr from 'ipaddr.js';
  * is judged as the IPv4 address it carries; NAT64, 6to4 and Teredo addresses, which embed an IPv4
  * address we cannot vet reliably, are refused outright. Odd IPv4 spellings (decimal `2130706433`,
  * octal `0177.0.0.1`, hex `0x7f.1`) are normalised by the WHATWG URL parser before any check, the same
- * parser undici connects with, so the checked form is the one used.
+ * parser `node:http` connects with (the sender passes it the parsed URL), so the checked form is the one used.
  */
 export interface UrlGuardMode {
   /**
@@ -114,7 +114,7 @@ export async function checkWebhookUrl(raw: string, mode: UrlGuardMode, resolve: 
 }
 
 /**
- * A `lookup` for `net.connect`/`tls.connect` (undici's `connect.lookup`) that resolves the name itself
+ * A `lookup` for `net.connect`/`tls.connect` (the sender's `http.Agent` option) that resolves the name itself
  * and fails the connection unless every address is public, so the socket only ever opens to an address
  * we checked. On the local stack, `localhost` may also resolve to loopback.
  */
