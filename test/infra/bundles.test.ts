@@ -65,6 +65,11 @@ describe('Lambda bundles', () => {
     expect(out.trim().split('\n')).toEqual(bundles.map(() => 'function'));
   }, SYNTH_TIMEOUT_MS);
 
+  it("keeps every bundle under issue 6's 250 KB (KiB, entry and chunks, minified)", () => {
+    const over = bundles.filter((b) => b.bytes >= 250 * 1024).map((b) => `${b.handler}: ${(b.bytes / 1024).toFixed(1)} KiB`);
+    expect(over).toEqual([]);
+  });
+
   it('serves the OpenAPI document prerendered at bundle time, byte for byte the one the local stack builds live', async () => {
     const bundle = bundles.find((b) => b.handler === 'api/get-openapi')!;
     const event = { routeKey: 'GET /v1/openapi.json', rawPath: '/v1/openapi.json', headers: {}, requestContext: { requestId: 'r1', http: { method: 'GET' } } };
