@@ -22,6 +22,7 @@ import * as listWebhookDeliveries from './list-webhook-deliveries';
 import * as listWebhookEndpoints from './list-webhook-endpoints';
 import * as retryWebhookDelivery from './retry-webhook-delivery';
 import * as rotateWebhookSecret from './rotate-webhook-secret';
+import { openApiModule } from './openapi-route';
 
 /**
  * Every HTTP route's module, by handler name: what the OpenAPI document is built from. `satisfies`
@@ -53,12 +54,9 @@ const modules = {
   'api/rotate-webhook-secret': rotateWebhookSecret,
 } satisfies Record<Exclude<HttpRoute['handler'], 'api/get-openapi'>, RouteModule>;
 
-/** The OpenAPI route itself: public, no input, the document as its body. */
-export const openApiModule: RouteModule = { schemas: {}, options: { auth: 'none' } };
-
 /** The route table joined with each route's module. */
 export const routesWithModules = () =>
   httpRoutes.map((route) => ({
     ...route,
-    module: route.handler === 'api/get-openapi' ? openApiModule : (modules[route.handler] as RouteModule),
+    module: route.handler === 'api/get-openapi' ? (openApiModule as RouteModule) : (modules[route.handler] as RouteModule),
   }));

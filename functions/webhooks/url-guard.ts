@@ -1,19 +1,20 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import type { LookupFunction } from 'node:net';
-import ipaddr from 'ipaddr.js';
+import { BlockList, isIPv4, isIPv6, type LookupFunction } from 'node:net';
 
 /**
  * The SSRF guard for webhook URLs. A customer chooses where we send requests from inside our network,
  * so the URL is checked when the endpoint is registered and again on every connection, on the address
  * actually connected to (DNS can change between the two: rebinding).
  *
- * Only public unicast addresses pass: ipaddr.js names the range of an address, and everything it does
- * not call `unicast` (private, loopback, link-local incl. 169.254.169.254, CGNAT, multicast, broadcast,
- * unique-local incl. fd00:ec2::254, documentation, benchmarking, reserved …) is refused. IPv4-mapped IPv6
- * is judged as the IPv4 address it carries; NAT64, 6to4 and Teredo addresses, which embed an IPv4
- * address we cannot vet reliably, are refused outright. Odd IPv4 spellings (decimal `2130706433`,
+ * Only public unicast addresses pass: every special-purpose range ipaddr.js names (private, loopback,
+ * link-local incl. 169.254.169.254, CGNAT, multicast, broadcast, unique-local incl. fd00:ec2::254,
+ * documentation, benchmarking, reserved …; the table below is its table, and a differential test
+ * holds this guard to ipaddr.js's `range() === 'unicast'`) is refused, with Node's `net.BlockList`
+ * doing the matching so the Lambda bundles carry no address library. IPv4-mapped IPv6 is judged as
+ * the IPv4 address it carries; NAT64, 6to4 and Teredo addresses, which embed an IPv4 address we
+ * cannot vet reliably, are refused outright. Odd IPv4 spellings (decimal `2130706433`,
  * octal `0177.0.0.1`, hex `0x7f.1`) are normalised by the WHATWG URL parser before any check, the same
- * parser undici connects with, so the checked form is the one used.
+ * parser `node:http` connects with (the sender passes it the parsed URL), so the checked form is the one used.
  */
 export interface UrlGuardMode {
   /**
@@ -41,22 +42,50 @@ const BLOCKED_SUFFIXES = ['.localhost', '.local', '.internal', '.localdomain', '
 const isLocalAllowance = (url: URL, mode: UrlGuardMode) => mode.allowLoopback && LOCAL_HOSTS.has(url.hostname);
 
 /**
- * Is this address one we may connect to? Public unicast only; see the module comment.
+ * The ranges that are not public unicast: ipaddr.js 2.x's `SpecialRanges`, IPv4 then IPv6 (except
+ * its `ipv4Mapped`, ::ffff:0:0/96, which is judged by the IPv4 address it carries: `BlockList`
+ * matches an IPv4-mapped address against the IPv4 rules).
+ */
+const NOT_PUBLIC: ReadonlyArray<[string, number, 'ipv4' | 'ipv6']> = [
+  ...(
+    [
+      ['0.0.0.0', 8], ['255.255.255.255', 32], ['224.0.0.0', 4], ['169.254.0.0', 16], ['127.0.0.0', 8],
+      ['100.64.0.0', 10], ['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16],
+      ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['198.18.0.0', 15], ['198.51.100.0', 24],
+      ['203.0.113.0', 24], ['240.0.0.0', 4], ['192.175.48.0', 24], ['192.31.196.0', 24], ['192.52.193.0', 24],
+    ] as const
+  ).map(([a, p]): [string, number, 'ipv4'] => [a, p, 'ipv4']),
+  ...(
+    [
+      ['::', 128], ['fe80::', 10], ['ff00::', 8], ['::1', 128], ['fc00::', 7], ['fec0::', 10], ['100::', 64],
+      ['::ffff:0:0:0', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['2002::', 16], ['2001::', 32],
+      ['2001:2::', 48], ['2001:3::', 32], ['2001:4:112::', 48], ['2620:4f:8000::', 48], ['2001:10::', 28],
+      ['2001:20::', 28], ['2001:30::', 28], ['5f00::', 16], ['2001::', 23], ['2001:db8::', 32], ['3fff::', 20],
+    ] as const
+  ).map(([a, p]): [string, number, 'ipv6'] => [a, p, 'ipv6']),
+];
+const notPublic = new BlockList();
+for (const [network, prefix, family] of NOT_PUBLIC) notPublic.addSubnet(network, prefix, family);
+
+/**
+ * Is this address one we may connect to? Public unicast only; see the module comment. Anything that
+ * is not a plain IPv4 or IPv6 address (a zone id, an odd IPv4 spelling) is refused.
  */
 export function isPublicAddress(address: string): boolean {
-  if (!ipaddr.isValid(address)) return false;
-  let parsed = ipaddr.parse(address);
-  if (parsed.kind() === 'ipv6') {
-    const v6 = parsed as ipaddr.IPv6;
-    if (v6.isIPv4MappedAddress()) parsed = v6.toIPv4Address();
-  }
-  return parsed.range() === 'unicast';
+  const family = isIPv4(address) ? 'ipv4' : isIPv6(address) && !address.includes('%') ? 'ipv6' : null;
+  return family !== null && !notPublic.check(address, family);
 }
+
+/** Loopback (127/8, ::1, and 127/8 IPv4-mapped): what `localhost` may resolve to on the local stack. */
+const loopback = new BlockList();
+loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+loopback.addAddress('::1', 'ipv6');
+const isLoopback = (address: string) => (isIPv4(address) ? loopback.check(address, 'ipv4') : isIPv6(address) && !address.includes('%') && loopback.check(address, 'ipv6'));
 
 /** An IP literal host as the URL parser leaves it (`[::1]` → `::1`), or null for a name. */
 function ipLiteral(hostname: string): string | null {
-  const bare = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
-  return ipaddr.isValid(bare) && (hostname.startsWith('[') || ipaddr.IPv4.isValidFourPartDecimal(bare)) ? bare : null;
+  if (hostname.startsWith('[')) return isIPv6(hostname.slice(1, -1)) ? hostname.slice(1, -1) : null;
+  return isIPv4(hostname) ? hostname : null;
 }
 
 /**
@@ -114,7 +143,7 @@ export async function checkWebhookUrl(raw: string, mode: UrlGuardMode, resolve: 
 }
 
 /**
- * A `lookup` for `net.connect`/`tls.connect` (undici's `connect.lookup`) that resolves the name itself
+ * A `lookup` for `net.connect`/`tls.connect` (the sender's `http.Agent` option) that resolves the name itself
  * and fails the connection unless every address is public, so the socket only ever opens to an address
  * we checked. On the local stack, `localhost` may also resolve to loopback.
  */
@@ -125,7 +154,7 @@ export function guardedLookup(mode: UrlGuardMode, resolve: Resolve = systemResol
       (all) => {
         const family = options.family === 4 || options.family === 6 ? options.family : 0;
         const addresses = all.filter((a) => family === 0 || a.family === family);
-        const refused = addresses.find((a) => !(isPublicAddress(a.address) || (allowLoopback && ipaddr.parse(a.address).range() === 'loopback')));
+        const refused = addresses.find((a) => !(isPublicAddress(a.address) || (allowLoopback && isLoopback(a.address))));
         if (addresses.length === 0) return callback(Object.assign(new Error(`${hostname} does not resolve`), { code: 'ENOTFOUND' }), '', 4);
         if (refused) return callback(new UnsafeUrlError(`${hostname} resolved to ${refused.address}, which is not a public address`), '', 4);
         if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);

@@ -1,6 +1,7 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants as zlib } from 'node:zlib';
 import { build, type Plugin } from 'esbuild';
 
 /** The repository root (where package.json and package-lock.json are). */
@@ -35,6 +36,41 @@ const zodLocalesStub: Plugin = {
       /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'sx-empty' } : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'sx-empty' }, () => ({ contents: 'export {}', loader: 'js' }));
+  },
+};
+
+/** The module the OpenAPI route gets its document from; the bundle gets it prerendered. */
+const OPENAPI_DOCUMENT = join(REPO_ROOT, 'functions', 'api', 'openapi-document.ts');
+
+/**
+ * `api/get-openapi` serves a document that depends on code only (the route table and the zod schemas
+ * of every route module). Building it at run time put every route module and its schemas into that
+ * bundle (~293 KB against the 250 KB goal) and cost the cold start their construction. This plugin
+ * replaces `functions/api/openapi-document.ts` with the text it returns, computed here by importing the
+ * real module, so the bundle carries the finished document and nothing it was built from. The text
+ * (~55 KB of JSON) is embedded Brotli-compressed (~6 KB) and inflated once per container (well under
+ * a millisecond); the document served is byte for byte the one the local stack builds live
+ * (test/unit/infra/openapi-prerender.test.ts).
+ */
+const prerenderedOpenApi: Plugin = {
+  name: 'sx-prerendered-openapi',
+  setup(b) {
+    b.onResolve({ filter: /[\\/]openapi-document(\.ts)?$/ }, (args) =>
+      join(args.resolveDir, args.path.endsWith('.ts') ? args.path : `${args.path}.ts`) === OPENAPI_DOCUMENT ? { path: OPENAPI_DOCUMENT, namespace: 'sx-prerendered' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'sx-prerendered' }, async () => {
+      // Imported here, not at the top: only bundling this one function needs the route modules.
+      const { openApiDocument } = (await import('../../functions/api/openapi-document')) as typeof import('../../functions/api/openapi-document');
+      const packed = brotliCompressSync(Buffer.from(openApiDocument(), 'utf8'), { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }).toString('base64');
+      return {
+        loader: 'js',
+        contents: [
+          "import { brotliDecompressSync } from 'node:zlib';",
+          '/** Prerendered at bundle time by infra/cdk/bundling.ts from functions/api/openapi-document.ts. */',
+          `export const openApiDocument = () => brotliDecompressSync(Buffer.from(${JSON.stringify(packed)}, 'base64')).toString('utf8');`,
+        ].join('\n'),
+      };
+    });
   },
 };
 
@@ -93,7 +129,7 @@ export async function bundleHandlers(handlers: readonly string[], outdir = DEFAU
         mainFields: [...bundlingOptions.mainFields],
         entryPoints: { index: entryOf(handler) },
         outdir: dir,
-        plugins: [zodLocalesStub],
+        plugins: [zodLocalesStub, prerenderedOpenApi],
         absWorkingDir: REPO_ROOT,
         metafile: true,
       });

@@ -5,6 +5,8 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleHandlers, REPO_ROOT, type Bundle } from '../../infra/cdk/bundling';
 import { handlerNames } from '../../infra/cdk/stateless-stack';
+import { make as makeOpenApi } from '../../functions/api/get-openapi';
+import type { Deps } from '../../functions/deps';
 import { SYNTH_TIMEOUT_MS } from './cdk-app';
 
 describe('Lambda bundles', () => {
@@ -62,5 +64,33 @@ describe('Lambda bundles', () => {
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     });
     expect(out.trim().split('\n')).toEqual(bundles.map(() => 'function'));
+  }, SYNTH_TIMEOUT_MS);
+
+  it("keeps every bundle under issue 6's 250 KB (KiB, entry and chunks, minified)", () => {
+    const over = bundles.filter((b) => b.bytes >= 250 * 1024).map((b) => `${b.handler}: ${(b.bytes / 1024).toFixed(1)} KiB`);
+    expect(over).toEqual([]);
+  });
+
+  it('serves the OpenAPI document prerendered at bundle time, byte for byte the one the local stack builds live', async () => {
+    const bundle = bundles.find((b) => b.handler === 'api/get-openapi')!;
+    const event = { routeKey: 'GET /v1/openapi.json', rawPath: '/v1/openapi.json', headers: {}, requestContext: { requestId: 'r1', http: { method: 'GET' } } };
+    // The bundle in a plain Node process, through the route as Lambda would call it.
+    const script = `const m = await import(process.argv[1]); console.log(JSON.stringify(await m.make({})(JSON.parse(process.argv[2]), {})));`;
+    const bundled = JSON.parse(
+      execFileSync(process.execPath, ['--input-type=module', '-e', script, pathToFileURL(bundle.file).href, JSON.stringify(event)], {
+        encoding: 'utf8',
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        maxBuffer: 16 * 1024 * 1024,
+      }),
+    );
+    const live = await makeOpenApi({} as Deps)(event as never, {} as never);
+    expect(bundled).toEqual(live);
+    expect(JSON.parse(bundled.body).openapi).toBe('3.1.0');
+    // Prerendered: the document is inflated from the bundle, and the builder (with the route modules) is not in it.
+    const files = (await readdir(bundle.dir, { recursive: true })).filter((f) => f.endsWith('.mjs'));
+    const code = (await Promise.all(files.map((f) => readFile(join(bundle.dir, f), 'utf8')))).join('\n');
+    expect(code).toContain('brotliDecompressSync');
+    expect(code).not.toContain('jsonSchemaDialect');
+    expect(bundle.bytes).toBeLessThan(250 * 1024);
   }, SYNTH_TIMEOUT_MS);
 });

@@ -1,5 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import { WebhookHttpSender } from '../../../functions/webhooks/http-sender';
 import { checkWebhookUrl, isPublicAddress, type Resolve } from '../../../functions/webhooks/url-guard';
@@ -120,6 +122,61 @@ describe('the webhook SSRF guard', () => {
     expect(isPublicAddress('::ffff:8.8.8.8')).toBe(true);
     expect(isPublicAddress('::ffff:10.1.1.1')).toBe(false);
     expect(isPublicAddress('not an address')).toBe(false);
+    expect(isPublicAddress('fe80::1%eth0')).toBe(false);
+  });
+
+  /** The oracle: ipaddr.js's range of the address (IPv4-mapped judged as its IPv4), as the guard used to ask it. */
+  const oracle = (address: string) => {
+    let parsed = ipaddr.parse(address);
+    if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+    return parsed.range() === 'unicast';
+  };
+  const v4 = (n: number) => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+  const v6 = (n: bigint) => ipaddr.fromByteArray([...Array(16)].map((_, i) => Number((n >> BigInt(8 * (15 - i))) & 255n))).toString();
+  /** Every special range ipaddr.js knows, as [first address, size] in each family. */
+  const ranges = (family: 'ipv4' | 'ipv6') => {
+    const table = (family === 'ipv4' ? ipaddr.IPv4 : ipaddr.IPv6).prototype as unknown as { SpecialRanges: Record<string, unknown> };
+    return Object.values(table.SpecialRanges).flatMap((r) => ((r as unknown[])[0] instanceof Array ? (r as [ipaddr.IPv4 | ipaddr.IPv6, number][]) : [r as [ipaddr.IPv4 | ipaddr.IPv6, number]]));
+  };
+  const asBig = (a: ipaddr.IPv4 | ipaddr.IPv6) => a.toByteArray().reduce((n, b) => (n << 8n) | BigInt(b), 0n);
+
+  it('agrees with ipaddr.js on every address inside, at the edges of and just outside each of its special ranges', () => {
+    const cases: string[] = [];
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      const bits = family === 'ipv4' ? 32 : 128;
+      const max = (1n << BigInt(bits)) - 1n;
+      for (const [base, prefix] of ranges(family)) {
+        const first = asBig(base);
+        const last = first + (1n << BigInt(bits - prefix)) - 1n;
+        for (const n of [first - 1n, first, first + 1n, (first + last) / 2n, last - 1n, last, last + 1n]) {
+          if (n < 0n || n > max) continue;
+          const text = family === 'ipv4' ? v4(Number(n)) : v6(n);
+          cases.push(text);
+          if (family === 'ipv4') cases.push(`::ffff:${text}`);
+        }
+      }
+    }
+    expect(cases.length).toBeGreaterThan(250);
+    for (const address of cases) expect({ address, public: isPublicAddress(address) }).toEqual({ address, public: oracle(address) });
+  });
+
+  it('agrees with ipaddr.js on random addresses, IPv4, IPv4-mapped and IPv6', () => {
+    const prefixes = ranges('ipv6').map(([base]) => asBig(base));
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: 0, max: 2 ** 32 - 1 }).map(v4),
+          fc.integer({ min: 0, max: 2 ** 32 - 1 }).map((n) => `::ffff:${v4(n)}`),
+          fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }).map(v6),
+          // Near a special IPv6 range: its first 32 bits, the rest random.
+          fc.tuple(fc.constantFrom(...prefixes), fc.bigInt({ min: 0n, max: (1n << 96n) - 1n })).map(([p, low]) => v6(((p >> 96n) << 96n) | low)),
+        ),
+        (address) => {
+          expect({ address, public: isPublicAddress(address) }).toEqual({ address, public: oracle(address) });
+        },
+      ),
+      { numRuns: 5_000 },
+    );
   });
 });
 
