@@ -1,5 +1,4 @@
 import { Webhook } from 'standardwebhooks';
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseRetryAfter, signedHeaders } from '../../../functions/webhooks/http-sender';
 import { MAX_PAYLOAD_BYTES, thinJob } from '../../../functions/webhooks/public-events';
@@ -17,18 +16,6 @@ describe('webhook signing', () => {
     expect(new Webhook(secret(2)).verify(body, headers)).toMatchObject({ type: 'job.queued' });
     expect(() => new Webhook(secret(3)).verify(body, headers)).toThrow();
     expect(() => new Webhook(secret(1)).verify(`${body} `, headers)).toThrow();
-  });
-
-  it('signs byte for byte as the reference library does, for any id, body, secret and time', () => {
-    fc.assert(
-      fc.property(fc.string({ minLength: 1 }), fc.string({ unit: 'grapheme' }), fc.uint8Array({ minLength: 24, maxLength: 64 }), fc.integer({ min: 0, max: 4_102_444_800 }), (id, body, key, seconds) => {
-        const whsec = `whsec_${Buffer.from(key).toString('base64')}`;
-        const now = new Date(seconds * 1000 + 999);
-        const headers = signedHeaders(id, body, [whsec], now);
-        expect(headers['webhook-signature']).toBe(new Webhook(whsec).sign(id, now, body));
-        expect(headers['webhook-timestamp']).toBe(String(seconds));
-      }),
-    );
   });
 });
 
