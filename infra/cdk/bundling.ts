@@ -27,7 +27,7 @@ export const ESM_REQUIRE_BANNER =
  * zod 4 exports every locale as the `z.locales` namespace, and because `z` is itself a namespace
  * object used as a value, esbuild cannot tree-shake them: ~250 KB of messages in 40 languages in
  * every bundle. Our code never uses `z.locales` (English is imported directly by zod's schemas), so
- * that one module is replaced by an empty one.
+ * that one module is replaced by an empty one, and `z.fromJSONSchema` by one that says it is left out.
  */
 const zodLocalesStub: Plugin = {
   name: 'sx-zod-locales-stub',
@@ -35,7 +35,15 @@ const zodLocalesStub: Plugin = {
     b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
       /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'sx-empty' } : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: 'sx-empty' }, () => ({ contents: 'export {}', loader: 'js' }));
+    // Likewise `z.fromJSONSchema` (~12 KB): we only ever go from zod to JSON Schema, never back.
+    b.onResolve({ filter: /\/from-json-schema\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-from-json-schema', namespace: 'sx-empty' } : undefined,
+    );
+    b.onLoad({ filter: /^zod-locales$/, namespace: 'sx-empty' }, () => ({ contents: 'export {}', loader: 'js' }));
+    b.onLoad({ filter: /^zod-from-json-schema$/, namespace: 'sx-empty' }, () => ({
+      contents: "export function fromJSONSchema() { throw new Error('z.fromJSONSchema is left out of Lambda bundles (infra/cdk/bundling.ts)'); }",
+      loader: 'js',
+    }));
   },
 };
 
