@@ -7,6 +7,7 @@ import { createDynamoClients } from '../../functions/adapters/dynamodb';
 import { apiClient, eventually, startStackProcess, type StackProcess } from '../../infra/local/stack-process';
 import { tableNames } from '../../infra/tables';
 import { checkAttemptStarts, checkJobs, checkLedger, readAllStreams, type AccountView } from '../support/durability';
+import { isAlive } from '../support/processes';
 
 /**
  * `npm start` as an operator runs it, with its own DynamoDB Local under its data dir: a SIGKILL
@@ -25,15 +26,6 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 }, 30_000);
 
-/** Whether a process is alive; a zombie counts as dead. */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** Live processes of this data dir's jobs (their environment names it). */
 function jobProcesses(dir: string): number[] {

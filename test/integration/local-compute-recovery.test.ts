@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { BatchJobStateChange } from '../../events/batch-state-change';
 import type { ComputeJobSpec } from '../../functions/adapters/compute';
 import { LocalCompute } from '../../infra/local/compute';
+import { isAlive } from '../support/processes';
 
 /** Everything a test started, torn down after it whatever happened. */
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -86,15 +87,6 @@ async function until<T>(probe: () => T | undefined | false, timeoutMs = 10_000):
   }
 }
 
-/** Whether a process is alive; a zombie counts as dead. */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : []);
 

@@ -8,6 +8,7 @@
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AccountEvent } from '../../events/account-events';
 import type { StoredEvent } from '../../functions/adapters/event-store';
+import { toStoredEvent, type EventItem } from '../../functions/adapters/dynamodb-event-store';
 import { accounts, fold } from '../../functions/aggregates';
 import { publicEvents } from '../../functions/webhooks/public-events';
 import { webhookIdOf } from '../../functions/webhooks/deliveries';
@@ -22,15 +23,8 @@ export async function readAllStreams(doc: DynamoDBDocumentClient, eventsTable: s
   do {
     const page = await doc.send(new ScanCommand({ TableName: eventsTable, ConsistentRead: true, ExclusiveStartKey: start }));
     for (const item of page.Items ?? []) {
-      const event: StoredEvent = {
-        streamId: item.pk,
-        version: item.version,
-        type: item.type,
-        schemaVersion: item.schemaVersion,
-        data: item.data,
-        metadata: item.metadata ?? {},
-        at: item.at,
-      };
+      // As the store reads it (old schema versions upcast), so the checks see what the code sees.
+      const event = toStoredEvent(item as EventItem);
       streams.set(event.streamId, [...(streams.get(event.streamId) ?? []), event]);
     }
     start = page.LastEvaluatedKey;
