@@ -63,22 +63,11 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
 
   const dropped = await dropItems(deps, chosen, progress);
 
-  // Read: every event of the streams the chosen projections read, grouped by stream. A scan returns
-  // a stream's items in no documented order, so they are sorted by version before folding.
-  const prefixes = [...new Set(chosen.map((p) => p.streamPrefix))];
-  const streams = new Map<string, StoredEvent[]>();
+  // Read: every event of the streams the chosen projections read, grouped by stream.
   const estimate = await approximateItemCount(deps, deps.tables.events);
-  let read = 0;
-  await scanAll(deps, { TableName: deps.tables.events, ConsistentRead: true }, (items) => {
-    for (const item of items) {
-      const pk = item.pk as string;
-      if (!prefixes.some((prefix) => pk.startsWith(prefix))) continue;
-      let stream = streams.get(pk);
-      if (!stream) streams.set(pk, (stream = []));
-      stream.push(toStoredEvent(item as unknown as EventItem));
-    }
-    read += items.length;
-    progress({ phase: 'read', done: read, total: Math.max(read, estimate) });
+  const streams = await readEventStreams(deps.doc, deps.tables.events, {
+    prefixes: [...new Set(chosen.map((p) => p.streamPrefix))],
+    onPage: (read) => progress({ phase: 'read', done: read, total: Math.max(read, estimate) }),
   });
 
   // Write: streams in parallel, each stream's projections in order.
@@ -90,7 +79,6 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
     Array.from({ length: Math.min(options.concurrency ?? 16, queue.length) }, async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
         const [streamId, stream] = next;
-        stream.sort((a, b) => a.version - b.version);
         for (const projection of chosen) {
           if (streamId.startsWith(projection.streamPrefix)) await projection.rebuildStream(deps, streamId, stream);
         }
@@ -107,6 +95,34 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
     );
   }
   return { rebuilt: chosen.map((p) => p.name), dropped, events, streams: streams.size, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * Every event of the event table, or of the streams whose ids start with one of `prefixes`, grouped by
+ * stream and in version order (a scan returns a stream's items in no documented order), as the store
+ * reads them (old schema versions upcast). One strongly consistent Scan, page by page; `onPage` gets
+ * the items read so far. The whole result is held in memory.
+ */
+export async function readEventStreams(
+  doc: Deps['doc'],
+  eventsTable: string,
+  options: { prefixes?: readonly string[]; onPage?: (itemsRead: number) => void } = {},
+): Promise<Map<string, StoredEvent[]>> {
+  const streams = new Map<string, StoredEvent[]>();
+  let read = 0;
+  await scanAll({ doc }, { TableName: eventsTable, ConsistentRead: true }, (items) => {
+    for (const item of items) {
+      const pk = item.pk as string;
+      if (options.prefixes && !options.prefixes.some((prefix) => pk.startsWith(prefix))) continue;
+      let stream = streams.get(pk);
+      if (!stream) streams.set(pk, (stream = []));
+      stream.push(toStoredEvent(item as unknown as EventItem));
+    }
+    read += items.length;
+    options.onPage?.(read);
+  });
+  for (const stream of streams.values()) stream.sort((a, b) => a.version - b.version);
+  return streams;
 }
 
 /** The stored version of each projection that has one (by name). */

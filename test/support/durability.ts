@@ -5,10 +5,10 @@
  * all at once. Used by the crash test, and meant for any test that must show nothing was lost or
  * done twice (e.g. after a projection rebuild).
  */
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AccountEvent } from '../../events/account-events';
 import type { StoredEvent } from '../../functions/adapters/event-store';
-import { toStoredEvent, type EventItem } from '../../functions/adapters/dynamodb-event-store';
+import { readEventStreams } from '../../functions/rebuild';
 import { accounts, fold } from '../../functions/aggregates';
 import { publicEvents } from '../../functions/webhooks/public-events';
 import { webhookIdOf } from '../../functions/webhooks/deliveries';
@@ -16,22 +16,11 @@ import { webhookIdOf } from '../../functions/webhooks/deliveries';
 /** Every event of the table, by stream id, in version order. */
 export type Streams = Map<string, StoredEvent[]>;
 
-/** Reads the whole event table (a consistent scan, page by page). Fine for test-sized tables. */
-export async function readAllStreams(doc: DynamoDBDocumentClient, eventsTable: string): Promise<Streams> {
-  const streams: Streams = new Map();
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await doc.send(new ScanCommand({ TableName: eventsTable, ConsistentRead: true, ExclusiveStartKey: start }));
-    for (const item of page.Items ?? []) {
-      // As the store reads it (old schema versions upcast), so the checks see what the code sees.
-      const event = toStoredEvent(item as EventItem);
-      streams.set(event.streamId, [...(streams.get(event.streamId) ?? []), event]);
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
-  for (const events of streams.values()) events.sort((a, b) => a.version - b.version);
-  return streams;
-}
+/**
+ * Reads the whole event table as the code reads it (upcast), by stream in version order: the same
+ * reader the rebuild uses. Fine for test-sized tables.
+ */
+export const readAllStreams = (doc: DynamoDBDocumentClient, eventsTable: string): Promise<Streams> => readEventStreams(doc, eventsTable);
 
 const FINAL_JOB_EVENTS = new Set(['JobSucceeded', 'JobFailed', 'JobCancelled']);
 
