@@ -1,10 +1,11 @@
-import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { accounts, parseEvent } from './aggregates';
 import type { Deps } from './deps';
 import { lambda } from './lambda';
 import { streamConsumer } from './stream';
 import { refreshAccountSnapshot } from './views/account-snapshots';
 import { putUsageLines, usageLinesOf } from './views/usage-lines';
+import { queryAll } from './adapters/dynamodb';
 
 /** The views-table partition listing accounts with a monthly voucher, for the monthly grant schedule. */
 export const MONTHLY_PK = 'ledger#monthly-vouchers';
@@ -44,16 +45,8 @@ export interface MonthlyVoucherEntry {
 
 /** Every account × monthly voucher the projection has seen. */
 export async function listMonthlyVouchers(deps: Pick<Deps, 'doc' | 'tables'>): Promise<MonthlyVoucherEntry[]> {
-  const entries: MonthlyVoucherEntry[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.doc.send(
-      new QueryCommand({ TableName: deps.tables.views, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': MONTHLY_PK }, ExclusiveStartKey: start }),
-    );
-    for (const item of page.Items ?? []) entries.push({ accountId: item.accountId, voucherId: item.voucherId, expiresAt: item.expiresAt ?? null });
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return entries;
+  const items = await queryAll(deps.doc, { TableName: deps.tables.views, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': MONTHLY_PK } });
+  return items.map((item) => ({ accountId: item.accountId, voucherId: item.voucherId, expiresAt: item.expiresAt ?? null }));
 }
 
 /** Drops a voucher from the monthly index once it can grant no more. */

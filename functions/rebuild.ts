@@ -1,9 +1,10 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbEventStore, toStoredEvent, type EventItem } from './adapters/dynamodb-event-store';
 import type { StoredEvent } from './adapters/event-store';
 import type { Deps } from './deps';
 import { projections as allProjections, type Projection } from './views/projections';
+import { queryAll } from './adapters/dynamodb';
 
 type RebuildDeps = Pick<Deps, 'doc' | 'tables'> & { now?: () => Date };
 
@@ -127,22 +128,13 @@ export async function readEventStreams(
 
 /** The stored version of each projection that has one (by name). */
 export async function storedProjectionVersions(deps: Pick<Deps, 'doc' | 'tables'>): Promise<Map<string, string>> {
-  const versions = new Map<string, string>();
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.doc.send(
-      new QueryCommand({
-        TableName: deps.tables.views,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': PROJECTION_VERSIONS_PK },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) versions.set(item.sk as string, String(item.version));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return versions;
+  const items = await queryAll(deps.doc, {
+    TableName: deps.tables.views,
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': PROJECTION_VERSIONS_PK },
+    ConsistentRead: true,
+  });
+  return new Map(items.map((item) => [item.sk as string, String(item.version)]));
 }
 
 /**

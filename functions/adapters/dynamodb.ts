@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 
 /** Where to reach DynamoDB. Both fields are optional: in Lambda, pass nothing. */
 export interface DynamoClientOptions {
@@ -37,4 +37,20 @@ export function createDynamoClients(options: DynamoClientOptions = {}): DynamoCl
     marshallOptions: { removeUndefinedValues: true },
   });
   return { client, doc };
+}
+
+/**
+ * Every item a query matches, following `LastEvaluatedKey` page after page (in the query's order).
+ * For partitions known to stay small enough to hold in memory.
+ * @throws any SDK error of a page (nothing is returned then).
+ */
+export async function queryAll(doc: DynamoDBDocumentClient, input: Omit<QueryCommandInput, 'ExclusiveStartKey'>): Promise<Array<Record<string, any>>> {
+  const items: Array<Record<string, any>> = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
 }

@@ -1,7 +1,8 @@
-import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { isFinal, type KnownJobState } from '../../domain/job/job';
 import type { Deps } from '../deps';
+import { queryAll } from '../adapters/dynamodb';
 
 /**
  * The set of jobs that are not final, one item each in one partition of the views table: what the
@@ -43,14 +44,6 @@ export async function removeActiveJob(deps: Pick<Deps, 'doc' | 'tables'>, jobId:
 
 /** Every job in the set, oldest first (job ids are ULIDs). Eventually consistent: it may lag the streams. */
 export async function listActiveJobs(deps: Pick<Deps, 'doc' | 'tables'>): Promise<ActiveJob[]> {
-  const found: ActiveJob[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.doc.send(
-      new QueryCommand({ TableName: deps.tables.views, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': PK }, ExclusiveStartKey: start }),
-    );
-    found.push(...(page.Items ?? []).map((item) => ({ state: item.state as KnownJobState, version: Number(item.version) })));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return found;
+  const items = await queryAll(deps.doc, { TableName: deps.tables.views, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': PK } });
+  return items.map((item) => ({ state: item.state as KnownJobState, version: Number(item.version) }));
 }

@@ -1,6 +1,7 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { HoldSettled } from '../../events/account-events';
 import type { Deps } from '../deps';
+import { queryAll } from '../adapters/dynamodb';
 
 /** One usage line: what one funding source paid for one job. */
 export interface UsageLine {
@@ -63,26 +64,15 @@ export async function listUsageLines(
   accountId: string,
   range: { from?: string; to?: string },
 ): Promise<UsageLine[]> {
-  const lines: UsageLine[] = [];
-  let start: Record<string, unknown> | undefined;
   // ISO times sort as strings; '#' sorts below the digits, so `<to>` excludes lines ending at `to`.
-  const from = range.from ?? '0';
-  const to = range.to ?? '9';
-  do {
-    const page = await deps.doc.send(
-      new QueryCommand({
-        TableName: deps.tables.views,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': pkOf(accountId), ':from': from, ':to': to },
-        ScanIndexForward: false,
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const { jobId, gpuType, source, gpuSeconds, trialGpuSeconds, cost, periodStart, periodEnd } = item as UsageLine;
-      lines.push({ jobId, gpuType, source, gpuSeconds, trialGpuSeconds, cost, periodStart, periodEnd });
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return lines;
+  const items = await queryAll(deps.doc, {
+    TableName: deps.tables.views,
+    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+    ExpressionAttributeValues: { ':pk': pkOf(accountId), ':from': range.from ?? '0', ':to': range.to ?? '9' },
+    ScanIndexForward: false,
+  });
+  return items.map((item) => {
+    const { jobId, gpuType, source, gpuSeconds, trialGpuSeconds, cost, periodStart, periodEnd } = item as UsageLine;
+    return { jobId, gpuType, source, gpuSeconds, trialGpuSeconds, cost, periodStart, periodEnd };
+  });
 }
