@@ -1,38 +1,39 @@
-import { z } from 'zod';
-import { AccountId, GpuType, IsoTime, JobId } from './values';
+import * as z from 'zod';
+import { defineSchema } from './define-schema';
+import { AccountId, GpuType, IsoTime, JobId, NonEmptyString, NonNegativeInt, NullableString, PositiveInt } from './values';
 
 /** Events of an account's stream (`account#<id>`): the ledger. */
-export const AccountOpened = z.object({
+export const AccountOpened = /* @__PURE__ */ defineSchema(() => z.object({
   type: z.literal('AccountOpened'),
   data: z.object({
     accountId: AccountId,
     email: z.string(),
     openedAt: IsoTime,
-    trial: z.object({ gpuType: GpuType, gpuSeconds: z.number().int().nonnegative() }),
+    trial: z.object({ gpuType: GpuType, gpuSeconds: NonNegativeInt }),
   }),
-});
+}));
 
-const Fen = z.number().int().nonnegative();
+const Fen = NonNegativeInt;
 
 /** One credit's share of a hold or of its settlement: GPU-seconds it pays for and the money (fen). */
-export const CreditPortion = z.object({
-  creditId: z.string().min(1),
-  gpuSeconds: z.number().int().nonnegative(),
+export const CreditPortion = /* @__PURE__ */ defineSchema(() => z.object({
+  creditId: NonEmptyString,
+  gpuSeconds: NonNegativeInt,
   amount: Fen,
-});
+}));
 export type CreditPortion = z.infer<typeof CreditPortion>;
 
 /** Funds reserved for a job before it is submitted (a two-phase transfer's pending half). */
-export const HoldPlaced = z.object({
+export const HoldPlaced = /* @__PURE__ */ defineSchema(() => z.object({
   type: z.literal('HoldPlaced'),
   data: z.object({
     jobId: JobId,
     gpuType: GpuType,
-    gpuCount: z.number().int().positive(),
+    gpuCount: PositiveInt,
     /** Wall-clock seconds held, stop grace included. */
-    seconds: z.number().int().positive(),
+    seconds: PositiveInt,
     /** GPU-seconds taken from the trial for this hold. */
-    trialGpuSeconds: z.number().int().nonnegative(),
+    trialGpuSeconds: NonNegativeInt,
     /**
      * The price the job is charged at, fen per GPU-hour, fixed when the hold is placed (a later price
      * change never reprices it). Absent on holds from before credits existed (trial only: price 0).
@@ -42,19 +43,19 @@ export const HoldPlaced = z.object({
     credits: z.array(CreditPortion).optional(),
     placedAt: IsoTime,
   }),
-});
+}));
 
 /** The hold's completion: what the job used is captured, the rest released. */
-export const HoldSettled = z.object({
+export const HoldSettled = /* @__PURE__ */ defineSchema(() => z.object({
   type: z.literal('HoldSettled'),
   data: z.object({
     jobId: JobId,
     /** The hold's GPU type and count, for usage lines (absent on settlements from before credits). */
     gpuType: GpuType.optional(),
-    gpuCount: z.number().int().positive().optional(),
-    runSeconds: z.number().int().nonnegative(),
-    trialGpuSecondsCharged: z.number().int().nonnegative(),
-    trialGpuSecondsReleased: z.number().int().nonnegative(),
+    gpuCount: PositiveInt.optional(),
+    runSeconds: NonNegativeInt,
+    trialGpuSecondsCharged: NonNegativeInt,
+    trialGpuSecondsReleased: NonNegativeInt,
     /** What each credit paid (the rest of its portion of the hold is released). Absent = none. */
     creditsCharged: z.array(CreditPortion).optional(),
     /** The billed running period: `periodEnd` is when the job stopped, `periodStart` = end − runSeconds. */
@@ -62,21 +63,21 @@ export const HoldSettled = z.object({
     periodEnd: IsoTime.optional(),
     settledAt: IsoTime,
   }),
-});
+}));
 
 /**
  * A credit was granted to the account: a voucher redeemed, or a monthly voucher's next month.
  * Public webhook `credit.added`. `period` (`YYYY-MM`, Asia/Shanghai) is the calendar month a
  * monthly voucher's grant is for: the ledger grants each voucher at most once per period.
  */
-export const CreditGranted = z.object({
+export const CreditGranted = /* @__PURE__ */ defineSchema(() => z.object({
   type: z.literal('CreditGranted'),
   data: z.object({
-    creditId: z.string().min(1),
+    creditId: NonEmptyString,
     source: z.literal('voucher'),
-    voucherId: z.string().min(1),
+    voucherId: NonEmptyString,
     /** Fen (CNY minor units). */
-    amount: z.number().int().positive(),
+    amount: PositiveInt,
     currency: z.literal('CNY'),
     /** The credit cannot be spent on new jobs after this (holds placed before it are honoured). */
     expiresAt: IsoTime.nullable(),
@@ -84,51 +85,51 @@ export const CreditGranted = z.object({
     period: z.string().regex(/^\d{4}-\d{2}$/),
     grantedAt: IsoTime,
   }),
-});
+}));
 
 /**
  * The unspent part (granted − charged) of the trial or of one credit fell below 10% of what was
  * granted: public webhook `balance.low`. Emitted once per crossing, by the settlement that crossed.
  * Units: GPU-seconds for the trial (`unit: 'gpu_seconds'`), fen for a credit (`unit: 'fen'`).
  */
-export const BalanceLow = z.object({
+export const BalanceLow = /* @__PURE__ */ defineSchema(() => z.object({
   type: z.literal('BalanceLow'),
   data: z.object({
     source: z.enum(['trial', 'credit']),
     /** The credit's id; null for the trial. */
-    creditId: z.string().nullable(),
+    creditId: NullableString,
     unit: z.enum(['gpu_seconds', 'fen']),
-    granted: z.number().int().nonnegative(),
+    granted: NonNegativeInt,
     /** Unspent: granted − charged (what is still held for running jobs counts as unspent). */
-    remaining: z.number().int().nonnegative(),
+    remaining: NonNegativeInt,
     at: IsoTime,
   }),
-});
+}));
 
-export const AccountEvent = z.discriminatedUnion('type', [AccountOpened, HoldPlaced, HoldSettled, CreditGranted, BalanceLow]);
+export const AccountEvent = /* @__PURE__ */ defineSchema(() => z.discriminatedUnion('type', [AccountOpened, HoldPlaced, HoldSettled, CreditGranted, BalanceLow]));
 export type AccountEvent = z.infer<typeof AccountEvent>;
 export type HoldPlaced = z.infer<typeof HoldPlaced>;
 export type HoldSettled = z.infer<typeof HoldSettled>;
 export type CreditGranted = z.infer<typeof CreditGranted>;
 
 /** `voucher#<sha256 of the normalised code>`: a voucher. The code itself is never stored. */
-export const VoucherCreated = z.object({
+export const VoucherCreated = /* @__PURE__ */ defineSchema(() => z.object({
   type: z.literal('VoucherCreated'),
   data: z.object({
-    voucherId: z.string().min(1),
-    amount: z.number().int().positive(),
+    voucherId: NonEmptyString,
+    amount: PositiveInt,
     currency: z.literal('CNY'),
-    maxRedemptions: z.number().int().positive(),
+    maxRedemptions: PositiveInt,
     expiresAt: IsoTime.nullable(),
     recurrence: z.enum(['monthly']).nullable(),
     createdAt: IsoTime,
   }),
-});
+}));
 
-export const VoucherRedeemed = z.object({
+export const VoucherRedeemed = /* @__PURE__ */ defineSchema(() => z.object({
   type: z.literal('VoucherRedeemed'),
-  data: z.object({ accountId: AccountId, creditId: z.string().min(1), redeemedAt: IsoTime }),
-});
+  data: z.object({ accountId: AccountId, creditId: NonEmptyString, redeemedAt: IsoTime }),
+}));
 
-export const VoucherEvent = z.discriminatedUnion('type', [VoucherCreated, VoucherRedeemed]);
+export const VoucherEvent = /* @__PURE__ */ defineSchema(() => z.discriminatedUnion('type', [VoucherCreated, VoucherRedeemed]));
 export type VoucherEvent = z.infer<typeof VoucherEvent>;

@@ -1,19 +1,20 @@
-import { z } from 'zod';
-import { AccountId, ApiKeyId, IsoTime } from './values';
+import * as z from 'zod';
+import { defineSchema } from './define-schema';
+import { AccountId, ApiKeyId, IsoTime, NullableString } from './values';
 
 /**
  * `email#<sha256 of the lower-cased address>`: at most one account per email, enforced by the
  * event store's conditional append on version 1 of this stream.
  */
-export const EmailRegistered = z.object({
+export const EmailRegistered = /* @__PURE__ */ defineSchema(() => z.object({
   type: z.literal('EmailRegistered'),
   data: z.object({ accountId: AccountId, registeredAt: IsoTime }),
-});
-export const EmailEvent = z.discriminatedUnion('type', [EmailRegistered]);
+}));
+export const EmailEvent = /* @__PURE__ */ defineSchema(() => z.discriminatedUnion('type', [EmailRegistered]));
 export type EmailEvent = z.infer<typeof EmailEvent>;
 
 /** `apikey#<key id>`: an API key. Only a hash of its secret is ever stored. */
-export const ApiKeyIssued = z.object({
+export const ApiKeyIssued = /* @__PURE__ */ defineSchema(() => z.object({
   type: z.literal('ApiKeyIssued'),
   data: z.object({
     keyId: ApiKeyId,
@@ -22,12 +23,12 @@ export const ApiKeyIssued = z.object({
     secretHash: z.string().regex(/^[0-9a-f]{64}$/),
     issuedAt: IsoTime,
   }),
-});
-export const ApiKeyRevoked = z.object({
+}));
+export const ApiKeyRevoked = /* @__PURE__ */ defineSchema(() => z.object({
   type: z.literal('ApiKeyRevoked'),
   data: z.object({ revokedAt: IsoTime }),
-});
-export const ApiKeyEvent = z.discriminatedUnion('type', [ApiKeyIssued, ApiKeyRevoked]);
+}));
+export const ApiKeyEvent = /* @__PURE__ */ defineSchema(() => z.discriminatedUnion('type', [ApiKeyIssued, ApiKeyRevoked]));
 export type ApiKeyEvent = z.infer<typeof ApiKeyEvent>;
 
 /**
@@ -35,13 +36,13 @@ export type ApiKeyEvent = z.infer<typeof ApiKeyEvent>;
  * transaction as the key's own `apikey#` stream. It lets an account list its keys, caps how many it
  * may hold, and makes "never revoke the last key" hold under concurrent revocations.
  */
-export const AccountKeyAdded = z.object({
+export const AccountKeyAdded = /* @__PURE__ */ defineSchema(() => z.object({
   type: z.literal('AccountKeyAdded'),
-  data: z.object({ keyId: ApiKeyId, name: z.string().nullable(), createdAt: IsoTime }),
-});
-export const AccountKeyRemoved = z.object({
+  data: z.object({ keyId: ApiKeyId, name: NullableString, createdAt: IsoTime }),
+}));
+export const AccountKeyRemoved = /* @__PURE__ */ defineSchema(() => z.object({
   type: z.literal('AccountKeyRemoved'),
   data: z.object({ keyId: ApiKeyId, removedAt: IsoTime }),
-});
-export const KeyringEvent = z.discriminatedUnion('type', [AccountKeyAdded, AccountKeyRemoved]);
+}));
+export const KeyringEvent = /* @__PURE__ */ defineSchema(() => z.discriminatedUnion('type', [AccountKeyAdded, AccountKeyRemoved]));
 export type KeyringEvent = z.infer<typeof KeyringEvent>;

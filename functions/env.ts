@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { NonEmptyString } from '../events/values';
 
 /**
  * The environment every Lambda function receives from the CDK stack: the one contract between
@@ -6,20 +7,20 @@ import { z } from 'zod';
  * first, then set it in the stack; the CDK tests check that every function gets what this requires.
  */
 export const LambdaEnv = z.object({
-  SX_EVENTS_TABLE: z.string().min(1),
-  SX_VIEWS_TABLE: z.string().min(1),
+  SX_EVENTS_TABLE: NonEmptyString,
+  SX_VIEWS_TABLE: NonEmptyString,
   /** Batch job queues: on-demand (any job) and Spot (single-node jobs only; empty when Spot is off). */
-  SX_JOB_QUEUE_ON_DEMAND: z.string().min(1),
+  SX_JOB_QUEUE_ON_DEMAND: NonEmptyString,
   SX_JOB_QUEUE_SPOT: z.string().default(''),
   /** Batch job definitions: single node (1–8 GPUs) and multi-node parallel (16–64 GPUs). */
-  SX_JOB_DEFINITION_SINGLE_NODE: z.string().min(1),
-  SX_JOB_DEFINITION_MULTI_NODE: z.string().min(1),
+  SX_JOB_DEFINITION_SINGLE_NODE: NonEmptyString,
+  SX_JOB_DEFINITION_MULTI_NODE: NonEmptyString,
   /** Bucket for job outputs (`outputs/<job id>/`) and checkpoints (`checkpoints/<job id>/`). */
-  SX_OUTPUT_BUCKET: z.string().min(1),
+  SX_OUTPUT_BUCKET: NonEmptyString,
   /** Batch writes job logs here (the default Batch log group unless configured). */
   SX_JOB_LOG_GROUP: z.string().default('/aws/batch/job'),
   /** Secrets Manager id of the admin key. */
-  SX_ADMIN_KEY_SECRET: z.string().min(1),
+  SX_ADMIN_KEY_SECRET: NonEmptyString,
   SX_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
   /** A100 price in fen per GPU-hour; unset: derived from AWS's p4d price (domain/pricing.ts) at SX_CNY_PER_USD. */
   SX_PRICE_A100: z.coerce.number().int().min(0).max(10_000_000).optional(),

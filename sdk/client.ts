@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { AccountBody, SignupResponse, type SignupRequest } from '../events/api/accounts';
 import { ApiKeyList, CreatedApiKeyBody, type CreateApiKeyRequest } from '../events/api/api-keys';
 import { Problem } from '../events/api/common';

@@ -1,6 +1,6 @@
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import type { JobBody } from '../events/api/jobs';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * A webhook body as the service sends it (API.md): `type`, `timestamp`, and `data` (for `job.*`

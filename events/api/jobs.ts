@@ -1,16 +1,17 @@
-import { z } from 'zod';
-import { FailureReason, GpuType } from '../values';
+import * as z from 'zod';
+import { defineSchema } from '../define-schema';
+import { FailureReason, GpuType, Int, NonEmptyString, NullableString } from '../values';
 import { ListQuery, MoneyBody, listOf } from './common';
 
-const EnvName = z
+const EnvName = /* @__PURE__ */ defineSchema(() => z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be a shell variable name')
-  .refine((name) => !name.startsWith('SX_'), 'SX_ variables are reserved');
+  .refine((name) => !name.startsWith('SX_'), 'SX_ variables are reserved'));
 
 /** `POST /v1/jobs` body. */
-export const CreateJobRequest = z.strictObject({
-  name: z.string().min(1).max(128).optional(),
-  image: z.string().min(1).max(512).regex(/^[a-z0-9][\w.\-/:@]*$/i, 'must be an image reference like registry/repo:tag'),
+export const CreateJobRequest = /* @__PURE__ */ defineSchema(() => z.strictObject({
+  name: NonEmptyString.max(128).optional(),
+  image: NonEmptyString.max(512).regex(/^[a-z0-9][\w.\-/:@]*$/i, 'must be an image reference like registry/repo:tag'),
   command: z.array(z.string().max(4096)).min(1).max(256),
   env: z
     .record(EnvName, z.string().max(4096))
@@ -23,47 +24,47 @@ export const CreateJobRequest = z.strictObject({
     .int()
     .refine((n) => (n >= 1 && n <= 8) || (n % 8 === 0 && n >= 16 && n <= 64), 'must be 1 to 8, or a multiple of 8 up to 64 (multi-node)')
     .describe('1 to 8 (one node), or a multiple of 8 up to 64 (multi-node)'),
-  max_runtime_seconds: z.number().int().min(60).max(1_209_600).default(86_400),
-});
+  max_runtime_seconds: Int.min(60).max(1_209_600).default(86_400),
+}));
 export type CreateJobRequest = z.input<typeof CreateJobRequest>;
 
-export const JobStatus = z.enum(['queued', 'starting', 'running', 'succeeded', 'failed', 'cancelled']);
+export const JobStatus = /* @__PURE__ */ defineSchema(() => z.enum(['queued', 'starting', 'running', 'succeeded', 'failed', 'cancelled']));
 
 /** `GET /v1/jobs` query. */
-export const ListJobsQuery = ListQuery.extend({ status: JobStatus.optional() });
+export const ListJobsQuery = /* @__PURE__ */ defineSchema(() => ListQuery.extend({ status: JobStatus.optional() }));
 
 /** The job object (API.md), with extra fields `held_seconds`, `cancel_requested_at`, `exit_code`, `status_reason`. */
-export const JobBody = z.object({
+export const JobBody = /* @__PURE__ */ defineSchema(() => z.object({
   id: z.string(),
   object: z.literal('job'),
-  name: z.string().nullable(),
+  name: NullableString,
   status: JobStatus,
   image: z.string(),
   command: z.array(z.string()),
   gpu_type: GpuType,
-  gpu_count: z.number().int(),
-  max_runtime_seconds: z.number().int(),
+  gpu_count: Int,
+  max_runtime_seconds: Int,
   /** Wall-clock seconds the hold pays for, stop grace included: the job never runs longer. */
-  held_seconds: z.number().int(),
+  held_seconds: Int,
   created_at: z.string(),
-  started_at: z.string().nullable(),
-  finished_at: z.string().nullable(),
-  cancel_requested_at: z.string().nullable(),
+  started_at: NullableString,
+  finished_at: NullableString,
+  cancel_requested_at: NullableString,
   failure_reason: FailureReason.nullable(),
-  exit_code: z.number().int().nullable(),
-  status_reason: z.string().nullable(),
-  output_uri: z.string().nullable(),
-  usage: z.object({ gpu_seconds: z.number().int(), cost: MoneyBody, trial_gpu_seconds: z.number().int() }),
-});
+  exit_code: Int.nullable(),
+  status_reason: NullableString,
+  output_uri: NullableString,
+  usage: z.object({ gpu_seconds: Int, cost: MoneyBody, trial_gpu_seconds: Int }),
+}));
 export type JobBody = z.infer<typeof JobBody>;
 
-export const JobList = listOf(JobBody);
+export const JobList = /* @__PURE__ */ defineSchema(() => listOf(JobBody));
 
 /** One entry of `GET /v1/jobs/{id}/events`: the job as it was right after the event. */
-export const JobEventBody = z.object({
+export const JobEventBody = /* @__PURE__ */ defineSchema(() => z.object({
   id: z.string(),
   type: z.string(),
   created_at: z.string(),
   data: z.object({ job: JobBody }),
-});
-export const JobEventList = z.object({ object: z.literal('list'), data: z.array(JobEventBody) });
+}));
+export const JobEventList = /* @__PURE__ */ defineSchema(() => z.object({ object: z.literal('list'), data: z.array(JobEventBody) }));

@@ -1,6 +1,6 @@
 import { creditsInSpendingOrder, heldCreditAmount, heldTrialGpuSeconds, isSpendable, type Credit, type OpenAccountState } from '../../domain/ledger/account';
 import type { AccountBody } from '../../events/api/accounts';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { CreditBody } from '../../events/api/vouchers';
 
 const cny = (amount: number) => ({ amount, currency: 'CNY' as const });

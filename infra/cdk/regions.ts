@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Regions that offer p4d.24xlarge (8 × A100 40 GB), the only instance type the service runs jobs on.

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { z } from 'zod';
+import * as z from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Problem } from '../../../events/api/common';
 import { routesWithModules } from '../../../functions/api/route-modules';
