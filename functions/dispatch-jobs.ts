@@ -1,6 +1,7 @@
 import type { KnownJobState } from '../domain/job/job';
 import type { ComputeJobSpec } from './adapters/compute';
-import { jobs, load } from './aggregates';
+import { load } from './aggregates/aggregate';
+import { jobs } from './aggregates/jobs';
 import type { Deps } from './deps';
 import { runJobCommand } from './job-commands';
 import { lambda } from './lambda';

@@ -1,6 +1,6 @@
 import { decideLedger } from '../domain/ledger/decide';
 import { nextPeriod, periodOf, periodStart } from '../domain/ledger/periods';
-import { accounts } from './aggregates';
+import { accounts } from './aggregates/ledger';
 import { retryOnConflict } from './adapters/with-retry';
 import type { Deps } from './deps';
 import { lambda } from './lambda';

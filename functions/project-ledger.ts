@@ -1,5 +1,6 @@
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { accounts, parseEvent } from './aggregates';
+import { parseEvent } from './aggregates/aggregate';
+import { accounts } from './aggregates/ledger';
 import type { Deps } from './deps';
 import { lambda } from './lambda';
 import { streamConsumer } from './stream';

@@ -1,4 +1,5 @@
-import { jobs, load } from './aggregates';
+import { load } from './aggregates/aggregate';
+import { jobs } from './aggregates/jobs';
 import type { Deps } from './deps';
 import { lambda } from './lambda';
 import { streamConsumer } from './stream';

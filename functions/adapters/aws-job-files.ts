@@ -1,5 +1,6 @@
 import { GetLogEventsCommand, ResourceNotFoundException, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { jobs, load } from '../aggregates';
+import { load } from '../aggregates/aggregate';
+import { jobs } from '../aggregates/jobs';
 import { s3OutputUri, type Compute, type JobFiles } from './compute';
 import type { EventStore } from './event-store';
 

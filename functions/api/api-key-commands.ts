@@ -1,5 +1,6 @@
 import { decideKey, type KeyCommand } from '../../domain/identity/identity';
-import { apiKeys, keyrings, load } from '../aggregates';
+import { load } from '../aggregates/aggregate';
+import { apiKeys, keyrings } from '../aggregates/identity';
 import { retryOnConflict } from '../adapters/with-retry';
 import type { Deps } from '../deps';
 

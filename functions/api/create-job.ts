@@ -1,6 +1,8 @@
 import { decideSubmission } from '../../domain/job-ledger';
 import { CreateJobRequest, JobBody } from '../../events/api/jobs';
-import { accounts, fold, jobs } from '../aggregates';
+import { fold } from '../aggregates/aggregate';
+import { jobs } from '../aggregates/jobs';
+import { accounts } from '../aggregates/ledger';
 import { loadAccount } from '../views/account-snapshots';
 import { retryOnConflict } from '../adapters/with-retry';
 import type { Deps } from '../deps';

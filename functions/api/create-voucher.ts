@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { decideVoucher } from '../../domain/ledger/voucher';
 import { CreateVoucherRequest, VoucherBody } from '../../events/api/vouchers';
-import { vouchers } from '../aggregates';
+import { vouchers } from '../aggregates/ledger';
 import { retryOnConflict } from '../adapters/with-retry';
 import type { Deps } from '../deps';
 import { invalidRequest } from '../http/problem';

@@ -1,7 +1,8 @@
 import type { KnownJobState } from '../../domain/job/job';
 import type { JobEvent } from '../../events/job-events';
 import type { StoredEvent } from '../adapters/event-store';
-import { jobs, load } from '../aggregates';
+import { load } from '../aggregates/aggregate';
+import { jobs } from '../aggregates/jobs';
 import type { Deps } from '../deps';
 import { notFound } from '../http/problem';
 import type { ApiRequest } from '../http/route';

@@ -1,5 +1,6 @@
 import { ApiKeyList, ListApiKeysQuery } from '../../events/api/api-keys';
-import { keyrings, load } from '../aggregates';
+import { load } from '../aggregates/aggregate';
+import { keyrings } from '../aggregates/identity';
 import type { Deps } from '../deps';
 import { decodeCursor, encodeCursor } from '../http/cursor';
 import { json, parse, route, type RouteOptions } from '../http/route';

@@ -1,5 +1,6 @@
 import { WebhookEndpointList } from '../../events/api/webhooks';
-import { load, webhookRegistries } from '../aggregates';
+import { load } from '../aggregates/aggregate';
+import { webhookRegistries } from '../aggregates/webhooks';
 import type { Deps } from '../deps';
 import { json, route, type RouteOptions } from '../http/route';
 import { lambda } from '../lambda';

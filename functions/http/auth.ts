@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { apiKeys, load } from '../aggregates';
+import { load } from '../aggregates/aggregate';
+import { apiKeys } from '../aggregates/identity';
 import type { Deps } from '../deps';
 import { unauthorized } from './problem';
 

@@ -3,7 +3,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ACCOUNT_STATE_VERSION, type AccountState } from '../../domain/ledger/account';
 import { evolveQuota, initialQuotaState, QUOTA_STATE_VERSION, type QuotaState } from '../../domain/quotas';
 import type { AccountEvent } from '../../events/account-events';
-import { accounts, parseEvent, type Loaded } from '../aggregates';
+import { parseEvent, type Loaded } from '../aggregates/aggregate';
+import { accounts } from '../aggregates/ledger';
 import type { Deps } from '../deps';
 
 /** A snapshot is written once the stream has grown this many events past the last one. */

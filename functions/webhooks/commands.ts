@@ -1,7 +1,8 @@
 import { decideWebhooks, type WebhookCommand, type WebhookRegistryState } from '../../domain/webhooks/endpoints';
 import { retryOnConflict } from '../adapters/with-retry';
 import type { EventMetadata } from '../adapters/event-store';
-import { fold, load, webhookRegistries } from '../aggregates';
+import { fold, load } from '../aggregates/aggregate';
+import { webhookRegistries } from '../aggregates/webhooks';
 import type { Deps } from '../deps';
 
 /**

@@ -3,7 +3,8 @@ import { signingSecrets, type EndpointState, type WebhookRegistryState } from '.
 /** How long an account's endpoints, once read, are trusted (see `WebhookRunner.registry`). */
 const REGISTRY_CACHE_MS = 1_000;
 import type { StoredEvent } from '../adapters/event-store';
-import { load, webhookRegistries } from '../aggregates';
+import { load } from '../aggregates/aggregate';
+import { webhookRegistries } from '../aggregates/webhooks';
 import { runWebhookCommand } from './commands';
 import type { Deps } from '../deps';
 import {

@@ -23,30 +23,6 @@ export const bundleDirOf = (handler: string, outdir = DEFAULT_BUNDLE_DIR) => joi
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __sxCreateRequire } from 'node:module'; const require = __sxCreateRequire(import.meta.url);";
 
-/**
- * zod 4 exports every locale as the `z.locales` namespace, and because `z` is itself a namespace
- * object used as a value, esbuild cannot tree-shake them: ~250 KB of messages in 40 languages in
- * every bundle. Our code never uses `z.locales` (English is imported directly by zod's schemas), so
- * that one module is replaced by an empty one, and `z.fromJSONSchema` by one that says it is left out.
- */
-const zodLocalesStub: Plugin = {
-  name: 'sx-zod-locales-stub',
-  setup(b) {
-    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
-      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'sx-empty' } : undefined,
-    );
-    // Likewise `z.fromJSONSchema` (~12 KB): we only ever go from zod to JSON Schema, never back.
-    b.onResolve({ filter: /\/from-json-schema\.js$/ }, (args) =>
-      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-from-json-schema', namespace: 'sx-empty' } : undefined,
-    );
-    b.onLoad({ filter: /^zod-locales$/, namespace: 'sx-empty' }, () => ({ contents: 'export {}', loader: 'js' }));
-    b.onLoad({ filter: /^zod-from-json-schema$/, namespace: 'sx-empty' }, () => ({
-      contents: "export function fromJSONSchema() { throw new Error('z.fromJSONSchema is left out of Lambda bundles (infra/cdk/bundling.ts)'); }",
-      loader: 'js',
-    }));
-  },
-};
-
 /** The module the OpenAPI route gets its document from; the bundle gets it prerendered. */
 const OPENAPI_DOCUMENT = join(REPO_ROOT, 'functions', 'api', 'openapi-document.ts');
 
@@ -117,6 +93,8 @@ export interface Bundle {
   bytes: number;
   /** The external packages (`@aws-sdk/*`) the entry imports statically, i.e. loads at cold start. */
   loadedAtStart: string[];
+  /** The bundle's own files a cold start loads: the entry and the chunks it imports statically (absolute paths). */
+  filesAtStart: string[];
 }
 
 /**
@@ -137,20 +115,21 @@ export async function bundleHandlers(handlers: readonly string[], outdir = DEFAU
         mainFields: [...bundlingOptions.mainFields],
         entryPoints: { index: entryOf(handler) },
         outdir: dir,
-        plugins: [zodLocalesStub, prerenderedOpenApi],
+        plugins: [prerenderedOpenApi],
         absWorkingDir: REPO_ROOT,
         metafile: true,
       });
       const file = join(dir, 'index.mjs');
       let bytes = 0;
       for (const f of await readdir(dir, { recursive: true })) if (f.endsWith('.mjs')) bytes += (await stat(join(dir, f))).size;
-      return { handler, dir, file, bytes, loadedAtStart: staticExternals(metafile.outputs) };
+      const atStart = staticImports(metafile.outputs);
+      return { handler, dir, file, bytes, loadedAtStart: atStart.externals, filesAtStart: atStart.files.map((f) => join(REPO_ROOT, f)) };
     }),
   );
 }
 
-/** The external modules the entry imports statically, following its static imports of its own chunks. */
-function staticExternals(outputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>): string[] {
+/** What the entry imports statically, following its static imports of its own chunks: external modules and its own output files. */
+function staticImports(outputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>): { externals: string[]; files: string[] } {
   const found = new Set<string>();
   const seen = new Set<string>();
   const visit = (key: string) => {
@@ -164,5 +143,5 @@ function staticExternals(outputs: Record<string, { imports: { path: string; kind
   };
   // Dynamic-import chunks name an entry point too; the handler's own output is `index.mjs`.
   for (const key of Object.keys(outputs)) if (/(^|\/)index\.mjs$/.test(key)) visit(key);
-  return [...found].filter((p) => !p.startsWith('node:')).sort();
+  return { externals: [...found].filter((p) => !p.startsWith('node:')).sort(), files: [...seen].filter((k) => k.endsWith('.mjs')).sort() };
 }

@@ -56,6 +56,24 @@ describe('Lambda bundles', () => {
     expect(await readFile(join(dispatch.dir, 'chunks', chunk), 'utf8')).toMatch(/from\s*"@aws-sdk\/client-batch"/);
   });
 
+  it('builds at cold start only the event schemas the function reads: the authorizer, API keys only', async () => {
+    const authorizer = bundles.find((b) => b.handler === 'api-authorizer')!;
+    expect(authorizer.filesAtStart).toContain(authorizer.file);
+    const read = (files: string[]) => Promise.all(files.map((f) => readFile(f, 'utf8'))).then((texts) => texts.join('\n'));
+    const atStart = await read(authorizer.filesAtStart);
+    const all = await read((await readdir(authorizer.dir, { recursive: true })).filter((f) => f.endsWith('.mjs')).map((f) => join(authorizer.dir, f)));
+    // The stream it reads: its schema is built at start.
+    expect(atStart).toContain('"ApiKeyIssued"');
+    // Job streams are read only by a chunk loaded on first use (job logs): with one module per kind
+    // of stream (functions/aggregates/), their schemas stay in that chunk.
+    expect(all).toContain('"JobQueued"');
+    expect(atStart).not.toContain('"JobQueued"');
+    // events/account-events.ts is in the bundle (job events use its CreditPortion), but its event
+    // schemas are not: every schema declaration is a pure call (events/define-schema.ts).
+    expect(all).toContain('creditId');
+    for (const type of ['HoldPlaced', 'VoucherRedeemed', 'WebhookEndpointCreated']) expect(all, type).not.toContain(`"${type}"`);
+  });
+
   it('loads in a plain Node process as a module that exports handler', () => {
     // A child process, as Lambda loads it: no vitest transform in between.
     const script = `for (const f of JSON.parse(process.argv[1])) { const m = await import(f); console.log(typeof m.handler); }`;

@@ -2,7 +2,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decideLedger } from '../../domain/ledger/decide';
 import { defaultPolicy } from '../../domain/policy';
-import { accounts } from '../../functions/aggregates';
+import { accounts } from '../../functions/aggregates/ledger';
 import { versionKey } from '../../functions/adapters/dynamodb-event-store';
 import { rebuildProjections } from '../../functions/rebuild';
 import { loadAccount } from '../../functions/views/account-snapshots';

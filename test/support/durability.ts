@@ -9,7 +9,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AccountEvent } from '../../events/account-events';
 import type { StoredEvent } from '../../functions/adapters/event-store';
 import { readEventStreams } from '../../functions/rebuild';
-import { accounts, fold } from '../../functions/aggregates';
+import { fold } from '../../functions/aggregates/aggregate';
+import { accounts } from '../../functions/aggregates/ledger';
 import { publicEvents } from '../../functions/webhooks/public-events';
 import { webhookIdOf } from '../../functions/webhooks/deliveries';
 

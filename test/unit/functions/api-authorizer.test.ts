@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defaultPolicy } from '../../../domain/policy';
 import { InMemoryEventStore } from '../../../functions/adapters/in-memory-event-store';
-import { apiKeys } from '../../../functions/aggregates';
+import { apiKeys } from '../../../functions/aggregates/identity';
 import { make } from '../../../functions/api-authorizer';
 import type { Deps } from '../../../functions/deps';
 import { authorizerContextOf, newAdminKey, newApiKey } from '../../../functions/http/auth';

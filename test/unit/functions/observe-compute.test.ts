@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { defaultPolicy } from '../../../domain/policy';
 import { InMemoryEventStore } from '../../../functions/adapters/in-memory-event-store';
-import { jobs, load } from '../../../functions/aggregates';
+import { load } from '../../../functions/aggregates/aggregate';
+import { jobs } from '../../../functions/aggregates/jobs';
 import type { Deps } from '../../../functions/deps';
 import { observeComputeJob } from '../../../functions/observe-compute';
 import { jobId, jobQueued, submitted } from '../domain/fixtures';

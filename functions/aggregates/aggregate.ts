@@ -1,0 +1,45 @@
+import type * as z from 'zod';
+import type { EventStore, StoredEvent } from '../adapters/event-store';
+
+/**
+ * How one kind of stream is named, parsed and folded. Each kind lives in a module of its own in
+ * this directory (`jobs`, `ledger`, `identity`, `webhooks`), imported directly, with no index
+ * module: a Lambda bundle then builds the event schemas of only the kinds its code reads. When all
+ * kinds shared one module, the authorizer, which reads only API keys, built every job, account
+ * and webhook event schema at cold start (BENCHMARKS.md, "Lambda bundles").
+ */
+export interface Aggregate<S, E> {
+  streamId(id: string): string;
+  schema: z.ZodType<E>;
+  initial(): S;
+  evolve(state: S, event: E): S;
+}
+
+export interface Loaded<S, E> {
+  state: S;
+  version: number;
+  events: Array<{ stored: StoredEvent; event: E }>;
+}
+
+/**
+ * Parses a stored event with the aggregate's schema. A stored event that does not parse is a
+ * defect (a shipped schema was edited without an upcaster) and throws.
+ */
+export const parseEvent = <S, E>(aggregate: Aggregate<S, E>, stored: StoredEvent): E =>
+  aggregate.schema.parse({ type: stored.type, data: stored.data });
+
+/** Reads and folds one aggregate's stream. */
+export async function load<S, E>(store: EventStore, aggregate: Aggregate<S, E>, id: string): Promise<Loaded<S, E>> {
+  const { events, version } = await store.readStream(aggregate.streamId(id));
+  let state = aggregate.initial();
+  const parsed = events.map((stored) => {
+    const event = parseEvent(aggregate, stored);
+    state = aggregate.evolve(state, event);
+    return { stored, event };
+  });
+  return { state, version, events: parsed };
+}
+
+/** Folds a list of new events onto a state (to answer with what was just decided). */
+export const fold = <S, E>(aggregate: Aggregate<S, E>, state: S, events: E[]): S =>
+  events.reduce(aggregate.evolve, state);
