@@ -198,7 +198,7 @@ describe(`crash and restart (seed ${SEED}, ${ROUNDS} rounds)`, () => {
           const all = await streams();
           return checkJobs(all, { settled: true }).length === 0 && all;
         },
-        // Usually 4–10 s: a compute event lost in the crash is found by the reconciler's sweep that runs
+        // Usually 4–13 s: a compute event lost in the crash is found by the reconciler's sweep that runs
         // once the restarted stack's stream consumers have caught up. Below the reconciler's 60 s
         // period on purpose: a job that waits for the regular tick is a bug this test must catch.
         45_000,
