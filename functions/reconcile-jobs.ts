@@ -1,11 +1,13 @@
 import { isFinal, type KnownJobState } from '../domain/job/job';
 import { STOP_REASON_PREFIX } from '../domain/job/decide';
+import { load } from './aggregates/aggregate';
+import { jobs } from './aggregates/jobs';
 import { DESCRIBE_BATCH_SIZE, type DescribedJob } from './adapters/compute';
 import { sweepSettings, type Deps } from './deps';
 import { dispatch, stop } from './dispatch-jobs';
 import { lambda } from './lambda';
 import { observeComputeJob } from './observe-compute';
-import { listActiveJobs, removeActiveJob } from './views/active-jobs';
+import { listActiveJobs, removeActiveJob, type ActiveJob } from './views/active-jobs';
 
 /** The status reason of a job we give up on: it never got capacity, or the compute side lost it. */
 export const INFRASTRUCTURE_REASON = `${STOP_REASON_PREFIX}infrastructure`;
@@ -29,11 +31,13 @@ export interface ReconcileReport {
  * lost, is stopped and fails with `infrastructure`, settled at zero. A queued job without a compute
  * job is dispatched again; a cancel whose stop was lost is sent again. Every step is idempotent, so
  * a doubled or missed tick is harmless. A failure on one job is logged and the sweep goes on.
+ * The set of active jobs is a view that can lag the streams; a job it shows without a compute job
+ * is read from its stream before anything is concluded about it.
  */
 export const make = (deps: Deps) => async (): Promise<ReconcileReport> => {
   const settings = sweepSettings(deps);
   const report: ReconcileReport = { checked: 0, recovered: 0, redispatched: 0, failed: 0 };
-  const active = await listActiveJobs(deps);
+  const active = await withComputeJobsOf(await listActiveJobs(deps));
   const now = deps.now().getTime();
   const ageSeconds = (iso: string) => (now - Date.parse(iso)) / 1000;
 
@@ -80,6 +84,31 @@ export const make = (deps: Deps) => async (): Promise<ReconcileReport> => {
     } else if (after.cancelRequestedAt !== null) {
       await stop(deps, after.job.jobId); // the first stop may have been lost; TerminateJob is idempotent
     }
+  }
+
+  /**
+   * The view's state of a job it shows without a compute job, replaced by its stream's: the view's
+   * projection may be behind (still catching up after a restart, or slow), and a job whose compute
+   * job is recorded only in its stream would otherwise be neither described nor, while younger
+   * than the redispatch age, dispatched: a state-change event it lost (the final one, after a
+   * crash) would wait a whole period for the next sweep. Only jobs in that state are read, which
+   * outside a lag are the few between `JobQueued` and `BatchJobSubmitted`.
+   */
+  async function withComputeJobsOf(listed: ActiveJob[]): Promise<ActiveJob[]> {
+    const fresh: ActiveJob[] = [];
+    for (const entry of listed) {
+      if (entry.state.batchJobId !== null || isFinal(entry.state)) {
+        fresh.push(entry);
+        continue;
+      }
+      let current = entry;
+      await guarded(entry.state.job.jobId, async () => {
+        const { state, version } = await load(deps.store, jobs, entry.state.job.jobId);
+        if (state.status !== 'none' && version > entry.version) current = { state, version };
+      });
+      fresh.push(current);
+    }
+    return fresh;
   }
 
   /** Fails the job with `infrastructure`, billed nothing (no attempt of it is known to have run). */

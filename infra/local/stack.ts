@@ -25,6 +25,9 @@ import { make as makeAuthorizer } from '../../functions/api-authorizer';
 import { publicRoutes } from '../access';
 import { StreamPoller } from './stream-poller';
 
+/** How long the reconciler's run after a restart waits at most for the stream consumers to catch up. */
+const RECONCILE_AFTER_RESTART_MAX_MS = 15_000;
+
 export interface LocalStackOptions {
   /** HTTP port; 0 picks a free one. @default 3000 */
   port?: number;
@@ -146,8 +149,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     scheduler.start();
     // A crash can lose compute events between the backend and the bus; the reconciler's DescribeJobs
-    // finds them, so after a restart it runs at once instead of a period later.
-    if (recovered.known > 0) scheduler.runSoon('reconcile-jobs', 1_000);
+    // finds them, so after a restart it runs at once instead of a period later. Not before the stream
+    // consumers have read what the crash left unread: until then the active-jobs view it works from
+    // can still show a job as it was several events ago (without its compute job, so it would not be
+    // described) or not at all, and a dispatch lost in the crash is not yet redone.
+    if (recovered.known > 0) {
+      let fallback: NodeJS.Timeout | undefined;
+      const atTheLatest = new Promise<void>((resolve) => (fallback = setTimeout(resolve, RECONCILE_AFTER_RESTART_MAX_MS)).unref());
+      void Promise.race([Promise.all(pollers.map((p) => p.caughtUp)), atTheLatest]).then(() => {
+        clearTimeout(fallback);
+        scheduler.runSoon('reconcile-jobs');
+      });
+    }
 
     // The Lambda authorizer runs before the routes CDK puts it in front of (all but the public ones), as in AWS.
     const authorize = makeAuthorizer(deps);

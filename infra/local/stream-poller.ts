@@ -61,6 +61,15 @@ export class StreamPoller {
   private stopping = false;
   private loop: Promise<void> | undefined;
   private lastDescribe = 0;
+  private markCaughtUp: () => void = () => {};
+  /**
+   * Resolves the first time a poll finds every shard read to its end: every record written before
+   * that moment has been handled and checkpointed (what a restarted stack waits for before it trusts
+   * the views its consumers write). Never resolves if the poller stops first.
+   */
+  readonly caughtUp: Promise<void> = new Promise((resolve) => {
+    this.markCaughtUp = resolve;
+  });
 
   constructor(private readonly options: PollerOptions) {}
 
@@ -91,11 +100,19 @@ export class StreamPoller {
   private async pollOnce(): Promise<boolean> {
     await this.refreshShards();
     let worked = false;
+    /** A shard not read to its end in this round: waiting for its parent, or its iterator dropped after an error. */
+    let unread = false;
     for (const cursor of this.shards.values()) {
-      if (this.stopping) break;
-      if (cursor.done || !this.parentDone(cursor)) continue;
+      if (this.stopping) return worked;
+      if (cursor.done) continue;
+      if (!this.parentDone(cursor)) {
+        unread = true;
+        continue;
+      }
       worked = (await this.pollShard(cursor)) || worked;
+      if (!cursor.done && cursor.iterator === undefined) unread = true;
     }
+    if (!worked && !unread) this.markCaughtUp();
     return worked;
   }
 

@@ -4,12 +4,13 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchJobStateChange } from '../../events/batch-state-change';
-import { load } from '../../functions/aggregates/aggregate';
+import { fold, load } from '../../functions/aggregates/aggregate';
 import { jobs } from '../../functions/aggregates/jobs';
 import { makeHandler } from '../../infra/local/handlers';
 import { apiClient, eventually } from '../../infra/local/stack-process';
 import { startTestStack, type TestStack } from '../support/local-stack';
-import { listActiveJobs } from '../../functions/views/active-jobs';
+import { listActiveJobs, putActiveJob, removeActiveJob } from '../../functions/views/active-jobs';
+import type { KnownJobState } from '../../domain/job/job';
 
 /**
  * Fault injection on the local stack: redelivered stream records, lost and late compute events, a
@@ -104,6 +105,35 @@ describe('the local stack under faults', () => {
     expect((await api.get('/v1/account')).body).toMatchObject({ trial: { gpu_seconds_remaining: before - job.usage.gpu_seconds }, held: { gpu_seconds: 0 } });
     // And the finished job leaves the active set, so the next sweep does not look at it again.
     await eventually(async () => !(await listActiveJobs(stack.deps)).some((a) => a.state.job.jobId === job.id), 10_000, 'the job to leave the active set');
+  });
+
+  it('recovers a lost final event in one sweep while the active-jobs view still shows the job without its compute job', async () => {
+    // What a crash left in the crash test (test/e2e/crash-restart.test.ts): the job's final
+    // state-change event lost with the bus, its stream at JobRunning, and the active-jobs view,
+    // whose projection had not caught up yet, still at JobQueued (queued, no compute job).
+    const api = await signUp();
+    faults.set('faults/lost-final:1', (e) => (e.detail.status === 'SUCCEEDED' ? [] : [e]));
+    const created = await api.post('/v1/jobs', { image: 'faults/lost-final:1', command: ['sh', '-c', 'sleep 0.3'], gpu_count: 1, max_runtime_seconds: 60 });
+    const id = created.body.id as string;
+    const final = await eventually(async () => seen.find((e) => e.detail.jobName === id && e.detail.status === 'SUCCEEDED'), 20_000, 'the process to end');
+    const loaded = await eventually(async () => {
+      const job = await load(stack.deps.store, jobs, id);
+      return job.state.status === 'running' && job;
+    }, 10_000, 'JobRunning');
+    await eventually(async () => (await listActiveJobs(stack.deps)).find((a) => a.state.job.jobId === id)?.version === loaded.version, 10_000, 'the active-jobs view');
+    const asQueued = fold(jobs, jobs.initial(), [loaded.events[0]!.event]) as KnownJobState;
+    expect(asQueued).toMatchObject({ status: 'queued', batchJobId: null });
+    await removeActiveJob(stack.deps, id);
+    await putActiveJob(stack.deps, asQueued, 1);
+
+    const report = await reconcile();
+
+    expect(report.recovered).toBeGreaterThanOrEqual(1);
+    const job = (await api.get(`/v1/jobs/${id}`)).body;
+    expect(job).toMatchObject({ status: 'succeeded', usage: { gpu_seconds: Math.ceil((final.detail.stoppedAt! - final.detail.startedAt!) / 1000) } });
+    expect((await api.get('/v1/account')).body).toMatchObject({ held: { gpu_seconds: 0 } });
+    expect(report.redispatched).toBe(0);
+    expect((await jobEventTypes(id)).filter((t) => t === 'BatchJobSubmitted')).toHaveLength(1);
   });
 
   it('changes nothing when a RUNNING event arrives after the final one', async () => {

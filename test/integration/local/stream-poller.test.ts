@@ -116,6 +116,37 @@ describe('StreamPoller (the local event source mapping)', () => {
     expect(second).toEqual(['d#1@3']);
   });
 
+  it('says when it has caught up: every record written before it started handled and checkpointed, a retried one included', async () => {
+    // Twelve records before the start (two batches of ten at most), the 7th failing once.
+    await append('f#1', 0, ...Array.from({ length: 12 }, (_, i) => `E${i + 1}`));
+    const got: string[] = [];
+    let failOnce = true;
+    const p = poller('catch-up', async (event) => {
+      const ids = seen(event);
+      const failAt = ids.indexOf('f#1@7');
+      if (failAt >= 0 && failOnce) {
+        failOnce = false;
+        got.push(...ids.slice(0, failAt));
+        return { batchItemFailures: event.Records.slice(failAt).map((r) => ({ itemIdentifier: r.dynamodb!.SequenceNumber! })) };
+      }
+      got.push(...ids);
+      return { batchItemFailures: [] };
+    });
+
+    await p.caughtUp;
+
+    expect(got).toEqual(Array.from({ length: 12 }, (_, i) => `f#1@${i + 1}`));
+    // A restarted poller on the same consumer has nothing left to read.
+    await p.stop();
+    const again: string[] = [];
+    const p2 = poller('catch-up', async (event) => {
+      again.push(...seen(event));
+      return { batchItemFailures: [] };
+    });
+    await p2.caughtUp;
+    expect(again).toEqual([]);
+  });
+
   it('with streamConsumer, fails the rest of a batch after the first failure, so a later event never overtakes an earlier one', async () => {
     const handled: string[] = [];
     let failOnce = true;
