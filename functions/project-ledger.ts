@@ -1,4 +1,5 @@
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { AccountEvent } from '../events/account-events';
 import { parseEvent } from './aggregates/aggregate';
 import { accounts } from './aggregates/ledger';
 import type { Deps } from './deps';
@@ -20,14 +21,22 @@ export const make = (deps: Deps) =>
   streamConsumer('account#', async (stored) => {
     const accountId = stored.streamId.slice('account#'.length);
     const event = parseEvent(accounts, stored);
-    if (event.type === 'HoldSettled') {
-      await putUsageLines(deps, accountId, usageLinesOf(event.data, event.data.gpuType ?? 'a100'));
-    }
-    if (event.type === 'CreditGranted' && event.data.recurrence === 'monthly') {
-      await putMonthlyVoucher(deps, { accountId, voucherId: event.data.voucherId, expiresAt: event.data.expiresAt });
-    }
+    await projectUsage(deps, accountId, event);
+    await projectMonthlyVoucher(deps, accountId, event);
     await refreshAccountSnapshot(deps, accountId);
   });
+
+/** The usage lines one account event yields: a settlement's, one per funding source; none for other events. */
+export async function projectUsage(deps: Pick<Deps, 'doc' | 'tables'>, accountId: string, event: AccountEvent): Promise<void> {
+  if (event.type === 'HoldSettled') await putUsageLines(deps, accountId, usageLinesOf(event.data, event.data.gpuType ?? 'a100'));
+}
+
+/** Puts a monthly voucher's grant into the index the monthly schedule walks; other events write nothing. */
+export async function projectMonthlyVoucher(deps: Pick<Deps, 'doc' | 'tables'>, accountId: string, event: AccountEvent): Promise<void> {
+  if (event.type === 'CreditGranted' && event.data.recurrence === 'monthly') {
+    await putMonthlyVoucher(deps, { accountId, voucherId: event.data.voucherId, expiresAt: event.data.expiresAt });
+  }
+}
 
 /** Puts an account × monthly voucher into the index (a replay rewrites the same item). */
 export const putMonthlyVoucher = (deps: Pick<Deps, 'doc' | 'tables'>, entry: MonthlyVoucherEntry) =>

@@ -28,16 +28,20 @@ export interface Loaded<S, E> {
 export const parseEvent = <S, E>(aggregate: Aggregate<S, E>, stored: StoredEvent): E =>
   aggregate.schema.parse({ type: stored.type, data: stored.data });
 
+/**
+ * Parses stored events of one stream (in version order) and folds them onto `state`, the
+ * aggregate's initial state unless given (e.g. a snapshot's).
+ * @throws when a stored event does not parse (see {@link parseEvent}).
+ */
+export function foldStored<S, E>(aggregate: Aggregate<S, E>, stored: StoredEvent[], state: S = aggregate.initial()): { state: S; events: Loaded<S, E>['events'] } {
+  const events = stored.map((s) => ({ stored: s, event: parseEvent(aggregate, s) }));
+  return { state: fold(aggregate, state, events.map((e) => e.event)), events };
+}
+
 /** Reads and folds one aggregate's stream. */
 export async function load<S, E>(store: EventStore, aggregate: Aggregate<S, E>, id: string): Promise<Loaded<S, E>> {
   const { events, version } = await store.readStream(aggregate.streamId(id));
-  let state = aggregate.initial();
-  const parsed = events.map((stored) => {
-    const event = parseEvent(aggregate, stored);
-    state = aggregate.evolve(state, event);
-    return { stored, event };
-  });
-  return { state, version, events: parsed };
+  return { ...foldStored(aggregate, events), version };
 }
 
 /** Folds a list of new events onto a state (to answer with what was just decided). */

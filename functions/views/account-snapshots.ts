@@ -3,7 +3,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ACCOUNT_STATE_VERSION, type AccountState } from '../../domain/ledger/account';
 import { evolveQuota, initialQuotaState, QUOTA_STATE_VERSION, type QuotaState } from '../../domain/quotas';
 import type { AccountEvent } from '../../events/account-events';
-import { parseEvent, type Loaded } from '../aggregates/aggregate';
+import { foldStored, type Loaded } from '../aggregates/aggregate';
+import type { StoredEvent } from '../adapters/event-store';
 import { accounts } from '../aggregates/ledger';
 import type { Deps } from '../deps';
 
@@ -65,15 +66,19 @@ export type LoadedAccount = Loaded<AccountState, AccountEvent> & { quotas: Quota
 export async function loadAccount(deps: SnapshotDeps & Pick<Deps, 'store'>, accountId: string): Promise<LoadedAccount> {
   const snapshot = await readAccountSnapshot(deps, accountId);
   const { events, version } = await deps.store.readStream(accounts.streamId(accountId), snapshot ? snapshot.version + 1 : 1);
-  let state = snapshot?.state ?? accounts.initial();
-  let quotas = snapshot?.quotas ?? initialQuotaState();
-  const parsed = events.map((stored) => {
-    const event = parseEvent(accounts, stored);
-    state = accounts.evolve(state, event);
-    quotas = evolveQuota(quotas, event);
-    return { stored, event };
-  });
-  return { state, quotas, version, events: parsed, snapshotVersion: snapshot?.version ?? 0 };
+  return { ...foldAccount(events, snapshot ?? undefined), version, snapshotVersion: snapshot?.version ?? 0 };
+}
+
+/**
+ * Folds stored account events (in version order) onto both states a snapshot holds, the ledger and
+ * the quotas, starting from `from` (a snapshot) or the initial states: the one fold that live
+ * decisions, snapshots and their rebuild check all use.
+ * @throws when a stored event does not parse (a defect).
+ */
+export function foldAccount(stored: StoredEvent[], from?: Pick<AccountSnapshot, 'state' | 'quotas'>) {
+  const { state, events } = foldStored(accounts, stored, from?.state);
+  const quotas = events.reduce((q, { event }) => evolveQuota(q, event), from?.quotas ?? initialQuotaState());
+  return { state, quotas, events };
 }
 
 /** Loads the account and, when its tail has grown to {@link SNAPSHOT_EVERY} events or more, snapshots it. */

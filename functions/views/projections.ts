@@ -1,16 +1,15 @@
 import { ACCOUNT_STATE_VERSION } from '../../domain/ledger/account';
-import { evolveQuota, initialQuotaState, QUOTA_STATE_VERSION } from '../../domain/quotas';
+import { QUOTA_STATE_VERSION } from '../../domain/quotas';
 import { isFinal } from '../../domain/job/job';
 import type { StoredEvent } from '../adapters/event-store';
-import { parseEvent } from '../aggregates/aggregate';
+import { foldStored, parseEvent } from '../aggregates/aggregate';
 import { jobs } from '../aggregates/jobs';
 import { accounts } from '../aggregates/ledger';
 import type { Deps } from '../deps';
-import { MONTHLY_PK, putMonthlyVoucher } from '../project-ledger';
-import { SNAPSHOT_EVERY, writeAccountSnapshot } from './account-snapshots';
+import { MONTHLY_PK, projectMonthlyVoucher, projectUsage } from '../project-ledger';
+import { foldAccount, SNAPSHOT_EVERY, writeAccountSnapshot } from './account-snapshots';
 import { putActiveJob } from './active-jobs';
 import { putJobView } from './job-views';
-import { putUsageLines, usageLinesOf } from './usage-lines';
 
 type ViewDeps = Pick<Deps, 'doc' | 'tables'>;
 
@@ -41,7 +40,7 @@ export interface Projection {
   comparable?(item: Record<string, unknown>, deps: Pick<Deps, 'store'>): Promise<Record<string, unknown>>;
 }
 
-const foldJob = (events: StoredEvent[]) => events.reduce((state, stored) => jobs.evolve(state, parseEvent(jobs, stored)), jobs.initial());
+const foldJob = (events: StoredEvent[]) => foldStored(jobs, events).state;
 const lastVersion = (events: StoredEvent[]) => events.at(-1)?.version ?? 0;
 
 /** Each account's job list (`account#<id>#jobs` / job id): functions/project-job-views.ts. */
@@ -77,10 +76,7 @@ export const usageLines: Projection = {
   owns: ({ pk }) => pk.startsWith('account#') && pk.endsWith('#usage'),
   async rebuildStream(deps, streamId, events) {
     const accountId = streamId.slice('account#'.length);
-    for (const stored of events) {
-      const event = parseEvent(accounts, stored);
-      if (event.type === 'HoldSettled') await putUsageLines(deps, accountId, usageLinesOf(event.data, event.data.gpuType ?? 'a100'));
-    }
+    for (const stored of events) await projectUsage(deps, accountId, parseEvent(accounts, stored));
   },
 };
 
@@ -92,13 +88,8 @@ export const monthlyVouchers: Projection = {
   owns: ({ pk }) => pk === MONTHLY_PK,
   async rebuildStream(deps, streamId, events) {
     const accountId = streamId.slice('account#'.length);
-    for (const stored of events) {
-      const event = parseEvent(accounts, stored);
-      // A voucher the grant had already let go is put back; its next run lets it go again (a no-op grant).
-      if (event.type === 'CreditGranted' && event.data.recurrence === 'monthly') {
-        await putMonthlyVoucher(deps, { accountId, voucherId: event.data.voucherId, expiresAt: event.data.expiresAt });
-      }
-    }
+    // A voucher the grant had already let go is put back; its next run lets it go again (a no-op grant).
+    for (const stored of events) await projectMonthlyVoucher(deps, accountId, parseEvent(accounts, stored));
   },
 };
 
@@ -123,22 +114,11 @@ export const accountSnapshots: Projection = {
   },
   async comparable(item, deps) {
     const { events } = await deps.store.readStream(String(item.pk).slice('snapshot#'.length));
-    const folded = foldAccount(events.filter((e) => e.version <= Number(item.version)));
-    const matches = JSON.stringify(canonical(folded)) === JSON.stringify(canonical({ state: item.state, quotas: item.quotas }));
+    const { state, quotas } = foldAccount(events.filter((e) => e.version <= Number(item.version)));
+    const matches = JSON.stringify(canonical({ state, quotas })) === JSON.stringify(canonical({ state: item.state, quotas: item.quotas }));
     return { pk: item.pk, sk: item.sk, kind: item.kind, equalsFoldOfItsEvents: matches };
   },
 };
-
-function foldAccount(events: StoredEvent[]) {
-  let state = accounts.initial();
-  let quotas = initialQuotaState();
-  for (const stored of events) {
-    const event = parseEvent(accounts, stored);
-    state = accounts.evolve(state, event);
-    quotas = evolveQuota(quotas, event);
-  }
-  return { state, quotas };
-}
 
 /** Sorted keys and DynamoDB's view of `undefined` (absent), so a stored and a folded value compare equal. */
 function canonical(value: unknown): unknown {

@@ -6,10 +6,9 @@
  * done twice (e.g. after a projection rebuild).
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { AccountEvent } from '../../events/account-events';
 import type { StoredEvent } from '../../functions/adapters/event-store';
 import { readEventStreams } from '../../functions/rebuild';
-import { fold } from '../../functions/aggregates/aggregate';
+import { foldStored } from '../../functions/aggregates/aggregate';
 import { accounts } from '../../functions/aggregates/ledger';
 import { publicEvents } from '../../functions/webhooks/public-events';
 import { webhookIdOf } from '../../functions/webhooks/deliveries';
@@ -80,7 +79,7 @@ export function checkLedger(streams: Streams, views: AccountView[] = []): string
     if (!streamId.startsWith('account#')) continue;
     const accountId = streamId.slice('account#'.length);
     const derived = deriveBalances(events);
-    const state = fold(accounts, accounts.initial(), events.map((e) => AccountEvent.parse({ type: e.type, data: e.data })));
+    const { state } = foldStored(accounts, events);
     if (state.status !== 'open') {
       violations.push(`${accountId}: account stream without AccountOpened`);
       continue;
