@@ -10,7 +10,7 @@
  * only those handlers (beside the same baselines), to re-measure one change without loading the machine.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -91,7 +91,7 @@ async function main() {
   for (const b of bundles) {
     if (b === hello) continue;
     let gzip = 0;
-    for (const f of await readdir(b.dir, { recursive: true })) if (f.endsWith('.mjs')) gzip += gzipSync(await readFile(join(b.dir, f))).length;
+    for (const f of b.files) gzip += gzipSync(await readFile(f)).length;
     const load = median(b.file);
     const delta = load - baseline;
     const sdk = baselineOf(b);

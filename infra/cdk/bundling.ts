@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants as zlib } from 'node:zlib';
@@ -91,6 +91,8 @@ export interface Bundle {
   file: string;
   /** Minified code in all, the entry and its chunks (`.mjs`), without source maps. */
   bytes: number;
+  /** The bundle's code files: the entry and every chunk (absolute paths, no source maps). */
+  files: string[];
   /** The external packages (`@aws-sdk/*`) the entry imports statically, i.e. loads at cold start. */
   loadedAtStart: string[];
   /** The bundle's own files a cold start loads: the entry and the chunks it imports statically (absolute paths). */
@@ -119,11 +121,18 @@ export async function bundleHandlers(handlers: readonly string[], outdir = DEFAU
         absWorkingDir: REPO_ROOT,
         metafile: true,
       });
-      const file = join(dir, 'index.mjs');
-      let bytes = 0;
-      for (const f of await readdir(dir, { recursive: true })) if (f.endsWith('.mjs')) bytes += (await stat(join(dir, f))).size;
+      const code = Object.keys(metafile.outputs).filter((k) => k.endsWith('.mjs')).sort();
+      const bytes = code.reduce((sum, k) => sum + metafile.outputs[k]!.bytes, 0);
       const atStart = staticImports(metafile.outputs);
-      return { handler, dir, file, bytes, loadedAtStart: atStart.externals, filesAtStart: atStart.files.map((f) => join(REPO_ROOT, f)) };
+      return {
+        handler,
+        dir,
+        file: join(dir, 'index.mjs'),
+        bytes,
+        files: code.map((k) => join(REPO_ROOT, k)),
+        loadedAtStart: atStart.externals,
+        filesAtStart: atStart.files.map((k) => join(REPO_ROOT, k)),
+      };
     }),
   );
 }

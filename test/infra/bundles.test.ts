@@ -9,6 +9,9 @@ import { make as makeOpenApi } from '../../functions/api/get-openapi';
 import type { Deps } from '../../functions/deps';
 import { SYNTH_TIMEOUT_MS } from './cdk-app';
 
+/** The text of a bundle's code files, joined. */
+const codeOf = async (files: string[]) => (await Promise.all(files.map((f) => readFile(f, 'utf8')))).join('\n');
+
 describe('Lambda bundles', () => {
   let dir: string;
   let bundles: Bundle[];
@@ -59,9 +62,8 @@ describe('Lambda bundles', () => {
   it('builds at cold start only the event schemas the function reads: the authorizer, API keys only', async () => {
     const authorizer = bundles.find((b) => b.handler === 'api-authorizer')!;
     expect(authorizer.filesAtStart).toContain(authorizer.file);
-    const read = (files: string[]) => Promise.all(files.map((f) => readFile(f, 'utf8'))).then((texts) => texts.join('\n'));
-    const atStart = await read(authorizer.filesAtStart);
-    const all = await read((await readdir(authorizer.dir, { recursive: true })).filter((f) => f.endsWith('.mjs')).map((f) => join(authorizer.dir, f)));
+    const atStart = await codeOf(authorizer.filesAtStart);
+    const all = await codeOf(authorizer.files);
     // The stream it reads: its schema is built at start.
     expect(atStart).toContain('"ApiKeyIssued"');
     // Job streams are read only by a chunk loaded on first use (job logs): with one module per kind
@@ -105,8 +107,7 @@ describe('Lambda bundles', () => {
     expect(bundled).toEqual(live);
     expect(JSON.parse(bundled.body).openapi).toBe('3.1.0');
     // Prerendered: the document is inflated from the bundle, and the builder (with the route modules) is not in it.
-    const files = (await readdir(bundle.dir, { recursive: true })).filter((f) => f.endsWith('.mjs'));
-    const code = (await Promise.all(files.map((f) => readFile(join(bundle.dir, f), 'utf8')))).join('\n');
+    const code = await codeOf(bundle.files);
     expect(code).toContain('brotliDecompressSync');
     expect(code).not.toContain('jsonSchemaDialect');
     expect(bundle.bytes).toBeLessThan(250 * 1024);
