@@ -154,12 +154,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // can still show a job as it was several events ago (without its compute job, so it would not be
     // described) or not at all, and a dispatch lost in the crash is not yet redone.
     if (recovered.known > 0) {
-      let fallback: NodeJS.Timeout | undefined;
-      const atTheLatest = new Promise<void>((resolve) => (fallback = setTimeout(resolve, RECONCILE_AFTER_RESTART_MAX_MS)).unref());
-      void Promise.race([Promise.all(pollers.map((p) => p.caughtUp)), atTheLatest]).then(() => {
-        clearTimeout(fallback);
-        scheduler.runSoon('reconcile-jobs');
-      });
+      const atTheLatest = new Promise<void>((resolve) => setTimeout(resolve, RECONCILE_AFTER_RESTART_MAX_MS).unref());
+      void Promise.race([Promise.all(pollers.map((p) => p.caughtUp)), atTheLatest]).then(() => scheduler.runSoon('reconcile-jobs'));
     }
 
     // The Lambda authorizer runs before the routes CDK puts it in front of (all but the public ones), as in AWS.
