@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +12,7 @@ import { apiClient, eventually, startStackProcess, type StackProcess } from '../
 import { tableNames } from '../../infra/tables';
 import { testDynamoEndpoint } from '../support/dynamodb';
 import {
+  attemptStarts,
   checkAttemptStarts,
   checkDelivered,
   checkJobs,
@@ -22,6 +22,7 @@ import {
   type AccountView,
   type Streams,
 } from '../support/durability';
+import { jobProcesses } from '../support/processes';
 import { runRebuild } from '../support/rebuild-command';
 
 /**
@@ -99,30 +100,6 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 }, 60_000);
 
-/** The attempt numbers each compute job logged when it started (its command appends them to its checkpoint dir). */
-function attemptStarts(): Map<string, string[]> {
-  const jobsDir = join(dataDir, 'compute', 'jobs');
-  const starts = new Map<string, string[]>();
-  for (const jobId of existsSync(jobsDir) ? readdirSync(jobsDir) : []) {
-    const file = join(jobsDir, jobId, 'checkpoints', 'starts');
-    if (existsSync(file)) starts.set(jobId, readFileSync(file, 'utf8').trim().split('\n'));
-  }
-  return starts;
-}
-
-/** Processes of this stack's jobs still alive (their environment names the data dir). */
-function jobProcesses(): number[] {
-  const marker = `SX_OUTPUT_DIR=${join(dataDir, 'compute', 'jobs')}/`;
-  return readdirSync('/proc').flatMap((name) => {
-    if (!/^\d+$/.test(name)) return [];
-    try {
-      return readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').some((e) => e.startsWith(marker)) ? [Number(name)] : [];
-    } catch {
-      return [];
-    }
-  });
-}
-
 describe(`crash and restart (seed ${SEED}, ${ROUNDS} rounds)`, () => {
   it('loses no accepted job, charge, redemption or delivery, and does nothing twice', { timeout: 900_000 }, async () => {
     console.log(`crash test seed ${SEED} (rerun: SX_CRASH_SEED=${SEED} npx vitest run test/e2e/crash-restart.test.ts)`);
@@ -149,7 +126,7 @@ describe(`crash and restart (seed ${SEED}, ${ROUNDS} rounds)`, () => {
     const violations = (all: Streams, options: { settled: boolean }) => [
       ...checkLedger(all),
       ...checkJobs(all, options),
-      ...checkAttemptStarts(attemptStarts()),
+      ...checkAttemptStarts(attemptStarts(dataDir)),
       ...[...acceptedJobs.keys()].filter((id) => !all.has(`job#${id}`)).map((id) => `accepted ${id} is not in the store`),
       ...[...grantedCredits].filter((id) => ![...all.values()].flat().some((e) => e.type === 'CreditGranted' && (e.data as { creditId: string }).creditId === id)).map((id) => `redeemed credit ${id} is not in the store`),
     ];
@@ -211,7 +188,7 @@ describe(`crash and restart (seed ${SEED}, ${ROUNDS} rounds)`, () => {
       await eventually(async () => checkLedger(await streams(), await views()).length === 0, 60_000, `${where}: the API's balances`).catch(async (error) => {
         throw new Error(`${error.message}\n${checkLedger(await streams(), await views()).join('\n')}`);
       });
-      expect(jobProcesses(), `${where}: job processes left`).toEqual([]);
+      expect(jobProcesses(dataDir), `${where}: job processes left`).toEqual([]);
       console.log(`${where}: settled ${Math.round((Date.now() - roundStarted) / 1000)} s after it began`);
       for (const [id, key] of acceptedJobs) expect((await apiClient(stack!.url, key).get(`/v1/jobs/${id}`)).status, `${where}: GET ${id}`).toBe(200);
     }

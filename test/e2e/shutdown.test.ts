@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createDynamoClients } from '../../functions/adapters/dynamodb';
 import { apiClient, eventually, startStackProcess, type StackProcess } from '../../infra/local/stack-process';
 import { tableNames } from '../../infra/tables';
-import { checkAttemptStarts, checkJobs, checkLedger, readAllStreams, type AccountView } from '../support/durability';
-import { isAlive } from '../support/processes';
+import { attemptStarts, checkAttemptStarts, checkJobs, checkLedger, readAllStreams, type AccountView } from '../support/durability';
+import { isAlive, jobProcesses } from '../support/processes';
 
 /**
  * `npm start` as an operator runs it, with its own DynamoDB Local under its data dir: a SIGKILL
@@ -27,23 +27,6 @@ afterAll(async () => {
 }, 30_000);
 
 
-/** Live processes of this data dir's jobs (their environment names it). */
-function jobProcesses(dir: string): number[] {
-  const marker = `SX_OUTPUT_DIR=${join(dir, 'compute', 'jobs')}/`;
-  return readdirSync('/proc').flatMap((name) => {
-    if (!/^\d+$/.test(name) || !isAlive(Number(name))) return [];
-    try {
-      return readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').some((e) => e.startsWith(marker)) ? [Number(name)] : [];
-    } catch {
-      return [];
-    }
-  });
-}
-
-const startsOf = (dir: string, jobId: string) => {
-  const file = join(dir, 'compute', 'jobs', jobId, 'checkpoints', 'starts');
-  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n') : [];
-};
 
 const logStart = 'echo "$AWS_BATCH_JOB_ATTEMPT" >> "$SX_CHECKPOINT_DIR/starts"';
 /** Attempt 1 just runs (to be lost in a crash); later ones leave when SIGTERMed, noting it in their output. */
@@ -85,7 +68,7 @@ describe('npm start with its own DynamoDB Local', () => {
     const stubborn: string = (await api.post('/v1/jobs', { image: 'local/stubborn:1', command: stubbornJob, gpu_count: 1, max_runtime_seconds: 120 })).body.id;
     await eventually(
       async () =>
-        startsOf(dataDir!, polite).length === 2 &&
+        (attemptStarts(dataDir!).get(polite) ?? []).length === 2 &&
         (await api.get(`/v1/jobs/${polite}`)).body.status === 'running' &&
         (await api.get(`/v1/jobs/${stubborn}`)).body.status === 'running',
       60_000,
@@ -119,7 +102,8 @@ describe('npm start with its own DynamoDB Local', () => {
     const view = (await after.get('/v1/account')).body as AccountView;
     expect(view.id).toBe(accountId);
     expect([...checkLedger(streams, [view]), ...checkJobs(streams, { settled: true })]).toEqual([]);
-    expect(checkAttemptStarts(new Map([[polite, startsOf(dataDir, polite)], [stubborn, startsOf(dataDir, stubborn)]]))).toEqual([]);
+    const starts = attemptStarts(dataDir);
+    expect(checkAttemptStarts(new Map([[polite, starts.get(polite) ?? []], [stubborn, starts.get(stubborn) ?? []]]))).toEqual([]);
     doc.destroy();
     expect(await stack!.stop()).toBe(0);
     stack = undefined;

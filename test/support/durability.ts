@@ -5,6 +5,8 @@
  * all at once. Used by the crash test, and meant for any test that must show nothing was lost or
  * done twice (e.g. after a projection rebuild).
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { StoredEvent } from '../../functions/adapters/event-store';
 import { readEventStreams } from '../../functions/rebuild';
@@ -156,6 +158,21 @@ export function checkJobs(streams: Streams, { settled = false } = {}): string[] 
     }
   }
   return violations;
+}
+
+/**
+ * The attempt numbers each compute job of a local stack logged when it started, by job id: the
+ * tests' job commands append `$AWS_BATCH_JOB_ATTEMPT` to `$SX_CHECKPOINT_DIR/starts`. Jobs that
+ * never started are absent.
+ */
+export function attemptStarts(dataDir: string): Map<string, string[]> {
+  const jobsDir = join(dataDir, 'compute', 'jobs');
+  const starts = new Map<string, string[]>();
+  for (const jobId of existsSync(jobsDir) ? readdirSync(jobsDir) : []) {
+    const file = join(jobsDir, jobId, 'checkpoints', 'starts');
+    if (existsSync(file)) starts.set(jobId, readFileSync(file, 'utf8').trim().split('\n'));
+  }
+  return starts;
 }
 
 /** Each compute job's attempt starts (the attempt numbers its command logged, one per start): each attempt started at most once. */
