@@ -1,5 +1,5 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, paginateScan, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbEventStore, toStoredEvent, type EventItem } from './adapters/dynamodb-event-store';
 import type { StoredEvent } from './adapters/event-store';
 import type { Deps } from './deps';
@@ -220,17 +220,13 @@ async function batchDelete(deps: RebuildDeps, keys: Array<{ pk: string; sk: stri
   }
 }
 
+/** Every page of a Scan, in turn (the SDK's paginator follows `LastEvaluatedKey`). */
 async function scanAll(
   deps: Pick<Deps, 'doc'>,
   input: { TableName: string; ConsistentRead?: boolean; ProjectionExpression?: string },
   onPage: (items: Array<Record<string, unknown>>) => void,
 ): Promise<void> {
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.doc.send(new ScanCommand({ ...input, ExclusiveStartKey: start }));
-    onPage(page.Items ?? []);
-    start = page.LastEvaluatedKey;
-  } while (start);
+  for await (const page of paginateScan({ client: deps.doc }, input)) onPage(page.Items ?? []);
 }
 
 /** DynamoDB's item count (refreshed about every six hours in AWS): only for the progress bar. */

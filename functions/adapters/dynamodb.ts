@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, paginateQuery, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 
 /** Where to reach DynamoDB. Both fields are optional: in Lambda, pass nothing. */
 export interface DynamoClientOptions {
@@ -46,11 +46,40 @@ export function createDynamoClients(options: DynamoClientOptions = {}): DynamoCl
  */
 export async function queryAll(doc: DynamoDBDocumentClient, input: Omit<QueryCommandInput, 'ExclusiveStartKey'>): Promise<Array<Record<string, any>>> {
   const items: Array<Record<string, any>> = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
+  for await (const page of paginateQuery({ client: doc }, input)) items.push(...(page.Items ?? []));
   return items;
+}
+
+/**
+ * One page of a partition for an API list, newest first (descending sort key): at most `limit`
+ * items after the sort key `after`, only those whose `status` attribute is `status` when given,
+ * and the sort key to continue after (null on the last page). DynamoDB applies `Limit` before a
+ * filter, so this reads on until the page is full, one item beyond it to know whether another
+ * page follows. The partition is fixed, so a cursor can only point into it.
+ * @throws any SDK error of a page.
+ */
+export async function queryPage(
+  doc: DynamoDBDocumentClient,
+  query: { TableName: string; pk: string; limit: number; after?: string; status?: string },
+): Promise<{ items: Array<Record<string, any>>; after: string | null }> {
+  const { TableName, pk, limit, after, status } = query;
+  const found: Array<Record<string, any>> = [];
+  let start: Record<string, unknown> | undefined = after ? { pk, sk: after } : undefined;
+  do {
+    const page = await doc.send(
+      new QueryCommand({
+        TableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk, ...(status ? { ':status': status } : {}) },
+        ...(status ? { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' } } : {}),
+        ScanIndexForward: false,
+        Limit: limit + 1 - found.length,
+        ExclusiveStartKey: start,
+      }),
+    );
+    found.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start && found.length <= limit);
+  const items = found.slice(0, limit);
+  return { items, after: found.length > limit ? (items.at(-1)!.sk as string) : null };
 }

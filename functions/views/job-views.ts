@@ -1,7 +1,8 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { KnownJobState } from '../../domain/job/job';
 import type { Deps } from '../deps';
+import { queryPage } from '../adapters/dynamodb';
 
 /** Jobs of an account, newest first: job ids are ULIDs, so the sort key orders them by creation. */
 const pkOf = (accountId: string) => `account#${accountId}#jobs`;
@@ -40,24 +41,6 @@ export async function listJobViews(
   accountId: string,
   options: { limit: number; after?: string; status?: string },
 ): Promise<JobPage> {
-  const found: KnownJobState[] = [];
-  let start: Record<string, unknown> | undefined = options.after ? { pk: pkOf(accountId), sk: options.after } : undefined;
-  // DynamoDB applies Limit before the status filter, so keep reading until the page is full.
-  do {
-    const page = await deps.doc.send(
-      new QueryCommand({
-        TableName: deps.tables.views,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': pkOf(accountId), ...(options.status ? { ':status': options.status } : {}) },
-        ...(options.status ? { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' } } : {}),
-        ScanIndexForward: false,
-        Limit: options.limit + 1 - found.length,
-        ExclusiveStartKey: start,
-      }),
-    );
-    found.push(...(page.Items ?? []).map((item) => item.state as KnownJobState));
-    start = page.LastEvaluatedKey;
-  } while (start && found.length <= options.limit);
-  const jobs = found.slice(0, options.limit);
-  return { jobs, after: found.length > options.limit ? jobs[jobs.length - 1]!.job.jobId : null };
+  const { items, after } = await queryPage(deps.doc, { TableName: deps.tables.views, pk: pkOf(accountId), ...options });
+  return { jobs: items.map((item) => item.state as KnownJobState), after };
 }

@@ -3,6 +3,7 @@ import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type Tra
 import { encodeTime } from 'ulidx';
 import type { StoredEvent } from '../adapters/event-store';
 import type { Deps } from '../deps';
+import { queryPage } from '../adapters/dynamodb';
 import { publicEventId } from '../api/present';
 
 /**
@@ -57,7 +58,8 @@ export interface Delivery {
 
 type Store = Pick<Deps, 'doc' | 'tables'>;
 
-export const deliveryKey = (endpointId: string, webhookId: string) => ({ pk: `whdeliveries#${endpointId}`, sk: webhookId });
+const deliveriesPk = (endpointId: string) => `whdeliveries#${endpointId}`;
+export const deliveryKey = (endpointId: string, webhookId: string) => ({ pk: deliveriesPk(endpointId), sk: webhookId });
 const laneKey = (endpointId: string, lane: string) => ({ pk: `whlane#${endpointId}`, sk: lane });
 const healthKey = (endpointId: string) => ({ pk: `whhealth#${endpointId}`, sk: 'health' });
 export const CURSOR_KEY = { pk: 'whdue-cursor', sk: 'cursor' };
@@ -297,26 +299,8 @@ export async function listDeliveries(
   endpointId: string,
   options: { limit: number; after?: string; status?: string },
 ): Promise<{ deliveries: Delivery[]; after: string | null }> {
-  const found: Delivery[] = [];
-  const pk = `whdeliveries#${endpointId}`;
-  let start: Record<string, unknown> | undefined = options.after ? { pk, sk: options.after } : undefined;
-  do {
-    const page = await deps.doc.send(
-      new QueryCommand({
-        TableName: deps.tables.views,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': pk, ...(options.status ? { ':status': options.status } : {}) },
-        ...(options.status ? { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' } } : {}),
-        ScanIndexForward: false,
-        Limit: options.limit + 1 - found.length,
-        ExclusiveStartKey: start,
-      }),
-    );
-    found.push(...((page.Items ?? []) as Delivery[]));
-    start = page.LastEvaluatedKey;
-  } while (start && found.length <= options.limit);
-  const deliveries = found.slice(0, options.limit);
-  return { deliveries, after: found.length > options.limit ? deliveries.at(-1)!.webhookId : null };
+  const { items, after } = await queryPage(deps.doc, { TableName: deps.tables.views, pk: deliveriesPk(endpointId), ...options });
+  return { deliveries: items as Delivery[], after };
 }
 
 /** The due entries of one minute's partition up to `now`, oldest first. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { createDynamoClients } from '../../functions/adapters/dynamodb';
 import { deleteTables } from '../../infra/local/create-tables';
 import { apiClient } from '../../infra/local/stack-process';
@@ -46,11 +46,6 @@ export async function signUp(url: string, email: string) {
 /** Every item of the events table (small in tests), to prove a rejected request wrote nothing. */
 export async function eventItems(stack: LocalStack): Promise<number> {
   let count = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await stack.deps.doc.send(new ScanCommand({ TableName: stack.deps.tables.events, Select: 'COUNT', ExclusiveStartKey: start, ConsistentRead: true }));
-    count += page.Count ?? 0;
-    start = page.LastEvaluatedKey;
-  } while (start);
+  for await (const page of paginateScan({ client: stack.deps.doc }, { TableName: stack.deps.tables.events, Select: 'COUNT', ConsistentRead: true })) count += page.Count ?? 0;
   return count;
 }
