@@ -17,6 +17,7 @@ import {
   type StoredEvent,
 } from './event-store';
 import { currentSchemaVersion, upcast } from '../../events/upcasters';
+import { queryAll } from './dynamodb';
 
 /** Digits of the zero-padded version in `sk`: string order must equal numeric order. */
 const VERSION_DIGITS = 10;
@@ -77,21 +78,13 @@ export class DynamoDbEventStore implements EventStore {
 
   async readStream(streamId: string, fromVersion = 1): Promise<ReadStreamResult> {
     assertValidFromVersion(fromVersion);
-    const events: StoredEvent[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND sk >= :from',
-          ExpressionAttributeValues: { ':pk': streamId, ':from': versionKey(fromVersion) },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) events.push(toStoredEvent(item as EventItem));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk >= :from',
+      ExpressionAttributeValues: { ':pk': streamId, ':from': versionKey(fromVersion) },
+      ConsistentRead: true,
+    });
+    const events = items.map((item) => toStoredEvent(item as EventItem));
 
     const last = events.at(-1);
     if (last !== undefined) return { events, version: last.version };
