@@ -2,6 +2,7 @@ import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWith
 import { routeAuth } from '../infra/access';
 import type { Deps } from './deps';
 import { authenticateAdmin, authenticateKey, type AuthorizerContext } from './http/auth';
+import { headerOf } from './http/headers';
 import { HttpProblem } from './http/problem';
 import { lambda } from './lambda';
 
@@ -51,11 +52,6 @@ function unverified(auth: 'key' | 'admin', event: Partial<APIGatewayRequestAutho
   const failure = error as Error | undefined;
   console.error(JSON.stringify({ level: 'ERROR', requestId, route: event?.routeKey, authorizer: true, error: String(failure), stack: failure?.stack }));
   return { auth, outcome: 'unverified' };
-}
-
-function headerOf(event: APIGatewayRequestAuthorizerEventV2, name: string): string | undefined {
-  const headers = event.headers ?? {};
-  return headers[name] ?? Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
 }
 
 const authorize = lambda(make);

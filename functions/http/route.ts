@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type * as z from 'zod';
 import type { Deps } from '../deps';
 import { authenticate, authenticateAdmin, authorizerContextOf } from './auth';
+import { headerOf } from './headers';
 import { claimIdempotencyKey, finishIdempotentRequest, isSaved, type IdempotencyClaim } from './idempotency';
 import { HttpProblem, invalidRequest, payloadTooLarge, problemResponse, toProblem, unauthorized } from './problem';
 
@@ -140,11 +141,6 @@ export function route(deps: Deps, options: RouteOptions, fn: (request: ApiReques
   return handler.handler((event, context) =>
     fn({ event, body: context.sx.body, accountId: context.sx.accountId, requestId: event.requestContext.requestId }),
   );
-}
-
-export function headerOf(event: ApiEvent, name: string): string | undefined {
-  const headers = event.headers ?? {};
-  return headers[name] ?? Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
 }
 
 /**
