@@ -8,7 +8,7 @@
  */
 import '../infra/local/quiet-sdk';
 import { randomBytes } from 'node:crypto';
-import { BatchWriteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { evolveAccount, initialAccountState, type AccountState } from '../domain/ledger/account';
 import { decideLedger, type LedgerCommand } from '../domain/ledger/decide';
 import { decideVoucher } from '../domain/ledger/voucher';
@@ -22,6 +22,7 @@ import { loadAccount, refreshAccountSnapshot } from '../functions/views/account-
 import { startDynamoDbLocal } from '../infra/local/dynamodb-local';
 import { startLocalStack } from '../infra/local/stack';
 import { apiClient } from '../infra/local/stack-process';
+import { batchWrite } from '../functions/adapters/dynamodb';
 import { fmt, percentile, throughput } from './stats';
 
 const at = (n: number) => new Date(Date.UTC(2026, 10, 25) + n * 1000).toISOString();
@@ -93,20 +94,7 @@ async function main() {
         metadata: {},
         at: at(i),
       }));
-      const batches: (typeof items)[] = [];
-      for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: 8 }, async () => {
-          while (next < batches.length) {
-            let request: Record<string, unknown>[] | undefined = batches[next++]!.map((Item) => ({ PutRequest: { Item } }));
-            while (request && request.length > 0) {
-              const out = await doc.send(new BatchWriteCommand({ RequestItems: { [tables.events]: request } }));
-              request = out.UnprocessedItems?.[tables.events] as Record<string, unknown>[] | undefined;
-            }
-          }
-        }),
-      );
+      await batchWrite(doc, tables.events, items.map((Item) => ({ PutRequest: { Item } })), { concurrency: 8 });
     };
     const timeLoads = async (fn: () => Promise<unknown>, runs = 30) => {
       const times: number[] = [];

@@ -7,11 +7,11 @@
  */
 import '../infra/local/quiet-sdk';
 import { cpus, totalmem } from 'node:os';
-import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { AccountEvent } from '../events/account-events';
 import { JobEvent } from '../events/job-events';
 import { currentSchemaVersion } from '../events/upcasters';
-import { createDynamoClients } from '../functions/adapters/dynamodb';
+import { batchWrite, createDynamoClients } from '../functions/adapters/dynamodb';
 import { versionKey } from '../functions/adapters/dynamodb-event-store';
 import { rebuildProjections } from '../functions/rebuild';
 import { ensureTables } from '../infra/local/create-tables';
@@ -66,13 +66,7 @@ export async function benchRebuild(): Promise<void> {
     const tables = tableNames('bench-rebuild');
     await ensureTables(client, tables);
     const items = Array.from({ length: Math.ceil(JOBS / JOBS_PER_ACCOUNT) }, (_, a) => history(a)).flat();
-    for (let i = 0; i < items.length; i += 25) {
-      let requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
-      while (requests.length > 0) {
-        const { UnprocessedItems } = await doc.send(new BatchWriteCommand({ RequestItems: { [tables.events]: requests } }));
-        requests = (UnprocessedItems?.[tables.events] ?? []) as typeof requests;
-      }
-    }
+    await batchWrite(doc, tables.events, items.map((Item) => ({ PutRequest: { Item } })));
 
     // Baseline: a raw, strongly consistent Scan of the whole event table.
     let scanned = 0;

@@ -15,9 +15,9 @@ import '../infra/local/quiet-sdk';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulidx';
-import { createDynamoClients } from '../functions/adapters/dynamodb';
+import { batchWrite, createDynamoClients } from '../functions/adapters/dynamodb';
 import { DynamoDbEventStore, versionKey } from '../functions/adapters/dynamodb-event-store';
 import { tableNames } from '../infra/tables';
 import { apiClient, eventually, startStackProcess } from '../infra/local/stack-process';
@@ -43,20 +43,7 @@ async function restarts(dataDir: string, key: string): Promise<number[]> {
 
 /** Writes `items` to the events table, 25 a request, a few requests at a time, retrying what is unprocessed. */
 async function writeAll(doc: DynamoDBDocumentClient, table: string, items: Array<Record<string, unknown>>): Promise<void> {
-  const chunks: Array<Array<Record<string, unknown>>> = [];
-  for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25));
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      while (next < chunks.length) {
-        let requests: any = { [table]: chunks[next++]!.map((Item) => ({ PutRequest: { Item } })) };
-        while (requests && Object.keys(requests).length > 0) {
-          const out = await doc.send(new BatchWriteCommand({ RequestItems: requests }));
-          requests = out.UnprocessedItems;
-        }
-      }
-    }),
-  );
+  await batchWrite(doc, table, items.map((Item) => ({ PutRequest: { Item } })), { concurrency: 4 });
 }
 
 async function main() {

@@ -1,10 +1,10 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, paginateScan, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { paginateScan, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbEventStore, toStoredEvent, type EventItem } from './adapters/dynamodb-event-store';
 import type { StoredEvent } from './adapters/event-store';
 import type { Deps } from './deps';
 import { projections as allProjections, type Projection } from './views/projections';
-import { queryAll } from './adapters/dynamodb';
+import { batchWrite, queryAll } from './adapters/dynamodb';
 
 type RebuildDeps = Pick<Deps, 'doc' | 'tables'> & { now?: () => Date };
 
@@ -203,22 +203,12 @@ async function dropItems(deps: RebuildDeps, chosen: Projection[], progress: (p: 
   });
   progress({ phase: 'drop', done: 0, total: keys.length });
   for (let i = 0; i < keys.length; i += 25) {
-    await batchDelete(deps, keys.slice(i, i + 25));
+    await batchWrite(deps.doc, deps.tables.views, keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })));
     progress({ phase: 'drop', done: Math.min(i + 25, keys.length), total: keys.length });
   }
   return keys.length;
 }
 
-/** One BatchWriteItem of deletes, resubmitting what DynamoDB leaves unprocessed (throttling) with backoff. */
-async function batchDelete(deps: RebuildDeps, keys: Array<{ pk: string; sk: string }>): Promise<void> {
-  let requests = keys.map((Key) => ({ DeleteRequest: { Key } }));
-  for (let attempt = 0; requests.length > 0; attempt++) {
-    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 5_000)));
-    if (attempt > 20) throw new Error(`Could not delete ${requests.length} views items: DynamoDB kept leaving them unprocessed`);
-    const { UnprocessedItems } = await deps.doc.send(new BatchWriteCommand({ RequestItems: { [deps.tables.views]: requests } }));
-    requests = (UnprocessedItems?.[deps.tables.views] ?? []) as typeof requests;
-  }
-}
 
 /** Every page of a Scan, in turn (the SDK's paginator follows `LastEvaluatedKey`). */
 async function scanAll(

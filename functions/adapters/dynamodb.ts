@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, paginateQuery, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, paginateQuery, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 
 /** Where to reach DynamoDB. Both fields are optional: in Lambda, pass nothing. */
 export interface DynamoClientOptions {
@@ -82,4 +82,37 @@ export async function queryPage(
   } while (start && found.length <= limit);
   const items = found.slice(0, limit);
   return { items, after: found.length > limit ? (items.at(-1)!.sk as string) : null };
+}
+
+/** One put or delete of a BatchWriteItem (the document client's shape). */
+export type WriteRequest = { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Record<string, unknown> } };
+
+/**
+ * Writes `requests` to one table, 25 per BatchWriteItem (its limit), `concurrency` of those at a time,
+ * resubmitting what DynamoDB leaves unprocessed (throttling) with exponential backoff. Not atomic,
+ * not conditional: for bulk work (rebuilds, seeding benchmarks), where every write is idempotent.
+ * @throws Error after 20 resubmissions still left items unprocessed; any SDK error.
+ */
+export async function batchWrite(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  requests: readonly WriteRequest[],
+  options: { concurrency?: number } = {},
+): Promise<void> {
+  const chunks: WriteRequest[][] = [];
+  for (let i = 0; i < requests.length; i += 25) chunks.push(requests.slice(i, i + 25));
+  const writeChunk = async (chunk: WriteRequest[]) => {
+    let pending = chunk;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 5_000)));
+      if (attempt > 20) throw new Error(`Could not write ${pending.length} items to ${tableName}: DynamoDB kept leaving them unprocessed`);
+      const { UnprocessedItems } = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+      pending = (UnprocessedItems?.[tableName] ?? []) as WriteRequest[];
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(options.concurrency ?? 1, chunks.length) }, async () => {
+      for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) await writeChunk(chunk);
+    }),
+  );
 }
