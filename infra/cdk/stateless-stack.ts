@@ -167,7 +167,11 @@ export class StatelessStack extends Stack {
       domain: config.domain,
     });
     this.projections = new Projections(this, 'Projections', { table: events, consumers: tables.streamConsumers, functionFor });
-    this.eventRouting = new EventRouting(this, 'Events', { busName, rules: tables.eventRules, functionFor });
+    // The default bus carries every Batch job of the account: take only those of our own queues.
+    const rules = tables.eventRules.map((r) =>
+      (r.pattern.source ?? []).includes('aws.batch') ? { ...r, detail: { jobQueue: this.compute.queueArns } } : r,
+    );
+    this.eventRouting = new EventRouting(this, 'Events', { busName, rules, functionFor });
     this.schedules = new Schedules(this, 'Schedules', { schedules: tables.schedules, functionFor, groupName: prefix });
 
     this.alarms = new Alarms(this, 'Alarms', {

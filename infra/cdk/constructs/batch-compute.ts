@@ -16,8 +16,11 @@ import {
 
 /** How often a running job's checkpoint directory is saved to S3, besides when the job ends. */
 export const CHECKPOINT_SYNC_SECONDS = 300;
-/** The two scripts every node runs (see `infra/cdk/node/`): the job entrypoint and the host-side S3 sync. */
-export const nodeScript = (name: 'sx-entry.sh' | 'sx-job-sync.sh') => readFileSync(new URL(`../node/${name}`, import.meta.url), 'utf8');
+/**
+ * The scripts the nodes run (see `infra/cdk/node/`): the job entrypoint and the host-side S3 sync
+ * (with the Spot interruption watch) on every node, the EFA setup first on the multi-node ones.
+ */
+export const nodeScript = (name: 'sx-entry.sh' | 'sx-job-sync.sh' | 'sx-efa-setup.sh') => readFileSync(new URL(`../node/${name}`, import.meta.url), 'utf8');
 
 /**
  * A `RegisterJobDefinition` input as CloudFormation's job definition properties: the same fields
@@ -199,16 +202,28 @@ export class BatchCompute extends Construct {
   /**
    * Launch template of the p4d nodes: IMDSv2 only with hop limit 1 (containers cannot reach the
    * instance role), an encrypted 200 GiB root volume for large images, the ECS agent's stop timeout
-   * set to the stop grace (SIGKILL that long after SIGTERM), Spot draining on Spot nodes (the
-   * two-minute notice becomes SIGTERM and the grace, so the job checkpoints and its directories are
-   * saved), the job entrypoint and the sync service (`infra/cdk/node/`), and, for the on-demand
-   * (multi-node) environment, the four EFA interfaces and the EFA software.
+   * set to the stop grace (SIGKILL that long after SIGTERM), on Spot nodes draining and the sync
+   * service's interruption watch (the two-minute notice becomes SIGTERM and the grace, and the
+   * checkpoint is saved before the host goes), the job entrypoint and the sync service
+   * (`infra/cdk/node/`), and, for the on-demand (multi-node) environment, the four EFA interfaces and
+   * the EFA setup, which takes the node out rather than let it join without its EFA devices.
    */
   private launchTemplate(id: string, securityGroup: ec2.SecurityGroup, options: { efa: boolean; spot: boolean; stopGraceSeconds: number }): ec2.CfnLaunchTemplate {
     const { efa, spot, stopGraceSeconds } = options;
     const script = [
       '#!/bin/bash',
       'set -euxo pipefail',
+      // Before anything else: a node whose EFA devices are missing shuts down instead of joining the cluster.
+      ...(efa
+        ? [
+            `mkdir -p ${NODE_SX_DIR}`,
+            `cat > ${NODE_SX_DIR}/sx-efa-setup <<'SX_EOF'`,
+            nodeScript('sx-efa-setup.sh').trimEnd(),
+            'SX_EOF',
+            `chmod 0755 ${NODE_SX_DIR}/sx-efa-setup`,
+            `SX_EFA_INTERFACES=${EFA_INTERFACES_PER_NODE} ${NODE_SX_DIR}/sx-efa-setup`,
+          ]
+        : []),
       // Multi-node job containers use awsvpc: keep them off the instance metadata service too.
       'echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config',
       // SIGTERM, then SIGKILL after the grace the job was promised (API.md) and that is held for it.
@@ -225,11 +240,11 @@ export class BatchCompute extends Construct {
       'command -v aws || dnf install -y awscli-2',
       "cat > /etc/systemd/system/sx-job-sync.service <<'SX_EOF'",
       '[Unit]',
-      'Description=suanxiang-cloud: restore and save job checkpoints and outputs (S3)',
+      'Description=suanxiang-cloud: restore and save job checkpoints and outputs (S3), and stop jobs on a Spot interruption notice',
       'After=docker.service',
       'Requires=docker.service',
       '[Service]',
-      `Environment=AWS_REGION=${Stack.of(this).region} SX_SYNC_INTERVAL=${CHECKPOINT_SYNC_SECONDS}`,
+      `Environment=AWS_REGION=${Stack.of(this).region} SX_SYNC_INTERVAL=${CHECKPOINT_SYNC_SECONDS} SX_STOP_GRACE_SECONDS=${stopGraceSeconds} SX_SPOT=${spot}`,
       `ExecStart=${NODE_SX_DIR}/sx-job-sync`,
       'Restart=always',
       'RestartSec=5',
@@ -239,13 +254,6 @@ export class BatchCompute extends Construct {
       // --no-block: Docker starts after this script (cloud-init), the unit waits for it.
       'systemctl daemon-reload',
       'systemctl enable --now --no-block sx-job-sync.service',
-      ...(efa
-        ? [
-            'curl -fsSL -o /tmp/efa.tar.gz https://efa-installer.amazonaws.com/aws-efa-installer-latest.tar.gz',
-            'tar -xf /tmp/efa.tar.gz -C /tmp',
-            'cd /tmp/aws-efa-installer && ./efa_installer.sh -y --minimal',
-          ]
-        : []),
     ].join('\n');
     // Batch requires launch template user data in MIME multi-part form.
     const userData = [
@@ -262,6 +270,8 @@ export class BatchCompute extends Construct {
     return new ec2.CfnLaunchTemplate(this, id, {
       launchTemplateData: {
         metadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 1, httpEndpoint: 'enabled' },
+        // A node that shuts itself down (sx-efa-setup) is gone for good; Batch launches a replacement.
+        instanceInitiatedShutdownBehavior: 'terminate',
         blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { volumeSize: 200, volumeType: 'gp3', encrypted: true, deleteOnTermination: true } }],
         userData: Fn.base64(userData),
         ...(efa
