@@ -1,5 +1,5 @@
 /**
- * Compute figures of the local stack (issue 4), run by `npm run bench` after the stack figures:
+ * Compute figures of the local stack, run by `npm run bench` after the stack figures:
  * 1. submit → RUNNING with the pool not full: `POST /v1/jobs` answered → the compute side's RUNNING
  *    (its `startedAt`), 30 jobs one at a time; baseline: spawning the same command straight from Node.
  * 2. the pool full: 24 two-GPU jobs on 8 GPUs submitted at once; the start order against the

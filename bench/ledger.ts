@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (part 2), issue 3: the ledger. Prints, each beside a baseline from the same run:
+ * `npm run bench` (part 2): the ledger. Prints, each beside a baseline from the same run:
  * 1. ledger decisions per second in process (decide + evolve of a hold and its settlement), beside a
  *    plain fold of the same events (evolve only);
  * 2. account load time at 10 / 10,000 / 100,000 events (snapshot + tail) on DynamoDB Local, beside
