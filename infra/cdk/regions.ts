@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
+import { MAX_NODES_PER_JOB } from '../../functions/adapters/batch-job-definitions';
 
 /**
  * Regions that offer p4d.24xlarge (8 × A100 40 GB), the only instance type the service runs jobs on.
@@ -17,13 +18,6 @@ export const P4D_REGIONS = [
   'ap-northeast-1',
   'ap-northeast-2',
 ] as const;
-
-/** vCPUs of one p4d.24xlarge: Batch sizes compute environments in vCPUs, operators think in nodes. */
-export const P4D_VCPUS = 96;
-/** GPUs per p4d.24xlarge node. */
-export const P4D_GPUS = 8;
-/** The API accepts up to 64 GPUs (8 nodes) in one multi-node job (API.md). */
-export const MAX_NODES_PER_JOB = 8;
 
 /** The settings of one region's deployment. */
 export const RegionConfig = z

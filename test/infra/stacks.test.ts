@@ -1,14 +1,15 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultPolicy } from '../../domain/policy';
+import { COMPUTE_ATTEMPTS } from '../../functions/adapters/compute';
 import { InMemoryEventStore } from '../../functions/adapters/in-memory-event-store';
 import { make as makeAuthorizer } from '../../functions/api-authorizer';
 import type { Deps } from '../../functions/deps';
 import { LambdaEnv } from '../../functions/env';
 import { json, route } from '../../functions/http/route';
 import { handlerAccess, publicRoutes } from '../../infra/access';
-import { CONTAINER_CHECKPOINT_DIR, CONTAINER_ENTRYPOINT, CONTAINER_OUTPUT_DIR } from '../../functions/adapters/batch-compute';
-import { MAX_ATTEMPT_SECONDS, nodeScript } from '../../infra/cdk/constructs/batch-compute';
+import { CONTAINER_CHECKPOINT_DIR, CONTAINER_ENTRYPOINT, CONTAINER_OUTPUT_DIR, MAX_ATTEMPT_SECONDS } from '../../functions/adapters/batch-job-definitions';
+import { nodeScript } from '../../infra/cdk/constructs/batch-compute';
 import type { StatefulStack } from '../../infra/cdk/stateful-stack';
 import { declaredRoutes, STOP_GRACE_SECONDS, type StatelessStack } from '../../infra/cdk/stateless-stack';
 import { eventRules, httpRoutes, streamConsumers } from '../../infra/routes';
@@ -460,7 +461,7 @@ describe('stateless stack (us-east-1): Batch', () => {
       Type: 'container',
       PlatformCapabilities: ['EC2'],
       Timeout: { AttemptDurationSeconds: MAX_ATTEMPT_SECONDS },
-      RetryStrategy: { Attempts: 3, EvaluateOnExit: [{ OnStatusReason: 'Host EC2*', Action: 'RETRY' }, { OnReason: '*', Action: 'EXIT' }] },
+      RetryStrategy: { Attempts: COMPUTE_ATTEMPTS, EvaluateOnExit: [{ OnStatusReason: 'Host EC2*', Action: 'RETRY' }, { OnReason: '*', Action: 'EXIT' }] },
       ContainerProperties: Match.objectLike({
         ResourceRequirements: [{ Type: 'GPU', Value: '1' }, { Type: 'VCPU', Value: '12' }, { Type: 'MEMORY', Value: '137500' }],
         Privileged: false,
@@ -470,7 +471,7 @@ describe('stateless stack (us-east-1): Batch', () => {
     expect(multi).toMatchObject({ JobDefinitionName: 'sx-multi-node', PlatformCapabilities: ['EC2'], Timeout: { AttemptDurationSeconds: MAX_ATTEMPT_SECONDS } });
     expect(multi.NodeProperties).toMatchObject({ NumNodes: 2, MainNode: 0 });
     const [range] = multi.NodeProperties.NodeRangeProperties;
-    expect(range.TargetNodes).toBe('0:7');
+    expect(range.TargetNodes).toBe('0:');
     expect(range.Container.ResourceRequirements).toEqual([{ Type: 'GPU', Value: '8' }, { Type: 'VCPU', Value: '96' }, { Type: 'MEMORY', Value: '1100000' }]);
     expect(range.Container.LinuxParameters.Devices.map((d: any) => d.HostPath)).toEqual([0, 1, 2, 3].map((i) => `/dev/infiniband/uverbs${i}`));
     expect(range.Container.LogConfiguration.Options['awslogs-group']).toEqual({

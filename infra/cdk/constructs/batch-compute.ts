@@ -5,36 +5,25 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { readFileSync } from 'node:fs';
-import { CONTAINER_CHECKPOINT_DIR, CONTAINER_ENTRYPOINT, CONTAINER_OUTPUT_DIR } from '../../../functions/adapters/batch-compute';
-import { MAX_NODES_PER_JOB, P4D_GPUS, P4D_VCPUS } from '../regions';
+import {
+  EFA_INTERFACES_PER_NODE,
+  INSTANCE_TYPE,
+  jobDefinitionTemplates,
+  NODE_SX_DIR,
+  VCPUS_PER_NODE,
+  type JobDefinitionInput,
+} from '../../../functions/adapters/batch-job-definitions';
 
-/** The one instance type jobs run on: 8 × A100 40 GB, 96 vCPUs, 1152 GiB, 4 EFA network cards. */
-export const INSTANCE_TYPE = 'p4d.24xlarge';
-/** EFA interfaces of a p4d.24xlarge (one per network card). */
-export const P4D_EFA_INTERFACES = 4;
-/** Memory a job may use on a whole node, in MiB: 1152 GiB less room for the OS, the ECS agent and Docker. */
-export const P4D_JOB_MEMORY_MIB = 1_100_000;
-/**
- * A safety maximum on every attempt, in seconds: the longest `max_runtime_seconds` API.md allows
- * (14 days) plus 10 minutes of grace. Each job's real timeout (its held time) is set at SubmitJob.
- */
-export const MAX_ATTEMPT_SECONDS = 1_209_600 + 600;
-
-/** Where the node software lives on the host; `bin/` is mounted read-only into every job at `/sx/bin`. */
-export const NODE_SX_DIR = '/opt/sx';
 /** How often a running job's checkpoint directory is saved to S3, besides when the job ends. */
 export const CHECKPOINT_SYNC_SECONDS = 300;
 /** The two scripts every node runs (see `infra/cdk/node/`): the job entrypoint and the host-side S3 sync. */
 export const nodeScript = (name: 'sx-entry.sh' | 'sx-job-sync.sh') => readFileSync(new URL(`../node/${name}`, import.meta.url), 'utf8');
 
-/** Batch resource requirements for `gpus` GPUs on one node: vCPUs and memory in proportion. */
-export function resourcesFor(gpus: number): { type: string; value: string }[] {
-  return [
-    { type: 'GPU', value: String(gpus) },
-    { type: 'VCPU', value: String((P4D_VCPUS / P4D_GPUS) * gpus) },
-    { type: 'MEMORY', value: String(Math.floor((P4D_JOB_MEMORY_MIB / P4D_GPUS) * gpus)) },
-  ];
-}
+/**
+ * A `RegisterJobDefinition` input as CloudFormation's job definition properties: the same fields
+ * under the same names (CDK's L1 properties are the API's), so the template is registered exactly.
+ */
+const cfnJobDefinition = (input: JobDefinitionInput) => input as Omit<batch.CfnJobDefinitionProps, 'jobDefinitionName'>;
 
 export interface BatchComputeProps {
   /** Deployment prefix of the queue and job definition names (`<prefix>-on-demand`, `<prefix>-single-node`). */
@@ -129,7 +118,7 @@ export class BatchCompute extends Construct {
         allocationStrategy: 'BEST_FIT_PROGRESSIVE',
         instanceTypes: [INSTANCE_TYPE],
         minvCpus: 0,
-        maxvCpus: props.maxOnDemandNodes * P4D_VCPUS,
+        maxvCpus: props.maxOnDemandNodes * VCPUS_PER_NODE,
         // One AZ: a cluster placement group (and EFA) cannot span AZs.
         subnets: [privateSubnets[0]!],
         placementGroup: placementGroup.ref,
@@ -162,7 +151,7 @@ export class BatchCompute extends Construct {
           allocationStrategy: 'SPOT_PRICE_CAPACITY_OPTIMIZED',
           instanceTypes: [INSTANCE_TYPE],
           minvCpus: 0,
-          maxvCpus: props.maxSpotNodes * P4D_VCPUS,
+          maxvCpus: props.maxSpotNodes * VCPUS_PER_NODE,
           subnets: privateSubnets,
           securityGroupIds: [securityGroup.securityGroupId],
           instanceRole: instanceProfile.attrArn,
@@ -185,86 +174,14 @@ export class BatchCompute extends Construct {
       });
     }
 
-    const logConfiguration = {
-      logDriver: 'awslogs',
-      options: { 'awslogs-group': props.jobLogs.logGroupName, 'awslogs-region': Stack.of(this).region, 'awslogs-stream-prefix': 'job' },
-    };
-    // A host lost under the job (Spot reclaim, hardware) is retried from its checkpoint; anything else ends the job.
-    const retryStrategy = {
-      attempts: 3,
-      evaluateOnExit: [
-        { onStatusReason: 'Host EC2*', action: 'RETRY' },
-        { onReason: '*', action: 'EXIT' },
-      ],
-    };
-    // A placeholder image: every job brings its own (the dispatcher registers a revision per image, or overrides).
-    const image = 'public.ecr.aws/amazonlinux/amazonlinux:2023';
-    // The job's directories are task-scoped Docker volumes (no host path: no job sees another's,
-    // even on a shared node), which sx-job-sync fills and saves from the host; sx-entry comes from
-    // the host, read-only, so it need not be in the customer's image.
-    const volumes = [{ name: 'sx-checkpoints' }, { name: 'sx-output' }, { name: 'sx-bin', host: { sourcePath: `${NODE_SX_DIR}/bin` } }];
-    const mountPoints = [
-      { sourceVolume: 'sx-checkpoints', containerPath: CONTAINER_CHECKPOINT_DIR, readOnly: false },
-      { sourceVolume: 'sx-output', containerPath: CONTAINER_OUTPUT_DIR, readOnly: false },
-      { sourceVolume: 'sx-bin', containerPath: CONTAINER_ENTRYPOINT.slice(0, CONTAINER_ENTRYPOINT.lastIndexOf('/')), readOnly: true },
-    ];
-
-    this.singleNode = new batch.CfnJobDefinition(this, 'SingleNode', {
-      jobDefinitionName: `${prefix}-single-node`,
-      type: 'container',
-      platformCapabilities: ['EC2'],
-      propagateTags: true,
-      timeout: { attemptDurationSeconds: MAX_ATTEMPT_SECONDS },
-      retryStrategy,
-      containerProperties: {
-        image,
-        command: ['true'],
-        resourceRequirements: resourcesFor(1),
-        logConfiguration,
-        linuxParameters: { sharedMemorySize: 65_536, initProcessEnabled: true },
-        ulimits: [{ name: 'memlock', softLimit: -1, hardLimit: -1 }],
-        privileged: false,
-        readonlyRootFilesystem: false,
-        volumes,
-        mountPoints,
-      },
+    // One description of a job, shared with the Batch adapter (which derives a revision per image from these).
+    const templates = jobDefinitionTemplates({
+      logGroup: props.jobLogs.logGroupName,
+      region: Stack.of(this).region,
+      image: 'public.ecr.aws/amazonlinux/amazonlinux:2023',
     });
-
-    const efaDevices = Array.from({ length: P4D_EFA_INTERFACES }, (_, i) => ({
-      hostPath: `/dev/infiniband/uverbs${i}`,
-      containerPath: `/dev/infiniband/uverbs${i}`,
-      permissions: ['READ', 'WRITE', 'MKNOD'],
-    }));
-    this.multiNode = new batch.CfnJobDefinition(this, 'MultiNode', {
-      jobDefinitionName: `${prefix}-multi-node`,
-      type: 'multinode',
-      platformCapabilities: ['EC2'],
-      propagateTags: true,
-      timeout: { attemptDurationSeconds: MAX_ATTEMPT_SECONDS },
-      retryStrategy,
-      nodeProperties: {
-        // 2 to 8 whole nodes (16–64 GPUs); the dispatcher sets numNodes per job with nodeOverrides.
-        numNodes: 2,
-        mainNode: 0,
-        nodeRangeProperties: [
-          {
-            targetNodes: `0:${MAX_NODES_PER_JOB - 1}`,
-            container: {
-              image,
-              command: ['true'],
-              resourceRequirements: resourcesFor(P4D_GPUS),
-              logConfiguration,
-              linuxParameters: { devices: efaDevices, sharedMemorySize: 65_536, initProcessEnabled: true },
-              ulimits: [{ name: 'memlock', softLimit: -1, hardLimit: -1 }],
-              privileged: false,
-              volumes,
-              mountPoints,
-              environment: [{ name: 'FI_PROVIDER', value: 'efa' }, { name: 'NCCL_PROTO', value: 'simple' }],
-            },
-          },
-        ],
-      },
-    });
+    this.singleNode = new batch.CfnJobDefinition(this, 'SingleNode', { jobDefinitionName: `${prefix}-single-node`, ...cfnJobDefinition(templates.singleNode) });
+    this.multiNode = new batch.CfnJobDefinition(this, 'MultiNode', { jobDefinitionName: `${prefix}-multi-node`, ...cfnJobDefinition(templates.multiNode) });
 
     this.names = {
       onDemandQueue: `${prefix}-on-demand`,
@@ -349,7 +266,7 @@ export class BatchCompute extends Construct {
         userData: Fn.base64(userData),
         ...(efa
           ? {
-              networkInterfaces: Array.from({ length: P4D_EFA_INTERFACES }, (_, i) => ({
+              networkInterfaces: Array.from({ length: EFA_INTERFACES_PER_NODE }, (_, i) => ({
                 networkCardIndex: i,
                 deviceIndex: i === 0 ? 0 : 1,
                 interfaceType: 'efa',
