@@ -11,7 +11,7 @@ import { BatchCompute } from './constructs/batch-compute';
 import { EventRouting, type EventRoute } from './constructs/event-routing';
 import { Projections, type StreamConsumer } from './constructs/projections';
 import { Schedules, type ScheduleRoute } from './constructs/schedules';
-import type { RegionConfig } from './regions';
+import { partitionOf, type RegionConfig } from './regions';
 import type { StatefulStack } from './stateful-stack';
 
 /** The tables of `infra/routes.ts` (the same the local stack reads). */
@@ -93,6 +93,9 @@ export class StatelessStack extends Stack {
       jobFilesPolicy: stateful.storage.nodeJobFilesPolicy,
       stopGraceSeconds: STOP_GRACE_SECONDS,
       maxAzs: config.maxAzs,
+      p4dZones: config.p4dZones,
+      // Batch in the China regions has no EFA (docs/deploy.md).
+      efa: partitionOf(config.region) !== 'aws-cn',
       natGateways: config.natGateways,
     });
 
@@ -167,7 +170,11 @@ export class StatelessStack extends Stack {
       domain: config.domain,
     });
     this.projections = new Projections(this, 'Projections', { table: events, consumers: tables.streamConsumers, functionFor });
-    this.eventRouting = new EventRouting(this, 'Events', { busName, rules: tables.eventRules, functionFor });
+    // The default bus carries every Batch job of the account: take only those of our own queues.
+    const rules = tables.eventRules.map((r) =>
+      (r.pattern.source ?? []).includes('aws.batch') ? { ...r, detail: { jobQueue: this.compute.queueArns } } : r,
+    );
+    this.eventRouting = new EventRouting(this, 'Events', { busName, rules, functionFor });
     this.schedules = new Schedules(this, 'Schedules', { schedules: tables.schedules, functionFor, groupName: prefix });
 
     this.alarms = new Alarms(this, 'Alarms', {

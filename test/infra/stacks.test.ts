@@ -333,11 +333,17 @@ describe('stateless stack (us-east-1): projections, events, schedules', () => {
     }
   });
 
-  it('routes Batch job state changes from the default bus to batch-events, with retries and a DLQ', () => {
+  it("routes our queues' Batch job state changes from the default bus to batch-events, with retries and a DLQ", () => {
     const { rule, dlq } = stateless.eventRouting.rules['batch-job-state-change']!;
     const props = resourcesOf(app, 'AWS::Events::Rule')[logicalIdOf(rule)]!.Properties;
     expect(props.EventBusName).toBe('default'); // where AWS services deliver their events
-    expect(props.EventPattern).toEqual({ source: ['aws.batch'], 'detail-type': ['Batch Job State Change'] });
+    // Only jobs of the project's queues: another workload's Batch jobs in the account are not ours to settle.
+    const queues = Object.keys(resourcesOf(app, 'AWS::Batch::JobQueue')).sort();
+    expect(props.EventPattern).toEqual({
+      source: ['aws.batch'],
+      'detail-type': ['Batch Job State Change'],
+      detail: { jobQueue: queues.map((id) => ({ 'Fn::GetAtt': [id, 'JobQueueArn'] })) },
+    });
     expect(props.Targets).toEqual([
       expect.objectContaining({
         Arn: { 'Fn::GetAtt': [logicalIdOf(stateless.functions['batch-events']!.function), 'Arn'] },
@@ -400,7 +406,7 @@ describe('stateless stack (us-east-1): Batch', () => {
       expect(script).toContain('echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config');
       expect(script).toContain(`cat > /opt/sx/bin/sx-entry <<'SX_EOF'\n${nodeScript('sx-entry.sh').trimEnd()}\nSX_EOF`);
       expect(script).toContain(`cat > /opt/sx/sx-job-sync <<'SX_EOF'\n${nodeScript('sx-job-sync.sh').trimEnd()}\nSX_EOF`);
-      expect(script).toContain('Environment=AWS_REGION=us-east-1 SX_SYNC_INTERVAL=300');
+      expect(script).toMatch(/Environment=AWS_REGION=us-east-1 SX_SYNC_INTERVAL=300 SX_STOP_GRACE_SECONDS=30 SX_SPOT=(true|false)\n/);
       expect(script).toContain('systemctl enable --now --no-block sx-job-sync.service');
     }
     // The grace the functions hold and tell the job is the same number.
@@ -408,7 +414,13 @@ describe('stateless stack (us-east-1): Batch', () => {
     expect(stateless.lambdaEnvironment.SX_STOP_GRACE_SECONDS).toBe(String(STOP_GRACE_SECONDS));
     const spot = scripts.filter((s) => s.includes('ECS_ENABLE_SPOT_INSTANCE_DRAINING=true'));
     expect(spot).toHaveLength(1);
-    expect(spot[0]).not.toContain('efa_installer'); // the Spot template is the one without EFA
+    expect(spot[0]).toContain(' SX_SPOT=true\n'); // the sync service watches for the interruption notice
+    expect(spot[0]).not.toContain('sx-efa-setup'); // the Spot template is the one without EFA
+    // The on-demand (EFA) nodes set EFA up before anything else, and leave if it fails.
+    const [onDemand] = scripts.filter((s) => !s.includes('ECS_ENABLE_SPOT_INSTANCE_DRAINING'));
+    expect(onDemand).toContain(`cat > /opt/sx/sx-efa-setup <<'SX_EOF'\n${nodeScript('sx-efa-setup.sh').trimEnd()}\nSX_EOF`);
+    expect(onDemand!.indexOf('SX_EFA_INTERFACES=4 /opt/sx/sx-efa-setup')).toBeLessThan(onDemand!.indexOf('/etc/ecs/ecs.config'));
+    for (const data of templates) expect(data.InstanceInitiatedShutdownBehavior).toBe('terminate');
   });
 
   it('mounts task-scoped checkpoint and output volumes and the read-only entrypoint in both job definitions', () => {

@@ -1,4 +1,4 @@
-import { Fn, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as batch from 'aws-cdk-lib/aws-batch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -16,8 +16,11 @@ import {
 
 /** How often a running job's checkpoint directory is saved to S3, besides when the job ends. */
 export const CHECKPOINT_SYNC_SECONDS = 300;
-/** The two scripts every node runs (see `infra/cdk/node/`): the job entrypoint and the host-side S3 sync. */
-export const nodeScript = (name: 'sx-entry.sh' | 'sx-job-sync.sh') => readFileSync(new URL(`../node/${name}`, import.meta.url), 'utf8');
+/**
+ * The scripts the nodes run (see `infra/cdk/node/`): the job entrypoint and the host-side S3 sync
+ * (with the Spot interruption watch) on every node, the EFA setup first on the multi-node ones.
+ */
+export const nodeScript = (name: 'sx-entry.sh' | 'sx-job-sync.sh' | 'sx-efa-setup.sh') => readFileSync(new URL(`../node/${name}`, import.meta.url), 'utf8');
 
 /**
  * A `RegisterJobDefinition` input as CloudFormation's job definition properties: the same fields
@@ -43,7 +46,20 @@ export interface BatchComputeProps {
    * on a Batch node is the ECS agent's `ECS_CONTAINER_STOP_TIMEOUT`.
    */
   readonly stopGraceSeconds: number;
-  /** @default 2 */
+  /**
+   * The Availability Zones (names, as the deploying account sees them) that offer p4d.24xlarge, as
+   * `npm run preflight` lists them: the VPC spans these, and the on-demand compute environment (one
+   * AZ, for its cluster placement group) takes the first. Without them the VPC takes the region's
+   * first `maxAzs` zones, which may not offer p4d (a synth warning says so).
+   */
+  readonly p4dZones?: readonly string[];
+  /**
+   * EFA on the multi-node nodes (interfaces, devices in the job definition, the setup that takes a
+   * node out without them). Batch in the China regions does not support EFA: there multi-node jobs
+   * run NCCL over TCP. @default true
+   */
+  readonly efa?: boolean;
+  /** How many AZs the VPC spans when `p4dZones` is not given. @default 2 */
   readonly maxAzs?: number;
   /** @default 1 */
   readonly natGateways?: number;
@@ -70,9 +86,17 @@ export class BatchCompute extends Construct {
   constructor(scope: Construct, id: string, props: BatchComputeProps) {
     super(scope, id);
     const { prefix } = props;
+    const efa = props.efa ?? true;
+    const zones = props.p4dZones && props.p4dZones.length > 0 ? [...props.p4dZones] : undefined;
+    if (!zones) {
+      Annotations.of(this).addWarningV2(
+        'sx:p4d-zones-unknown',
+        'No p4dZones in the region configuration: the VPC takes the first Availability Zones of the region, and the on-demand compute environment the first of them, which may not offer p4d.24xlarge. Run `npm run preflight -- --region <region>` and set p4dZones.',
+      );
+    }
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs: props.maxAzs ?? 2,
+      ...(zones ? { availabilityZones: zones } : { maxAzs: props.maxAzs ?? 2 }),
       natGateways: props.natGateways ?? 1,
       subnetConfiguration: [
         { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
@@ -107,8 +131,12 @@ export class BatchCompute extends Construct {
 
     const placementGroup = new ec2.CfnPlacementGroup(this, 'Cluster', { strategy: 'cluster' });
     const privateSubnets = this.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
+    // One AZ that offers p4d: a cluster placement group (and EFA) cannot span AZs.
+    const onDemandSubnet = zones
+      ? this.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, availabilityZones: [zones[0]!] }).subnetIds[0]!
+      : privateSubnets[0]!;
 
-    const onDemandTemplate = this.launchTemplate('OnDemandTemplate', securityGroup, { efa: true, spot: false, stopGraceSeconds: props.stopGraceSeconds });
+    const onDemandTemplate = this.launchTemplate('OnDemandTemplate', securityGroup, { efa, spot: false, stopGraceSeconds: props.stopGraceSeconds });
     const onDemand = new batch.CfnComputeEnvironment(this, 'OnDemand', {
       type: 'MANAGED',
       state: 'ENABLED',
@@ -119,8 +147,7 @@ export class BatchCompute extends Construct {
         instanceTypes: [INSTANCE_TYPE],
         minvCpus: 0,
         maxvCpus: props.maxOnDemandNodes * VCPUS_PER_NODE,
-        // One AZ: a cluster placement group (and EFA) cannot span AZs.
-        subnets: [privateSubnets[0]!],
+        subnets: [onDemandSubnet],
         placementGroup: placementGroup.ref,
         // Multi-node job containers (awsvpc) get ENIs with these groups; the EFA interfaces take theirs from the template.
         securityGroupIds: [securityGroup.securityGroupId],
@@ -179,6 +206,7 @@ export class BatchCompute extends Construct {
       logGroup: props.jobLogs.logGroupName,
       region: Stack.of(this).region,
       image: 'public.ecr.aws/amazonlinux/amazonlinux:2023',
+      efa,
     });
     this.singleNode = new batch.CfnJobDefinition(this, 'SingleNode', { jobDefinitionName: `${prefix}-single-node`, ...cfnJobDefinition(templates.singleNode) });
     this.multiNode = new batch.CfnJobDefinition(this, 'MultiNode', { jobDefinitionName: `${prefix}-multi-node`, ...cfnJobDefinition(templates.multiNode) });
@@ -199,16 +227,28 @@ export class BatchCompute extends Construct {
   /**
    * Launch template of the p4d nodes: IMDSv2 only with hop limit 1 (containers cannot reach the
    * instance role), an encrypted 200 GiB root volume for large images, the ECS agent's stop timeout
-   * set to the stop grace (SIGKILL that long after SIGTERM), Spot draining on Spot nodes (the
-   * two-minute notice becomes SIGTERM and the grace, so the job checkpoints and its directories are
-   * saved), the job entrypoint and the sync service (`infra/cdk/node/`), and, for the on-demand
-   * (multi-node) environment, the four EFA interfaces and the EFA software.
+   * set to the stop grace (SIGKILL that long after SIGTERM), on Spot nodes draining and the sync
+   * service's interruption watch (the two-minute notice becomes SIGTERM and the grace, and the
+   * checkpoint is saved before the host goes), the job entrypoint and the sync service
+   * (`infra/cdk/node/`), and, for the on-demand (multi-node) environment, the four EFA interfaces and
+   * the EFA setup, which takes the node out rather than let it join without its EFA devices.
    */
   private launchTemplate(id: string, securityGroup: ec2.SecurityGroup, options: { efa: boolean; spot: boolean; stopGraceSeconds: number }): ec2.CfnLaunchTemplate {
     const { efa, spot, stopGraceSeconds } = options;
     const script = [
       '#!/bin/bash',
       'set -euxo pipefail',
+      // Before anything else: a node whose EFA devices are missing shuts down instead of joining the cluster.
+      ...(efa
+        ? [
+            `mkdir -p ${NODE_SX_DIR}`,
+            `cat > ${NODE_SX_DIR}/sx-efa-setup <<'SX_EOF'`,
+            nodeScript('sx-efa-setup.sh').trimEnd(),
+            'SX_EOF',
+            `chmod 0755 ${NODE_SX_DIR}/sx-efa-setup`,
+            `SX_EFA_INTERFACES=${EFA_INTERFACES_PER_NODE} ${NODE_SX_DIR}/sx-efa-setup`,
+          ]
+        : []),
       // Multi-node job containers use awsvpc: keep them off the instance metadata service too.
       'echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config',
       // SIGTERM, then SIGKILL after the grace the job was promised (API.md) and that is held for it.
@@ -225,11 +265,11 @@ export class BatchCompute extends Construct {
       'command -v aws || dnf install -y awscli-2',
       "cat > /etc/systemd/system/sx-job-sync.service <<'SX_EOF'",
       '[Unit]',
-      'Description=suanxiang-cloud: restore and save job checkpoints and outputs (S3)',
+      'Description=suanxiang-cloud: restore and save job checkpoints and outputs (S3), and stop jobs on a Spot interruption notice',
       'After=docker.service',
       'Requires=docker.service',
       '[Service]',
-      `Environment=AWS_REGION=${Stack.of(this).region} SX_SYNC_INTERVAL=${CHECKPOINT_SYNC_SECONDS}`,
+      `Environment=AWS_REGION=${Stack.of(this).region} SX_SYNC_INTERVAL=${CHECKPOINT_SYNC_SECONDS} SX_STOP_GRACE_SECONDS=${stopGraceSeconds} SX_SPOT=${spot}`,
       `ExecStart=${NODE_SX_DIR}/sx-job-sync`,
       'Restart=always',
       'RestartSec=5',
@@ -239,13 +279,6 @@ export class BatchCompute extends Construct {
       // --no-block: Docker starts after this script (cloud-init), the unit waits for it.
       'systemctl daemon-reload',
       'systemctl enable --now --no-block sx-job-sync.service',
-      ...(efa
-        ? [
-            'curl -fsSL -o /tmp/efa.tar.gz https://efa-installer.amazonaws.com/aws-efa-installer-latest.tar.gz',
-            'tar -xf /tmp/efa.tar.gz -C /tmp',
-            'cd /tmp/aws-efa-installer && ./efa_installer.sh -y --minimal',
-          ]
-        : []),
     ].join('\n');
     // Batch requires launch template user data in MIME multi-part form.
     const userData = [
@@ -262,6 +295,8 @@ export class BatchCompute extends Construct {
     return new ec2.CfnLaunchTemplate(this, id, {
       launchTemplateData: {
         metadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 1, httpEndpoint: 'enabled' },
+        // A node that shuts itself down (sx-efa-setup) is gone for good; Batch launches a replacement.
+        instanceInitiatedShutdownBehavior: 'terminate',
         blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { volumeSize: 200, volumeType: 'gp3', encrypted: true, deleteOnTermination: true } }],
         userData: Fn.base64(userData),
         ...(efa
