@@ -112,9 +112,9 @@ export function errorSentence(error: unknown, t: T): string {
   return t('error.unexpected', { message });
 }
 
-/** The detail as a sentence: capitalised, ending in a full stop. */
+/** The detail as a sentence: capitalised (unless it starts with a field name like `gpu_count`), ending in a full stop. */
 const sentence = (text: string) => {
   const trimmed = text.trim();
-  const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+  const capital = /^[a-z]+\b(?![_.])/.test(trimmed) ? trimmed.charAt(0).toUpperCase() + trimmed.slice(1) : trimmed;
   return /[.!?。！？]$/.test(capital) ? capital : `${capital}.`;
 };

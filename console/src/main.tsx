@@ -1,3 +1,5 @@
+// First: before any module builds a zod schema.
+import './zod-jitless';
 import { render } from 'preact';
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { Ctx, localeTools, type AppContext } from './app-context';

@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The web console in a real browser (Debian's Chromium through playwright-core) against the local
  * stack: sign up, run the example trainer from the form and watch it succeed with its log, redeem a
@@ -28,6 +29,13 @@ const pageProblems: string[] = [];
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startTestStack(), launchChromium(), receiver.start()]).then(([s, b]) => [s, b] as const);
   context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 860 }, timezoneId: 'Asia/Shanghai' });
+  // Every Content-Security-Policy violation of a page (an inline script or style, eval, a foreign origin) is recorded.
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      const w = window as unknown as { cspViolations?: string[] };
+      (w.cspViolations ??= []).push(`${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.url });
   page = await context.newPage();
   // Below the test's own timeout, so a step that waits in vain names itself.
@@ -46,6 +54,8 @@ afterAll(async () => {
 
 async function check(name: string) {
   await page.waitForLoadState('networkidle');
+  // Before axe runs: it is the test's script, not the page's.
+  expect(await page.evaluate(() => (window as unknown as { cspViolations?: string[] }).cspViolations ?? []), `CSP on ${name}`).toEqual([]);
   expect(await seriousViolations(page), `axe on ${name}`).toEqual([]);
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
@@ -121,7 +131,7 @@ describe('the web console', { timeout: 60_000 }, () => {
 
     await page.waitForURL(/#\/jobs\/job_/);
     const status = page.locator('.page-head .badge').first();
-    await expect.poll(() => status.textContent(), { timeout: 90_000, intervals: [500] }).toBe('Succeeded');
+    await expect.poll(() => status.textContent(), { timeout: 90_000, interval: 500 }).toBe('Succeeded');
     const log = page.getByTestId('log');
     await expect.poll(() => log.textContent()).toMatch(/step 200\/200 loss [0-9.]+[\s\S]*done: 200 steps/);
     // A name that looks like markup is text on the page, never an element.
