@@ -6,6 +6,7 @@ import { createDynamoClients } from './adapters/dynamodb';
 import { DynamoDbEventStore } from './adapters/dynamodb-event-store';
 import { ulidIds, type Deps } from './deps';
 import { readLambdaEnv, type LambdaEnv } from './env';
+import { DynamoDbRequestCounter, rateLimitsFrom } from './http/rate-limits';
 
 /**
  * Builds a Lambda function's dependencies from its environment (the schema in `functions/env.ts`):
@@ -71,6 +72,12 @@ export function buildAwsDeps(env: LambdaEnv = readLambdaEnv(), now: () => number
     },
     now: () => new Date(now()),
     ids: ulidIds(),
+    requestCounter: new DynamoDbRequestCounter(doc, tables.views),
+    rateLimits: rateLimitsFrom({
+      perKeyPerMinute: env.SX_REQUESTS_PER_KEY_PER_MINUTE,
+      signupsPerHour: env.SX_SIGNUPS_PER_SOURCE_PER_HOUR,
+      failedAuthPer5Minutes: env.SX_FAILED_AUTH_PER_SOURCE_PER_5_MINUTES,
+    }),
     adminKey: cachedSecret(async () => (await readAdminKey())(), env.SX_ADMIN_KEY_CACHE_SECONDS * 1000, now),
   };
 }

@@ -39,6 +39,10 @@ export const LambdaEnv = z.object({
   SX_LOST_JOB_SECONDS: z.coerce.number().int().positive().default(300),
   /** Idle p4d nodes are let go (the compute environment's minimum drops) after this long without demand. */
   SX_CAPACITY_IDLE_SECONDS: z.coerce.number().int().nonnegative().default(900),
+  /** Request limits (functions/http/rate-limits.ts): per API key a minute, signups per source address an hour, failed authentications per source in 5 minutes. */
+  SX_REQUESTS_PER_KEY_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  SX_SIGNUPS_PER_SOURCE_PER_HOUR: z.coerce.number().int().positive().default(10),
+  SX_FAILED_AUTH_PER_SOURCE_PER_5_MINUTES: z.coerce.number().int().positive().default(30),
   /** How long the admin key read from Secrets Manager is reused before it is read again. */
   SX_ADMIN_KEY_CACHE_SECONDS: z.coerce.number().int().nonnegative().default(60),
 });

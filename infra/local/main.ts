@@ -3,10 +3,12 @@
  * PORT (3000), SX_DATA_DIR (.data), SX_GPUS (8), SX_STOP_GRACE_SECONDS (30), SX_ADMIN_KEY (generated),
  * SX_PRICE_A100 (fen per A100 GPU-hour; default derived from AWS's price) or SX_CNY_PER_USD (7.10),
  * SX_DYNAMODB_ENDPOINT (use this DynamoDB instead of starting DynamoDB Local under the data dir) with
- * SX_TABLE_PREFIX (sx-local).
+ * SX_TABLE_PREFIX (sx-local), and the request limits SX_REQUESTS_PER_KEY_PER_MINUTE (600),
+ * SX_SIGNUPS_PER_SOURCE_PER_HOUR (10), SX_FAILED_AUTH_PER_SOURCE_PER_5_MINUTES (30).
  */
 import './quiet-sdk';
 import { parseCnyPerUsd, priceBookFrom } from '../../domain/pricing';
+import { rateLimitsFrom } from '../../functions/http/rate-limits';
 import { startLocalStack } from './stack';
 
 function intFromEnv(name: string, fallback: number, min: number, max: number): number {
@@ -28,7 +30,13 @@ async function main() {
     ...(a100Price >= 0 ? { a100FenPerGpuHour: a100Price } : {}),
     ...(process.env.SX_CNY_PER_USD ? { cnyPerUsdE4: parseCnyPerUsd(process.env.SX_CNY_PER_USD) } : {}),
   });
+  const rateLimits = rateLimitsFrom({
+    perKeyPerMinute: intFromEnv('SX_REQUESTS_PER_KEY_PER_MINUTE', 600, 1, 1_000_000),
+    signupsPerHour: intFromEnv('SX_SIGNUPS_PER_SOURCE_PER_HOUR', 10, 1, 1_000_000),
+    failedAuthPer5Minutes: intFromEnv('SX_FAILED_AUTH_PER_SOURCE_PER_5_MINUTES', 30, 1, 1_000_000),
+  });
   const stack = await startLocalStack({
+    rateLimits,
     port,
     gpus,
     dataDir: process.env.SX_DATA_DIR || '.data',

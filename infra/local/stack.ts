@@ -11,6 +11,7 @@ import { ulidIds, type Deps, type SweepSettings } from '../../functions/deps';
 import { eventRules, httpRoutes, schedules, streamConsumers } from '../routes';
 import { newAdminKey } from '../../functions/http/auth';
 import { LocalScheduler } from './scheduler';
+import { DynamoDbRequestCounter, type RateLimits } from '../../functions/http/rate-limits';
 import type { WebhookSettings } from '../../functions/webhooks/settings';
 import { tableNames } from '../tables';
 import { LocalCompute, type ComputeRecovery } from './compute';
@@ -55,6 +56,8 @@ export interface LocalStackOptions {
   computeEvents?: (event: BatchJobStateChange) => BatchJobStateChange[];
   /** Webhook delivery overrides; the local stack always allows loopback receivers (`http://127.0.0.1:*`, `http://localhost:*`). */
   webhooks?: Partial<WebhookSettings>;
+  /** Request limits per key and per source address (every local client is 127.0.0.1). @default the same as AWS's */
+  rateLimits?: Partial<RateLimits>;
 }
 
 export interface LocalStack {
@@ -113,6 +116,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ids: ulidIds(),
       adminKey: async () => adminKey,
       webhooks: { ...options.webhooks, allowLoopback: true },
+      rateLimits: options.rateLimits,
+      requestCounter: new DynamoDbRequestCounter(doc, tables.views),
     };
     bus.addRules(eventRules.map((rule) => ({ name: rule.name, pattern: rule.pattern, target: makeHandler(rule.handler, deps) })));
     // Before anything can submit: jobs the last run left unfinished are settled or put back in line.
