@@ -56,6 +56,16 @@ describe('buildAwsDeps', () => {
     expect(secrets.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input)).toEqual([{ SecretId: 'sx/admin-key' }]);
   });
 
+  it('prices the A100 from SX_PRICE_A100, or from AWS\'s price at SX_CNY_PER_USD, as the local stack does', () => {
+    expect(buildAwsDeps(readLambdaEnv(ENV)).policy.prices.a100).toBe(1163);
+    expect(buildAwsDeps(readLambdaEnv({ ...ENV, SX_PRICE_A100: '1500' })).policy.prices.a100).toBe(1500);
+    expect(buildAwsDeps(readLambdaEnv({ ...ENV, SX_CNY_PER_USD: '7.2' })).policy.prices.a100).toBe(1180);
+    // An explicit price wins over the exchange rate; an empty variable is an unset one.
+    expect(buildAwsDeps(readLambdaEnv({ ...ENV, SX_PRICE_A100: '900', SX_CNY_PER_USD: '7.2' })).policy.prices.a100).toBe(900);
+    expect(buildAwsDeps(readLambdaEnv({ ...ENV, SX_PRICE_A100: '' })).policy.prices.a100).toBe(1163);
+    expect(() => readLambdaEnv({ ...ENV, SX_CNY_PER_USD: '0' })).toThrow(/SX_CNY_PER_USD: must be a positive rate/);
+  });
+
   it('names every missing variable', () => {
     expect(() => readLambdaEnv({})).toThrow(/SX_EVENTS_TABLE.*SX_VIEWS_TABLE/);
   });
