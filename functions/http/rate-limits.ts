@@ -27,18 +27,6 @@ export const defaultRateLimits: RateLimits = {
 
 export const rateLimitsOf = (deps: Pick<Deps, 'rateLimits'>): RateLimits => ({ ...defaultRateLimits, ...deps.rateLimits });
 
-/**
- * The limits from their settings (`SX_REQUESTS_PER_KEY_PER_MINUTE`, `SX_SIGNUPS_PER_SOURCE_PER_HOUR`,
- * `SX_FAILED_AUTH_PER_SOURCE_PER_5_MINUTES`, read by functions/env.ts in AWS and infra/local/main.ts locally).
- */
-export function rateLimitsFrom(settings: { perKeyPerMinute?: number; signupsPerHour?: number; failedAuthPer5Minutes?: number }): Partial<RateLimits> {
-  return {
-    ...(settings.perKeyPerMinute !== undefined ? { perKey: { limit: settings.perKeyPerMinute, windowSeconds: 60 } } : {}),
-    ...(settings.signupsPerHour !== undefined ? { signupsPerSource: { limit: settings.signupsPerHour, windowSeconds: 3600 } } : {}),
-    ...(settings.failedAuthPer5Minutes !== undefined ? { failedAuthPerSource: { limit: settings.failedAuthPer5Minutes, windowSeconds: 300 } } : {}),
-  };
-}
-
 export type RateLimitScope = 'key' | 'signup' | 'auth-failure';
 
 /**
