@@ -18,8 +18,9 @@ export const options: RouteOptions = { auth: 'key' };
  */
 export const make = (deps: Deps) =>
   route(deps, options, async (request) => {
-    const { parts } = parse(CompleteFileRequest, request.body);
+    // Whose file first: another account's is 404 whatever the body.
     const { file } = await loadOwnFile(deps, request);
+    const { parts } = parse(CompleteFileRequest, request.body);
     if (file.status === 'ready') return json(200, presentFile(file));
     if (file.status !== 'uploading') throw new InvalidStateError(`File ${file.fileId} failed (${file.failureReason}); upload it again as a new file`);
     const check = await checkUpload(deps.objects, file, parts);
