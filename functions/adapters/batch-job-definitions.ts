@@ -84,13 +84,15 @@ export interface TemplateSettings {
   region: string;
   /** A placeholder: every job brings its own image (a revision per image is derived from the template). */
   image: string;
+  /** Whether multi-node containers get the node's EFA devices (not in the China regions, where Batch has no EFA). */
+  efa: boolean;
 }
 
 /**
  * The single-node and multi-node parallel template job definitions. Their directories are
  * task-scoped Docker volumes (no host path: no job sees another's, even on a shared node), which
  * the node's sx-job-sync fills and saves; sx-entry comes from the host, read-only, so it need not
- * be in the customer's image. Multi-node containers get the node's EFA devices.
+ * be in the customer's image. Multi-node containers get the node's EFA devices where there is EFA.
  */
 export function jobDefinitionTemplates(settings: TemplateSettings): { singleNode: JobDefinitionInput; multiNode: JobDefinitionInput } {
   const logConfiguration = {
@@ -143,11 +145,13 @@ export function jobDefinitionTemplates(settings: TemplateSettings): { singleNode
             container: {
               ...container,
               resourceRequirements: resourcesFor(GPUS_PER_NODE),
-              linuxParameters: { devices: efaDevices, sharedMemorySize: 65_536, initProcessEnabled: true },
-              environment: [
-                { name: 'FI_PROVIDER', value: 'efa' },
-                { name: 'NCCL_PROTO', value: 'simple' },
-              ],
+              linuxParameters: { ...(settings.efa ? { devices: efaDevices } : {}), sharedMemorySize: 65_536, initProcessEnabled: true },
+              environment: settings.efa
+                ? [
+                    { name: 'FI_PROVIDER', value: 'efa' },
+                    { name: 'NCCL_PROTO', value: 'simple' },
+                  ]
+                : [],
             },
           },
         ],

@@ -19,6 +19,21 @@ export const P4D_REGIONS = [
   'ap-northeast-2',
 ] as const;
 
+/**
+ * The China regions (partition `aws-cn`, a separate account, endpoints under amazonaws.com.cn). They
+ * are accepted, but no primary source we found lists p4d.24xlarge there, so a China region must
+ * name its `p4dZones`, which only `npm run preflight` (DescribeInstanceTypeOfferings in the account)
+ * can supply; Batch there has no EFA, so multi-node jobs run NCCL over TCP (docs/deploy.md).
+ */
+export const CHINA_REGIONS = ['cn-north-1', 'cn-northwest-1'] as const;
+
+/** The partition a region is in: its ARNs, service principals and endpoints follow it. */
+export function partitionOf(region: string): 'aws' | 'aws-cn' | 'aws-us-gov' {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
 /** The settings of one region's deployment. */
 export const RegionConfig = z
   .strictObject({
@@ -37,21 +52,39 @@ export const RegionConfig = z
     alarmEmail: z.email(),
     /** A custom domain for the API, with an ACM certificate for it in the same region. null: the execute-api URL only. */
     domain: z
-      .strictObject({ name: z.string().min(3), certificateArn: z.string().startsWith('arn:aws') })
+      .strictObject({ name: z.string().min(3), certificateArn: z.string().regex(/^arn:aws(-cn|-us-gov)?:acm:/, 'must be an ACM certificate ARN') })
       .nullable()
       .default(null),
-    /** How many AZs the VPC spans (Spot capacity is sought in all of them). @default 2 */
+    /**
+     * The Availability Zones offering p4d.24xlarge, by name as this account sees them (names map to
+     * different zones in different accounts), as `npm run preflight -- --region <r>` prints them. The
+     * VPC spans these and the on-demand (multi-node) compute environment runs in the first.
+     * Required in the China regions. @default the region's first `maxAzs` zones, with a synth warning
+     */
+    p4dZones: z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, 'must be an Availability Zone name like us-east-1b')).min(1).optional(),
+    /** How many AZs the VPC spans when `p4dZones` is not given (Spot capacity is sought in all of them). @default 2 */
     maxAzs: z.number().int().min(1).max(6).default(2),
     /** NAT gateways (jobs pull images from public registries). One per AZ for production-grade egress. @default 1 */
     natGateways: z.number().int().min(1).max(6).default(1),
   })
   .superRefine((config, ctx) => {
-    if (!(P4D_REGIONS as readonly string[]).includes(config.region)) {
+    const china = (CHINA_REGIONS as readonly string[]).includes(config.region);
+    if (!(P4D_REGIONS as readonly string[]).includes(config.region) && !china) {
       ctx.addIssue({
         code: 'custom',
         path: ['region'],
-        message: `p4d.24xlarge is not offered in ${config.region}; the service runs only on p4d.24xlarge (regions offering it: ${P4D_REGIONS.join(', ')})`,
+        message: `p4d.24xlarge is not offered in ${config.region}; the service runs only on p4d.24xlarge (regions offering it: ${[...P4D_REGIONS, ...CHINA_REGIONS].join(', ')}; the China ones once preflight confirms it)`,
       });
+    }
+    if (china && !config.p4dZones) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['p4dZones'],
+        message: `is required in ${config.region}: run \`npm run preflight -- --region ${config.region}\` with the China account's credentials and copy the zones it lists`,
+      });
+    }
+    for (const [i, zone] of (config.p4dZones ?? []).entries()) {
+      if (!zone.startsWith(config.region)) ctx.addIssue({ code: 'custom', path: ['p4dZones', i], message: `${zone} is not in ${config.region}` });
     }
     if (config.p4d.maxOnDemandNodes < MAX_NODES_PER_JOB) {
       ctx.addIssue({

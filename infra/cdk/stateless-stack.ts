@@ -11,7 +11,7 @@ import { BatchCompute } from './constructs/batch-compute';
 import { EventRouting, type EventRoute } from './constructs/event-routing';
 import { Projections, type StreamConsumer } from './constructs/projections';
 import { Schedules, type ScheduleRoute } from './constructs/schedules';
-import type { RegionConfig } from './regions';
+import { partitionOf, type RegionConfig } from './regions';
 import type { StatefulStack } from './stateful-stack';
 
 /** The tables of `infra/routes.ts` (the same the local stack reads). */
@@ -93,6 +93,9 @@ export class StatelessStack extends Stack {
       jobFilesPolicy: stateful.storage.nodeJobFilesPolicy,
       stopGraceSeconds: STOP_GRACE_SECONDS,
       maxAzs: config.maxAzs,
+      p4dZones: config.p4dZones,
+      // Batch in the China regions has no EFA (docs/deploy.md).
+      efa: partitionOf(config.region) !== 'aws-cn',
       natGateways: config.natGateways,
     });
 

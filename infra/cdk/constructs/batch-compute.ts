@@ -1,4 +1,4 @@
-import { Fn, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as batch from 'aws-cdk-lib/aws-batch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -46,7 +46,20 @@ export interface BatchComputeProps {
    * on a Batch node is the ECS agent's `ECS_CONTAINER_STOP_TIMEOUT`.
    */
   readonly stopGraceSeconds: number;
-  /** @default 2 */
+  /**
+   * The Availability Zones (names, as the deploying account sees them) that offer p4d.24xlarge, as
+   * `npm run preflight` lists them: the VPC spans these, and the on-demand compute environment (one
+   * AZ, for its cluster placement group) takes the first. Without them the VPC takes the region's
+   * first `maxAzs` zones, which may not offer p4d (a synth warning says so).
+   */
+  readonly p4dZones?: readonly string[];
+  /**
+   * EFA on the multi-node nodes (interfaces, devices in the job definition, the setup that takes a
+   * node out without them). Batch in the China regions does not support EFA: there multi-node jobs
+   * run NCCL over TCP. @default true
+   */
+  readonly efa?: boolean;
+  /** How many AZs the VPC spans when `p4dZones` is not given. @default 2 */
   readonly maxAzs?: number;
   /** @default 1 */
   readonly natGateways?: number;
@@ -73,9 +86,17 @@ export class BatchCompute extends Construct {
   constructor(scope: Construct, id: string, props: BatchComputeProps) {
     super(scope, id);
     const { prefix } = props;
+    const efa = props.efa ?? true;
+    const zones = props.p4dZones && props.p4dZones.length > 0 ? [...props.p4dZones] : undefined;
+    if (!zones) {
+      Annotations.of(this).addWarningV2(
+        'sx:p4d-zones-unknown',
+        'No p4dZones in the region configuration: the VPC takes the first Availability Zones of the region, and the on-demand compute environment the first of them, which may not offer p4d.24xlarge. Run `npm run preflight -- --region <region>` and set p4dZones.',
+      );
+    }
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs: props.maxAzs ?? 2,
+      ...(zones ? { availabilityZones: zones } : { maxAzs: props.maxAzs ?? 2 }),
       natGateways: props.natGateways ?? 1,
       subnetConfiguration: [
         { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
@@ -110,8 +131,12 @@ export class BatchCompute extends Construct {
 
     const placementGroup = new ec2.CfnPlacementGroup(this, 'Cluster', { strategy: 'cluster' });
     const privateSubnets = this.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
+    // One AZ that offers p4d: a cluster placement group (and EFA) cannot span AZs.
+    const onDemandSubnet = zones
+      ? this.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, availabilityZones: [zones[0]!] }).subnetIds[0]!
+      : privateSubnets[0]!;
 
-    const onDemandTemplate = this.launchTemplate('OnDemandTemplate', securityGroup, { efa: true, spot: false, stopGraceSeconds: props.stopGraceSeconds });
+    const onDemandTemplate = this.launchTemplate('OnDemandTemplate', securityGroup, { efa, spot: false, stopGraceSeconds: props.stopGraceSeconds });
     const onDemand = new batch.CfnComputeEnvironment(this, 'OnDemand', {
       type: 'MANAGED',
       state: 'ENABLED',
@@ -122,8 +147,7 @@ export class BatchCompute extends Construct {
         instanceTypes: [INSTANCE_TYPE],
         minvCpus: 0,
         maxvCpus: props.maxOnDemandNodes * VCPUS_PER_NODE,
-        // One AZ: a cluster placement group (and EFA) cannot span AZs.
-        subnets: [privateSubnets[0]!],
+        subnets: [onDemandSubnet],
         placementGroup: placementGroup.ref,
         // Multi-node job containers (awsvpc) get ENIs with these groups; the EFA interfaces take theirs from the template.
         securityGroupIds: [securityGroup.securityGroupId],
@@ -182,6 +206,7 @@ export class BatchCompute extends Construct {
       logGroup: props.jobLogs.logGroupName,
       region: Stack.of(this).region,
       image: 'public.ecr.aws/amazonlinux/amazonlinux:2023',
+      efa,
     });
     this.singleNode = new batch.CfnJobDefinition(this, 'SingleNode', { jobDefinitionName: `${prefix}-single-node`, ...cfnJobDefinition(templates.singleNode) });
     this.multiNode = new batch.CfnJobDefinition(this, 'MultiNode', { jobDefinitionName: `${prefix}-multi-node`, ...cfnJobDefinition(templates.multiNode) });
