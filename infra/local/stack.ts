@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { defaultPolicy, type Policy } from '../../domain/policy';
+import type { Policy } from '../../domain/policy';
 import { createDynamoClients } from '../../functions/adapters/dynamodb';
-import { DynamoDbEventStore } from '../../functions/adapters/dynamodb-event-store';
-import { ulidIds, type Deps, type SweepSettings } from '../../functions/deps';
+import { buildDeps } from '../../functions/build-deps';
+import type { Deps, SweepSettings } from '../../functions/deps';
+import { ServiceSettings } from '../../functions/env';
 import { eventRules, httpRoutes, schedules, streamConsumers } from '../routes';
 import { newAdminKey } from '../../functions/http/auth';
 import { LocalScheduler } from './scheduler';
@@ -41,6 +42,12 @@ export interface LocalStackOptions {
   tablePrefix?: string;
   /** Simulated GPUs of the local compute backend. @default 8 */
   gpus?: number;
+  /**
+   * The service's settings, as Lambda reads them (`npm start` passes its environment's).
+   * @default every setting's default
+   */
+  settings?: ServiceSettings;
+  /** Overrides of the policy the settings give (tests vary the rules with this). */
   policy?: Partial<Policy>;
   /** Stream poll interval when idle. @default 50 */
   pollMs?: number;
@@ -48,7 +55,7 @@ export interface LocalStackOptions {
   adminKey?: string;
   /** Per-schedule rate overrides in seconds, by schedule name (tests speed up retry clocks with this). */
   scheduleRates?: Record<string, number>;
-  /** Settings of the reconciler, hold enforcer and capacity sweeps. */
+  /** Overrides of the reconciler, hold enforcer and capacity sweeps' settings. */
   sweeps?: Partial<SweepSettings>;
   /**
    * Fault injection for tests: what the event bus gets for each compute state change (`[]` drops it,
@@ -106,20 +113,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onEvent: (event) => faults(event).forEach((delivered) => bus.put(delivered)),
     });
     const adminKey = options.adminKey ?? newAdminKey();
-    const deps: Deps = {
-      store: new DynamoDbEventStore({ doc, tableName: tables.events }),
+    // Built as Lambda builds it (functions/build-deps.ts); only the ports and the tests' overrides differ.
+    const built = buildDeps(options.settings ?? ServiceSettings.parse({}), {
       doc,
       tables,
       compute,
       capacity: compute,
       files: compute,
       objects: new S3ObjectStore({ client: objectServer.client(), bucket: objectServer.bucket }),
-      sweeps: options.sweeps,
-      policy: { ...defaultPolicy, ...options.policy },
-      now: () => new Date(),
-      ids: ulidIds(),
       adminKey: async () => adminKey,
       webhooks: { ...options.webhooks, allowLoopback: true },
+    });
+    const deps: Deps = {
+      ...built,
+      policy: { ...built.policy, ...options.policy },
+      sweeps: { ...built.sweeps, ...options.sweeps },
     };
     bus.addRules(eventRules.map((rule) => ({ name: rule.name, pattern: rule.pattern, target: makeHandler(rule.handler, deps) })));
     // Before anything can submit: jobs the last run left unfinished are settled or put back in line.
