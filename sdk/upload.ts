@@ -117,8 +117,11 @@ async function putPart(fetchFn: typeof fetch, url: string, body: Blob, fileId: s
 }
 
 async function openBlob(path: string): Promise<Blob> {
-  // Only in Node, only for a path: the SDK itself imports no Node built-in.
-  const fs = (await import('node:fs')) as { openAsBlob(path: string): Promise<Blob> };
+  // Only in Node, only for a path. The specifier is a variable so that bundlers leave it alone: the
+  // SDK bundled for a browser holds no Node built-in (there a path is refused below; pass a Blob).
+  const specifier = 'node:fs';
+  const fs = (await import(/* @vite-ignore */ specifier).catch(() => null)) as { openAsBlob?(path: string): Promise<Blob> } | null;
+  if (!fs?.openAsBlob) throw new TypeError('A path can be uploaded in Node 20+ only; pass a Blob or File here');
   return fs.openAsBlob(path);
 }
 
