@@ -4,6 +4,7 @@ import { priceBookFrom } from '../domain/pricing';
 import type { TableNames } from '../infra/tables';
 import type { Capacity, Compute, JobFiles } from './adapters/compute';
 import { DynamoDbEventStore } from './adapters/dynamodb-event-store';
+import type { ObjectStore } from './adapters/object-store';
 import { ulidIds, type Deps, type SweepSettings } from './deps';
 import type { ServiceSettings } from './env';
 import type { WebhookSettings } from './webhooks/settings';
@@ -15,6 +16,7 @@ export interface Ports {
   compute: Compute;
   capacity: Capacity;
   files: JobFiles;
+  objects: ObjectStore;
   adminKey: () => Promise<string>;
   webhooks?: Partial<WebhookSettings>;
 }
@@ -32,6 +34,7 @@ export function buildDeps(settings: ServiceSettings, ports: Ports, now: () => nu
     compute: ports.compute,
     capacity: ports.capacity,
     files: ports.files,
+    objects: ports.objects,
     policy: policyFrom(settings),
     sweeps: sweepsFrom(settings),
     now: () => new Date(now()),

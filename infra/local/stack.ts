@@ -25,6 +25,8 @@ import { HttpFront } from './http-front';
 import { make as makeAuthorizer } from '../../functions/api-authorizer';
 import { publicRoutes } from '../access';
 import { StreamPoller } from './stream-poller';
+import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
+import { startObjectServer, type LocalObjectServer } from './object-server';
 
 /** How long the reconciler's run after a restart waits at most for the stream consumers to catch up. */
 const RECONCILE_AFTER_RESTART_MAX_MS = 15_000;
@@ -69,6 +71,8 @@ export interface LocalStack {
   port: number;
   dataDir: string;
   dynamoEndpoint: string;
+  /** The local S3-compatible server's endpoint (objects under `<dataDir>/objects`). */
+  objectsEndpoint: string;
   deps: Deps;
   compute: LocalCompute;
   /** What the compute backend picked up from its journal at start (after a crash: the jobs it lost). */
@@ -94,7 +98,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const endpoint =
     options.dynamoEndpoint ??
     (dynamo = await startOwnDynamoDbLocal(options.dataDir === null ? undefined : dataDir)).endpoint;
+  let objectServer: LocalObjectServer | undefined;
   try {
+    objectServer = await startObjectServer(join(dataDir, 'objects'));
     const { client, doc } = createDynamoClients({ endpoint });
     const tables = tableNames(options.tablePrefix ?? 'sx-local');
     await ensureTables(client, tables);
@@ -114,6 +120,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       compute,
       capacity: compute,
       files: compute,
+      objects: new S3ObjectStore({ client: objectServer.client(), bucket: objectServer.bucket }),
       adminKey: async () => adminKey,
       webhooks: { ...options.webhooks, allowLoopback: true },
     });
@@ -194,10 +201,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         await Promise.all(pollers.map((p) => p.stop()));
         streams.destroy();
         client.destroy();
+        await objectServer!.stop();
         await dynamo?.stop();
       })());
-    return { url: `http://127.0.0.1:${port}`, port, dataDir, dynamoEndpoint: endpoint, deps, compute, recovered, adminKey, stop };
+    return { url: `http://127.0.0.1:${port}`, port, dataDir, dynamoEndpoint: endpoint, objectsEndpoint: objectServer.endpoint, deps, compute, recovered, adminKey, stop };
   } catch (error) {
+    await objectServer?.stop();
     await dynamo?.stop();
     throw error;
   }
