@@ -4,13 +4,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { defaultPolicy, type Policy } from '../../domain/policy';
+import type { Policy } from '../../domain/policy';
 import { createDynamoClients } from '../../functions/adapters/dynamodb';
-import { DynamoDbEventStore } from '../../functions/adapters/dynamodb-event-store';
-import { ulidIds, type Deps, type SweepSettings } from '../../functions/deps';
+import { buildDeps } from '../../functions/build-deps';
+import type { Deps, SweepSettings } from '../../functions/deps';
+import { ServiceSettings } from '../../functions/env';
 import { eventRules, httpRoutes, schedules, streamConsumers } from '../routes';
 import { newAdminKey } from '../../functions/http/auth';
 import { LocalScheduler } from './scheduler';
+import type { RateLimits } from '../../functions/http/rate-limits';
 import type { WebhookSettings } from '../../functions/webhooks/settings';
 import { tableNames } from '../tables';
 import { LocalCompute, type ComputeRecovery } from './compute';
@@ -26,6 +28,8 @@ import { publicRoutes } from '../access';
 import { StreamPoller } from './stream-poller';
 import { ensureConsoleBuild } from '../../console/build';
 import { consoleAssets } from './console-assets';
+import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
+import { startObjectServer, type LocalObjectServer } from './object-server';
 
 /** How long the reconciler's run after a restart waits at most for the stream consumers to catch up. */
 const RECONCILE_AFTER_RESTART_MAX_MS = 15_000;
@@ -41,6 +45,12 @@ export interface LocalStackOptions {
   tablePrefix?: string;
   /** Simulated GPUs of the local compute backend. @default 8 */
   gpus?: number;
+  /**
+   * The service's settings, as Lambda reads them (`npm start` passes its environment's).
+   * @default every setting's default
+   */
+  settings?: ServiceSettings;
+  /** Overrides of the policy the settings give (tests vary the rules with this). */
   policy?: Partial<Policy>;
   /** Stream poll interval when idle. @default 50 */
   pollMs?: number;
@@ -48,7 +58,7 @@ export interface LocalStackOptions {
   adminKey?: string;
   /** Per-schedule rate overrides in seconds, by schedule name (tests speed up retry clocks with this). */
   scheduleRates?: Record<string, number>;
-  /** Settings of the reconciler, hold enforcer and capacity sweeps. */
+  /** Overrides of the reconciler, hold enforcer and capacity sweeps' settings. */
   sweeps?: Partial<SweepSettings>;
   /**
    * Fault injection for tests: what the event bus gets for each compute state change (`[]` drops it,
@@ -59,6 +69,8 @@ export interface LocalStackOptions {
   webhooks?: Partial<WebhookSettings>;
   /** Serve the web console at `/`, building it first when its build is missing or stale. @default true */
   console?: boolean;
+  /** Overrides of the request limits the settings give (every local client is 127.0.0.1; tests set their own). */
+  rateLimits?: Partial<RateLimits>;
 }
 
 export interface LocalStack {
@@ -66,6 +78,8 @@ export interface LocalStack {
   port: number;
   dataDir: string;
   dynamoEndpoint: string;
+  /** The local S3-compatible server's endpoint (objects under `<dataDir>/objects`). */
+  objectsEndpoint: string;
   deps: Deps;
   compute: LocalCompute;
   /** What the compute backend picked up from its journal at start (after a crash: the jobs it lost). */
@@ -93,7 +107,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const endpoint =
     options.dynamoEndpoint ??
     (dynamo = await startOwnDynamoDbLocal(options.dataDir === null ? undefined : dataDir)).endpoint;
+  let objectServer: LocalObjectServer | undefined;
   try {
+    objectServer = await startObjectServer(join(dataDir, 'objects'));
     const { client, doc } = createDynamoClients({ endpoint });
     const tables = tableNames(options.tablePrefix ?? 'sx-local');
     await ensureTables(client, tables);
@@ -106,19 +122,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onEvent: (event) => faults(event).forEach((delivered) => bus.put(delivered)),
     });
     const adminKey = options.adminKey ?? newAdminKey();
-    const deps: Deps = {
-      store: new DynamoDbEventStore({ doc, tableName: tables.events }),
+    // Built as Lambda builds it (functions/build-deps.ts); only the ports and the tests' overrides differ.
+    const built = buildDeps(options.settings ?? ServiceSettings.parse({}), {
       doc,
       tables,
       compute,
       capacity: compute,
       files: compute,
-      sweeps: options.sweeps,
-      policy: { ...defaultPolicy, ...options.policy },
-      now: () => new Date(),
-      ids: ulidIds(),
+      objects: new S3ObjectStore({ client: objectServer.client(), bucket: objectServer.bucket }),
       adminKey: async () => adminKey,
       webhooks: { ...options.webhooks, allowLoopback: true },
+    });
+    const deps: Deps = {
+      ...built,
+      policy: { ...built.policy, ...options.policy },
+      sweeps: { ...built.sweeps, ...options.sweeps },
+      rateLimits: { ...built.rateLimits, ...options.rateLimits },
     };
     bus.addRules(eventRules.map((rule) => ({ name: rule.name, pattern: rule.pattern, target: makeHandler(rule.handler, deps) })));
     // Before anything can submit: jobs the last run left unfinished are settled or put back in line.
@@ -193,10 +212,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         await Promise.all(pollers.map((p) => p.stop()));
         streams.destroy();
         client.destroy();
+        await objectServer!.stop();
         await dynamo?.stop();
       })());
-    return { url: `http://127.0.0.1:${port}`, port, dataDir, dynamoEndpoint: endpoint, deps, compute, recovered, adminKey, stop };
+    return { url: `http://127.0.0.1:${port}`, port, dataDir, dynamoEndpoint: endpoint, objectsEndpoint: objectServer.endpoint, deps, compute, recovered, adminKey, stop };
   } catch (error) {
+    await objectServer?.stop();
     await dynamo?.stop();
     throw error;
   }

@@ -1,5 +1,3 @@
-/// <reference lib="dom" />
-/// <reference lib="dom.iterable" />
 /**
  * The web console in a real browser (Debian's Chromium through playwright-core) against the local
  * stack: sign up, run the example trainer from the form and watch it succeed with its log, redeem a
@@ -30,12 +28,10 @@ beforeAll(async () => {
   [stack, browser] = await Promise.all([startTestStack(), launchChromium(), receiver.start()]).then(([s, b]) => [s, b] as const);
   context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 860 }, timezoneId: 'Asia/Shanghai' });
   // Every Content-Security-Policy violation of a page (an inline script or style, eval, a foreign origin) is recorded.
-  await context.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      const w = window as unknown as { cspViolations?: string[] };
-      (w.cspViolations ??= []).push(`${e.violatedDirective} ${e.blockedURI}`);
-    });
-  });
+  // (Browser code is written as strings here: the tests are typed for Node, without the DOM's globals.)
+  await context.addInitScript(`document.addEventListener('securitypolicyviolation', (e) => {
+    (window.cspViolations ??= []).push(e.violatedDirective + ' ' + e.blockedURI);
+  });`);
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.url });
   page = await context.newPage();
   // Below the test's own timeout, so a step that waits in vain names itself.
@@ -55,7 +51,7 @@ afterAll(async () => {
 async function check(name: string) {
   await page.waitForLoadState('networkidle');
   // Before axe runs: it is the test's script, not the page's.
-  expect(await page.evaluate(() => (window as unknown as { cspViolations?: string[] }).cspViolations ?? []), `CSP on ${name}`).toEqual([]);
+  expect(await page.evaluate('window.cspViolations ?? []'), `CSP on ${name}`).toEqual([]);
   expect(await seriousViolations(page), `axe on ${name}`).toEqual([]);
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
@@ -77,15 +73,15 @@ describe('the web console', { timeout: 60_000 }, () => {
     apiKey = (await page.getByTestId('secret').textContent())!;
     expect(apiKey).toMatch(/^sk_/);
     await page.getByRole('button', { name: /Copy/ }).click();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(apiKey);
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(apiKey);
     await check('signup-key-en');
     await page.getByRole('button', { name: /continue/ }).click();
     await heading('Jobs').waitFor();
     // The key is in this tab's sessionStorage only: not in the URL, not in a cookie, not in localStorage.
     expect(page.url()).not.toContain(apiKey);
     expect(await context.cookies()).toEqual([]);
-    expect(await page.evaluate(() => JSON.stringify(localStorage))).not.toContain('sk_');
-    expect(await page.evaluate(() => sessionStorage.getItem('sx.apiKey'))).toBe(apiKey);
+    expect(await page.evaluate('JSON.stringify(localStorage)')).not.toContain('sk_');
+    expect(await page.evaluate(`sessionStorage.getItem('sx.apiKey')`)).toBe(apiKey);
     await check('jobs-empty-en');
   });
 
@@ -173,7 +169,7 @@ describe('the web console', { timeout: 60_000 }, () => {
 
   it('switches to Chinese, with numbers, money and times through Intl', async () => {
     await page.getByRole('button', { name: '中文' }).click();
-    expect(await page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+    expect(await page.evaluate('document.documentElement.lang')).toBe('zh-CN');
     await page.getByRole('link', { name: '费用' }).click();
     await heading('费用').waitFor();
     await expect.poll(() => page.getByTestId('available').textContent()).toBe('¥50.00');
@@ -191,7 +187,7 @@ describe('the web console', { timeout: 60_000 }, () => {
     await heading(/任务/).waitFor();
     await page.getByRole('button', { name: '退出' }).click();
     await heading('登录或注册').waitFor();
-    expect(await page.evaluate(() => sessionStorage.getItem('sx.apiKey'))).toBeNull();
+    expect(await page.evaluate(`sessionStorage.getItem('sx.apiKey')`)).toBeNull();
     await check('signin-zh');
   });
 
