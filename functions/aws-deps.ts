@@ -21,7 +21,8 @@ import { readLambdaEnv, type LambdaEnv } from './env';
  */
 export function buildAwsDeps(env: LambdaEnv = readLambdaEnv(), now: () => number = Date.now): Deps {
   const { doc } = createDynamoClients();
-  const tables = { events: env.SX_EVENTS_TABLE, views: env.SX_VIEWS_TABLE };
+  const metricsRetentionDays = env.SX_METRICS_RETENTION_DAYS;
+  const tables = { events: env.SX_EVENTS_TABLE, views: env.SX_VIEWS_TABLE, metrics: env.SX_METRICS_TABLE };
   const store = new DynamoDbEventStore({ doc, tableName: tables.events });
   // One instance per container once loaded: it holds the Batch rate limiter and the job definition cache.
   const batch = once(async (): Promise<BatchCompute> => {
@@ -60,6 +61,7 @@ export function buildAwsDeps(env: LambdaEnv = readLambdaEnv(), now: () => number
     store,
     doc,
     tables,
+    metricsRetentionDays,
     compute,
     capacity: compute,
     files,

@@ -9,6 +9,9 @@ import { NonEmptyString } from '../events/values';
 export const LambdaEnv = z.object({
   SX_EVENTS_TABLE: NonEmptyString,
   SX_VIEWS_TABLE: NonEmptyString,
+  SX_METRICS_TABLE: NonEmptyString,
+  /** Days a job's metric points are kept after they were logged. */
+  SX_METRICS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
   /** Batch job queues: on-demand (any job) and Spot (single-node jobs only; empty when Spot is off). */
   SX_JOB_QUEUE_ON_DEMAND: NonEmptyString,
   SX_JOB_QUEUE_SPOT: z.string().default(''),

@@ -12,6 +12,8 @@ export interface HandlerAccess {
   events?: ReadonlyArray<'read' | 'append'>;
   /** The views table (read models): `read` = GetItem/Query, `write` = PutItem (views are upserted, never deleted). */
   views?: ReadonlyArray<'read' | 'write'>;
+  /** The metrics table (points read from jobs' logs): `read` = Query, `write` = counting (UpdateItem) and BatchWriteItem. */
+  metrics?: ReadonlyArray<'read' | 'write'>;
   /**
    * AWS Batch: `submit` (SubmitJob on the project's queues and job definitions, tagging the new job, and
    * registering the per-image revisions of the project's job definitions), `terminate` (TerminateJob),
@@ -56,6 +58,7 @@ export const handlerAccess: Record<string, HandlerAccess> = {
   'api/list-job-events': { events: ['read'] },
   // The log stream of a Batch job is found with DescribeJobs, then read from the job log group.
   'api/get-job-logs': { events: ['read'], batch: ['describe'], jobLogs: true },
+  'api/get-job-metrics': { events: ['read'], metrics: ['read'] },
   'project-job-views': { events: ['read'], views: ['write'] },
   // Submit finds an existing job of the same name first (ListJobs/DescribeJobs), so a redelivery never runs a job twice.
   'dispatch-jobs': { events: ['read', 'append'], views: ['read'], batch: ['submit', 'terminate', 'describe'] },

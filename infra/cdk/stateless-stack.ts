@@ -102,6 +102,7 @@ export class StatelessStack extends Stack {
     this.lambdaEnvironment = {
       SX_EVENTS_TABLE: events.tableName,
       SX_VIEWS_TABLE: views.tableName,
+      SX_METRICS_TABLE: stateful.eventStore.metrics.tableName,
       SX_JOB_QUEUE_ON_DEMAND: this.compute.names.onDemandQueue,
       SX_JOB_QUEUE_SPOT: this.compute.names.spotQueue,
       SX_JOB_DEFINITION_SINGLE_NODE: this.compute.names.singleNode,
@@ -206,6 +207,10 @@ export class StatelessStack extends Stack {
     ];
     fn.allowTable(events, tableActions(needs.events));
     fn.allowTable(views, tableActions(needs.views));
+    fn.allowTable(stateful.eventStore.metrics, [
+      ...(needs.metrics?.includes('read') ? ['Query'] : []),
+      ...(needs.metrics?.includes('write') ? ['UpdateItem', 'BatchWriteItem'] : []),
+    ]);
 
     const batch = needs.batch ?? [];
     if (batch.includes('submit')) {

@@ -8,6 +8,7 @@ import * as getJob from '../../functions/api/get-job';
 import * as cancelJob from '../../functions/api/cancel-job';
 import * as listJobEvents from '../../functions/api/list-job-events';
 import * as getJobLogs from '../../functions/api/get-job-logs';
+import * as getJobMetrics from '../../functions/api/get-job-metrics';
 import * as createApiKey from '../../functions/api/create-api-key';
 import * as listApiKeys from '../../functions/api/list-api-keys';
 import * as revokeApiKey from '../../functions/api/revoke-api-key';
@@ -51,6 +52,7 @@ export const factories = {
   'api/cancel-job': cancelJob.make,
   'api/list-job-events': listJobEvents.make,
   'api/get-job-logs': getJobLogs.make,
+  'api/get-job-metrics': getJobMetrics.make,
   'api/create-api-key': createApiKey.make,
   'api/list-api-keys': listApiKeys.make,
   'api/revoke-api-key': revokeApiKey.make,

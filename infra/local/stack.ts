@@ -13,6 +13,8 @@ import { newAdminKey } from '../../functions/http/auth';
 import { LocalScheduler } from './scheduler';
 import type { WebhookSettings } from '../../functions/webhooks/settings';
 import { tableNames } from '../tables';
+import { metricStore } from '../../functions/metrics/metric-store';
+import { LogMetrics } from './log-metrics';
 import { LocalCompute, type ComputeRecovery } from './compute';
 import type { BatchJobStateChange } from '../../events/batch-state-change';
 import { ensureTables } from './create-tables';
@@ -97,7 +99,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const compute = new LocalCompute({
       dataDir: join(dataDir, 'compute'),
       gpus: options.gpus,
-      onEvent: (event) => faults(event).forEach((delivered) => bus.put(delivered)),
+      onEvent: (event) => {
+        logMetrics.observe(event);
+        faults(event).forEach((delivered) => bus.put(delivered));
+      },
     });
     const adminKey = options.adminKey ?? newAdminKey();
     const deps: Deps = {
@@ -114,6 +119,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       adminKey: async () => adminKey,
       webhooks: { ...options.webhooks, allowLoopback: true },
     };
+    // What the job log group's subscription filter does in AWS: metrics from each job's log as it is written.
+    const logMetrics = new LogMetrics({ store: deps.store, metrics: metricStore(deps), logFile: (jobId) => compute.logFile(jobId) });
     bus.addRules(eventRules.map((rule) => ({ name: rule.name, pattern: rule.pattern, target: makeHandler(rule.handler, deps) })));
     // Before anything can submit: jobs the last run left unfinished are settled or put back in line.
     const recovered = await compute.recover();
@@ -180,6 +187,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         await front.close();
         await scheduler.stop();
         await compute.stop({ graceSeconds });
+        await logMetrics.stop();
         await bus.close();
         // Let the pollers see the final events the shutdown just wrote before they stop.
         await new Promise((r) => setTimeout(r, 300));

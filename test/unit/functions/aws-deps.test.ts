@@ -14,6 +14,7 @@ import { jobQueued, jobId, submitted } from '../domain/fixtures';
 const ENV = {
   SX_EVENTS_TABLE: 'sx-events',
   SX_VIEWS_TABLE: 'sx-views',
+  SX_METRICS_TABLE: 'sx-metrics',
   SX_JOB_QUEUE_ON_DEMAND: 'od',
   SX_JOB_DEFINITION_SINGLE_NODE: 'single',
   SX_JOB_DEFINITION_MULTI_NODE: 'multi',
@@ -30,7 +31,7 @@ afterEach(() => {
 describe('buildAwsDeps', () => {
   it('builds every port from the Lambda environment, without any I/O', () => {
     const deps = buildAwsDeps(readLambdaEnv(ENV));
-    expect(deps.tables).toEqual({ events: 'sx-events', views: 'sx-views' });
+    expect(deps.tables).toEqual({ events: 'sx-events', views: 'sx-views', metrics: 'sx-metrics' });
     expect(deps.capacity).toBe(deps.compute);
     expect(deps.files.outputUri(jobId)).toBe(`s3://sx-out/outputs/${jobId}/`);
     expect(deps.policy.stopGraceSeconds).toBe(30);
