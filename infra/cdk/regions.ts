@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { MAX_NODES_PER_JOB } from '../../functions/adapters/batch-job-definitions';
+import { ServiceSettings } from '../../functions/env';
 
 /**
  * Regions that offer p4d.24xlarge (8 × A100 40 GB), the only instance type the service runs jobs on.
@@ -66,6 +67,13 @@ export const RegionConfig = z
     maxAzs: z.number().int().min(1).max(6).default(2),
     /** NAT gateways (jobs pull images from public registries). One per AZ for production-grade egress. @default 1 */
     natGateways: z.number().int().min(1).max(6).default(1),
+    /**
+     * The service's settings in this region, by variable name (`ServiceSettings` in functions/env.ts:
+     * `SX_PRICE_A100`, `SX_CNY_PER_USD`, `SX_STOP_GRACE_SECONDS`, the sweeps'), checked by the same
+     * schema the functions read them with and set on every function. `cdk synth -c NAME=value`
+     * overrides one for every region. @default {} (each setting's default)
+     */
+    settings: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({}),
   })
   .superRefine((config, ctx) => {
     const china = (CHINA_REGIONS as readonly string[]).includes(config.region);
@@ -93,11 +101,22 @@ export const RegionConfig = z
         message: `must be at least ${MAX_NODES_PER_JOB}: the API accepts 64-GPU multi-node jobs, which would otherwise wait forever`,
       });
     }
+    for (const issue of serviceSettingsIssues(config.settings)) ctx.addIssue({ code: 'custom', path: ['settings', ...issue.path], message: issue.message });
     if (config.spot && config.p4d.maxSpotNodes < 1) {
       ctx.addIssue({ code: 'custom', path: ['p4d', 'maxSpotNodes'], message: 'must be at least 1 when spot is true' });
     }
   });
 export type RegionConfig = z.infer<typeof RegionConfig>;
+
+/** What is wrong with a region's (or the context's) service settings: unknown names, and values the functions would refuse. */
+export function serviceSettingsIssues(settings: Record<string, string>): Array<{ path: string[]; message: string }> {
+  const unknown = Object.keys(settings).filter((name) => !(name in ServiceSettings.shape));
+  if (unknown.length) {
+    return unknown.map((name) => ({ path: [name], message: `is not a service setting (one of ${Object.keys(ServiceSettings.shape).join(', ')})` }));
+  }
+  const parsed = ServiceSettings.safeParse(settings);
+  return parsed.success ? [] : parsed.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message }));
+}
 
 export const DeploymentConfig = z
   .strictObject({

@@ -2,6 +2,7 @@ import { Annotations, CfnOutput, Duration, Fn, Stack, Validations, type StackPro
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { defaultPolicy } from '../../domain/policy';
+import { readSettings, ServiceSettings } from '../../functions/env';
 import { defaultAccess, handlerAccess, publicRoutes as defaultPublicRoutes, type HandlerAccess, type HandlerKind } from '../access';
 import * as routes from '../routes';
 import { Alarms } from './constructs/alarms';
@@ -31,8 +32,8 @@ export const declaredRoutes: RouteTables = {
 };
 
 /**
- * The stop grace (API.md: 30 s by default): what the functions hold and tell each job
- * (`SX_STOP_GRACE_SECONDS`), and the nodes' ECS stop timeout, so the two cannot differ.
+ * The default stop grace (API.md: 30 s). A region's `SX_STOP_GRACE_SECONDS` setting changes what the
+ * functions hold and tell each job and the nodes' ECS stop timeout together, so the two cannot differ.
  */
 export const STOP_GRACE_SECONDS = defaultPolicy.stopGraceSeconds;
 
@@ -83,6 +84,8 @@ export class StatelessStack extends Stack {
     const access = props.access ?? handlerAccess;
     const { events, views } = stateful.eventStore;
     const { bucket, jobLogs, adminKey } = stateful.storage;
+    // Checked with the schema the functions read them with: a value they would refuse fails the synth.
+    const settings = readSettings(ServiceSettings, config.settings, `settings of ${config.region}`);
 
     this.compute = new BatchCompute(this, 'Compute', {
       prefix,
@@ -91,7 +94,7 @@ export class StatelessStack extends Stack {
       spot: config.spot,
       jobLogs,
       jobFilesPolicy: stateful.storage.nodeJobFilesPolicy,
-      stopGraceSeconds: STOP_GRACE_SECONDS,
+      stopGraceSeconds: settings.SX_STOP_GRACE_SECONDS,
       maxAzs: config.maxAzs,
       p4dZones: config.p4dZones,
       // Batch in the China regions has no EFA (docs/deploy.md).
@@ -110,8 +113,10 @@ export class StatelessStack extends Stack {
       SX_OUTPUT_BUCKET: bucket.bucketName,
       SX_JOB_LOG_GROUP: jobLogs.logGroupName,
       SX_ADMIN_KEY_SECRET: adminKey.secretArn,
-      SX_STOP_GRACE_SECONDS: String(STOP_GRACE_SECONDS),
       SX_COMPUTE_ENVIRONMENTS: Fn.join(',', this.compute.computeEnvironmentArns),
+      // The region's service settings (prices, sweeps) as given, read by buildDeps as the local stack reads them.
+      ...config.settings,
+      SX_STOP_GRACE_SECONDS: String(settings.SX_STOP_GRACE_SECONDS),
     };
 
     const busName = `${prefix}-events`;

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { defaultPolicy, type Policy } from '../../domain/policy';
+import type { Policy } from '../../domain/policy';
 import { createDynamoClients } from '../../functions/adapters/dynamodb';
-import { DynamoDbEventStore } from '../../functions/adapters/dynamodb-event-store';
-import { ulidIds, type Deps, type SweepSettings } from '../../functions/deps';
+import { buildDeps } from '../../functions/build-deps';
+import type { Deps, SweepSettings } from '../../functions/deps';
+import { ServiceSettings } from '../../functions/env';
 import { eventRules, httpRoutes, schedules, streamConsumers } from '../routes';
 import { newAdminKey } from '../../functions/http/auth';
 import { LocalScheduler } from './scheduler';
@@ -41,6 +42,12 @@ export interface LocalStackOptions {
   tablePrefix?: string;
   /** Simulated GPUs of the local compute backend. @default 8 */
   gpus?: number;
+  /**
+   * The service's settings, as Lambda reads them (`npm start` passes its environment's).
+   * @default every setting's default
+   */
+  settings?: ServiceSettings;
+  /** Overrides of the policy the settings give (tests vary the rules with this). */
   policy?: Partial<Policy>;
   /** Stream poll interval when idle. @default 50 */
   pollMs?: number;
@@ -48,7 +55,7 @@ export interface LocalStackOptions {
   adminKey?: string;
   /** Per-schedule rate overrides in seconds, by schedule name (tests speed up retry clocks with this). */
   scheduleRates?: Record<string, number>;
-  /** Settings of the reconciler, hold enforcer and capacity sweeps. */
+  /** Overrides of the reconciler, hold enforcer and capacity sweeps' settings. */
   sweeps?: Partial<SweepSettings>;
   /**
    * Fault injection for tests: what the event bus gets for each compute state change (`[]` drops it,
@@ -105,19 +112,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     });
     const adminKey = options.adminKey ?? newAdminKey();
-    const deps: Deps = {
-      store: new DynamoDbEventStore({ doc, tableName: tables.events }),
+    // Built as Lambda builds it (functions/build-deps.ts); only the ports and the tests' overrides differ.
+    const built = buildDeps(options.settings ?? ServiceSettings.parse({}), {
       doc,
       tables,
       compute,
       capacity: compute,
       files: compute,
-      sweeps: options.sweeps,
-      policy: { ...defaultPolicy, ...options.policy },
-      now: () => new Date(),
-      ids: ulidIds(),
       adminKey: async () => adminKey,
       webhooks: { ...options.webhooks, allowLoopback: true },
+    });
+    const deps: Deps = {
+      ...built,
+      policy: { ...built.policy, ...options.policy },
+      sweeps: { ...built.sweeps, ...options.sweeps },
     };
     // What the job log group's subscription filter does in AWS: metrics from each job's log as it is written.
     const logMetrics = new LogMetrics({ store: deps.store, metrics: metricStore(deps), logFile: (jobId) => compute.logFile(jobId) });

@@ -8,7 +8,10 @@ import { BatchCompute } from '../../../functions/adapters/batch-compute';
 import { InMemoryEventStore } from '../../../functions/adapters/in-memory-event-store';
 import { secretReader } from '../../../functions/adapters/secrets-manager';
 import { buildAwsDeps, cachedSecret, once } from '../../../functions/aws-deps';
-import { readLambdaEnv } from '../../../functions/env';
+import { buildDeps, policyFrom, sweepsFrom, type Ports } from '../../../functions/build-deps';
+import { createDynamoClients } from '../../../functions/adapters/dynamodb';
+import { tableNames } from '../../../infra/tables';
+import { readLambdaEnv, readLocalEnv, ServiceSettings } from '../../../functions/env';
 import { jobQueued, jobId, submitted } from '../domain/fixtures';
 
 const ENV = {
@@ -55,6 +58,16 @@ describe('buildAwsDeps', () => {
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(0);
     expect(await deps.adminKey()).toBe('admin-key');
     expect(secrets.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input)).toEqual([{ SecretId: 'sx/admin-key' }]);
+  });
+
+  it('prices the A100 from SX_PRICE_A100, or from AWS\'s price at SX_CNY_PER_USD, as the local stack does', () => {
+    expect(buildAwsDeps(readLambdaEnv(ENV)).policy.prices.a100).toBe(1163);
+    expect(buildAwsDeps(readLambdaEnv({ ...ENV, SX_PRICE_A100: '1500' })).policy.prices.a100).toBe(1500);
+    expect(buildAwsDeps(readLambdaEnv({ ...ENV, SX_CNY_PER_USD: '7.2' })).policy.prices.a100).toBe(1180);
+    // An explicit price wins over the exchange rate; an empty variable is an unset one.
+    expect(buildAwsDeps(readLambdaEnv({ ...ENV, SX_PRICE_A100: '900', SX_CNY_PER_USD: '7.2' })).policy.prices.a100).toBe(900);
+    expect(buildAwsDeps(readLambdaEnv({ ...ENV, SX_PRICE_A100: '' })).policy.prices.a100).toBe(1163);
+    expect(() => readLambdaEnv({ ...ENV, SX_CNY_PER_USD: '0' })).toThrow(/SX_CNY_PER_USD: must be a positive rate/);
   });
 
   it('names every missing variable', () => {
@@ -132,5 +145,49 @@ describe('AwsJobFiles.readLogs', () => {
     expect(await files.readLogs('job_01zzzzzzzzzzzzzzzzzzzzzzzz')).toBe('');
     batch.restore();
     logs.restore();
+  });
+});
+
+/** A value other than the default for every service setting: a new setting does not compile until it has one here. */
+const SAMPLES: Record<keyof ServiceSettings, string> = {
+  SX_STOP_GRACE_SECONDS: '45',
+  SX_PRICE_A100: '1500',
+  SX_CNY_PER_USD: '7.2',
+  SX_RUNNABLE_TIMEOUT_SECONDS: '60',
+  SX_LOST_JOB_SECONDS: '61',
+  SX_CAPACITY_IDLE_SECONDS: '62',
+  SX_METRICS_RETENTION_DAYS: '30',
+};
+
+/** What the settings decide, as a Lambda function builds it and as the local stack builds it (`npm start`'s environment). */
+const rules = {
+  aws: (env: Record<string, string>) => {
+    const deps = buildAwsDeps(readLambdaEnv({ ...ENV, ...env }));
+    return { policy: deps.policy, sweeps: deps.sweeps, metricsRetentionDays: deps.metricsRetentionDays };
+  },
+  local: (env: Record<string, string>) => {
+    const settings = readLocalEnv(env);
+    const deps = buildDeps(settings, { doc: createDynamoClients().doc, tables: tableNames('sx-test') } as Ports);
+    return { policy: policyFrom(settings), sweeps: sweepsFrom(settings), metricsRetentionDays: deps.metricsRetentionDays };
+  },
+};
+
+describe('one configuration for AWS and the local stack', () => {
+  it('gives the same rules in both with every setting at its default', () => {
+    expect(rules.aws({})).toEqual(rules.local({}));
+  });
+
+  it.each(Object.entries(SAMPLES))('%s=%s changes the rules, the same way in AWS and locally', (name, value) => {
+    const aws = rules.aws({ [name]: value });
+    expect(aws).toEqual(rules.local({ [name]: value }));
+    // A setting that is read but changes nothing would be a setting that does not work.
+    expect(aws).not.toEqual(rules.aws({}));
+  });
+
+  it('lists each setting once, in the schema both environments extend', () => {
+    const service = Object.keys(ServiceSettings.shape);
+    expect(Object.keys(SAMPLES).sort()).toEqual([...service].sort());
+    expect(readLambdaEnv(ENV)).toMatchObject(ServiceSettings.parse({}));
+    expect(readLocalEnv({})).toMatchObject(ServiceSettings.parse({}));
   });
 });

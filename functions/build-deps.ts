@@ -1,0 +1,61 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { defaultPolicy, type Policy } from '../domain/policy';
+import { priceBookFrom } from '../domain/pricing';
+import type { TableNames } from '../infra/tables';
+import type { Capacity, Compute, JobFiles } from './adapters/compute';
+import { DynamoDbEventStore } from './adapters/dynamodb-event-store';
+import { ulidIds, type Deps, type SweepSettings } from './deps';
+import type { ServiceSettings } from './env';
+import type { WebhookSettings } from './webhooks/settings';
+
+/** What differs between AWS and the local stack: the adapters behind the ports. */
+export interface Ports {
+  doc: DynamoDBDocumentClient;
+  tables: TableNames;
+  compute: Compute;
+  capacity: Capacity;
+  files: JobFiles;
+  adminKey: () => Promise<string>;
+  webhooks?: Partial<WebhookSettings>;
+}
+
+/**
+ * The one configuration → dependencies builder, used by Lambda (`aws-deps.ts`) and the local stack
+ * (`infra/local/stack.ts`): the rules come from the same {@link ServiceSettings} the same way in
+ * both, only the ports differ. Creates no connection and does no I/O.
+ */
+export function buildDeps(settings: ServiceSettings, ports: Ports, now: () => number = Date.now): Deps {
+  return {
+    store: new DynamoDbEventStore({ doc: ports.doc, tableName: ports.tables.events }),
+    doc: ports.doc,
+    tables: ports.tables,
+    metricsRetentionDays: settings.SX_METRICS_RETENTION_DAYS,
+    compute: ports.compute,
+    capacity: ports.capacity,
+    files: ports.files,
+    policy: policyFrom(settings),
+    sweeps: sweepsFrom(settings),
+    now: () => new Date(now()),
+    ids: ulidIds(),
+    adminKey: ports.adminKey,
+    ...(ports.webhooks ? { webhooks: ports.webhooks } : {}),
+  };
+}
+
+/** The policy the settings describe: the defaults, with the stop grace and the A100 price (explicit, or derived at the exchange rate) set. */
+export function policyFrom(settings: ServiceSettings): Policy {
+  return {
+    ...defaultPolicy,
+    stopGraceSeconds: settings.SX_STOP_GRACE_SECONDS,
+    prices: priceBookFrom({ a100FenPerGpuHour: settings.SX_PRICE_A100, cnyPerUsdE4: settings.SX_CNY_PER_USD }),
+  };
+}
+
+/** The sweeps' settings. */
+export function sweepsFrom(settings: ServiceSettings): SweepSettings {
+  return {
+    runnableTimeoutSeconds: settings.SX_RUNNABLE_TIMEOUT_SECONDS,
+    lostJobSeconds: settings.SX_LOST_JOB_SECONDS,
+    capacityIdleSeconds: settings.SX_CAPACITY_IDLE_SECONDS,
+  };
+}
