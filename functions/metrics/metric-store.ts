@@ -1,4 +1,4 @@
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { metricLimits } from '../../domain/metrics/limits';
 import { batchWrite, queryAll } from '../adapters/dynamodb';
 import type { Deps } from '../deps';
@@ -81,6 +81,21 @@ export class MetricStore {
     });
     await batchWrite(this.doc, this.tableName, items, { concurrency: 4 });
     return kept.length;
+  }
+
+  /**
+   * Records which job writes a CloudWatch log stream (Batch names streams after the task, not the job).
+   * Idempotent. @throws any DynamoDB error.
+   */
+  async linkLogStream(logStream: string, jobId: string, nowMs: number): Promise<void> {
+    const expiresAt = Math.floor(nowMs / 1000) + this.retentionDays * 86_400;
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: `stream#${logStream}`, sk: 'job', jobId, expiresAt } }));
+  }
+
+  /** The job that writes a log stream, if {@link linkLogStream} recorded it. @throws any DynamoDB error. */
+  async jobOfLogStream(logStream: string): Promise<string | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: `stream#${logStream}`, sk: 'job' }, ConsistentRead: true }));
+    return Item?.jobId as string | undefined;
   }
 
   /**
