@@ -2,6 +2,7 @@ import type { BatchCompute } from './adapters/batch-compute';
 import type { Capacity, Compute, JobFiles } from './adapters/compute';
 import { s3OutputUri } from './adapters/compute';
 import { createDynamoClients } from './adapters/dynamodb';
+import type { ObjectStore } from './adapters/object-store';
 import { buildDeps } from './build-deps';
 import type { Deps } from './deps';
 import { readLambdaEnv, type LambdaEnv } from './env';
@@ -51,13 +52,29 @@ export function buildAwsDeps(env: LambdaEnv = readLambdaEnv(), now: () => number
     readLogs: async (jobId) => (await awsFiles()).readLogs(jobId),
     outputUri: (jobId) => s3OutputUri(env.SX_OUTPUT_BUCKET, jobId),
   };
+  const s3 = once(async (): Promise<ObjectStore> => {
+    const [{ S3Client }, { S3ObjectStore }] = await Promise.all([import('@aws-sdk/client-s3'), import('./adapters/s3-object-store')]);
+    return new S3ObjectStore({ client: new S3Client({}), bucket: env.SX_OUTPUT_BUCKET });
+  });
+  const objects: ObjectStore = {
+    createUpload: async (...a) => (await s3()).createUpload(...a),
+    signPart: async (...a) => (await s3()).signPart(...a),
+    listParts: async (...a) => (await s3()).listParts(...a),
+    completeUpload: async (...a) => (await s3()).completeUpload(...a),
+    abortUpload: async (...a) => (await s3()).abortUpload(...a),
+    size: async (...a) => (await s3()).size(...a),
+    sha256: async (...a) => (await s3()).sha256(...a),
+    signGet: async (...a) => (await s3()).signGet(...a),
+    list: async (...a) => (await s3()).list(...a),
+    delete: async (...a) => (await s3()).delete(...a),
+  };
   const readAdminKey = once(async () => {
     const { secretReader } = await import('./adapters/secrets-manager');
     return secretReader(env.SX_ADMIN_KEY_SECRET);
   });
   const adminKey = cachedSecret(async () => (await readAdminKey())(), env.SX_ADMIN_KEY_CACHE_SECONDS * 1000, now);
   // The job files (loaded on first use, after this) read job streams through the same store.
-  const deps = buildDeps(env, { doc, tables, compute, capacity: compute, files, adminKey }, now);
+  const deps = buildDeps(env, { doc, tables, compute, capacity: compute, files, objects, adminKey }, now);
   return deps;
 }
 

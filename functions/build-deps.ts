@@ -4,8 +4,10 @@ import { priceBookFrom } from '../domain/pricing';
 import type { TableNames } from '../infra/tables';
 import type { Capacity, Compute, JobFiles } from './adapters/compute';
 import { DynamoDbEventStore } from './adapters/dynamodb-event-store';
+import type { ObjectStore } from './adapters/object-store';
 import { ulidIds, type Deps, type SweepSettings } from './deps';
 import type { ServiceSettings } from './env';
+import { DynamoDbRequestCounter, type RateLimits } from './http/rate-limits';
 import type { WebhookSettings } from './webhooks/settings';
 
 /** What differs between AWS and the local stack: the adapters behind the ports. */
@@ -15,6 +17,7 @@ export interface Ports {
   compute: Compute;
   capacity: Capacity;
   files: JobFiles;
+  objects: ObjectStore;
   adminKey: () => Promise<string>;
   webhooks?: Partial<WebhookSettings>;
 }
@@ -33,12 +36,24 @@ export function buildDeps(settings: ServiceSettings, ports: Ports, now: () => nu
     compute: ports.compute,
     capacity: ports.capacity,
     files: ports.files,
+    objects: ports.objects,
     policy: policyFrom(settings),
     sweeps: sweepsFrom(settings),
     now: () => new Date(now()),
     ids: ulidIds(),
     adminKey: ports.adminKey,
     ...(ports.webhooks ? { webhooks: ports.webhooks } : {}),
+    rateLimits: rateLimitsFromSettings(settings),
+    requestCounter: new DynamoDbRequestCounter(ports.doc, ports.tables.views),
+  };
+}
+
+/** The request limits (functions/http/rate-limits.ts) the settings give. */
+export function rateLimitsFromSettings(settings: ServiceSettings): RateLimits {
+  return {
+    perKey: { limit: settings.SX_REQUESTS_PER_KEY_PER_MINUTE, windowSeconds: 60 },
+    signupsPerSource: { limit: settings.SX_SIGNUPS_PER_SOURCE_PER_HOUR, windowSeconds: 3600 },
+    failedAuthPerSource: { limit: settings.SX_FAILED_AUTH_PER_SOURCE_PER_5_MINUTES, windowSeconds: 300 },
   };
 }
 

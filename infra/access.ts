@@ -23,6 +23,12 @@ export interface HandlerAccess {
   batch?: ReadonlyArray<'submit' | 'terminate' | 'describe' | 'scale'>;
   /** Read the Batch job log group (a job's output). */
   jobLogs?: boolean;
+  /**
+   * The data bucket, by prefix: `files/` uploads (multipart: create, sign parts, list parts, complete,
+   * abort), reads (GetObject, also what a presigned download URL carries) and deletes; `outputs/` and
+   * `checkpoints/` reads. Presigned URLs carry the signer's rights, so each function gets only these.
+   */
+  objects?: ReadonlyArray<'upload-files' | 'read-files' | 'delete-files' | 'read-outputs'>;
   /** Read the admin key from Secrets Manager. */
   adminKey?: boolean;
   /** Put events on the project's custom EventBridge bus. */
@@ -97,6 +103,15 @@ export const handlerAccess: Record<string, HandlerAccess> = {
   'api/retry-webhook-delivery': { events: ['read'], views: ['read', 'write'] },
   'fan-out-webhooks': { events: ['read'], views: ['read', 'write'], timeoutSeconds: 120 },
   'send-webhooks': { events: ['read'], views: ['read', 'write'], timeoutSeconds: 120 },
+  // Files: bytes go to and from the bucket by presigned URLs; the functions sign and check them.
+  'api/create-file': { events: ['read', 'append'], views: ['read', 'write'], objects: ['upload-files'] },
+  'api/list-files': { events: ['read'] },
+  'api/get-file': { events: ['read'] },
+  'api/delete-file': { events: ['read', 'append'], objects: ['upload-files', 'delete-files'] },
+  // Completing reads the whole object once when a SHA-256 was declared: a longer timeout.
+  'api/complete-file': { events: ['read', 'append'], objects: ['upload-files', 'read-files', 'delete-files'], memoryMb: 512, timeoutSeconds: 29 },
+  'api/resume-file-upload': { events: ['read'], objects: ['upload-files'] },
+  'api/get-file-content': { events: ['read'], objects: ['read-files'] },
   // The Lambda authorizer (no route table names it): reads key streams, and the admin key for admin routes.
   'api-authorizer': { events: ['read'], adminKey: true, memoryMb: 256, timeoutSeconds: 3 },
 };

@@ -26,6 +26,13 @@ export const httpRoutes = [
   { method: 'DELETE', path: '/v1/webhook-endpoints/{id}', handler: 'api/delete-webhook-endpoint' },
   { method: 'POST', path: '/v1/webhook-endpoints/{id}/rotate-secret', handler: 'api/rotate-webhook-secret' },
   { method: 'POST', path: '/v1/webhook-endpoints/{id}/enable', handler: 'api/enable-webhook-endpoint' },
+  { method: 'POST', path: '/v1/files', handler: 'api/create-file' },
+  { method: 'GET', path: '/v1/files', handler: 'api/list-files' },
+  { method: 'GET', path: '/v1/files/{id}', handler: 'api/get-file' },
+  { method: 'DELETE', path: '/v1/files/{id}', handler: 'api/delete-file' },
+  { method: 'POST', path: '/v1/files/{id}/complete', handler: 'api/complete-file' },
+  { method: 'POST', path: '/v1/files/{id}/upload', handler: 'api/resume-file-upload' },
+  { method: 'GET', path: '/v1/files/{id}/content', handler: 'api/get-file-content' },
   { method: 'GET', path: '/v1/webhook-endpoints/{id}/deliveries', handler: 'api/list-webhook-deliveries' },
   { method: 'POST', path: '/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/retry', handler: 'api/retry-webhook-delivery' },
 ] as const;

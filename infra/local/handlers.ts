@@ -37,6 +37,13 @@ import * as listWebhookDeliveries from '../../functions/api/list-webhook-deliver
 import * as retryWebhookDelivery from '../../functions/api/retry-webhook-delivery';
 import * as fanOutWebhooks from '../../functions/fan-out-webhooks';
 import * as sendWebhooks from '../../functions/send-webhooks';
+import * as createFile from '../../functions/api/create-file';
+import * as listFiles from '../../functions/api/list-files';
+import * as getFile from '../../functions/api/get-file';
+import * as deleteFile from '../../functions/api/delete-file';
+import * as completeFile from '../../functions/api/complete-file';
+import * as resumeFileUpload from '../../functions/api/resume-file-upload';
+import * as getFileContent from '../../functions/api/get-file-content';
 
 // biome-ignore lint: the handlers have different event types; the local stack knows which it calls
 type AnyHandler = (event: any, context?: any) => Promise<any>;
@@ -84,6 +91,13 @@ export const factories = {
   'api/retry-webhook-delivery': retryWebhookDelivery.make,
   'fan-out-webhooks': fanOutWebhooks.make,
   'send-webhooks': sendWebhooks.make,
+  'api/create-file': createFile.make,
+  'api/list-files': listFiles.make,
+  'api/get-file': getFile.make,
+  'api/delete-file': deleteFile.make,
+  'api/complete-file': completeFile.make,
+  'api/resume-file-upload': resumeFileUpload.make,
+  'api/get-file-content': getFileContent.make,
 } satisfies Record<HandlerName, (deps: Deps) => unknown>;
 
 export const makeHandler = (name: HandlerName, deps: Deps) => factories[name](deps) as AnyHandler;

@@ -12,6 +12,7 @@ import { ServiceSettings } from '../../functions/env';
 import { eventRules, httpRoutes, schedules, streamConsumers } from '../routes';
 import { newAdminKey } from '../../functions/http/auth';
 import { LocalScheduler } from './scheduler';
+import type { RateLimits } from '../../functions/http/rate-limits';
 import type { WebhookSettings } from '../../functions/webhooks/settings';
 import { tableNames } from '../tables';
 import { metricStore } from '../../functions/metrics/metric-store';
@@ -27,6 +28,8 @@ import { HttpFront } from './http-front';
 import { make as makeAuthorizer } from '../../functions/api-authorizer';
 import { publicRoutes } from '../access';
 import { StreamPoller } from './stream-poller';
+import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
+import { startObjectServer, type LocalObjectServer } from './object-server';
 
 /** How long the reconciler's run after a restart waits at most for the stream consumers to catch up. */
 const RECONCILE_AFTER_RESTART_MAX_MS = 15_000;
@@ -64,6 +67,8 @@ export interface LocalStackOptions {
   computeEvents?: (event: BatchJobStateChange) => BatchJobStateChange[];
   /** Webhook delivery overrides; the local stack always allows loopback receivers (`http://127.0.0.1:*`, `http://localhost:*`). */
   webhooks?: Partial<WebhookSettings>;
+  /** Overrides of the request limits the settings give (every local client is 127.0.0.1; tests set their own). */
+  rateLimits?: Partial<RateLimits>;
 }
 
 export interface LocalStack {
@@ -71,6 +76,8 @@ export interface LocalStack {
   port: number;
   dataDir: string;
   dynamoEndpoint: string;
+  /** The local S3-compatible server's endpoint (objects under `<dataDir>/objects`). */
+  objectsEndpoint: string;
   deps: Deps;
   compute: LocalCompute;
   /** What the compute backend picked up from its journal at start (after a crash: the jobs it lost). */
@@ -96,7 +103,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const endpoint =
     options.dynamoEndpoint ??
     (dynamo = await startOwnDynamoDbLocal(options.dataDir === null ? undefined : dataDir)).endpoint;
+  let objectServer: LocalObjectServer | undefined;
   try {
+    objectServer = await startObjectServer(join(dataDir, 'objects'));
     const { client, doc } = createDynamoClients({ endpoint });
     const tables = tableNames(options.tablePrefix ?? 'sx-local');
     await ensureTables(client, tables);
@@ -119,6 +128,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       compute,
       capacity: compute,
       files: compute,
+      objects: new S3ObjectStore({ client: objectServer.client(), bucket: objectServer.bucket }),
       adminKey: async () => adminKey,
       webhooks: { ...options.webhooks, allowLoopback: true },
     });
@@ -126,6 +136,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...built,
       policy: { ...built.policy, ...options.policy },
       sweeps: { ...built.sweeps, ...options.sweeps },
+      rateLimits: { ...built.rateLimits, ...options.rateLimits },
     };
     // What the job log group's subscription filter does in AWS: metrics from each job's log as it is written.
     const logMetrics = new LogMetrics({ store: deps.store, metrics: metricStore(deps), logFile: (jobId) => compute.logFile(jobId) });
@@ -202,10 +213,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         await Promise.all(pollers.map((p) => p.stop()));
         streams.destroy();
         client.destroy();
+        await objectServer!.stop();
         await dynamo?.stop();
       })());
-    return { url: `http://127.0.0.1:${port}`, port, dataDir, dynamoEndpoint: endpoint, deps, compute, recovered, adminKey, stop };
+    return { url: `http://127.0.0.1:${port}`, port, dataDir, dynamoEndpoint: endpoint, objectsEndpoint: objectServer.endpoint, deps, compute, recovered, adminKey, stop };
   } catch (error) {
+    await objectServer?.stop();
     await dynamo?.stop();
     throw error;
   }

@@ -8,7 +8,7 @@ import { BatchCompute } from '../../../functions/adapters/batch-compute';
 import { InMemoryEventStore } from '../../../functions/adapters/in-memory-event-store';
 import { secretReader } from '../../../functions/adapters/secrets-manager';
 import { buildAwsDeps, cachedSecret, once } from '../../../functions/aws-deps';
-import { buildDeps, policyFrom, sweepsFrom, type Ports } from '../../../functions/build-deps';
+import { buildDeps, policyFrom, rateLimitsFromSettings, sweepsFrom, type Ports } from '../../../functions/build-deps';
 import { createDynamoClients } from '../../../functions/adapters/dynamodb';
 import { tableNames } from '../../../infra/tables';
 import { readLambdaEnv, readLocalEnv, ServiceSettings } from '../../../functions/env';
@@ -156,6 +156,9 @@ const SAMPLES: Record<keyof ServiceSettings, string> = {
   SX_RUNNABLE_TIMEOUT_SECONDS: '60',
   SX_LOST_JOB_SECONDS: '61',
   SX_CAPACITY_IDLE_SECONDS: '62',
+  SX_REQUESTS_PER_KEY_PER_MINUTE: '120',
+  SX_SIGNUPS_PER_SOURCE_PER_HOUR: '3',
+  SX_FAILED_AUTH_PER_SOURCE_PER_5_MINUTES: '5',
   SX_METRICS_RETENTION_DAYS: '30',
 };
 
@@ -163,12 +166,12 @@ const SAMPLES: Record<keyof ServiceSettings, string> = {
 const rules = {
   aws: (env: Record<string, string>) => {
     const deps = buildAwsDeps(readLambdaEnv({ ...ENV, ...env }));
-    return { policy: deps.policy, sweeps: deps.sweeps, metricsRetentionDays: deps.metricsRetentionDays };
+    return { policy: deps.policy, sweeps: deps.sweeps, rateLimits: deps.rateLimits, metricsRetentionDays: deps.metricsRetentionDays };
   },
   local: (env: Record<string, string>) => {
     const settings = readLocalEnv(env);
     const deps = buildDeps(settings, { doc: createDynamoClients().doc, tables: tableNames('sx-test') } as Ports);
-    return { policy: policyFrom(settings), sweeps: sweepsFrom(settings), metricsRetentionDays: deps.metricsRetentionDays };
+    return { policy: policyFrom(settings), sweeps: sweepsFrom(settings), rateLimits: rateLimitsFromSettings(settings), metricsRetentionDays: deps.metricsRetentionDays };
   },
 };
 
