@@ -10,7 +10,7 @@
 export interface HandlerAccess {
   /** The events table: `read` = GetItem/Query, `append` = conditional PutItem and transactions of them. Never update or delete. */
   events?: ReadonlyArray<'read' | 'append'>;
-  /** The views table (read models): `read` = GetItem/Query, `write` = PutItem (views are upserted, never deleted). */
+  /** The views table (read models): `read` = GetItem/Query, `write` = PutItem/UpdateItem/DeleteItem (upserts, in-place bookkeeping, removals). */
   views?: ReadonlyArray<'read' | 'write'>;
   /**
    * AWS Batch: `submit` (SubmitJob on the project's queues and job definitions, tagging the new job, and

@@ -33,6 +33,7 @@ export class EventStore extends Construct {
         encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
         removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
         ...(def.stream ? { dynamoStream: def.stream as dynamodb.StreamViewType } : {}),
+        ...(def.timeToLiveAttribute ? { timeToLiveAttribute: def.timeToLiveAttribute } : {}),
       });
     this.events = table('events', tables.events);
     this.views = table('views', tables.views);
