@@ -1,5 +1,5 @@
 /**
- * Compute figures of the local stack (issue 4), run by `npm run bench` after the stack figures:
+ * Compute figures of the local stack, run by `npm run bench` after the stack figures:
  * 1. submit → RUNNING with the pool not full: `POST /v1/jobs` answered → the compute side's RUNNING
  *    (its `startedAt`), 30 jobs one at a time; baseline: spawning the same command straight from Node.
  * 2. the pool full: 24 two-GPU jobs on 8 GPUs submitted at once; the start order against the
@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import type { BatchJobStateChange } from '../events/batch-state-change';
 import { startLocalStack } from '../infra/local/stack';
-import { apiClient, eventually } from '../infra/local/stack-process';
+import { apiClient, eventually, ROOMY_RATE_LIMITS } from '../infra/local/stack-process';
 import { fmt, percentile } from './stats';
 
 const JOBS = 30;
@@ -33,6 +33,7 @@ async function spawnBaseline(runs: number): Promise<number[]> {
 export async function benchCompute(): Promise<void> {
   const events: BatchJobStateChange[] = [];
   const stack = await startLocalStack({
+    rateLimits: ROOMY_RATE_LIMITS,
     port: 0,
     dataDir: null,
     gpus: 8,

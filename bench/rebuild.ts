@@ -1,5 +1,5 @@
 /**
- * Rebuild throughput (issue 8): events per second that `rebuildProjections` turns back into read
+ * Rebuild throughput: events per second that `rebuildProjections` turns back into read
  * models, beside a raw Scan of the same event table in the same run (the floor any rebuild pays to
  * read the events). Runs on its own in-memory DynamoDB Local with a synthetic but schema-valid
  * history: accounts with a trial, jobs that were queued, submitted, started, ran and succeeded, each
@@ -82,7 +82,7 @@ export async function benchRebuild(): Promise<void> {
     const result = await rebuildProjections({ deps: { doc, tables } });
     const scanRate = scanned / scanSeconds;
     const rebuildRate = result.events / result.seconds;
-    console.log(`\nrebuild (issue 8): ${fmt(result.events)} events in ${fmt(result.streams)} streams (${fmt(JOBS)} jobs), ${cpus().length} cores, ${fmt(totalmem() / 2 ** 30)} GiB`);
+    console.log(`\nrebuild: ${fmt(result.events)} events in ${fmt(result.streams)} streams (${fmt(JOBS)} jobs), ${cpus().length} cores, ${fmt(totalmem() / 2 ** 30)} GiB`);
     console.log(`  raw Scan of the event table:   ${fmt(scanRate)} events/s (${fmt(scanSeconds, 2)} s)`);
     console.log(`  rebuildProjections (all five): ${fmt(rebuildRate)} events/s (${fmt(result.seconds, 2)} s)   ratio ${fmt(rebuildRate / scanRate, 3)}`);
   } finally {

@@ -67,7 +67,7 @@ async function main() {
     );
     doc.destroy();
 
-    // 3. Webhooks (issue 5).
+    // 3. Webhooks.
     await benchWebhooks(stack);
   } finally {
     await stack.stop();
@@ -76,7 +76,7 @@ async function main() {
 }
 
 main()
-  // The SDK and sx figures (issue 9), on a stack of their own.
+  // The SDK and sx figures, on a stack of their own.
   .then(() => import('./sdk-cli').then((sdkCli) => sdkCli.main()))
   .catch((error) => {
     console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);

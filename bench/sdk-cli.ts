@@ -1,5 +1,5 @@
 /**
- * Figures for the SDK and `sx` (issue 9), each beside a baseline measured in the same run:
+ * Figures for the SDK and `sx`, each beside a baseline measured in the same run:
  * - what the SDK costs per request over a bare `fetch` + `JSON.parse` of the same route (its
  *   schema check of the answer, headers and retry bookkeeping);
  * - how long `sx` takes to start (`sx --version`) beside a bare `node -e ''`, and a whole

@@ -1,5 +1,5 @@
 /**
- * Webhook figures for `npm run bench` (issue 5), against a local stack started as `npm start` does:
+ * Webhook figures for `npm run bench`, against a local stack started as `npm start` does:
  * - delivery latency: domain event appended (the payload's `timestamp`, the event's `at`) → a receiver
  *   on loopback got it, beside the dispatcher's reaction to the same `JobQueued` on the same stream
  *   poller (`BatchJobSubmitted.at − JobQueued.at`) as the same-run baseline;

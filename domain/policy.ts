@@ -19,6 +19,12 @@ export interface Policy {
   maxJobsPerHour: number;
   /** `Retry-After` hint when the concurrent-GPU quota is full (when a job will end is not known). */
   concurrencyRetryAfterSeconds: number;
+  /** Per-account quota: bytes of all files (ready ones, and uploading ones for their declared size). */
+  storageQuotaBytes: number;
+  /** The largest file (API.md: at least 100 GiB). */
+  maxFileBytes: number;
+  /** An upload not completed this long after it began fails and its parts are deleted. */
+  uploadExpirySeconds: number;
 }
 
 export const defaultPolicy: Policy = {
@@ -29,4 +35,7 @@ export const defaultPolicy: Policy = {
   maxConcurrentGpus: 16,
   maxJobsPerHour: 1000,
   concurrencyRetryAfterSeconds: 30,
+  storageQuotaBytes: 500 * 1024 ** 3,
+  maxFileBytes: 100 * 1024 ** 3,
+  uploadExpirySeconds: 24 * 3600,
 };

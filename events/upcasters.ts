@@ -24,7 +24,7 @@ export interface EventHistory {
 /**
  * The registry: event type → history. A type not listed is at version 1 and has never changed.
  *
- * `HoldSettled` v2 (issue 8): `gpuType`, `periodStart` and `periodEnd` are always present. Settlements
+ * `HoldSettled` v2: `gpuType`, `periodStart` and `periodEnd` are always present. Settlements
  * from before credits (v1) may lack them; what they meant is what every reader used to assume: an A100
  * hold, billed up to the settlement, and a period that starts where it ends when none was recorded.
  * The zod schema keeps them optional so that the type still describes every stored item.

@@ -18,7 +18,7 @@ export const WebhookEndpointCreated = /* @__PURE__ */ defineSchema(() => z.objec
     /** Public event types it subscribes to; null means all, including types added later. */
     events: z.array(z.string()).nullable(),
     description: NullableString,
-    /** `whsec_<base64>`: the sender must sign with it. See docs/design-notes.md on why it is kept here. */
+    /** `whsec_<base64>`: the sender must sign with it. See docs/webhooks.md on why it is kept here. */
     secret: z.string(),
     createdAt: IsoTime,
   }),

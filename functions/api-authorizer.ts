@@ -22,7 +22,7 @@ export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<Autho
  * Never throws (a throw is API Gateway's bare 500): an unexpected failure (DynamoDB, Secrets
  * Manager) is logged with the request id and answered `unverified`, so the route authenticates the
  * request itself and, if that fails too, answers its 500 problem naming the request id.
- * See docs/design-notes.md, "CDK (issue 6)".
+ * See docs/aws.md, "Stacks, functions and permissions".
  */
 export const make =
   (deps: Deps) =>

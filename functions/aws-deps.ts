@@ -1,15 +1,16 @@
 import type { BatchCompute } from './adapters/batch-compute';
 import type { Capacity, Compute, JobFiles } from './adapters/compute';
 import { s3OutputUri } from './adapters/compute';
-import { defaultPolicy } from '../domain/policy';
 import { createDynamoClients } from './adapters/dynamodb';
-import { DynamoDbEventStore } from './adapters/dynamodb-event-store';
-import { ulidIds, type Deps } from './deps';
+import type { ObjectStore } from './adapters/object-store';
+import { buildDeps } from './build-deps';
+import type { Deps } from './deps';
 import { readLambdaEnv, type LambdaEnv } from './env';
 
 /**
- * Builds a Lambda function's dependencies from its environment (the schema in `functions/env.ts`):
- * the DynamoDB event store, AWS Batch behind the compute and capacity ports, job files in
+ * Builds a Lambda function's dependencies from its environment (the schema in `functions/env.ts`)
+ * with `buildDeps`, as the local stack does, so the service's settings mean the same in both. The
+ * ports: the DynamoDB event store, AWS Batch behind the compute and capacity ports, job files in
  * CloudWatch Logs and S3, and the admin key from Secrets Manager. Creating the clients does no I/O.
  *
  * Only DynamoDB, which every handler uses, is imported with this module. The Batch, CloudWatch
@@ -21,8 +22,7 @@ import { readLambdaEnv, type LambdaEnv } from './env';
  */
 export function buildAwsDeps(env: LambdaEnv = readLambdaEnv(), now: () => number = Date.now): Deps {
   const { doc } = createDynamoClients();
-  const tables = { events: env.SX_EVENTS_TABLE, views: env.SX_VIEWS_TABLE };
-  const store = new DynamoDbEventStore({ doc, tableName: tables.events });
+  const tables = { events: env.SX_EVENTS_TABLE, views: env.SX_VIEWS_TABLE, metrics: env.SX_METRICS_TABLE };
   // One instance per container once loaded: it holds the Batch rate limiter and the job definition cache.
   const batch = once(async (): Promise<BatchCompute> => {
     const [{ BatchClient }, { BatchCompute }] = await Promise.all([import('@aws-sdk/client-batch'), import('./adapters/batch-compute')]);
@@ -46,33 +46,36 @@ export function buildAwsDeps(env: LambdaEnv = readLambdaEnv(), now: () => number
   };
   const awsFiles = once(async () => {
     const [{ CloudWatchLogsClient }, { AwsJobFiles }] = await Promise.all([import('@aws-sdk/client-cloudwatch-logs'), import('./adapters/aws-job-files')]);
-    return new AwsJobFiles({ store, compute, logs: new CloudWatchLogsClient({}), logGroup: env.SX_JOB_LOG_GROUP, bucket: env.SX_OUTPUT_BUCKET });
+    return new AwsJobFiles({ store: deps.store, compute, logs: new CloudWatchLogsClient({}), logGroup: env.SX_JOB_LOG_GROUP, bucket: env.SX_OUTPUT_BUCKET });
   });
   const files: JobFiles = {
     readLogs: async (jobId) => (await awsFiles()).readLogs(jobId),
     outputUri: (jobId) => s3OutputUri(env.SX_OUTPUT_BUCKET, jobId),
   };
+  const s3 = once(async (): Promise<ObjectStore> => {
+    const [{ S3Client }, { S3ObjectStore }] = await Promise.all([import('@aws-sdk/client-s3'), import('./adapters/s3-object-store')]);
+    return new S3ObjectStore({ client: new S3Client({}), bucket: env.SX_OUTPUT_BUCKET });
+  });
+  const objects: ObjectStore = {
+    createUpload: async (...a) => (await s3()).createUpload(...a),
+    signPart: async (...a) => (await s3()).signPart(...a),
+    listParts: async (...a) => (await s3()).listParts(...a),
+    completeUpload: async (...a) => (await s3()).completeUpload(...a),
+    abortUpload: async (...a) => (await s3()).abortUpload(...a),
+    size: async (...a) => (await s3()).size(...a),
+    sha256: async (...a) => (await s3()).sha256(...a),
+    signGet: async (...a) => (await s3()).signGet(...a),
+    list: async (...a) => (await s3()).list(...a),
+    delete: async (...a) => (await s3()).delete(...a),
+  };
   const readAdminKey = once(async () => {
     const { secretReader } = await import('./adapters/secrets-manager');
     return secretReader(env.SX_ADMIN_KEY_SECRET);
   });
-  return {
-    store,
-    doc,
-    tables,
-    compute,
-    capacity: compute,
-    files,
-    policy: { ...defaultPolicy, stopGraceSeconds: env.SX_STOP_GRACE_SECONDS },
-    sweeps: {
-      runnableTimeoutSeconds: env.SX_RUNNABLE_TIMEOUT_SECONDS,
-      lostJobSeconds: env.SX_LOST_JOB_SECONDS,
-      capacityIdleSeconds: env.SX_CAPACITY_IDLE_SECONDS,
-    },
-    now: () => new Date(now()),
-    ids: ulidIds(),
-    adminKey: cachedSecret(async () => (await readAdminKey())(), env.SX_ADMIN_KEY_CACHE_SECONDS * 1000, now),
-  };
+  const adminKey = cachedSecret(async () => (await readAdminKey())(), env.SX_ADMIN_KEY_CACHE_SECONDS * 1000, now);
+  // The job files (loaded on first use, after this) read job streams through the same store.
+  const deps = buildDeps(env, { doc, tables, compute, capacity: compute, files, objects, adminKey }, now);
+  return deps;
 }
 
 /**

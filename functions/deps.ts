@@ -4,6 +4,8 @@ import type { Policy } from '../domain/policy';
 import type { TableNames } from '../infra/tables';
 import type { Capacity, Compute, JobFiles } from './adapters/compute';
 import type { EventStore } from './adapters/event-store';
+import type { ObjectStore } from './adapters/object-store';
+import type { RateLimits, RequestCounter } from './http/rate-limits';
 import type { WebhookSettings } from './webhooks/settings';
 
 /** Ids for new things. Time-ordered (ULID), so newest-first lists sort by id. */
@@ -13,6 +15,7 @@ export interface Ids {
   apiKey(): string;
   voucher(): string;
   webhookEndpoint(): string;
+  file(): string;
 }
 
 /**
@@ -27,6 +30,8 @@ export interface Deps {
   /** The GPU pools the capacity projection steers (Batch compute environments; the local pool). */
   capacity: Capacity;
   files: JobFiles;
+  /** Object storage of files, outputs and checkpoints (S3 in AWS, the local S3-compatible server locally). */
+  objects: ObjectStore;
   /** Settings of the scheduled sweeps (reconciler, hold enforcer, capacity); defaults in {@link sweepDefaults}. */
   sweeps?: Partial<SweepSettings>;
   policy: Policy;
@@ -37,15 +42,21 @@ export interface Deps {
    * Fetched on use so a rotated secret is picked up; implementations may cache it briefly.
    */
   adminKey: () => Promise<string>;
+  /** Days metric points are kept after they were logged. @default 365 */
+  metricsRetentionDays?: number;
   /** Webhook delivery overrides (the local stack allows loopback receivers; tests speed up retries). @default AWS's */
   webhooks?: Partial<WebhookSettings>;
+  /** Request limits per key and per source address. @default `defaultRateLimits` (functions/http/rate-limits.ts) */
+  rateLimits?: Partial<RateLimits>;
+  /** Where those requests are counted (the views table in AWS and locally). */
+  requestCounter: RequestCounter;
 }
 
 /** ULID-based ids, lower-cased: `job_01jd…`. Monotonic within a process, so ids minted in one ms still sort. */
 export function ulidIds(): Ids {
   const next = monotonicFactory();
   const id = (prefix: string) => () => `${prefix}_${next().toLowerCase()}`;
-  return { account: id('acct'), job: id('job'), apiKey: id('key'), voucher: id('vch'), webhookEndpoint: id('whep') };
+  return { account: id('acct'), job: id('job'), apiKey: id('key'), voucher: id('vch'), webhookEndpoint: id('whep'), file: id('file') };
 }
 
 /** Settings of the scheduled sweeps over non-final jobs. */

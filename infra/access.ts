@@ -12,6 +12,8 @@ export interface HandlerAccess {
   events?: ReadonlyArray<'read' | 'append'>;
   /** The views table (read models): `read` = GetItem/Query, `write` = PutItem/UpdateItem/DeleteItem (upserts, in-place bookkeeping, removals). */
   views?: ReadonlyArray<'read' | 'write'>;
+  /** The metrics table (points read from jobs' logs): `read` = GetItem/Query, `write` = PutItem, counting (UpdateItem) and BatchWriteItem. */
+  metrics?: ReadonlyArray<'read' | 'write'>;
   /**
    * AWS Batch: `submit` (SubmitJob on the project's queues and job definitions, tagging the new job, and
    * registering the per-image revisions of the project's job definitions), `terminate` (TerminateJob),
@@ -21,6 +23,12 @@ export interface HandlerAccess {
   batch?: ReadonlyArray<'submit' | 'terminate' | 'describe' | 'scale'>;
   /** Read the Batch job log group (a job's output). */
   jobLogs?: boolean;
+  /**
+   * The data bucket, by prefix: `files/` uploads (multipart: create, sign parts, list parts, complete,
+   * abort), reads (GetObject, also what a presigned download URL carries) and deletes; `outputs/` and
+   * `checkpoints/` reads. Presigned URLs carry the signer's rights, so each function gets only these.
+   */
+  objects?: ReadonlyArray<'upload-files' | 'read-files' | 'delete-files' | 'read-outputs'>;
   /** Read the admin key from Secrets Manager. */
   adminKey?: boolean;
   /** Put events on the project's custom EventBridge bus. */
@@ -32,7 +40,7 @@ export interface HandlerAccess {
 }
 
 /** The kinds of handler, by the table of `routes.ts` that names them. */
-export type HandlerKind = 'http' | 'stream' | 'event' | 'schedule';
+export type HandlerKind = 'http' | 'stream' | 'event' | 'schedule' | 'logs';
 
 /**
  * The default for an undeclared handler: what a handler of that kind typically needs (an API
@@ -43,6 +51,7 @@ export const defaultAccess: Record<HandlerKind, HandlerAccess> = {
   stream: { events: ['read'], views: ['read', 'write'] },
   event: { events: ['read', 'append'] },
   schedule: { events: ['read', 'append'], views: ['read'] },
+  logs: { events: ['read'] },
 };
 
 export const handlerAccess: Record<string, HandlerAccess> = {
@@ -56,6 +65,11 @@ export const handlerAccess: Record<string, HandlerAccess> = {
   'api/list-job-events': { events: ['read'] },
   // The log stream of a Batch job is found with DescribeJobs, then read from the job log group.
   'api/get-job-logs': { events: ['read'], batch: ['describe'], jobLogs: true },
+  'api/get-job-metrics': { events: ['read'], metrics: ['read'] },
+  // Metrics: which job writes which log stream (from Batch state changes), and the job log group's
+  // subscription reading each job's definitions and recording points.
+  'index-job-log-streams': { metrics: ['write'], memoryMb: 256 },
+  'ingest-job-metrics': { events: ['read'], metrics: ['read', 'write'] },
   'project-job-views': { events: ['read'], views: ['write'] },
   // Submit finds an existing job of the same name first (ListJobs/DescribeJobs), so a redelivery never runs a job twice.
   'dispatch-jobs': { events: ['read', 'append'], views: ['read'], batch: ['submit', 'terminate', 'describe'] },
@@ -89,6 +103,15 @@ export const handlerAccess: Record<string, HandlerAccess> = {
   'api/retry-webhook-delivery': { events: ['read'], views: ['read', 'write'] },
   'fan-out-webhooks': { events: ['read'], views: ['read', 'write'], timeoutSeconds: 120 },
   'send-webhooks': { events: ['read'], views: ['read', 'write'], timeoutSeconds: 120 },
+  // Files: bytes go to and from the bucket by presigned URLs; the functions sign and check them.
+  'api/create-file': { events: ['read', 'append'], views: ['read', 'write'], objects: ['upload-files'] },
+  'api/list-files': { events: ['read'] },
+  'api/get-file': { events: ['read'] },
+  'api/delete-file': { events: ['read', 'append'], objects: ['upload-files', 'delete-files'] },
+  // Completing reads the whole object once when a SHA-256 was declared: a longer timeout.
+  'api/complete-file': { events: ['read', 'append'], objects: ['upload-files', 'read-files', 'delete-files'], memoryMb: 512, timeoutSeconds: 29 },
+  'api/resume-file-upload': { events: ['read'], objects: ['upload-files'] },
+  'api/get-file-content': { events: ['read'], objects: ['read-files'] },
   // The Lambda authorizer (no route table names it): reads key streams, and the admin key for admin routes.
   'api-authorizer': { events: ['read'], adminKey: true, memoryMb: 256, timeoutSeconds: 3 },
 };

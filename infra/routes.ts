@@ -12,6 +12,7 @@ export const httpRoutes = [
   { method: 'POST', path: '/v1/jobs/{id}/cancel', handler: 'api/cancel-job' },
   { method: 'GET', path: '/v1/jobs/{id}/events', handler: 'api/list-job-events' },
   { method: 'GET', path: '/v1/jobs/{id}/logs', handler: 'api/get-job-logs' },
+  { method: 'GET', path: '/v1/jobs/{id}/metrics', handler: 'api/get-job-metrics' },
   { method: 'POST', path: '/v1/admin/vouchers', handler: 'api/create-voucher' },
   { method: 'POST', path: '/v1/vouchers/redeem', handler: 'api/redeem-voucher' },
   { method: 'GET', path: '/v1/usage', handler: 'api/get-usage' },
@@ -25,6 +26,13 @@ export const httpRoutes = [
   { method: 'DELETE', path: '/v1/webhook-endpoints/{id}', handler: 'api/delete-webhook-endpoint' },
   { method: 'POST', path: '/v1/webhook-endpoints/{id}/rotate-secret', handler: 'api/rotate-webhook-secret' },
   { method: 'POST', path: '/v1/webhook-endpoints/{id}/enable', handler: 'api/enable-webhook-endpoint' },
+  { method: 'POST', path: '/v1/files', handler: 'api/create-file' },
+  { method: 'GET', path: '/v1/files', handler: 'api/list-files' },
+  { method: 'GET', path: '/v1/files/{id}', handler: 'api/get-file' },
+  { method: 'DELETE', path: '/v1/files/{id}', handler: 'api/delete-file' },
+  { method: 'POST', path: '/v1/files/{id}/complete', handler: 'api/complete-file' },
+  { method: 'POST', path: '/v1/files/{id}/upload', handler: 'api/resume-file-upload' },
+  { method: 'GET', path: '/v1/files/{id}/content', handler: 'api/get-file-content' },
   { method: 'GET', path: '/v1/webhook-endpoints/{id}/deliveries', handler: 'api/list-webhook-deliveries' },
   { method: 'POST', path: '/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/retry', handler: 'api/retry-webhook-delivery' },
 ] as const;
@@ -46,7 +54,19 @@ export const eventRules = [
     pattern: { source: ['aws.batch'], 'detail-type': ['Batch Job State Change'] },
     handler: 'batch-events',
   },
+  // Which job writes which log stream, for the job log group's subscription (metrics).
+  {
+    name: 'job-log-streams',
+    pattern: { source: ['aws.batch'], 'detail-type': ['Batch Job State Change'] },
+    handler: 'index-job-log-streams',
+  },
 ] as const;
+
+/**
+ * Subscriptions to the job log group (a CloudWatch Logs subscription filter in AWS; locally, the
+ * stack follows each running job's log file the same way, `infra/local/log-metrics.ts`).
+ */
+export const logSubscriptions = [{ name: 'job-metrics', handler: 'ingest-job-metrics' }] as const;
 
 /**
  * Scheduled invocations (EventBridge Scheduler in AWS, `infra/local/scheduler.ts` locally): the
@@ -80,4 +100,5 @@ export type HandlerName =
   | HttpRoute['handler']
   | (typeof streamConsumers)[number]['handler']
   | (typeof eventRules)[number]['handler']
+  | (typeof logSubscriptions)[number]['handler']
   | ScheduleHandler;

@@ -15,7 +15,9 @@ import {
   type CreateWebhookEndpointRequest,
   type WebhookDeliveryStatus,
 } from '../events/api/webhooks';
+import { CompleteFileRequest, CreatedFile, FileBody, FileList, ResumedUpload, type CreateFileRequest } from '../events/api/files';
 import { SxApiError, SxConnectionError, SxResponseError } from './errors';
+import { uploadFile, type UploadOptions } from './upload';
 
 export type Job = JobBody;
 export type JobEvent = z.infer<typeof JobEventList>['data'][number];
@@ -28,6 +30,7 @@ export type UsageLine = UsageReport['data'][number];
 export type ApiKey = z.infer<typeof ApiKeyList>['data'][number];
 export type CreatedApiKey = z.infer<typeof CreatedApiKeyBody>;
 export type WebhookEndpoint = z.infer<typeof WebhookEndpointBody>;
+export type SxFile = FileBody;
 /** An endpoint with its signing secret: only in the answers to its creation and to a rotation. */
 export type WebhookEndpointWithSecret = z.infer<typeof CreatedWebhookEndpoint>;
 export type WebhookDelivery = z.infer<typeof WebhookDeliveryBody>;
@@ -67,6 +70,8 @@ interface RequestOptions<S extends z.ZodType | undefined> {
   /** Validates the 2xx answer; undefined: no body expected (204) or text. */
   schema?: S;
   text?: boolean;
+  /** Answers with the `Location` of a 302 instead of following it. */
+  location?: boolean;
   idempotencyKey?: string;
   /** Whether repeating the request is harmless (GET, DELETE, a POST with an Idempotency-Key). */
   retry: boolean;
@@ -256,6 +261,47 @@ export class SxClient {
       }),
   };
 
+  readonly files = {
+    /**
+     * Uploads a file: `source` is a path (Node) or a Blob (browsers and Node). Parts go straight to
+     * object storage by signed URLs, several at once; `onProgress` is told as each part lands.
+     * `resumeFileId` continues an interrupted upload of the same bytes. @returns the `ready` file.
+     */
+    upload: (source: string | Blob, options: UploadOptions = {}): Promise<SxFile> =>
+      uploadFile(
+        {
+          create: (body) => this.files.create(body),
+          get: (id) => this.files.get(id),
+          resumeUpload: (id) => this.files.resumeUpload(id),
+          complete: (id, parts) => this.files.complete(id, { parts }),
+          fetch: this.fetchFn,
+        },
+        source,
+        options,
+      ),
+    /** `POST /v1/files`: declares a file; the answer signs one PUT URL per part. */
+    create: (body: CreateFileRequest, options: { idempotencyKey?: string } = {}) =>
+      this.request('POST', '/v1/files', { body, schema: CreatedFile, idempotencyKey: options.idempotencyKey ?? newIdempotencyKey(), retry: true }),
+    /** `POST /v1/files/{id}/complete`: 422 `invalid_upload` when parts or bytes differ from what was declared. */
+    complete: (id: string, body: z.input<typeof CompleteFileRequest>) =>
+      this.request('POST', `/v1/files/${encodeURIComponent(id)}/complete`, { body, schema: FileBody, retry: true }),
+    /** `POST /v1/files/{id}/upload`: the parts already uploaded, and fresh URLs for the rest. */
+    resumeUpload: (id: string) => this.request('POST', `/v1/files/${encodeURIComponent(id)}/upload`, { schema: ResumedUpload, retry: true }),
+    /** `GET /v1/files`: one page, newest first. */
+    list: (params: { limit?: number; cursor?: string; purpose?: 'dataset' | 'model' | 'other' } = {}): Promise<Page<SxFile>> =>
+      this.request('GET', '/v1/files', { query: params, schema: FileList, retry: true }),
+    /** Every file (optionally of one purpose), newest first. */
+    listAll: (params: { purpose?: 'dataset' | 'model' | 'other'; pageSize?: number } = {}): AsyncIterable<SxFile> =>
+      paginate((cursor) => this.files.list({ purpose: params.purpose, limit: params.pageSize, cursor })),
+    get: (id: string) => this.request('GET', `/v1/files/${encodeURIComponent(id)}`, { schema: FileBody, retry: true }),
+    /** `DELETE /v1/files/{id}`: the file and its bytes; its storage is free at once. */
+    delete: async (id: string): Promise<void> => {
+      await this.request('DELETE', `/v1/files/${encodeURIComponent(id)}`, { retry: true });
+    },
+    /** `GET /v1/files/{id}/content`: the signed URL (valid at most 1 h) the API redirects to. Node only (a browser hides redirects). */
+    contentUrl: (id: string) => this.request('GET', `/v1/files/${encodeURIComponent(id)}/content`, { location: true, retry: true }),
+  };
+
   readonly apiKeys = {
     /** `POST /v1/api-keys`: another key for this account (with an optional name), shown once. */
     create: (body: CreateApiKeyRequest = {}, options: { idempotencyKey?: string } = {}) =>
@@ -298,6 +344,11 @@ export class SxClient {
     path: string,
     options: RequestOptions<S> & { text: true },
   ): Promise<string>;
+  private async request<S extends z.ZodType | undefined = undefined>(
+    method: string,
+    path: string,
+    options: RequestOptions<S> & { location: true },
+  ): Promise<string>;
   private async request<S extends z.ZodType>(method: string, path: string, options: RequestOptions<S> & { schema: S }): Promise<z.infer<S>>;
   private async request(method: string, path: string, options: RequestOptions<undefined>): Promise<void>;
   private async request(method: string, path: string, options: RequestOptions<z.ZodType | undefined>): Promise<unknown> {
@@ -315,12 +366,16 @@ export class SxClient {
       try {
         const timeout = AbortSignal.timeout(this.timeoutMs);
         const signal = options.signal ? anySignal([options.signal, timeout]) : timeout;
-        response = await this.fetchFn(url, { method, headers, body, signal });
+        response = await this.fetchFn(url, { method, headers, body, signal, redirect: options.location ? 'manual' : 'follow' });
       } catch (error) {
         if (options.signal?.aborted) throw error;
         if (attempt >= attempts) throw new SxConnectionError(this.baseUrl, attempt, error);
         await this.backoff(what, attempt, null, describe(error), options.signal);
         continue;
+      }
+      if (options.location && response.status === 302) {
+        await response.body?.cancel();
+        return response.headers.get('location') ?? '';
       }
       if (response.ok) return this.read(response, what, options);
       if (RETRY_STATUSES.has(response.status) && attempt < attempts) {

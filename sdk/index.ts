@@ -21,10 +21,13 @@ export type {
   WebhookEndpointWithSecret,
   WebhookDelivery,
   WebhookDeliveryStatusName,
+  SxFile,
 } from './client';
+export { SxUploadError, type UploadOptions, type UploadProgress } from './upload';
 export { SxApiError, SxConnectionError, SxResponseError } from './errors';
 export { verifyWebhook, WebhookEvent, WebhookVerificationError } from './webhooks';
 export type { CreateJobRequest } from '../events/api/jobs';
 export type { CreateWebhookEndpointRequest, WebhookEventType } from '../events/api/webhooks';
 export type { CreateApiKeyRequest } from '../events/api/api-keys';
+export type { CreateFileRequest } from '../events/api/files';
 export type { CreateVoucherRequest } from '../events/api/vouchers';

@@ -30,5 +30,7 @@ export const AccountBody = /* @__PURE__ */ defineSchema(() => z.object({
   held: z.object({ gpu_seconds: Int, amount: MoneyBody }),
   /** What new jobs can draw on now: the trial's free GPU-seconds and the spendable credits' money. */
   available: z.object({ trial_gpu_seconds: Int, amount: MoneyBody }),
+  /** Bytes the account's files take (uploading ones for their declared size) and its quota. */
+  storage: z.object({ used_bytes: Int, quota_bytes: Int }),
 }));
 export type AccountBody = z.infer<typeof AccountBody>;

@@ -12,44 +12,23 @@ import {
   type JobDefinition,
   type JobDetail,
   type KeyValuePair,
-  type ResourceRequirement,
   type SubmitJobCommandInput,
 } from '@aws-sdk/client-batch';
 import { BatchJobStatus } from '../../events/batch-state-change';
 import type { Capacity, CapacityPool, Compute, ComputeJobDetail, ComputeJobSpec, DescribedJob } from './compute';
-import { COMPUTE_ATTEMPTS, DESCRIBE_BATCH_SIZE } from './compute';
+import {
+  ALL_NODES,
+  BATCH_MIN_TIMEOUT_SECONDS,
+  CONTAINER_CHECKPOINT_DIR,
+  CONTAINER_ENTRYPOINT,
+  CONTAINER_OUTPUT_DIR,
+  deriveForImage,
+  GPUS_PER_NODE,
+  resourcesFor,
+  RETRY_STRATEGY,
+} from './batch-job-definitions';
+import { DESCRIBE_BATCH_SIZE } from './compute';
 import { RateLimiter, realTiming, withBackoff, type BackoffOptions, type Timing } from './rate-limit';
-
-/** GPUs of one p4d.24xlarge node: jobs above this run multi-node parallel, 8 GPUs a node. */
-export const GPUS_PER_NODE = 8;
-/** vCPUs of one p4d.24xlarge (96), shared evenly by its 8 GPUs. */
-export const VCPUS_PER_NODE = 96;
-export const VCPUS_PER_GPU = VCPUS_PER_NODE / GPUS_PER_NODE;
-/**
- * MiB of memory a job gets per GPU: 8 × this fits in what ECS leaves of a p4d's 1152 GiB, so an
- * 8-GPU job fits one node and smaller jobs pack onto it.
- */
-export const MEMORY_MIB_PER_GPU = 140_000;
-/** Batch refuses an `attemptDurationSeconds` below this. */
-export const BATCH_MIN_TIMEOUT_SECONDS = 60;
-/** Where the job's container finds its directories (the job definition mounts them; see design notes). */
-export const CONTAINER_OUTPUT_DIR = '/sx/output';
-export const CONTAINER_CHECKPOINT_DIR = '/sx/checkpoints';
-/**
- * The first word of every job's command: mounted from the node (infra/cdk/node/sx-entry.sh), it
- * waits until the node has restored the job's checkpoint directory from S3, then runs the job's
- * own command in its place. (Batch has no entrypoint override; the command is all there is.)
- */
-export const CONTAINER_ENTRYPOINT = '/sx/bin/sx-entry';
-
-/** Retry a Spot reclaim or a lost host (`Host EC2 (instance i-…) terminated.`); anything else ends the job. */
-export const RETRY_STRATEGY = {
-  attempts: COMPUTE_ATTEMPTS,
-  evaluateOnExit: [
-    { onStatusReason: 'Host EC2*', action: 'RETRY' as const },
-    { onReason: '*', action: 'EXIT' as const },
-  ],
-};
 
 /** Where things are in one region's deployment (from `functions/env.ts`). */
 export interface BatchComputeConfig {
@@ -114,7 +93,7 @@ export class BatchCompute implements Compute, Capacity {
     const jobQueue = !multiNode && this.config.spotQueue ? this.config.spotQueue : this.config.onDemandQueue;
     const existing = await this.findByName(jobQueue, spec.jobId);
     if (existing) return { batchJobId: existing };
-    const jobDefinition = await this.jobDefinitionFor(multiNode ? this.config.multiNodeJobDefinition : this.config.singleNodeJobDefinition, spec.image, multiNode);
+    const jobDefinition = await this.jobDefinitionFor(multiNode ? this.config.multiNodeJobDefinition : this.config.singleNodeJobDefinition, spec.image);
     const input = submitJobInput(spec, { jobQueue, jobDefinition, bucket: this.config.bucket });
     const out = await this.call(() => this.batch.send(new SubmitJobCommand(input)));
     return { batchJobId: out.jobId! };
@@ -179,45 +158,24 @@ export class BatchCompute implements Compute, Capacity {
    * Batch cannot override a job's image at submission, so each image gets its own revision of a
    * template job definition, named after the template and a hash of both (found again by name).
    */
-  private jobDefinitionFor(template: string, image: string, multiNode: boolean): Promise<string> {
+  private jobDefinitionFor(template: string, image: string): Promise<string> {
     const key = `${template}\n${image}`;
     let pending = this.definitions.get(key);
     if (!pending) {
-      pending = this.deriveJobDefinition(template, image, multiNode);
+      pending = this.deriveJobDefinition(template, image);
       pending.catch(() => this.definitions.delete(key));
       this.definitions.set(key, pending);
     }
     return pending;
   }
 
-  private async deriveJobDefinition(template: string, image: string, multiNode: boolean): Promise<string> {
+  private async deriveJobDefinition(template: string, image: string): Promise<string> {
     const base = await this.latestDefinition(template);
     const name = `${base.jobDefinitionName}-${createHash('sha256').update(`${base.jobDefinitionArn}\n${image}`).digest('hex').slice(0, 16)}`;
     const existing = await this.call(() => this.batch.send(new DescribeJobDefinitionsCommand({ jobDefinitionName: name, status: 'ACTIVE' })));
     const found = newest(existing.jobDefinitions ?? []);
     if (found) return found.jobDefinitionArn!;
-    const registered = await this.call(() =>
-      this.batch.send(
-        new RegisterJobDefinitionCommand({
-          jobDefinitionName: name,
-          type: base.type as 'container' | 'multinode',
-          parameters: base.parameters,
-          retryStrategy: base.retryStrategy,
-          timeout: base.timeout,
-          propagateTags: base.propagateTags,
-          platformCapabilities: base.platformCapabilities,
-          tags: { ...base.tags, 'sx:template': base.jobDefinitionArn! },
-          ...(multiNode
-            ? {
-                nodeProperties: {
-                  ...base.nodeProperties!,
-                  nodeRangeProperties: base.nodeProperties!.nodeRangeProperties!.map((range) => ({ ...range, container: { ...range.container, image } })),
-                },
-              }
-            : { containerProperties: { ...base.containerProperties, image } }),
-        }),
-      ),
-    );
+    const registered = await this.call(() => this.batch.send(new RegisterJobDefinitionCommand(deriveForImage(base, name, image))));
     return registered.jobDefinitionArn!;
   }
 
@@ -262,18 +220,13 @@ export function submitJobInput(spec: ComputeJobSpec, where: { jobQueue: string; 
     { name: 'SX_GPU_COUNT', value: String(spec.gpuCount) },
     { name: 'SX_STOP_GRACE_SECONDS', value: String(spec.graceSeconds) },
   ];
-  const resourceRequirements: ResourceRequirement[] = [
-    { type: 'GPU', value: String(gpusPerNode) },
-    { type: 'VCPU', value: String(gpusPerNode * VCPUS_PER_GPU) },
-    { type: 'MEMORY', value: String(gpusPerNode * MEMORY_MIB_PER_GPU) },
-  ];
-  const container = { command: [CONTAINER_ENTRYPOINT, ...spec.command], environment, resourceRequirements };
+  const container = { command: [CONTAINER_ENTRYPOINT, ...spec.command], environment, resourceRequirements: resourcesFor(gpusPerNode) };
   return {
     jobName: spec.jobId,
     jobQueue: where.jobQueue,
     jobDefinition: where.jobDefinition,
     ...(multiNode
-      ? { nodeOverrides: { numNodes: spec.gpuCount / GPUS_PER_NODE, nodePropertyOverrides: [{ targetNodes: '0:', containerOverrides: container }] } }
+      ? { nodeOverrides: { numNodes: spec.gpuCount / GPUS_PER_NODE, nodePropertyOverrides: [{ targetNodes: ALL_NODES, containerOverrides: container }] } }
       : { containerOverrides: container }),
     // The backstop: Batch itself stops an attempt at held − grace (SIGTERM; SIGKILL after the
     // instance's ECS stop timeout, set to the grace). Batch refuses less than 60 s.

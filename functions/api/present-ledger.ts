@@ -27,7 +27,7 @@ export function presentCredit(credit: Credit, recurrence: 'monthly' | null): z.i
  * `GET /v1/account`: the trial, the credits that can still pay (spendable at `now`, or holding money
  * for a running job) in spending order, and what is held. Spent and expired credits are left out.
  */
-export function presentAccount(state: OpenAccountState, now: string): AccountBody {
+export function presentAccount(state: OpenAccountState, now: string): Omit<AccountBody, 'storage'> {
   const credits = creditsInSpendingOrder(state).filter((c) => isSpendable(c, now) || c.held > 0);
   const recurrence = (c: Credit) => state.vouchers[c.voucherId]?.recurrence ?? null;
   return {

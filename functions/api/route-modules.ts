@@ -8,6 +8,7 @@ import * as getJob from './get-job';
 import * as cancelJob from './cancel-job';
 import * as listJobEvents from './list-job-events';
 import * as getJobLogs from './get-job-logs';
+import * as getJobMetrics from './get-job-metrics';
 import * as createApiKey from './create-api-key';
 import * as listApiKeys from './list-api-keys';
 import * as revokeApiKey from './revoke-api-key';
@@ -22,6 +23,13 @@ import * as listWebhookDeliveries from './list-webhook-deliveries';
 import * as listWebhookEndpoints from './list-webhook-endpoints';
 import * as retryWebhookDelivery from './retry-webhook-delivery';
 import * as rotateWebhookSecret from './rotate-webhook-secret';
+import * as createFile from './create-file';
+import * as listFiles from './list-files';
+import * as getFile from './get-file';
+import * as deleteFile from './delete-file';
+import * as completeFile from './complete-file';
+import * as resumeFileUpload from './resume-file-upload';
+import * as getFileContent from './get-file-content';
 import { openApiModule } from './openapi-route';
 
 /**
@@ -38,6 +46,7 @@ const modules = {
   'api/cancel-job': cancelJob,
   'api/list-job-events': listJobEvents,
   'api/get-job-logs': getJobLogs,
+  'api/get-job-metrics': getJobMetrics,
   'api/create-api-key': createApiKey,
   'api/list-api-keys': listApiKeys,
   'api/revoke-api-key': revokeApiKey,
@@ -52,6 +61,13 @@ const modules = {
   'api/list-webhook-endpoints': listWebhookEndpoints,
   'api/retry-webhook-delivery': retryWebhookDelivery,
   'api/rotate-webhook-secret': rotateWebhookSecret,
+  'api/create-file': createFile,
+  'api/list-files': listFiles,
+  'api/get-file': getFile,
+  'api/delete-file': deleteFile,
+  'api/complete-file': completeFile,
+  'api/resume-file-upload': resumeFileUpload,
+  'api/get-file-content': getFileContent,
 } satisfies Record<Exclude<HttpRoute['handler'], 'api/get-openapi'>, RouteModule>;
 
 /** The route table joined with each route's module. */

@@ -7,6 +7,7 @@ import {
   NotFoundError,
   RateLimitedError,
 } from '../../domain/errors';
+import { FileTooLargeError, InvalidUploadError, QuotaExceededError } from '../../domain/files/files';
 import { ConcurrencyError } from '../adapters/event-store';
 
 /** An RFC 9457 problem: `type` is one of API.md's slugs. */
@@ -46,6 +47,9 @@ function fromDomain(error: DomainError): HttpProblem {
   if (error instanceof NotFoundError) return notFound(error.message);
   if (error instanceof ConflictError) return new HttpProblem(409, 'conflict', 'Conflict', error.message);
   if (error instanceof InvalidStateError) return new HttpProblem(409, 'invalid_state', 'Invalid state', error.message);
+  if (error instanceof QuotaExceededError) return new HttpProblem(409, 'quota_exceeded', 'Quota exceeded', error.message);
+  if (error instanceof InvalidUploadError) return new HttpProblem(422, 'invalid_upload', 'Invalid upload', error.message);
+  if (error instanceof FileTooLargeError) return new HttpProblem(413, 'payload_too_large', 'File too large', error.message);
   return new HttpProblem(400, 'invalid_request', 'Invalid request', error.message);
 }
 

@@ -38,7 +38,7 @@ export const jobEvent =
   };
 
 /**
- * An event of the account's own stream (`account#<id>`), e.g. issue 3's `CreditGranted`:
+ * An event of the account's own stream (`account#<id>`), e.g. the ledger's `CreditGranted`:
  * `CreditGranted: accountEvent('credit.added', (stored) => ({ credit: … }))`.
  */
 export const accountEvent =

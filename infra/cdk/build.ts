@@ -1,6 +1,7 @@
 import { Tags, Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { DeploymentConfig } from './regions';
+import { ServiceSettings } from '../../functions/env';
+import { serviceSettingsIssues, type DeploymentConfig } from './regions';
 import { StatefulStack } from './stateful-stack';
 import { StatelessStack, type StatelessStackProps } from './stateless-stack';
 
@@ -11,8 +12,9 @@ export interface RegionStacks {
 
 /**
  * Adds both stacks of every configured region (or only `options.only`) to `app`, and cdk-nag's
- * AwsSolutions checks, whose findings fail synthesis unless acknowledged with a reason.
- * @throws Error when `options.only` names a region that is not configured.
+ * AwsSolutions checks, whose findings fail synthesis unless acknowledged with a reason. A service
+ * setting in the app's context (`-c SX_PRICE_A100=1100`) overrides the regions' own.
+ * @throws Error when `options.only` names a region that is not configured, or a context setting is invalid.
  */
 export function buildApp(
   app: App,
@@ -23,6 +25,14 @@ export function buildApp(
   if (regions.length === 0) {
     throw new Error(`Region ${options.only} is not in infra/cdk/regions.json (configured: ${config.regions.map((r) => r.region).join(', ')})`);
   }
+  // `-c SX_PRICE_A100=1100`: a service setting from the context, for every region built.
+  const fromContext: Record<string, string> = {};
+  for (const name of Object.keys(ServiceSettings.shape)) {
+    const value = app.node.tryGetContext(name) as unknown;
+    if (value !== undefined) fromContext[name] = String(value);
+  }
+  const contextIssues = serviceSettingsIssues(fromContext);
+  if (contextIssues.length) throw new Error(`Invalid context: ${contextIssues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   Tags.of(app).add('project', 'suanxiang-cloud');
   Tags.of(app).add('sx:deployment', config.prefix);
@@ -38,7 +48,7 @@ export function buildApp(
     const stateless = new StatelessStack(app, `${config.prefix}-${region.region}-stateless`, {
       env,
       prefix: config.prefix,
-      config: region,
+      config: { ...region, settings: { ...region.settings, ...fromContext } },
       stateful,
       description: `suanxiang-cloud ${region.region}: API, functions, projections, events, schedules, Batch, alarms`,
       ...options.overrides,

@@ -1,7 +1,10 @@
 import { Annotations, CfnOutput, Duration, Fn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as logsDestinations from 'aws-cdk-lib/aws-logs-destinations';
 import { Construct } from 'constructs';
 import { defaultPolicy } from '../../domain/policy';
+import { readSettings, ServiceSettings } from '../../functions/env';
 import { defaultAccess, handlerAccess, publicRoutes as defaultPublicRoutes, type HandlerAccess, type HandlerKind } from '../access';
 import * as routes from '../routes';
 import { Alarms } from './constructs/alarms';
@@ -11,7 +14,7 @@ import { BatchCompute } from './constructs/batch-compute';
 import { EventRouting, type EventRoute } from './constructs/event-routing';
 import { Projections, type StreamConsumer } from './constructs/projections';
 import { Schedules, type ScheduleRoute } from './constructs/schedules';
-import type { RegionConfig } from './regions';
+import { partitionOf, type RegionConfig } from './regions';
 import type { StatefulStack } from './stateful-stack';
 
 /** The tables of `infra/routes.ts` (the same the local stack reads). */
@@ -20,6 +23,8 @@ export interface RouteTables {
   readonly streamConsumers: readonly StreamConsumer[];
   readonly eventRules: readonly EventRoute[];
   readonly schedules: readonly ScheduleRoute[];
+  /** Functions fed by a subscription filter on the job log group. @default none */
+  readonly logSubscriptions?: ReadonlyArray<{ readonly name: string; readonly handler: string }>;
 }
 
 /** The route tables as `infra/routes.ts` declares them (`schedules` only once it exists there). */
@@ -28,11 +33,12 @@ export const declaredRoutes: RouteTables = {
   streamConsumers: routes.streamConsumers,
   eventRules: routes.eventRules,
   schedules: (routes as { schedules?: readonly ScheduleRoute[] }).schedules ?? [],
+  logSubscriptions: routes.logSubscriptions,
 };
 
 /**
- * The stop grace (API.md: 30 s by default): what the functions hold and tell each job
- * (`SX_STOP_GRACE_SECONDS`), and the nodes' ECS stop timeout, so the two cannot differ.
+ * The default stop grace (API.md: 30 s). A region's `SX_STOP_GRACE_SECONDS` setting changes what the
+ * functions hold and tell each job and the nodes' ECS stop timeout together, so the two cannot differ.
  */
 export const STOP_GRACE_SECONDS = defaultPolicy.stopGraceSeconds;
 
@@ -41,7 +47,9 @@ export const AUTHORIZER_HANDLER = 'api-authorizer';
 
 /** Every handler the stack deploys a function for: each one any table names, and the authorizer. */
 export function handlerNames(tables: RouteTables = declaredRoutes): string[] {
-  const all = [...tables.httpRoutes, ...tables.streamConsumers, ...tables.eventRules, ...tables.schedules].map((r) => r.handler);
+  const all = [...tables.httpRoutes, ...tables.streamConsumers, ...tables.eventRules, ...tables.schedules, ...(tables.logSubscriptions ?? [])].map(
+    (r) => r.handler,
+  );
   return [...new Set([...all, AUTHORIZER_HANDLER])];
 }
 
@@ -83,6 +91,8 @@ export class StatelessStack extends Stack {
     const access = props.access ?? handlerAccess;
     const { events, views } = stateful.eventStore;
     const { bucket, jobLogs, adminKey } = stateful.storage;
+    // Checked with the schema the functions read them with: a value they would refuse fails the synth.
+    const settings = readSettings(ServiceSettings, config.settings, `settings of ${config.region}`);
 
     this.compute = new BatchCompute(this, 'Compute', {
       prefix,
@@ -91,14 +101,18 @@ export class StatelessStack extends Stack {
       spot: config.spot,
       jobLogs,
       jobFilesPolicy: stateful.storage.nodeJobFilesPolicy,
-      stopGraceSeconds: STOP_GRACE_SECONDS,
+      stopGraceSeconds: settings.SX_STOP_GRACE_SECONDS,
       maxAzs: config.maxAzs,
+      p4dZones: config.p4dZones,
+      // Batch in the China regions has no EFA (docs/deploy.md).
+      efa: partitionOf(config.region) !== 'aws-cn',
       natGateways: config.natGateways,
     });
 
     this.lambdaEnvironment = {
       SX_EVENTS_TABLE: events.tableName,
       SX_VIEWS_TABLE: views.tableName,
+      SX_METRICS_TABLE: stateful.eventStore.metrics.tableName,
       SX_JOB_QUEUE_ON_DEMAND: this.compute.names.onDemandQueue,
       SX_JOB_QUEUE_SPOT: this.compute.names.spotQueue,
       SX_JOB_DEFINITION_SINGLE_NODE: this.compute.names.singleNode,
@@ -106,8 +120,10 @@ export class StatelessStack extends Stack {
       SX_OUTPUT_BUCKET: bucket.bucketName,
       SX_JOB_LOG_GROUP: jobLogs.logGroupName,
       SX_ADMIN_KEY_SECRET: adminKey.secretArn,
-      SX_STOP_GRACE_SECONDS: String(STOP_GRACE_SECONDS),
       SX_COMPUTE_ENVIRONMENTS: Fn.join(',', this.compute.computeEnvironmentArns),
+      // The region's service settings (prices, sweeps) as given, read by buildDeps as the local stack reads them.
+      ...config.settings,
+      SX_STOP_GRACE_SECONDS: String(settings.SX_STOP_GRACE_SECONDS),
     };
 
     const busName = `${prefix}-events`;
@@ -119,6 +135,7 @@ export class StatelessStack extends Stack {
     note('stream', tables.streamConsumers);
     note('event', tables.eventRules);
     note('schedule', tables.schedules);
+    note('logs', tables.logSubscriptions ?? []);
     const scheduled = new Set(tables.schedules.map((s) => s.handler));
 
     const functionsScope = new Construct(this, 'Functions');
@@ -140,6 +157,10 @@ export class StatelessStack extends Stack {
         ...(scheduled.has(handler) ? { reservedConcurrency: 1 } : {}),
       });
       this.grant(fn, needs, stateful, busName);
+      // Every route counts its requests (functions/http/rate-limits.ts): its own counter items only.
+      if (kind === 'http') {
+        fn.allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [views.tableArn], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ratelimit#*'] } });
+      }
       this.functions[handler] = fn;
     }
     // The authorizer reads API key streams (and the admin key for admin routes): what access.ts declares.
@@ -167,8 +188,21 @@ export class StatelessStack extends Stack {
       domain: config.domain,
     });
     this.projections = new Projections(this, 'Projections', { table: events, consumers: tables.streamConsumers, functionFor });
-    this.eventRouting = new EventRouting(this, 'Events', { busName, rules: tables.eventRules, functionFor });
+    // The default bus carries every Batch job of the account: take only those of our own queues.
+    const rules = tables.eventRules.map((r) =>
+      (r.pattern.source ?? []).includes('aws.batch') ? { ...r, detail: { jobQueue: this.compute.queueArns } } : r,
+    );
+    this.eventRouting = new EventRouting(this, 'Events', { busName, rules, functionFor });
     this.schedules = new Schedules(this, 'Schedules', { schedules: tables.schedules, functionFor, groupName: prefix });
+    // Every event of the job log group goes to these (LambdaDestination also lets CloudWatch Logs invoke them).
+    for (const subscription of tables.logSubscriptions ?? []) {
+      new logs.SubscriptionFilter(this, `LogSubscription-${subscription.name}`, {
+        logGroup: jobLogs,
+        destination: new logsDestinations.LambdaDestination(functionFor(subscription.handler).function),
+        filterPattern: logs.FilterPattern.allEvents(),
+        filterName: `${prefix}-${subscription.name}`,
+      });
+    }
 
     this.alarms = new Alarms(this, 'Alarms', {
       email: config.alarmEmail,
@@ -201,6 +235,10 @@ export class StatelessStack extends Stack {
     ];
     fn.allowTable(events, tableActions(needs.events));
     fn.allowTable(views, tableActions(needs.views));
+    fn.allowTable(stateful.eventStore.metrics, [
+      ...(needs.metrics?.includes('read') ? ['GetItem', 'Query'] : []),
+      ...(needs.metrics?.includes('write') ? ['PutItem', 'UpdateItem', 'BatchWriteItem'] : []),
+    ]);
 
     const batch = needs.batch ?? [];
     if (batch.includes('submit')) {

@@ -8,6 +8,9 @@ import * as getJob from '../../functions/api/get-job';
 import * as cancelJob from '../../functions/api/cancel-job';
 import * as listJobEvents from '../../functions/api/list-job-events';
 import * as getJobLogs from '../../functions/api/get-job-logs';
+import * as getJobMetrics from '../../functions/api/get-job-metrics';
+import * as indexJobLogStreams from '../../functions/index-job-log-streams';
+import * as ingestJobMetrics from '../../functions/ingest-job-metrics';
 import * as createApiKey from '../../functions/api/create-api-key';
 import * as listApiKeys from '../../functions/api/list-api-keys';
 import * as revokeApiKey from '../../functions/api/revoke-api-key';
@@ -34,6 +37,13 @@ import * as listWebhookDeliveries from '../../functions/api/list-webhook-deliver
 import * as retryWebhookDelivery from '../../functions/api/retry-webhook-delivery';
 import * as fanOutWebhooks from '../../functions/fan-out-webhooks';
 import * as sendWebhooks from '../../functions/send-webhooks';
+import * as createFile from '../../functions/api/create-file';
+import * as listFiles from '../../functions/api/list-files';
+import * as getFile from '../../functions/api/get-file';
+import * as deleteFile from '../../functions/api/delete-file';
+import * as completeFile from '../../functions/api/complete-file';
+import * as resumeFileUpload from '../../functions/api/resume-file-upload';
+import * as getFileContent from '../../functions/api/get-file-content';
 
 // biome-ignore lint: the handlers have different event types; the local stack knows which it calls
 type AnyHandler = (event: any, context?: any) => Promise<any>;
@@ -51,6 +61,10 @@ export const factories = {
   'api/cancel-job': cancelJob.make,
   'api/list-job-events': listJobEvents.make,
   'api/get-job-logs': getJobLogs.make,
+  'api/get-job-metrics': getJobMetrics.make,
+  'index-job-log-streams': indexJobLogStreams.make,
+  // Not run locally (the stack reads job logs itself, infra/local/log-metrics.ts), but kept loadable with the others.
+  'ingest-job-metrics': ingestJobMetrics.make,
   'api/create-api-key': createApiKey.make,
   'api/list-api-keys': listApiKeys.make,
   'api/revoke-api-key': revokeApiKey.make,
@@ -77,6 +91,13 @@ export const factories = {
   'api/retry-webhook-delivery': retryWebhookDelivery.make,
   'fan-out-webhooks': fanOutWebhooks.make,
   'send-webhooks': sendWebhooks.make,
+  'api/create-file': createFile.make,
+  'api/list-files': listFiles.make,
+  'api/get-file': getFile.make,
+  'api/delete-file': deleteFile.make,
+  'api/complete-file': completeFile.make,
+  'api/resume-file-upload': resumeFileUpload.make,
+  'api/get-file-content': getFileContent.make,
 } satisfies Record<HandlerName, (deps: Deps) => unknown>;
 
 export const makeHandler = (name: HandlerName, deps: Deps) => factories[name](deps) as AnyHandler;

@@ -4,15 +4,19 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { defaultPolicy, type Policy } from '../../domain/policy';
+import type { Policy } from '../../domain/policy';
 import { createDynamoClients } from '../../functions/adapters/dynamodb';
-import { DynamoDbEventStore } from '../../functions/adapters/dynamodb-event-store';
-import { ulidIds, type Deps, type SweepSettings } from '../../functions/deps';
+import { buildDeps } from '../../functions/build-deps';
+import type { Deps, SweepSettings } from '../../functions/deps';
+import { ServiceSettings } from '../../functions/env';
 import { eventRules, httpRoutes, schedules, streamConsumers } from '../routes';
 import { newAdminKey } from '../../functions/http/auth';
 import { LocalScheduler } from './scheduler';
+import type { RateLimits } from '../../functions/http/rate-limits';
 import type { WebhookSettings } from '../../functions/webhooks/settings';
 import { tableNames } from '../tables';
+import { metricStore } from '../../functions/metrics/metric-store';
+import { LogMetrics } from './log-metrics';
 import { LocalCompute, type ComputeRecovery } from './compute';
 import type { BatchJobStateChange } from '../../events/batch-state-change';
 import { ensureTables } from './create-tables';
@@ -24,6 +28,8 @@ import { HttpFront } from './http-front';
 import { make as makeAuthorizer } from '../../functions/api-authorizer';
 import { publicRoutes } from '../access';
 import { StreamPoller } from './stream-poller';
+import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
+import { startObjectServer, type LocalObjectServer } from './object-server';
 
 /** How long the reconciler's run after a restart waits at most for the stream consumers to catch up. */
 const RECONCILE_AFTER_RESTART_MAX_MS = 15_000;
@@ -39,6 +45,12 @@ export interface LocalStackOptions {
   tablePrefix?: string;
   /** Simulated GPUs of the local compute backend. @default 8 */
   gpus?: number;
+  /**
+   * The service's settings, as Lambda reads them (`npm start` passes its environment's).
+   * @default every setting's default
+   */
+  settings?: ServiceSettings;
+  /** Overrides of the policy the settings give (tests vary the rules with this). */
   policy?: Partial<Policy>;
   /** Stream poll interval when idle. @default 50 */
   pollMs?: number;
@@ -46,7 +58,7 @@ export interface LocalStackOptions {
   adminKey?: string;
   /** Per-schedule rate overrides in seconds, by schedule name (tests speed up retry clocks with this). */
   scheduleRates?: Record<string, number>;
-  /** Settings of the reconciler, hold enforcer and capacity sweeps. */
+  /** Overrides of the reconciler, hold enforcer and capacity sweeps' settings. */
   sweeps?: Partial<SweepSettings>;
   /**
    * Fault injection for tests: what the event bus gets for each compute state change (`[]` drops it,
@@ -55,6 +67,8 @@ export interface LocalStackOptions {
   computeEvents?: (event: BatchJobStateChange) => BatchJobStateChange[];
   /** Webhook delivery overrides; the local stack always allows loopback receivers (`http://127.0.0.1:*`, `http://localhost:*`). */
   webhooks?: Partial<WebhookSettings>;
+  /** Overrides of the request limits the settings give (every local client is 127.0.0.1; tests set their own). */
+  rateLimits?: Partial<RateLimits>;
 }
 
 export interface LocalStack {
@@ -62,6 +76,8 @@ export interface LocalStack {
   port: number;
   dataDir: string;
   dynamoEndpoint: string;
+  /** The local S3-compatible server's endpoint (objects under `<dataDir>/objects`). */
+  objectsEndpoint: string;
   deps: Deps;
   compute: LocalCompute;
   /** What the compute backend picked up from its journal at start (after a crash: the jobs it lost). */
@@ -87,7 +103,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const endpoint =
     options.dynamoEndpoint ??
     (dynamo = await startOwnDynamoDbLocal(options.dataDir === null ? undefined : dataDir)).endpoint;
+  let objectServer: LocalObjectServer | undefined;
   try {
+    objectServer = await startObjectServer(join(dataDir, 'objects'));
     const { client, doc } = createDynamoClients({ endpoint });
     const tables = tableNames(options.tablePrefix ?? 'sx-local');
     await ensureTables(client, tables);
@@ -97,23 +115,31 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const compute = new LocalCompute({
       dataDir: join(dataDir, 'compute'),
       gpus: options.gpus,
-      onEvent: (event) => faults(event).forEach((delivered) => bus.put(delivered)),
+      onEvent: (event) => {
+        logMetrics.observe(event);
+        faults(event).forEach((delivered) => bus.put(delivered));
+      },
     });
     const adminKey = options.adminKey ?? newAdminKey();
-    const deps: Deps = {
-      store: new DynamoDbEventStore({ doc, tableName: tables.events }),
+    // Built as Lambda builds it (functions/build-deps.ts); only the ports and the tests' overrides differ.
+    const built = buildDeps(options.settings ?? ServiceSettings.parse({}), {
       doc,
       tables,
       compute,
       capacity: compute,
       files: compute,
-      sweeps: options.sweeps,
-      policy: { ...defaultPolicy, ...options.policy },
-      now: () => new Date(),
-      ids: ulidIds(),
+      objects: new S3ObjectStore({ client: objectServer.client(), bucket: objectServer.bucket }),
       adminKey: async () => adminKey,
       webhooks: { ...options.webhooks, allowLoopback: true },
+    });
+    const deps: Deps = {
+      ...built,
+      policy: { ...built.policy, ...options.policy },
+      sweeps: { ...built.sweeps, ...options.sweeps },
+      rateLimits: { ...built.rateLimits, ...options.rateLimits },
     };
+    // What the job log group's subscription filter does in AWS: metrics from each job's log as it is written.
+    const logMetrics = new LogMetrics({ store: deps.store, metrics: metricStore(deps), logFile: (jobId) => compute.logFile(jobId) });
     bus.addRules(eventRules.map((rule) => ({ name: rule.name, pattern: rule.pattern, target: makeHandler(rule.handler, deps) })));
     // Before anything can submit: jobs the last run left unfinished are settled or put back in line.
     const recovered = await compute.recover();
@@ -180,16 +206,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         await front.close();
         await scheduler.stop();
         await compute.stop({ graceSeconds });
+        await logMetrics.stop();
         await bus.close();
         // Let the pollers see the final events the shutdown just wrote before they stop.
         await new Promise((r) => setTimeout(r, 300));
         await Promise.all(pollers.map((p) => p.stop()));
         streams.destroy();
         client.destroy();
+        await objectServer!.stop();
         await dynamo?.stop();
       })());
-    return { url: `http://127.0.0.1:${port}`, port, dataDir, dynamoEndpoint: endpoint, deps, compute, recovered, adminKey, stop };
+    return { url: `http://127.0.0.1:${port}`, port, dataDir, dynamoEndpoint: endpoint, objectsEndpoint: objectServer.endpoint, deps, compute, recovered, adminKey, stop };
   } catch (error) {
+    await objectServer?.stop();
     await dynamo?.stop();
     throw error;
   }

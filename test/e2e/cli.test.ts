@@ -58,6 +58,14 @@ async function api(key: string, method: string, path: string, body?: unknown) {
   return { status: res.status, body: (await res.json()) as any };
 }
 
+/**
+ * A time of the last few minutes as `sx` shows it. Within 5 seconds it is "just now", so a job that
+ * starts and ends in the same moment shows "just now → just now": no assertion may assume the clock moved.
+ */
+const RECENT_TIME = String.raw`(\d+ (seconds?|minutes?) ago|just now)`;
+const RECENT = new RegExp(`^${RECENT_TIME}$`);
+const RECENT_PERIOD = new RegExp(`^${RECENT_TIME} → ${RECENT_TIME}$`);
+
 /** The rows of an aligned table: columns split where the header's columns start. */
 function parseTable(text: string): Array<Record<string, string>> {
   const [header, ...rows] = text.trimEnd().split('\n');
@@ -146,7 +154,7 @@ describe('sx, against the local stack', () => {
     }
     expect(rows.map((row) => row.id)).toEqual([long.id, id]);
     expect(rows[1]).toMatchObject({ name: 'ticker', status: 'succeeded', gpus: '1× a100' });
-    expect(rows[1]!.created).toMatch(/^(\d+ (seconds?|minutes?) ago|just now)$/);
+    expect(rows[1]!.created).toMatch(RECENT);
 
     const cancel = await runSx(['jobs', 'cancel', long.id], user.env);
     expect(cancel.code).toBe(0);
@@ -225,7 +233,7 @@ describe('sx, against the local stack', () => {
     expect(lines.at(-1)).toBe(`total: ${job.usage.gpu_seconds} GPU·s (${job.usage.gpu_seconds} from the trial), ¥0.00`);
     const rows = parseTable(lines.slice(0, -1).join('\n'));
     expect(rows).toEqual([
-      { job: id, gpu: 'a100', 'gpu·s': String(job.usage.gpu_seconds), 'paid by': 'trial', cost: '¥0.00', period: expect.stringMatching(/ago → .*(ago|now)$/) },
+      { job: id, gpu: 'a100', 'gpu·s': String(job.usage.gpu_seconds), 'paid by': 'trial', cost: '¥0.00', period: expect.stringMatching(RECENT_PERIOD) },
     ]);
     const json = JSON.parse((await runSx(['usage', '--json'], user.env)).stdout);
     expect(json).toMatchObject({ object: 'usage', total: { gpu_seconds: job.usage.gpu_seconds, cost: { amount: 0 } } });
@@ -249,7 +257,7 @@ describe('sx, against the local stack', () => {
     const rows = parseTable(listed.stdout);
     expect(rows.map((r) => r.id).slice(0, 2)).toEqual([unnamed.id, keyId]);
     expect(rows).toHaveLength(3);
-    expect(rows[1]).toMatchObject({ name: 'ci', created: expect.stringMatching(/^(\d+ (seconds?|minutes?) ago|just now)$/) });
+    expect(rows[1]).toMatchObject({ name: 'ci', created: expect.stringMatching(RECENT) });
     expect(rows[0]!.name).toBe('-');
     expect(listed.stdout).not.toContain('sk_');
 
@@ -278,7 +286,7 @@ describe('sx, against the local stack', () => {
     expect(added.stdout).toMatch(/^events\s+job\.queued, job\.succeeded$/m);
 
     const ls = parseTable((await runSx(['webhooks', 'ls'], user.env)).stdout);
-    expect(ls).toEqual([{ id: endpointId, url: hook.url, events: 'job.queued,job.succeeded', status: 'enabled', created: expect.stringMatching(/^(\d+ (seconds?|minutes?) ago|just now)$/) }]);
+    expect(ls).toEqual([{ id: endpointId, url: hook.url, events: 'job.queued,job.succeeded', status: 'enabled', created: expect.stringMatching(RECENT) }]);
     const got = await runSx(['webhooks', 'get', endpointId], user.env);
     expect(got.stdout).toMatch(/^description\s+cli test$/m);
     expect(got.stdout).not.toContain('whsec_');
@@ -295,7 +303,7 @@ describe('sx, against the local stack', () => {
     expect(rows.map((r) => r.event)).toEqual(['job.succeeded', 'job.queued']);
     for (const row of rows) {
       expect(row).toMatchObject({ id: expect.stringMatching(/^msg_/), status: 'succeeded', code: '200', attempts: '1', 'next retry': '-' });
-      expect(row['last attempt']).toMatch(/^(\d+ (seconds?|minutes?) ago|just now)$/);
+      expect(row['last attempt']).toMatch(RECENT);
     }
     const queued = rows[1]!.id!;
     expect(hook.got().map((r) => r.headers['webhook-id'])).toEqual([queued, rows[0]!.id]);
@@ -304,7 +312,9 @@ describe('sx, against the local stack', () => {
     const rotated = await runSx(['webhooks', 'rotate-secret', endpointId, '--expire-previous', '10m'], user.env);
     expect(rotated.code, rotated.stderr).toBe(0);
     expect(rotated.stdout).toMatch(/^secret\s+whsec_\S+\s+\(shown once\)$/m);
-    expect(rotated.stdout).toMatch(/^old secret\s+signs too until \S+ \(in (9|10) minutes\)$/m);
+    const until = /^old secret\s+signs too until (\S+) \(in \d+ minutes?\)$/m.exec(rotated.stdout)?.[1];
+    expect(Date.parse(until!) - Date.now()).toBeGreaterThan(5 * 60_000);
+    expect(Date.parse(until!) - Date.now()).toBeLessThanOrEqual(10 * 60_000);
 
     const retried = await runSx(['webhooks', 'retry', endpointId, queued], user.env);
     expect(retried.code, retried.stderr).toBe(0);

@@ -86,7 +86,7 @@ describe('Lambda bundles', () => {
     expect(out.trim().split('\n')).toEqual(bundles.map(() => 'function'));
   }, SYNTH_TIMEOUT_MS);
 
-  it("keeps every bundle under issue 6's 250 KB (KiB, entry and chunks, minified)", () => {
+  it("keeps every bundle under 250 KB (KiB, entry and chunks, minified)", () => {
     const over = bundles.filter((b) => b.bytes >= 250 * 1024).map((b) => `${b.handler}: ${(b.bytes / 1024).toFixed(1)} KiB`);
     expect(over).toEqual([]);
   });

@@ -22,10 +22,12 @@ export const stubCode = () => lambda.Code.fromInline('export const handler = asy
 
 /**
  * Builds the app as `infra/cdk/app.ts` does, into a fresh output directory.
- * `nag: true` adds the cdk-nag plugin (findings then fail `app.synth()`).
+ * `nag: true` adds the cdk-nag plugin (findings then fail `app.synth()`); `context` is what `-c NAME=value` gives.
  */
-export function buildTestApp(options: { nag?: boolean; config?: DeploymentConfig; overrides?: Partial<StatelessStackProps>; only?: string } = {}) {
-  const app = new App({ context: { ...cdkContext }, outdir: mkdtempSync(join(tmpdir(), 'sx-cdk-')) });
+export function buildTestApp(
+  options: { nag?: boolean; config?: DeploymentConfig; overrides?: Partial<StatelessStackProps>; only?: string; context?: Record<string, string> } = {},
+) {
+  const app = new App({ context: { ...cdkContext, ...options.context }, outdir: mkdtempSync(join(tmpdir(), 'sx-cdk-')) });
   const stacks = buildApp(app, options.config ?? loadDeploymentConfig(), {
     nag: options.nag ?? false,
     only: options.only,

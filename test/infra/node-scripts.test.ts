@@ -1,5 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +10,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 // The scripts every Batch node installs (infra/cdk/constructs/batch-compute.ts), run as the node runs them.
 const script = (name: string) => fileURLToPath(new URL(`../../infra/cdk/node/${name}`, import.meta.url));
 const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+const processes: ChildProcess[] = [];
+const servers: Server[] = [];
+afterEach(() => {
+  for (const p of processes.splice(0)) {
+    if (p.exitCode !== null || p.signalCode !== null) continue;
+    // The sync service runs in its own process group (its watcher and saves are children).
+    if (p.spawnargs.includes(script('sx-job-sync.sh'))) process.kill(-p.pid!, 'SIGKILL');
+    else p.kill('SIGKILL');
+  }
+  servers.splice(0).forEach((s) => s.close());
+  dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
 const checkpointDir = () => {
   const dir = mkdtempSync(join(tmpdir(), 'sx-ckpt-'));
   dirs.push(dir);
@@ -39,9 +52,172 @@ describe('sx-entry (the first word of every job command)', () => {
   });
 });
 
+// ---------------------------------------------------------------------------------------------
+// The host side. Docker, the AWS CLI, systemd and the instance metadata service cannot run here, so
+// the scripts run with the stand-ins of test/infra/node-stand-ins on PATH: `docker` answers from a
+// directory of containers and prints events through the --format template the script gives it, as
+// Docker does (a field Docker no longer has prints as `<no value>`); `aws s3 sync` copies between
+// local directories, one per s3:// URI; `systemctl` and `shutdown` only record. The metadata
+// service is a local HTTP server, and a "container" is a real process running sx-entry.
+
+/** A node: stand-in commands on PATH, a container directory, a bucket directory and a call log. */
+function aNode() {
+  const root = checkpointDir();
+  const bin = fileURLToPath(new URL('./node-stand-ins', import.meta.url));
+  const state = join(root, 'docker');
+  const s3 = join(root, 's3');
+  for (const d of [state, join(state, 'containers'), s3]) mkdirSync(d, { recursive: true });
+  writeFileSync(join(state, 'events'), '');
+  const container = (id: string, c: { env: Record<string, string>; mounts: Record<string, string>; running: boolean; pid?: number }) => {
+    const dir = join(state, 'containers', id);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'env'), Object.entries(c.env).map(([k, v]) => `${k}=${v}\n`).join(''));
+    writeFileSync(join(dir, 'mounts'), Object.entries(c.mounts).map(([k, v]) => `${k} ${v}\n`).join(''));
+    writeFileSync(join(dir, 'running'), String(c.running));
+    if (c.pid) writeFileSync(join(dir, 'pid'), String(c.pid));
+  };
+  const env = (extra: Record<string, string> = {}) => ({ PATH: `${bin}:${process.env.PATH}`, FAKE_NODE: root, ...extra });
+  const calls = () => (existsSync(join(root, 'calls')) ? readFileSync(join(root, 'calls'), 'utf8').trim().split('\n') : []);
+  return { root, state, s3, container, env, calls, events: (lines: string[]) => writeFileSync(join(state, 'events'), lines.map((l) => `${l}\n`).join('')) };
+}
+
+const jobEnv = { SX_CHECKPOINT_URI: 's3://bucket/checkpoints/job_1/', SX_OUTPUT_URI: 's3://bucket/outputs/job_1/' };
+const filesIn = (dir: string) => (existsSync(dir) ? readdirSync(dir).sort() : []);
+
+/** Waits for a condition the scripts reach by themselves, checking every 50 ms (bounded by the test's timeout). */
+async function until(condition: () => boolean) {
+  while (!condition()) await new Promise((r) => setTimeout(r, 50));
+}
+
 describe('sx-job-sync (the node service)', () => {
   it('is valid bash', () => {
     const res = spawnSync('bash', ['-n', script('sx-job-sync.sh')], { encoding: 'utf8' });
     expect({ status: res.status, stderr: res.stderr }).toEqual({ status: 0, stderr: '' });
+  });
+
+  it("restores a job's checkpoints when its container starts and saves both directories when it dies, reading Docker's current event fields", () => {
+    const node = aNode();
+    const ckpt = join(node.root, 'vol-ckpt');
+    const out = join(node.root, 'vol-out');
+    mkdirSync(ckpt);
+    mkdirSync(out);
+    mkdirSync(join(node.s3, 'bucket/checkpoints/job_1'), { recursive: true });
+    writeFileSync(join(node.s3, 'bucket/checkpoints/job_1/step-100'), 'weights');
+    node.container('c1', { env: jobEnv, mounts: { '/sx/checkpoints': ckpt, '/sx/output': out }, running: false });
+    node.container('pause', { env: {}, mounts: {}, running: false }); // not a job: left alone
+
+    node.events(['start c1', 'start pause']);
+    spawnSync('bash', [script('sx-job-sync.sh')], { encoding: 'utf8', env: node.env() });
+    expect(filesIn(ckpt)).toEqual(['.sx-restored', 'step-100']);
+
+    writeFileSync(join(ckpt, 'step-200'), 'newer');
+    writeFileSync(join(out, 'model.json'), '{}');
+    node.events(['die c1', 'die pause']);
+    spawnSync('bash', [script('sx-job-sync.sh')], { encoding: 'utf8', env: node.env() });
+    expect(filesIn(join(node.s3, 'bucket/checkpoints/job_1'))).toEqual(['step-100', 'step-200']);
+    expect(filesIn(join(node.s3, 'bucket/outputs/job_1'))).toEqual(['model.json']);
+    expect(node.calls().filter((c) => c.startsWith('aws')).every((c) => !c.includes('pause'))).toBe(true);
+  });
+
+  it('on a Spot interruption notice, SIGTERMs each job, lets it checkpoint within the grace, saves the checkpoint, and keeps the container up for Batch to retry', async () => {
+    const node = aNode();
+    const ckpt = join(node.root, 'vol-ckpt');
+    mkdirSync(ckpt);
+    writeFileSync(join(ckpt, '.sx-restored'), '');
+    // The job: checkpoints on SIGTERM, as the README asks of a trainer.
+    const job = spawn('sh', [script('sx-entry.sh'), 'sh', '-c', 'trap \'echo 200 > "$SX_CHECKPOINT_DIR/step"; exit 0\' TERM; while :; do sleep 0.1; done'], {
+      env: { PATH: process.env.PATH, SX_CHECKPOINT_DIR: ckpt, SX_STOP_GRACE_SECONDS: '30' },
+      stdio: 'ignore',
+    });
+    processes.push(job);
+    node.container('c1', { env: jobEnv, mounts: { '/sx/checkpoints': ckpt }, running: true, pid: job.pid });
+    node.container('pause', { env: {}, mounts: {}, running: true, pid: 999_999 });
+
+    // The instance metadata service (IMDSv2): no notice at first, then the two-minute warning.
+    const seen: string[] = [];
+    let polls = 0;
+    const imds = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url} ${req.headers['x-aws-ec2-metadata-token'] ?? ''}`);
+      if (req.method === 'PUT' && req.url === '/latest/api/token') return res.end('tok');
+      if (req.url === '/latest/meta-data/spot/instance-action' && req.headers['x-aws-ec2-metadata-token'] === 'tok') {
+        polls += 1;
+        if (polls < 3) return res.writeHead(404).end();
+        return res.end(JSON.stringify({ action: 'terminate', time: '2026-12-03T10:00:00Z' }));
+      }
+      res.writeHead(401).end();
+    });
+    servers.push(imds);
+    await new Promise<void>((r) => imds.listen(0, '127.0.0.1', r));
+    const { port } = imds.address() as AddressInfo;
+
+    writeFileSync(join(node.state, 'hold'), ''); // Docker keeps streaming events
+    const sync = spawn('bash', [script('sx-job-sync.sh')], {
+      env: node.env({ SX_SPOT: 'true', SX_IMDS_URL: `http://127.0.0.1:${port}`, SX_SPOT_POLL_SECONDS: '0.05', SX_STOP_GRACE_SECONDS: '30' }),
+      stdio: 'ignore',
+      detached: true,
+    });
+    processes.push(sync);
+
+    const saved = join(node.s3, 'bucket/checkpoints/job_1');
+    await until(() => existsSync(join(saved, 'step')));
+    expect(readFileSync(join(saved, 'step'), 'utf8')).toBe('200\n');
+    expect(filesIn(saved)).toEqual(['step']); // the markers stay on the node
+    expect(filesIn(ckpt)).toEqual(['.sx-interrupted', '.sx-restored', '.sx-stopped', 'step']);
+    expect(job.exitCode).toBeNull(); // still up: Batch sees the host go and retries from the checkpoint
+    expect(node.calls().filter((c) => c.startsWith('docker kill'))).toEqual(['docker kill --signal TERM c1']);
+    expect(seen.every((s) => s.startsWith('PUT') || s.endsWith(' tok'))).toBe(true);
+  });
+});
+
+describe('sx-efa-setup (first on every multi-node node)', () => {
+  /** An EFA installer archive whose efa_installer.sh runs `body` (in the archive's directory). */
+  function installer(root: string, body: string) {
+    const src = join(root, 'src', 'aws-efa-installer');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 'efa_installer.sh'), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+    const archive = join(root, 'aws-efa-installer.tar.gz');
+    spawnSync('tar', ['-czf', archive, '-C', join(root, 'src'), 'aws-efa-installer']);
+    return `file://${archive}`;
+  }
+  const run = (node: ReturnType<typeof aNode>, url: string, devices: string) => {
+    const work = join(node.root, 'work');
+    mkdirSync(work, { recursive: true });
+    return spawnSync('bash', [script('sx-efa-setup.sh')], {
+      encoding: 'utf8',
+      env: node.env({ SX_EFA_INSTALLER_URL: url, SX_EFA_DEVICE_DIR: devices, SX_EFA_WORK_DIR: work, SX_EFA_INTERFACES: '4' }),
+    });
+  };
+  const left = ['systemctl mask --now ecs.service', 'shutdown -h now'];
+
+  it('lets the node join when the installer brings up all four EFA devices', () => {
+    const node = aNode();
+    const devices = join(node.root, 'infiniband');
+    const res = run(node, installer(node.root, `mkdir -p ${devices} && touch ${devices}/uverbs{0,1,2,3}`), devices);
+    expect(res.status).toBe(0);
+    expect(node.calls()).toEqual([]);
+  });
+
+  it('takes the node out (no ECS agent, shut down) when the installer fails', () => {
+    const node = aNode();
+    const res = run(node, installer(node.root, 'echo "kernel headers missing" >&2; exit 1'), join(node.root, 'infiniband'));
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(/the EFA installer failed; the node leaves/);
+    expect(node.calls()).toEqual(left);
+  });
+
+  it('takes the node out when the installer succeeds but devices are missing', () => {
+    const node = aNode();
+    const devices = join(node.root, 'infiniband');
+    const res = run(node, installer(node.root, `mkdir -p ${devices} && touch ${devices}/uverbs0 ${devices}/uverbs1`), devices);
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(/found 2 of 4 EFA devices/);
+    expect(node.calls()).toEqual(left);
+  });
+
+  it('takes the node out when the installer cannot be downloaded', () => {
+    const node = aNode();
+    const res = run(node, `file://${join(node.root, 'nowhere.tar.gz')}`, join(node.root, 'infiniband'));
+    expect(res.status).toBe(1);
+    expect(node.calls()).toEqual(left);
   });
 });

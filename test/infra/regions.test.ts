@@ -1,6 +1,7 @@
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it, vi } from 'vitest';
 import { loadDeploymentConfig, P4D_REGIONS, parseDeploymentConfig } from '../../infra/cdk/regions';
-import { buildTestApp, SYNTH_TIMEOUT_MS } from './cdk-app';
+import { buildTestApp, resourcesOf, SYNTH_TIMEOUT_MS } from './cdk-app';
 
 // Building and synthesizing CDK apps is slow on a busy machine (see SYNTH_TIMEOUT_MS).
 vi.setConfig({ testTimeout: SYNTH_TIMEOUT_MS, hookTimeout: SYNTH_TIMEOUT_MS });
@@ -50,5 +51,51 @@ describe('region configuration (infra/cdk/regions.json)', () => {
     }
     expect(Object.keys(buildTestApp({ only: 'us-west-2' }).stacks)).toEqual(['us-west-2']);
     expect(() => buildTestApp({ only: 'eu-west-3' })).toThrow(/eu-west-3 is not in infra\/cdk\/regions\.json/);
+  });
+});
+
+describe('where p4d runs: zones and partitions', () => {
+  const china = (overrides: Record<string, unknown> = {}) =>
+    region({ region: 'cn-northwest-1', spot: false, p4d: { maxOnDemandNodes: 8 }, p4dZones: ['cn-northwest-1b', 'cn-northwest-1c'], ...overrides });
+
+  it('refuses a China region without the p4d zones preflight found, and a zone of another region', () => {
+    expect(() => parseDeploymentConfig({ prefix: 'sx', regions: [china({ p4dZones: undefined })] })).toThrow(/p4dZones: is required in cn-northwest-1: run `npm run preflight -- --region cn-northwest-1`/);
+    expect(() => parseDeploymentConfig({ prefix: 'sx', regions: [region({ p4dZones: ['us-west-2a'] })] })).toThrow(/p4dZones\.0: us-west-2a is not in us-east-1/);
+  });
+
+  it('puts the VPC in the zones that offer p4d and the on-demand compute environment in the first of them', () => {
+    const config = parseDeploymentConfig({ prefix: 'sx', regions: [region({ p4dZones: ['us-east-1d', 'us-east-1f'] })] });
+    const { stacks } = buildTestApp({ config });
+    const template = Template.fromStack(stacks['us-east-1']!.stateless);
+    const subnets = resourcesOf(template, 'AWS::EC2::Subnet');
+    expect(new Set(Object.values(subnets).map((s) => s.Properties.AvailabilityZone))).toEqual(new Set(['us-east-1d', 'us-east-1f']));
+    const onDemand = Object.values(resourcesOf(template, 'AWS::Batch::ComputeEnvironment')).find((e) => e.Properties.ComputeResources.Type === 'EC2')!;
+    const [subnet] = onDemand.Properties.ComputeResources.Subnets;
+    expect(subnets[subnet.Ref]!.Properties).toMatchObject({ AvailabilityZone: 'us-east-1d', Tags: expect.arrayContaining([{ Key: 'aws-cdk:subnet-type', Value: 'Private' }]) });
+    expect(Annotations.fromStack(stacks['us-east-1']!.stateless).findWarning('*', Match.stringLikeRegexp('p4dZones'))).toEqual([]);
+  });
+
+  it('warns at synth when the zones offering p4d are not known', () => {
+    const { stacks } = buildTestApp({ only: 'us-east-1' });
+    const warnings = Annotations.fromStack(stacks['us-east-1']!.stateless).findWarning('*', Match.stringLikeRegexp('No p4dZones'));
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('synthesizes a China region (aws-cn ARNs, no EFA) that passes cdk-nag and CloudFormation\'s rules', () => {
+    const config = parseDeploymentConfig({ prefix: 'sx', regions: [china()] });
+    const { app, stacks } = buildTestApp({ config, nag: true });
+    app.synth(); // findings and rule violations fail synthesis
+    const stateless = Template.fromStack(stacks['cn-northwest-1']!.stateless);
+    const text = JSON.stringify(stateless.toJSON());
+    expect(text).not.toMatch(/arn:aws:/);
+    expect(text).toMatch(/arn:aws-cn:batch:cn-northwest-1:/);
+    for (const lt of Object.values(resourcesOf(stateless, 'AWS::EC2::LaunchTemplate'))) {
+      expect(lt.Properties.LaunchTemplateData.NetworkInterfaces).toBeUndefined();
+    }
+    expect(text).not.toContain('sx-efa-setup');
+    const multi = Object.values(resourcesOf(stateless, 'AWS::Batch::JobDefinition')).find((d) => d.Properties.Type === 'multinode')!;
+    const [range] = multi.Properties.NodeProperties.NodeRangeProperties;
+    expect(range.Container.LinuxParameters.Devices).toBeUndefined();
+    expect(range.TargetNodes).toBe('0:');
   });
 });

@@ -1,19 +1,21 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultPolicy } from '../../domain/policy';
+import { COMPUTE_ATTEMPTS } from '../../functions/adapters/compute';
 import { InMemoryEventStore } from '../../functions/adapters/in-memory-event-store';
 import { make as makeAuthorizer } from '../../functions/api-authorizer';
 import type { Deps } from '../../functions/deps';
 import { LambdaEnv } from '../../functions/env';
 import { json, route } from '../../functions/http/route';
 import { handlerAccess, publicRoutes } from '../../infra/access';
-import { CONTAINER_CHECKPOINT_DIR, CONTAINER_ENTRYPOINT, CONTAINER_OUTPUT_DIR } from '../../functions/adapters/batch-compute';
-import { MAX_ATTEMPT_SECONDS, nodeScript } from '../../infra/cdk/constructs/batch-compute';
+import { CONTAINER_CHECKPOINT_DIR, CONTAINER_ENTRYPOINT, CONTAINER_OUTPUT_DIR, MAX_ATTEMPT_SECONDS } from '../../functions/adapters/batch-job-definitions';
+import { nodeScript } from '../../infra/cdk/constructs/batch-compute';
 import type { StatefulStack } from '../../infra/cdk/stateful-stack';
 import { declaredRoutes, STOP_GRACE_SECONDS, type StatelessStack } from '../../infra/cdk/stateless-stack';
-import { eventRules, httpRoutes, streamConsumers } from '../../infra/routes';
+import { eventRules, httpRoutes, logSubscriptions, streamConsumers } from '../../infra/routes';
 import { tables } from '../../infra/tables';
 import { buildTestApp, resourcesOf, SYNTH_TIMEOUT_MS } from './cdk-app';
+import { InMemoryRequestCounter } from '../../functions/http/rate-limits';
 
 /** A launch template's user data as text: `Fn::Base64` of a string, or of an `Fn::Join` of strings and tokens. */
 function userDataOf(userData: any): string {
@@ -61,6 +63,12 @@ describe('stateful stack (us-east-1)', () => {
       TableName: 'sx-views',
       StreamSpecification: Match.absent(),
       Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true })],
+    });
+    // Metric points expire after the retention period.
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'sx-metrics',
+      StreamSpecification: Match.absent(),
+      TimeToLiveSpecification: { AttributeName: tables.metrics.timeToLiveAttribute, Enabled: true },
     });
     for (const table of Object.values(resourcesOf(template, 'AWS::DynamoDB::GlobalTable'))) {
       expect(table).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
@@ -129,7 +137,7 @@ const actionsOf = (handler: string) => statementsOf(handler).flatMap((s) => [s.A
 const logicalIdOf = (construct: any) => stateless.getLogicalId(construct.node.defaultChild ?? construct);
 
 describe('stateless stack (us-east-1): functions', () => {
-  const handlers = [...new Set([...httpRoutes, ...streamConsumers, ...eventRules, ...declaredRoutes.schedules].map((r) => r.handler))];
+  const handlers = [...new Set([...httpRoutes, ...streamConsumers, ...eventRules, ...declaredRoutes.schedules, ...logSubscriptions].map((r) => r.handler))];
 
   it('has one Node.js 22 arm64 function per handler in the route tables, plus the authorizer and scheduled ones', () => {
     expect(Object.keys(stateless.functions).sort()).toEqual([...handlers, 'api-authorizer', SAMPLE_SCHEDULE.handler].sort());
@@ -178,11 +186,16 @@ describe('stateless stack (us-east-1): least privilege', () => {
     for (const handler of Object.keys(stateless.functions)) {
       // Resizing the project's own compute environments is the capacity sweep's one write to Batch.
       const mayScale = handlerAccess[handler]?.batch?.includes('scale') ?? false;
-      for (const statement of statementsOf(handler)) {
+      // The request counters (ratelimit# items, checked below) are the one thing a route updates on its own
+      // partition; metric points are data, counted and written in bulk: the metrics table alone takes
+      // updates and batch writes. Views are updated and deleted in place.
+      const statements = statementsOf(handler)
+        .filter((st) => !JSON.stringify(st.Condition ?? {}).includes('ratelimit#'))
+        .filter((st) => !JSON.stringify(st.Resource).includes('EventStoremetrics'));
+      for (const statement of statements) {
         const onViews = /EventStoreviews/.test(JSON.stringify(statement.Resource));
         for (const action of [statement.Action].flat()) {
           if (mayScale && action === 'batch:UpdateComputeEnvironment') continue;
-          // Views are updated and deleted in place; nothing else is.
           if (onViews && /^dynamodb:(UpdateItem|DeleteItem)$/.test(action)) continue;
           expect(action, handler).not.toMatch(/\*|^dynamodb:(UpdateItem|DeleteItem|BatchWriteItem|Scan)$|^batch:(Create|Update|Delete)/);
         }
@@ -193,6 +206,24 @@ describe('stateless stack (us-east-1): least privilege', () => {
       expect(onEvents.flatMap((s) => [s.Action].flat()).sort(), handler).toEqual(
         [...(needs.events?.includes('read') ? ['dynamodb:GetItem', 'dynamodb:Query'] : []), ...(needs.events?.includes('append') ? ['dynamodb:ConditionCheckItem', 'dynamodb:PutItem'] : [])].sort(),
       );
+    }
+  });
+
+  it('lets every route count its requests in its own rate-limit items of the views table, and only those', () => {
+    const views = fromStateful(/EventStoreviews[0-9A-F]+Arn/);
+    for (const { handler } of httpRoutes) {
+      const counting = statementsOf(handler).filter((st) => JSON.stringify(st.Condition ?? {}).includes('ratelimit#'));
+      expect(counting, handler).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          Resource: views,
+          Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ratelimit#*'] } },
+        },
+      ]);
+    }
+    for (const handler of [...streamConsumers.map((c) => c.handler), 'api-authorizer']) {
+      expect(JSON.stringify(statementsOf(handler)), handler).not.toContain('ratelimit#');
     }
   });
 
@@ -270,6 +301,42 @@ describe('stateless stack (us-east-1): least privilege', () => {
     }
   });
 
+  it('lets only the metric functions touch the metrics table: the route reads it, the subscription and the stream index write it', () => {
+    const onMetrics = (handler: string) =>
+      statementsOf(handler)
+        .filter((s) => JSON.stringify(s.Resource).includes('EventStoremetrics'))
+        .flatMap((s) => [s.Action].flat())
+        .sort();
+    for (const handler of Object.keys(stateless.functions)) {
+      const expected = {
+        'api/get-job-metrics': ['dynamodb:GetItem', 'dynamodb:Query'],
+        'ingest-job-metrics': ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        'index-job-log-streams': ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      }[handler];
+      expect(onMetrics(handler), handler).toEqual(expected ?? []);
+    }
+  });
+
+  it('feeds every event of the job log group to ingest-job-metrics through a subscription filter CloudWatch Logs may invoke', () => {
+    const fn = stateless.functions['ingest-job-metrics']!.function;
+    const logGroup = fromStateful(/JobLogs/);
+    const filters = Object.values(resourcesOf(app, 'AWS::Logs::SubscriptionFilter')).map((r) => r.Properties);
+    expect(filters).toEqual([
+      expect.objectContaining({ FilterPattern: '', FilterName: 'sx-job-metrics', DestinationArn: { 'Fn::GetAtt': [logicalIdOf(fn), 'Arn'] }, LogGroupName: logGroup }),
+    ]);
+    app.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [logicalIdOf(fn), 'Arn'] },
+      Principal: 'logs.amazonaws.com',
+      SourceArn: Match.anyValue(),
+    });
+    // The stream index is fed by the same Batch state changes as batch-events, of our queues only.
+    const { rule } = stateless.eventRouting.rules['job-log-streams']!;
+    const props = resourcesOf(app, 'AWS::Events::Rule')[logicalIdOf(rule)]!.Properties;
+    expect(props.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [logicalIdOf(stateless.functions['index-job-log-streams']!.function), 'Arn'] } })]);
+    expect(props.EventPattern.detail.jobQueue).toHaveLength(Object.keys(resourcesOf(app, 'AWS::Batch::JobQueue')).length);
+  });
+
   it('lets the authorizer read the events table (API keys) and the admin key, and nothing else', () => {
     expect(actionsOf('api-authorizer').sort()).toEqual(
       ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'].sort(),
@@ -310,7 +377,7 @@ describe('stateless stack (us-east-1): API', () => {
       if (!publicRoutes.has(route.Properties.RouteKey)) expect(route.Properties.AuthorizerId, route.Properties.RouteKey).toEqual({ Ref: authorizerId });
     }
     // The authorizer lets a request with no headers at all through, with the 401 detail as its verdict...
-    const deps = { store: new InMemoryEventStore(), policy: defaultPolicy, now: () => new Date() } as unknown as Deps;
+    const deps = { store: new InMemoryEventStore(), policy: defaultPolicy, now: () => new Date(), requestCounter: new InMemoryRequestCounter() } as unknown as Deps;
     const noHeaders = { type: 'REQUEST', routeKey: 'GET /v1/account', rawPath: '/v1/account', headers: {}, requestContext: { requestId: 'req-1', http: { method: 'GET' } } };
     const verdict = await makeAuthorizer(deps)(noHeaders as never);
     expect(verdict).toEqual({ isAuthorized: true, context: { auth: 'key', outcome: 'refused', detail: expect.any(String) } });
@@ -354,11 +421,17 @@ describe('stateless stack (us-east-1): projections, events, schedules', () => {
     }
   });
 
-  it('routes Batch job state changes from the default bus to batch-events, with retries and a DLQ', () => {
+  it("routes our queues' Batch job state changes from the default bus to batch-events, with retries and a DLQ", () => {
     const { rule, dlq } = stateless.eventRouting.rules['batch-job-state-change']!;
     const props = resourcesOf(app, 'AWS::Events::Rule')[logicalIdOf(rule)]!.Properties;
     expect(props.EventBusName).toBe('default'); // where AWS services deliver their events
-    expect(props.EventPattern).toEqual({ source: ['aws.batch'], 'detail-type': ['Batch Job State Change'] });
+    // Only jobs of the project's queues: another workload's Batch jobs in the account are not ours to settle.
+    const queues = Object.keys(resourcesOf(app, 'AWS::Batch::JobQueue')).sort();
+    expect(props.EventPattern).toEqual({
+      source: ['aws.batch'],
+      'detail-type': ['Batch Job State Change'],
+      detail: { jobQueue: queues.map((id) => ({ 'Fn::GetAtt': [id, 'JobQueueArn'] })) },
+    });
     expect(props.Targets).toEqual([
       expect.objectContaining({
         Arn: { 'Fn::GetAtt': [logicalIdOf(stateless.functions['batch-events']!.function), 'Arn'] },
@@ -421,7 +494,7 @@ describe('stateless stack (us-east-1): Batch', () => {
       expect(script).toContain('echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config');
       expect(script).toContain(`cat > /opt/sx/bin/sx-entry <<'SX_EOF'\n${nodeScript('sx-entry.sh').trimEnd()}\nSX_EOF`);
       expect(script).toContain(`cat > /opt/sx/sx-job-sync <<'SX_EOF'\n${nodeScript('sx-job-sync.sh').trimEnd()}\nSX_EOF`);
-      expect(script).toContain('Environment=AWS_REGION=us-east-1 SX_SYNC_INTERVAL=300');
+      expect(script).toMatch(/Environment=AWS_REGION=us-east-1 SX_SYNC_INTERVAL=300 SX_STOP_GRACE_SECONDS=30 SX_SPOT=(true|false)\n/);
       expect(script).toContain('systemctl enable --now --no-block sx-job-sync.service');
     }
     // The grace the functions hold and tell the job is the same number.
@@ -429,7 +502,13 @@ describe('stateless stack (us-east-1): Batch', () => {
     expect(stateless.lambdaEnvironment.SX_STOP_GRACE_SECONDS).toBe(String(STOP_GRACE_SECONDS));
     const spot = scripts.filter((s) => s.includes('ECS_ENABLE_SPOT_INSTANCE_DRAINING=true'));
     expect(spot).toHaveLength(1);
-    expect(spot[0]).not.toContain('efa_installer'); // the Spot template is the one without EFA
+    expect(spot[0]).toContain(' SX_SPOT=true\n'); // the sync service watches for the interruption notice
+    expect(spot[0]).not.toContain('sx-efa-setup'); // the Spot template is the one without EFA
+    // The on-demand (EFA) nodes set EFA up before anything else, and leave if it fails.
+    const [onDemand] = scripts.filter((s) => !s.includes('ECS_ENABLE_SPOT_INSTANCE_DRAINING'));
+    expect(onDemand).toContain(`cat > /opt/sx/sx-efa-setup <<'SX_EOF'\n${nodeScript('sx-efa-setup.sh').trimEnd()}\nSX_EOF`);
+    expect(onDemand!.indexOf('SX_EFA_INTERFACES=4 /opt/sx/sx-efa-setup')).toBeLessThan(onDemand!.indexOf('/etc/ecs/ecs.config'));
+    for (const data of templates) expect(data.InstanceInitiatedShutdownBehavior).toBe('terminate');
   });
 
   it('mounts task-scoped checkpoint and output volumes and the read-only entrypoint in both job definitions', () => {
@@ -482,7 +561,7 @@ describe('stateless stack (us-east-1): Batch', () => {
       Type: 'container',
       PlatformCapabilities: ['EC2'],
       Timeout: { AttemptDurationSeconds: MAX_ATTEMPT_SECONDS },
-      RetryStrategy: { Attempts: 3, EvaluateOnExit: [{ OnStatusReason: 'Host EC2*', Action: 'RETRY' }, { OnReason: '*', Action: 'EXIT' }] },
+      RetryStrategy: { Attempts: COMPUTE_ATTEMPTS, EvaluateOnExit: [{ OnStatusReason: 'Host EC2*', Action: 'RETRY' }, { OnReason: '*', Action: 'EXIT' }] },
       ContainerProperties: Match.objectLike({
         ResourceRequirements: [{ Type: 'GPU', Value: '1' }, { Type: 'VCPU', Value: '12' }, { Type: 'MEMORY', Value: '137500' }],
         Privileged: false,
@@ -492,7 +571,7 @@ describe('stateless stack (us-east-1): Batch', () => {
     expect(multi).toMatchObject({ JobDefinitionName: 'sx-multi-node', PlatformCapabilities: ['EC2'], Timeout: { AttemptDurationSeconds: MAX_ATTEMPT_SECONDS } });
     expect(multi.NodeProperties).toMatchObject({ NumNodes: 2, MainNode: 0 });
     const [range] = multi.NodeProperties.NodeRangeProperties;
-    expect(range.TargetNodes).toBe('0:7');
+    expect(range.TargetNodes).toBe('0:');
     expect(range.Container.ResourceRequirements).toEqual([{ Type: 'GPU', Value: '8' }, { Type: 'VCPU', Value: '96' }, { Type: 'MEMORY', Value: '1100000' }]);
     expect(range.Container.LinuxParameters.Devices.map((d: any) => d.HostPath)).toEqual([0, 1, 2, 3].map((i) => `/dev/infiniband/uverbs${i}`));
     expect(range.Container.LogConfiguration.Options['awslogs-group']).toEqual({

@@ -1,40 +1,32 @@
-import { Fn, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as batch from 'aws-cdk-lib/aws-batch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { readFileSync } from 'node:fs';
-import { CONTAINER_CHECKPOINT_DIR, CONTAINER_ENTRYPOINT, CONTAINER_OUTPUT_DIR } from '../../../functions/adapters/batch-compute';
-import { MAX_NODES_PER_JOB, P4D_GPUS, P4D_VCPUS } from '../regions';
+import {
+  EFA_INTERFACES_PER_NODE,
+  INSTANCE_TYPE,
+  jobDefinitionTemplates,
+  NODE_SX_DIR,
+  VCPUS_PER_NODE,
+  type JobDefinitionInput,
+} from '../../../functions/adapters/batch-job-definitions';
 
-/** The one instance type jobs run on: 8 × A100 40 GB, 96 vCPUs, 1152 GiB, 4 EFA network cards. */
-export const INSTANCE_TYPE = 'p4d.24xlarge';
-/** EFA interfaces of a p4d.24xlarge (one per network card). */
-export const P4D_EFA_INTERFACES = 4;
-/** Memory a job may use on a whole node, in MiB: 1152 GiB less room for the OS, the ECS agent and Docker. */
-export const P4D_JOB_MEMORY_MIB = 1_100_000;
-/**
- * A safety maximum on every attempt, in seconds: the longest `max_runtime_seconds` API.md allows
- * (14 days) plus 10 minutes of grace. Each job's real timeout (its held time) is set at SubmitJob.
- */
-export const MAX_ATTEMPT_SECONDS = 1_209_600 + 600;
-
-/** Where the node software lives on the host; `bin/` is mounted read-only into every job at `/sx/bin`. */
-export const NODE_SX_DIR = '/opt/sx';
 /** How often a running job's checkpoint directory is saved to S3, besides when the job ends. */
 export const CHECKPOINT_SYNC_SECONDS = 300;
-/** The two scripts every node runs (see `infra/cdk/node/`): the job entrypoint and the host-side S3 sync. */
-export const nodeScript = (name: 'sx-entry.sh' | 'sx-job-sync.sh') => readFileSync(new URL(`../node/${name}`, import.meta.url), 'utf8');
+/**
+ * The scripts the nodes run (see `infra/cdk/node/`): the job entrypoint and the host-side S3 sync
+ * (with the Spot interruption watch) on every node, the EFA setup first on the multi-node ones.
+ */
+export const nodeScript = (name: 'sx-entry.sh' | 'sx-job-sync.sh' | 'sx-efa-setup.sh') => readFileSync(new URL(`../node/${name}`, import.meta.url), 'utf8');
 
-/** Batch resource requirements for `gpus` GPUs on one node: vCPUs and memory in proportion. */
-export function resourcesFor(gpus: number): { type: string; value: string }[] {
-  return [
-    { type: 'GPU', value: String(gpus) },
-    { type: 'VCPU', value: String((P4D_VCPUS / P4D_GPUS) * gpus) },
-    { type: 'MEMORY', value: String(Math.floor((P4D_JOB_MEMORY_MIB / P4D_GPUS) * gpus)) },
-  ];
-}
+/**
+ * A `RegisterJobDefinition` input as CloudFormation's job definition properties: the same fields
+ * under the same names (CDK's L1 properties are the API's), so the template is registered exactly.
+ */
+const cfnJobDefinition = (input: JobDefinitionInput) => input as Omit<batch.CfnJobDefinitionProps, 'jobDefinitionName'>;
 
 export interface BatchComputeProps {
   /** Deployment prefix of the queue and job definition names (`<prefix>-on-demand`, `<prefix>-single-node`). */
@@ -54,7 +46,20 @@ export interface BatchComputeProps {
    * on a Batch node is the ECS agent's `ECS_CONTAINER_STOP_TIMEOUT`.
    */
   readonly stopGraceSeconds: number;
-  /** @default 2 */
+  /**
+   * The Availability Zones (names, as the deploying account sees them) that offer p4d.24xlarge, as
+   * `npm run preflight` lists them: the VPC spans these, and the on-demand compute environment (one
+   * AZ, for its cluster placement group) takes the first. Without them the VPC takes the region's
+   * first `maxAzs` zones, which may not offer p4d (a synth warning says so).
+   */
+  readonly p4dZones?: readonly string[];
+  /**
+   * EFA on the multi-node nodes (interfaces, devices in the job definition, the setup that takes a
+   * node out without them). Batch in the China regions does not support EFA: there multi-node jobs
+   * run NCCL over TCP. @default true
+   */
+  readonly efa?: boolean;
+  /** How many AZs the VPC spans when `p4dZones` is not given. @default 2 */
   readonly maxAzs?: number;
   /** @default 1 */
   readonly natGateways?: number;
@@ -81,9 +86,17 @@ export class BatchCompute extends Construct {
   constructor(scope: Construct, id: string, props: BatchComputeProps) {
     super(scope, id);
     const { prefix } = props;
+    const efa = props.efa ?? true;
+    const zones = props.p4dZones && props.p4dZones.length > 0 ? [...props.p4dZones] : undefined;
+    if (!zones) {
+      Annotations.of(this).addWarningV2(
+        'sx:p4d-zones-unknown',
+        'No p4dZones in the region configuration: the VPC takes the first Availability Zones of the region, and the on-demand compute environment the first of them, which may not offer p4d.24xlarge. Run `npm run preflight -- --region <region>` and set p4dZones.',
+      );
+    }
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs: props.maxAzs ?? 2,
+      ...(zones ? { availabilityZones: zones } : { maxAzs: props.maxAzs ?? 2 }),
       natGateways: props.natGateways ?? 1,
       subnetConfiguration: [
         { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
@@ -118,8 +131,12 @@ export class BatchCompute extends Construct {
 
     const placementGroup = new ec2.CfnPlacementGroup(this, 'Cluster', { strategy: 'cluster' });
     const privateSubnets = this.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
+    // One AZ that offers p4d: a cluster placement group (and EFA) cannot span AZs.
+    const onDemandSubnet = zones
+      ? this.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, availabilityZones: [zones[0]!] }).subnetIds[0]!
+      : privateSubnets[0]!;
 
-    const onDemandTemplate = this.launchTemplate('OnDemandTemplate', securityGroup, { efa: true, spot: false, stopGraceSeconds: props.stopGraceSeconds });
+    const onDemandTemplate = this.launchTemplate('OnDemandTemplate', securityGroup, { efa, spot: false, stopGraceSeconds: props.stopGraceSeconds });
     const onDemand = new batch.CfnComputeEnvironment(this, 'OnDemand', {
       type: 'MANAGED',
       state: 'ENABLED',
@@ -129,9 +146,8 @@ export class BatchCompute extends Construct {
         allocationStrategy: 'BEST_FIT_PROGRESSIVE',
         instanceTypes: [INSTANCE_TYPE],
         minvCpus: 0,
-        maxvCpus: props.maxOnDemandNodes * P4D_VCPUS,
-        // One AZ: a cluster placement group (and EFA) cannot span AZs.
-        subnets: [privateSubnets[0]!],
+        maxvCpus: props.maxOnDemandNodes * VCPUS_PER_NODE,
+        subnets: [onDemandSubnet],
         placementGroup: placementGroup.ref,
         // Multi-node job containers (awsvpc) get ENIs with these groups; the EFA interfaces take theirs from the template.
         securityGroupIds: [securityGroup.securityGroupId],
@@ -162,7 +178,7 @@ export class BatchCompute extends Construct {
           allocationStrategy: 'SPOT_PRICE_CAPACITY_OPTIMIZED',
           instanceTypes: [INSTANCE_TYPE],
           minvCpus: 0,
-          maxvCpus: props.maxSpotNodes * P4D_VCPUS,
+          maxvCpus: props.maxSpotNodes * VCPUS_PER_NODE,
           subnets: privateSubnets,
           securityGroupIds: [securityGroup.securityGroupId],
           instanceRole: instanceProfile.attrArn,
@@ -185,86 +201,15 @@ export class BatchCompute extends Construct {
       });
     }
 
-    const logConfiguration = {
-      logDriver: 'awslogs',
-      options: { 'awslogs-group': props.jobLogs.logGroupName, 'awslogs-region': Stack.of(this).region, 'awslogs-stream-prefix': 'job' },
-    };
-    // A host lost under the job (Spot reclaim, hardware) is retried from its checkpoint; anything else ends the job.
-    const retryStrategy = {
-      attempts: 3,
-      evaluateOnExit: [
-        { onStatusReason: 'Host EC2*', action: 'RETRY' },
-        { onReason: '*', action: 'EXIT' },
-      ],
-    };
-    // A placeholder image: every job brings its own (the dispatcher registers a revision per image, or overrides).
-    const image = 'public.ecr.aws/amazonlinux/amazonlinux:2023';
-    // The job's directories are task-scoped Docker volumes (no host path: no job sees another's,
-    // even on a shared node), which sx-job-sync fills and saves from the host; sx-entry comes from
-    // the host, read-only, so it need not be in the customer's image.
-    const volumes = [{ name: 'sx-checkpoints' }, { name: 'sx-output' }, { name: 'sx-bin', host: { sourcePath: `${NODE_SX_DIR}/bin` } }];
-    const mountPoints = [
-      { sourceVolume: 'sx-checkpoints', containerPath: CONTAINER_CHECKPOINT_DIR, readOnly: false },
-      { sourceVolume: 'sx-output', containerPath: CONTAINER_OUTPUT_DIR, readOnly: false },
-      { sourceVolume: 'sx-bin', containerPath: CONTAINER_ENTRYPOINT.slice(0, CONTAINER_ENTRYPOINT.lastIndexOf('/')), readOnly: true },
-    ];
-
-    this.singleNode = new batch.CfnJobDefinition(this, 'SingleNode', {
-      jobDefinitionName: `${prefix}-single-node`,
-      type: 'container',
-      platformCapabilities: ['EC2'],
-      propagateTags: true,
-      timeout: { attemptDurationSeconds: MAX_ATTEMPT_SECONDS },
-      retryStrategy,
-      containerProperties: {
-        image,
-        command: ['true'],
-        resourceRequirements: resourcesFor(1),
-        logConfiguration,
-        linuxParameters: { sharedMemorySize: 65_536, initProcessEnabled: true },
-        ulimits: [{ name: 'memlock', softLimit: -1, hardLimit: -1 }],
-        privileged: false,
-        readonlyRootFilesystem: false,
-        volumes,
-        mountPoints,
-      },
+    // One description of a job, shared with the Batch adapter (which derives a revision per image from these).
+    const templates = jobDefinitionTemplates({
+      logGroup: props.jobLogs.logGroupName,
+      region: Stack.of(this).region,
+      image: 'public.ecr.aws/amazonlinux/amazonlinux:2023',
+      efa,
     });
-
-    const efaDevices = Array.from({ length: P4D_EFA_INTERFACES }, (_, i) => ({
-      hostPath: `/dev/infiniband/uverbs${i}`,
-      containerPath: `/dev/infiniband/uverbs${i}`,
-      permissions: ['READ', 'WRITE', 'MKNOD'],
-    }));
-    this.multiNode = new batch.CfnJobDefinition(this, 'MultiNode', {
-      jobDefinitionName: `${prefix}-multi-node`,
-      type: 'multinode',
-      platformCapabilities: ['EC2'],
-      propagateTags: true,
-      timeout: { attemptDurationSeconds: MAX_ATTEMPT_SECONDS },
-      retryStrategy,
-      nodeProperties: {
-        // 2 to 8 whole nodes (16–64 GPUs); the dispatcher sets numNodes per job with nodeOverrides.
-        numNodes: 2,
-        mainNode: 0,
-        nodeRangeProperties: [
-          {
-            targetNodes: `0:${MAX_NODES_PER_JOB - 1}`,
-            container: {
-              image,
-              command: ['true'],
-              resourceRequirements: resourcesFor(P4D_GPUS),
-              logConfiguration,
-              linuxParameters: { devices: efaDevices, sharedMemorySize: 65_536, initProcessEnabled: true },
-              ulimits: [{ name: 'memlock', softLimit: -1, hardLimit: -1 }],
-              privileged: false,
-              volumes,
-              mountPoints,
-              environment: [{ name: 'FI_PROVIDER', value: 'efa' }, { name: 'NCCL_PROTO', value: 'simple' }],
-            },
-          },
-        ],
-      },
-    });
+    this.singleNode = new batch.CfnJobDefinition(this, 'SingleNode', { jobDefinitionName: `${prefix}-single-node`, ...cfnJobDefinition(templates.singleNode) });
+    this.multiNode = new batch.CfnJobDefinition(this, 'MultiNode', { jobDefinitionName: `${prefix}-multi-node`, ...cfnJobDefinition(templates.multiNode) });
 
     this.names = {
       onDemandQueue: `${prefix}-on-demand`,
@@ -282,16 +227,28 @@ export class BatchCompute extends Construct {
   /**
    * Launch template of the p4d nodes: IMDSv2 only with hop limit 1 (containers cannot reach the
    * instance role), an encrypted 200 GiB root volume for large images, the ECS agent's stop timeout
-   * set to the stop grace (SIGKILL that long after SIGTERM), Spot draining on Spot nodes (the
-   * two-minute notice becomes SIGTERM and the grace, so the job checkpoints and its directories are
-   * saved), the job entrypoint and the sync service (`infra/cdk/node/`), and, for the on-demand
-   * (multi-node) environment, the four EFA interfaces and the EFA software.
+   * set to the stop grace (SIGKILL that long after SIGTERM), on Spot nodes draining and the sync
+   * service's interruption watch (the two-minute notice becomes SIGTERM and the grace, and the
+   * checkpoint is saved before the host goes), the job entrypoint and the sync service
+   * (`infra/cdk/node/`), and, for the on-demand (multi-node) environment, the four EFA interfaces and
+   * the EFA setup, which takes the node out rather than let it join without its EFA devices.
    */
   private launchTemplate(id: string, securityGroup: ec2.SecurityGroup, options: { efa: boolean; spot: boolean; stopGraceSeconds: number }): ec2.CfnLaunchTemplate {
     const { efa, spot, stopGraceSeconds } = options;
     const script = [
       '#!/bin/bash',
       'set -euxo pipefail',
+      // Before anything else: a node whose EFA devices are missing shuts down instead of joining the cluster.
+      ...(efa
+        ? [
+            `mkdir -p ${NODE_SX_DIR}`,
+            `cat > ${NODE_SX_DIR}/sx-efa-setup <<'SX_EOF'`,
+            nodeScript('sx-efa-setup.sh').trimEnd(),
+            'SX_EOF',
+            `chmod 0755 ${NODE_SX_DIR}/sx-efa-setup`,
+            `SX_EFA_INTERFACES=${EFA_INTERFACES_PER_NODE} ${NODE_SX_DIR}/sx-efa-setup`,
+          ]
+        : []),
       // Multi-node job containers use awsvpc: keep them off the instance metadata service too.
       'echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config',
       // SIGTERM, then SIGKILL after the grace the job was promised (API.md) and that is held for it.
@@ -308,11 +265,11 @@ export class BatchCompute extends Construct {
       'command -v aws || dnf install -y awscli-2',
       "cat > /etc/systemd/system/sx-job-sync.service <<'SX_EOF'",
       '[Unit]',
-      'Description=suanxiang-cloud: restore and save job checkpoints and outputs (S3)',
+      'Description=suanxiang-cloud: restore and save job checkpoints and outputs (S3), and stop jobs on a Spot interruption notice',
       'After=docker.service',
       'Requires=docker.service',
       '[Service]',
-      `Environment=AWS_REGION=${Stack.of(this).region} SX_SYNC_INTERVAL=${CHECKPOINT_SYNC_SECONDS}`,
+      `Environment=AWS_REGION=${Stack.of(this).region} SX_SYNC_INTERVAL=${CHECKPOINT_SYNC_SECONDS} SX_STOP_GRACE_SECONDS=${stopGraceSeconds} SX_SPOT=${spot}`,
       `ExecStart=${NODE_SX_DIR}/sx-job-sync`,
       'Restart=always',
       'RestartSec=5',
@@ -322,13 +279,6 @@ export class BatchCompute extends Construct {
       // --no-block: Docker starts after this script (cloud-init), the unit waits for it.
       'systemctl daemon-reload',
       'systemctl enable --now --no-block sx-job-sync.service',
-      ...(efa
-        ? [
-            'curl -fsSL -o /tmp/efa.tar.gz https://efa-installer.amazonaws.com/aws-efa-installer-latest.tar.gz',
-            'tar -xf /tmp/efa.tar.gz -C /tmp',
-            'cd /tmp/aws-efa-installer && ./efa_installer.sh -y --minimal',
-          ]
-        : []),
     ].join('\n');
     // Batch requires launch template user data in MIME multi-part form.
     const userData = [
@@ -345,11 +295,13 @@ export class BatchCompute extends Construct {
     return new ec2.CfnLaunchTemplate(this, id, {
       launchTemplateData: {
         metadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 1, httpEndpoint: 'enabled' },
+        // A node that shuts itself down (sx-efa-setup) is gone for good; Batch launches a replacement.
+        instanceInitiatedShutdownBehavior: 'terminate',
         blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { volumeSize: 200, volumeType: 'gp3', encrypted: true, deleteOnTermination: true } }],
         userData: Fn.base64(userData),
         ...(efa
           ? {
-              networkInterfaces: Array.from({ length: P4D_EFA_INTERFACES }, (_, i) => ({
+              networkInterfaces: Array.from({ length: EFA_INTERFACES_PER_NODE }, (_, i) => ({
                 networkCardIndex: i,
                 deviceIndex: i === 0 ? 0 : 1,
                 interfaceType: 'efa',

@@ -6,10 +6,12 @@ import { Construct } from 'constructs';
 import type { AppFunction } from './app-function';
 import { deadLetterQueue } from './queues';
 
-/** One rule: `infra/routes.ts`'s `eventRules` entries. */
+/** One rule: `infra/routes.ts`'s `eventRules` entries (the stack may narrow a pattern's `detail`). */
 export interface EventRoute {
   readonly name: string;
   readonly pattern: Readonly<Record<string, readonly string[]>>;
+  /** Values the event's `detail` fields must have (e.g. only our job queues). @default any */
+  readonly detail?: Readonly<Record<string, readonly string[]>>;
   readonly handler: string;
 }
 
@@ -53,7 +55,7 @@ export class EventRouting extends Construct {
       const rule = new events.Rule(this, route.name, {
         description: `${route.name} → ${route.handler}`,
         eventBus: fromAws ? defaultBus : this.bus,
-        eventPattern: route.pattern as events.EventPattern,
+        eventPattern: { ...route.pattern, ...(route.detail ? { detail: route.detail } : {}) } as events.EventPattern,
         targets: [
           new targets.LambdaFunction(props.functionFor(route.handler).function, {
             deadLetterQueue: dlq,

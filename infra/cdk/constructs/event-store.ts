@@ -17,6 +17,8 @@ export interface EventStoreProps {
 export class EventStore extends Construct {
   readonly events: dynamodb.TableV2;
   readonly views: dynamodb.TableV2;
+  /** Points read from jobs' logs (not events): expiring after the retention period. */
+  readonly metrics: dynamodb.TableV2;
   readonly names: TableNames;
 
   constructor(scope: Construct, id: string, props: EventStoreProps) {
@@ -37,5 +39,6 @@ export class EventStore extends Construct {
       });
     this.events = table('events', tables.events);
     this.views = table('views', tables.views);
+    this.metrics = table('metrics', tables.metrics);
   }
 }

@@ -20,6 +20,7 @@ const makeResource: Record<string, (api: Api) => Promise<string>> = {
   'api-keys': async (api) => (await api.post('/v1/api-keys', { name: 'second' })).body.id,
   // The local stack accepts loopback receivers (nothing here resolves public names).
   'webhook-endpoints': async (api) => (await api.post('/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/hook' })).body.id,
+  files: async (api) => (await api.post('/v1/files', { filename: 'owner.txt', size: 5 })).body.id,
 };
 
 const collectionOf = (path: string) => /\/([a-z-]+)\/\{id\}/.exec(path)?.[1];

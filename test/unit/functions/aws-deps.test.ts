@@ -8,12 +8,16 @@ import { BatchCompute } from '../../../functions/adapters/batch-compute';
 import { InMemoryEventStore } from '../../../functions/adapters/in-memory-event-store';
 import { secretReader } from '../../../functions/adapters/secrets-manager';
 import { buildAwsDeps, cachedSecret, once } from '../../../functions/aws-deps';
-import { readLambdaEnv } from '../../../functions/env';
+import { buildDeps, policyFrom, rateLimitsFromSettings, sweepsFrom, type Ports } from '../../../functions/build-deps';
+import { createDynamoClients } from '../../../functions/adapters/dynamodb';
+import { tableNames } from '../../../infra/tables';
+import { readLambdaEnv, readLocalEnv, ServiceSettings } from '../../../functions/env';
 import { jobQueued, jobId, submitted } from '../domain/fixtures';
 
 const ENV = {
   SX_EVENTS_TABLE: 'sx-events',
   SX_VIEWS_TABLE: 'sx-views',
+  SX_METRICS_TABLE: 'sx-metrics',
   SX_JOB_QUEUE_ON_DEMAND: 'od',
   SX_JOB_DEFINITION_SINGLE_NODE: 'single',
   SX_JOB_DEFINITION_MULTI_NODE: 'multi',
@@ -30,7 +34,7 @@ afterEach(() => {
 describe('buildAwsDeps', () => {
   it('builds every port from the Lambda environment, without any I/O', () => {
     const deps = buildAwsDeps(readLambdaEnv(ENV));
-    expect(deps.tables).toEqual({ events: 'sx-events', views: 'sx-views' });
+    expect(deps.tables).toEqual({ events: 'sx-events', views: 'sx-views', metrics: 'sx-metrics' });
     expect(deps.capacity).toBe(deps.compute);
     expect(deps.files.outputUri(jobId)).toBe(`s3://sx-out/outputs/${jobId}/`);
     expect(deps.policy.stopGraceSeconds).toBe(30);
@@ -54,6 +58,16 @@ describe('buildAwsDeps', () => {
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(0);
     expect(await deps.adminKey()).toBe('admin-key');
     expect(secrets.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input)).toEqual([{ SecretId: 'sx/admin-key' }]);
+  });
+
+  it('prices the A100 from SX_PRICE_A100, or from AWS\'s price at SX_CNY_PER_USD, as the local stack does', () => {
+    expect(buildAwsDeps(readLambdaEnv(ENV)).policy.prices.a100).toBe(1163);
+    expect(buildAwsDeps(readLambdaEnv({ ...ENV, SX_PRICE_A100: '1500' })).policy.prices.a100).toBe(1500);
+    expect(buildAwsDeps(readLambdaEnv({ ...ENV, SX_CNY_PER_USD: '7.2' })).policy.prices.a100).toBe(1180);
+    // An explicit price wins over the exchange rate; an empty variable is an unset one.
+    expect(buildAwsDeps(readLambdaEnv({ ...ENV, SX_PRICE_A100: '900', SX_CNY_PER_USD: '7.2' })).policy.prices.a100).toBe(900);
+    expect(buildAwsDeps(readLambdaEnv({ ...ENV, SX_PRICE_A100: '' })).policy.prices.a100).toBe(1163);
+    expect(() => readLambdaEnv({ ...ENV, SX_CNY_PER_USD: '0' })).toThrow(/SX_CNY_PER_USD: must be a positive rate/);
   });
 
   it('names every missing variable', () => {
@@ -131,5 +145,52 @@ describe('AwsJobFiles.readLogs', () => {
     expect(await files.readLogs('job_01zzzzzzzzzzzzzzzzzzzzzzzz')).toBe('');
     batch.restore();
     logs.restore();
+  });
+});
+
+/** A value other than the default for every service setting: a new setting does not compile until it has one here. */
+const SAMPLES: Record<keyof ServiceSettings, string> = {
+  SX_STOP_GRACE_SECONDS: '45',
+  SX_PRICE_A100: '1500',
+  SX_CNY_PER_USD: '7.2',
+  SX_RUNNABLE_TIMEOUT_SECONDS: '60',
+  SX_LOST_JOB_SECONDS: '61',
+  SX_CAPACITY_IDLE_SECONDS: '62',
+  SX_REQUESTS_PER_KEY_PER_MINUTE: '120',
+  SX_SIGNUPS_PER_SOURCE_PER_HOUR: '3',
+  SX_FAILED_AUTH_PER_SOURCE_PER_5_MINUTES: '5',
+  SX_METRICS_RETENTION_DAYS: '30',
+};
+
+/** What the settings decide, as a Lambda function builds it and as the local stack builds it (`npm start`'s environment). */
+const rules = {
+  aws: (env: Record<string, string>) => {
+    const deps = buildAwsDeps(readLambdaEnv({ ...ENV, ...env }));
+    return { policy: deps.policy, sweeps: deps.sweeps, rateLimits: deps.rateLimits, metricsRetentionDays: deps.metricsRetentionDays };
+  },
+  local: (env: Record<string, string>) => {
+    const settings = readLocalEnv(env);
+    const deps = buildDeps(settings, { doc: createDynamoClients().doc, tables: tableNames('sx-test') } as Ports);
+    return { policy: policyFrom(settings), sweeps: sweepsFrom(settings), rateLimits: rateLimitsFromSettings(settings), metricsRetentionDays: deps.metricsRetentionDays };
+  },
+};
+
+describe('one configuration for AWS and the local stack', () => {
+  it('gives the same rules in both with every setting at its default', () => {
+    expect(rules.aws({})).toEqual(rules.local({}));
+  });
+
+  it.each(Object.entries(SAMPLES))('%s=%s changes the rules, the same way in AWS and locally', (name, value) => {
+    const aws = rules.aws({ [name]: value });
+    expect(aws).toEqual(rules.local({ [name]: value }));
+    // A setting that is read but changes nothing would be a setting that does not work.
+    expect(aws).not.toEqual(rules.aws({}));
+  });
+
+  it('lists each setting once, in the schema both environments extend', () => {
+    const service = Object.keys(ServiceSettings.shape);
+    expect(Object.keys(SAMPLES).sort()).toEqual([...service].sort());
+    expect(readLambdaEnv(ENV)).toMatchObject(ServiceSettings.parse({}));
+    expect(readLocalEnv({})).toMatchObject(ServiceSettings.parse({}));
   });
 });

@@ -130,7 +130,7 @@ describe('BatchCompute.submit', () => {
         resourceRequirements: [
           { type: 'GPU', value: '1' },
           { type: 'VCPU', value: '12' },
-          { type: 'MEMORY', value: '140000' },
+          { type: 'MEMORY', value: '137500' },
         ],
       },
       timeout: { attemptDurationSeconds: 3570 },
@@ -145,7 +145,7 @@ describe('BatchCompute.submit', () => {
     const input = batchMock.commandCalls(SubmitJobCommand)[0]!.args[0].input;
     expect(input).toMatchObject({
       jobQueue: 'sx-gpu-on-demand',
-      containerOverrides: { resourceRequirements: [{ type: 'GPU', value: '8' }, { type: 'VCPU', value: '96' }, { type: 'MEMORY', value: '1120000' }] },
+      containerOverrides: { resourceRequirements: [{ type: 'GPU', value: '8' }, { type: 'VCPU', value: '96' }, { type: 'MEMORY', value: '1100000' }] },
       timeout: { attemptDurationSeconds: 60 },
     });
   });
@@ -173,7 +173,7 @@ describe('BatchCompute.submit', () => {
               resourceRequirements: [
                 { type: 'GPU', value: '8' },
                 { type: 'VCPU', value: '96' },
-                { type: 'MEMORY', value: '1120000' },
+                { type: 'MEMORY', value: '1100000' },
               ],
             },
           },

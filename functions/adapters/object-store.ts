@@ -1,0 +1,50 @@
+/** A part S3 holds for a multipart upload. */
+export interface StoredPart {
+  partNumber: number;
+  etag: string;
+  size: number;
+}
+
+/** An object under a prefix, its key relative to the prefix. */
+export interface ListedObject {
+  path: string;
+  size: number;
+}
+
+/** S3 refused a completion: a part is missing, too small, or named by a wrong ETag. */
+export class InvalidPartError extends Error {
+  override readonly name = 'InvalidPartError';
+}
+
+/**
+ * The object storage the data path uses: S3 in AWS, the local stack's S3-compatible server locally,
+ * through the same code ({@link S3ObjectStore}). Clients never get a credential: only URLs signed for
+ * one object or one part, valid for `expiresInSeconds`.
+ */
+export interface ObjectStore {
+  /** Starts a multipart upload of `key`. @returns its upload id. */
+  createUpload(key: string): Promise<string>;
+  /** A presigned `UploadPart` URL for one part. */
+  signPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string>;
+  /** The parts S3 holds for the upload, in part order. @throws NoSuchUploadError when it was completed or aborted. */
+  listParts(key: string, uploadId: string): Promise<StoredPart[]>;
+  /** Completes the upload from these parts. @throws InvalidPartError when S3 refuses the parts. */
+  completeUpload(key: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): Promise<void>;
+  /** Aborts the upload and deletes its parts; an upload already gone is fine. */
+  abortUpload(key: string, uploadId: string): Promise<void>;
+  /** The object's size, or null when there is none. */
+  size(key: string): Promise<number | null>;
+  /** SHA-256 of the object (hex), in one streaming pass: memory stays constant whatever its size. */
+  sha256(key: string): Promise<string>;
+  /** A presigned `GetObject` URL. */
+  signGet(key: string, expiresInSeconds: number): Promise<string>;
+  /** Every object under `prefix` (which ends with `/`), paths relative to it, sorted. */
+  list(prefix: string): Promise<ListedObject[]>;
+  /** Deletes these objects; missing ones are fine. */
+  delete(keys: string[]): Promise<void>;
+}
+
+/** The upload is gone (completed or aborted). */
+export class NoSuchUploadError extends Error {
+  override readonly name = 'NoSuchUploadError';
+}
