@@ -116,6 +116,7 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
     const dir = this.jobDir(spec.jobId);
     mkdirSync(join(dir, 'output'), { recursive: true });
     mkdirSync(join(dir, 'checkpoints'), { recursive: true });
+    mkdirSync(join(dir, 'input'), { recursive: true });
 
     const job = this.register(spec);
     this.emit(job, 'SUBMITTED');
