@@ -4,7 +4,7 @@ import { accounts } from './aggregates/ledger';
 import { retryOnConflict } from './adapters/with-retry';
 import type { Deps } from './deps';
 import { lambda } from './lambda';
-import { forgetMonthlyVoucher, listMonthlyVouchers } from './project-ledger';
+import { forgetMonthlyVoucher, listMonthlyVouchers } from './views/monthly-vouchers';
 import { loadAccount } from './views/account-snapshots';
 
 /**

@@ -1,19 +1,9 @@
-import { load } from './aggregates/aggregate';
-import { jobs } from './aggregates/jobs';
 import type { Deps } from './deps';
 import { lambda } from './lambda';
-import { streamConsumer } from './stream';
-import { putJobView } from './views/job-views';
+import { projectionConsumer } from './stream';
+import { jobViews } from './views/projections';
 
-/**
- * Projection: keeps each account's job list (views table) in step with the job streams. It folds
- * the whole job stream, so a duplicate or reordered record rewrites the same view, and the view's
- * version guard drops anything older than what is there.
- */
-export const make = (deps: Deps) =>
-  streamConsumer('job#', async (stored) => {
-    const { state, version } = await load(deps.store, jobs, stored.streamId.slice('job#'.length));
-    if (state.status !== 'none') await putJobView(deps, state, version);
-  });
+/** Keeps each account's job list in step with the job streams: the `job-views` projection's live side. */
+export const make = (deps: Deps) => projectionConsumer(deps, [jobViews]);
 
 export const handler = lambda(make);

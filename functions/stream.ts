@@ -4,6 +4,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { StoredEvent } from './adapters/event-store';
 import { upcast } from '../events/upcasters';
+import type { LiveViewDeps, Projection } from './views/projection';
 
 /** The stored event a stream record carries, or null for anything else (removals, other items). */
 export function storedEventOf(record: DynamoDBRecord): StoredEvent | null {
@@ -51,4 +52,17 @@ export function streamConsumer(streamPrefix: string, handle: (event: StoredEvent
       processInParallel: false,
     });
   };
+}
+
+/**
+ * The live side of projections that read the same kind of stream, as one stream consumer: each
+ * event is applied to each projection, in the order given.
+ * @throws at once when the projections read different kinds of stream.
+ */
+export function projectionConsumer(deps: LiveViewDeps, projections: readonly Projection[]): StreamHandler {
+  const prefixes = new Set(projections.map((p) => p.streamPrefix));
+  if (prefixes.size !== 1) throw new Error(`A projection consumer reads one kind of stream, not ${[...prefixes].join(', ') || 'none'}`);
+  return streamConsumer([...prefixes][0]!, async (stored) => {
+    for (const projection of projections) await projection.apply(deps, stored);
+  });
 }

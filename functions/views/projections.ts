@@ -1,97 +1,72 @@
 import { ACCOUNT_STATE_VERSION } from '../../domain/ledger/account';
 import { QUOTA_STATE_VERSION } from '../../domain/quotas';
 import { isFinal } from '../../domain/job/job';
-import type { StoredEvent } from '../adapters/event-store';
-import { foldStored, parseEvent } from '../aggregates/aggregate';
 import { jobs } from '../aggregates/jobs';
 import { accounts } from '../aggregates/ledger';
-import type { Deps } from '../deps';
-import { MONTHLY_PK, projectMonthlyVoucher, projectUsage } from '../project-ledger';
-import { foldAccount, SNAPSHOT_EVERY, writeAccountSnapshot } from './account-snapshots';
+import { foldAccount, refreshAccountSnapshot, SNAPSHOT_EVERY, writeAccountSnapshot } from './account-snapshots';
 import { putActiveJob } from './active-jobs';
 import { putJobView } from './job-views';
+import { MONTHLY_PK, putMonthlyVoucher } from './monthly-vouchers';
+import { eventProjection, stateProjection, type Projection } from './projection';
+import { putUsageLines, usageLinesOf } from './usage-lines';
 
-type ViewDeps = Pick<Deps, 'doc' | 'tables'>;
+export type { Projection } from './projection';
 
 /**
- * A projection whose items in the views table are derived from the event table alone, so they can be
- * dropped and rebuilt at any time (`npm run rebuild`, functions/rebuild.ts). Its live side is a stream
- * consumer; `rebuildStream` writes, from one stream's complete history, exactly what the live side
- * leaves after applying every event of it, through the same write functions (and their version guards).
+ * Every read model of the views table, each defined once for both its live stream consumer
+ * (`projectionConsumer`, in the project-* and track-active-jobs handlers) and `npm run rebuild`.
  */
-export interface Projection {
-  /** Stable name (kebab-case): the CLI's `--only`, and the key its stored version is kept under. */
-  name: string;
-  /**
-   * The code version. Bump it whenever a change to the projection changes what it writes: `npm start`
-   * (and `npm run rebuild --changed`) then rebuilds this projection, and only it.
-   */
-  version: string;
-  /** The event streams it reads, by stream id prefix (`job#`). */
-  streamPrefix: string;
-  /** Whether a views-table key is one of its items (what a rebuild drops first). */
-  owns(key: { pk: string; sk: string }): boolean;
-  /** Writes the items one stream's full history (in version order, upcast) yields. */
-  rebuildStream(deps: ViewDeps, streamId: string, events: StoredEvent[]): Promise<void>;
-  /**
-   * Makes an item comparable between a live and a rebuilt table (readModelSnapshot). Identity unless
-   * the item legitimately depends on when the live side ran (account snapshots).
-   */
-  comparable?(item: Record<string, unknown>, deps: Pick<Deps, 'store'>): Promise<Record<string, unknown>>;
-}
 
-const foldJob = (events: StoredEvent[]) => foldStored(jobs, events).state;
-const lastVersion = (events: StoredEvent[]) => events.at(-1)?.version ?? 0;
-
-/** Each account's job list (`account#<id>#jobs` / job id): functions/project-job-views.ts. */
-export const jobViews: Projection = {
+/** Each account's job list (`account#<id>#jobs` / job id), newest first. */
+export const jobViews: Projection = stateProjection({
   name: 'job-views',
   version: '1',
-  streamPrefix: 'job#',
+  aggregate: jobs,
   owns: ({ pk }) => pk.startsWith('account#') && pk.endsWith('#jobs'),
-  async rebuildStream(deps, _streamId, events) {
-    const state = foldJob(events);
-    if (state.status !== 'none') await putJobView(deps, state, lastVersion(events));
+  write: async (deps, state, version) => {
+    if (state.status !== 'none') await putJobView(deps, state, version);
   },
-};
+});
 
-/** The set of non-final jobs (`active-jobs` / job id): functions/track-active-jobs.ts. */
-export const activeJobs: Projection = {
+/** The set of non-final jobs (`active-jobs` / job id) the sweeps read: a job leaves it when it is final. */
+export const activeJobs: Projection = stateProjection({
   name: 'active-jobs',
   version: '1',
-  streamPrefix: 'job#',
+  aggregate: jobs,
   owns: ({ pk }) => pk === 'active-jobs',
-  async rebuildStream(deps, _streamId, events) {
-    const state = foldJob(events);
-    // A final job has no item: after the drop there is nothing to take out.
-    if (state.status !== 'none' && !isFinal(state)) await putActiveJob(deps, state, lastVersion(events));
+  write: async (deps, state, version) => {
+    if (state.status !== 'none') await putActiveJob(deps, state, version);
   },
-};
+  // A final job's write takes its item out: after the drop there is nothing to take out.
+  writesNothingNew: (state) => state.status !== 'none' && isFinal(state),
+});
 
-/** Usage lines, one per settlement × funding source (`account#<id>#usage`): functions/project-ledger.ts. */
-export const usageLines: Projection = {
+/** Usage lines, one per settlement × funding source (`account#<id>#usage`). */
+export const usageLines: Projection = eventProjection({
   name: 'usage-lines',
   version: '1',
-  streamPrefix: 'account#',
+  aggregate: accounts,
   owns: ({ pk }) => pk.startsWith('account#') && pk.endsWith('#usage'),
-  async rebuildStream(deps, streamId, events) {
-    const accountId = streamId.slice('account#'.length);
-    for (const stored of events) await projectUsage(deps, accountId, parseEvent(accounts, stored));
+  write: async (deps, accountId, event) => {
+    if (event.type === 'HoldSettled') await putUsageLines(deps, accountId, usageLinesOf(event.data, event.data.gpuType ?? 'a100'));
   },
-};
+});
 
-/** The index of accounts × monthly vouchers the monthly grant walks: functions/project-ledger.ts. */
-export const monthlyVouchers: Projection = {
+/**
+ * The index of accounts × monthly vouchers the monthly grant walks. Rebuilt, a voucher the grant
+ * had already let go is put back; its next run lets it go again (a no-op grant).
+ */
+export const monthlyVouchers: Projection = eventProjection({
   name: 'monthly-vouchers',
   version: '1',
-  streamPrefix: 'account#',
+  aggregate: accounts,
   owns: ({ pk }) => pk === MONTHLY_PK,
-  async rebuildStream(deps, streamId, events) {
-    const accountId = streamId.slice('account#'.length);
-    // A voucher the grant had already let go is put back; its next run lets it go again (a no-op grant).
-    for (const stored of events) await projectMonthlyVoucher(deps, accountId, parseEvent(accounts, stored));
+  write: async (deps, accountId, event) => {
+    if (event.type === 'CreditGranted' && event.data.recurrence === 'monthly') {
+      await putMonthlyVoucher(deps, { accountId, voucherId: event.data.voucherId, expiresAt: event.data.expiresAt });
+    }
   },
-};
+});
 
 /**
  * Account snapshots (`snapshot#account#<id>`): a cache of the account fold that decisions start from
@@ -106,8 +81,10 @@ export const accountSnapshots: Projection = {
   version: `v${ACCOUNT_STATE_VERSION}.q${QUOTA_STATE_VERSION}`,
   streamPrefix: 'account#',
   owns: ({ pk }) => pk.startsWith('snapshot#account#'),
+  // Live: snapshot once the tail since the last snapshot has grown to SNAPSHOT_EVERY events.
+  apply: (deps, stored) => refreshAccountSnapshot(deps, stored.streamId.slice('account#'.length)),
   async rebuildStream(deps, streamId, events) {
-    const version = lastVersion(events);
+    const version = events.at(-1)?.version ?? 0;
     if (version < SNAPSHOT_EVERY) return;
     const { state, quotas } = foldAccount(events);
     await writeAccountSnapshot(deps, streamId.slice('account#'.length), { version, state, quotas });

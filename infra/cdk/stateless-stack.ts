@@ -148,6 +148,10 @@ export class StatelessStack extends Stack {
         ...(scheduled.has(handler) ? { reservedConcurrency: 1 } : {}),
       });
       this.grant(fn, needs, stateful, busName);
+      // Every route counts its requests (functions/http/rate-limits.ts): its own counter items only.
+      if (kind === 'http') {
+        fn.allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [views.tableArn], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ratelimit#*'] } });
+      }
       this.functions[handler] = fn;
     }
     // The authorizer reads API key streams (and the admin key for admin routes): what access.ts declares.

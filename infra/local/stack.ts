@@ -12,6 +12,7 @@ import { ServiceSettings } from '../../functions/env';
 import { eventRules, httpRoutes, schedules, streamConsumers } from '../routes';
 import { newAdminKey } from '../../functions/http/auth';
 import { LocalScheduler } from './scheduler';
+import type { RateLimits } from '../../functions/http/rate-limits';
 import type { WebhookSettings } from '../../functions/webhooks/settings';
 import { tableNames } from '../tables';
 import { LocalCompute, type ComputeRecovery } from './compute';
@@ -65,6 +66,8 @@ export interface LocalStackOptions {
   computeEvents?: (event: BatchJobStateChange) => BatchJobStateChange[];
   /** Webhook delivery overrides; the local stack always allows loopback receivers (`http://127.0.0.1:*`, `http://localhost:*`). */
   webhooks?: Partial<WebhookSettings>;
+  /** Overrides of the request limits the settings give (every local client is 127.0.0.1; tests set their own). */
+  rateLimits?: Partial<RateLimits>;
 }
 
 export interface LocalStack {
@@ -131,6 +134,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...built,
       policy: { ...built.policy, ...options.policy },
       sweeps: { ...built.sweeps, ...options.sweeps },
+      rateLimits: { ...built.rateLimits, ...options.rateLimits },
     };
     bus.addRules(eventRules.map((rule) => ({ name: rule.name, pattern: rule.pattern, target: makeHandler(rule.handler, deps) })));
     // Before anything can submit: jobs the last run left unfinished are settled or put back in line.

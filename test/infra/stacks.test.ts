@@ -15,6 +15,7 @@ import { declaredRoutes, STOP_GRACE_SECONDS, type StatelessStack } from '../../i
 import { eventRules, httpRoutes, streamConsumers } from '../../infra/routes';
 import { tables } from '../../infra/tables';
 import { buildTestApp, resourcesOf, SYNTH_TIMEOUT_MS } from './cdk-app';
+import { InMemoryRequestCounter } from '../../functions/http/rate-limits';
 
 /** A launch template's user data as text: `Fn::Base64` of a string, or of an `Fn::Join` of strings and tokens. */
 function userDataOf(userData: any): string {
@@ -171,7 +172,11 @@ describe('stateless stack (us-east-1): least privilege', () => {
     for (const handler of Object.keys(stateless.functions)) {
       // Resizing the project's own compute environments is the capacity sweep's one write to Batch.
       const mayScale = handlerAccess[handler]?.batch?.includes('scale') ?? false;
-      for (const action of actionsOf(handler)) {
+      // The request counters (ratelimit# items, checked below) are the one thing a route updates.
+      const actions = statementsOf(handler)
+        .filter((st) => !JSON.stringify(st.Condition ?? {}).includes('ratelimit#'))
+        .flatMap((st) => [st.Action].flat());
+      for (const action of actions) {
         if (mayScale && action === 'batch:UpdateComputeEnvironment') continue;
         expect(action).not.toMatch(/\*|^dynamodb:(UpdateItem|DeleteItem|BatchWriteItem|Scan)$|^batch:(Create|Update|Delete)/);
       }
@@ -181,6 +186,24 @@ describe('stateless stack (us-east-1): least privilege', () => {
       expect(onEvents.flatMap((s) => [s.Action].flat()).sort(), handler).toEqual(
         [...(needs.events?.includes('read') ? ['dynamodb:GetItem', 'dynamodb:Query'] : []), ...(needs.events?.includes('append') ? ['dynamodb:ConditionCheckItem', 'dynamodb:PutItem'] : [])].sort(),
       );
+    }
+  });
+
+  it('lets every route count its requests in its own rate-limit items of the views table, and only those', () => {
+    const views = fromStateful(/EventStoreviews[0-9A-F]+Arn/);
+    for (const { handler } of httpRoutes) {
+      const counting = statementsOf(handler).filter((st) => JSON.stringify(st.Condition ?? {}).includes('ratelimit#'));
+      expect(counting, handler).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          Resource: views,
+          Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ratelimit#*'] } },
+        },
+      ]);
+    }
+    for (const handler of [...streamConsumers.map((c) => c.handler), 'api-authorizer']) {
+      expect(JSON.stringify(statementsOf(handler)), handler).not.toContain('ratelimit#');
     }
   });
 
@@ -289,7 +312,7 @@ describe('stateless stack (us-east-1): API', () => {
       if (!publicRoutes.has(route.Properties.RouteKey)) expect(route.Properties.AuthorizerId, route.Properties.RouteKey).toEqual({ Ref: authorizerId });
     }
     // The authorizer lets a request with no headers at all through, with the 401 detail as its verdict...
-    const deps = { store: new InMemoryEventStore(), policy: defaultPolicy, now: () => new Date() } as unknown as Deps;
+    const deps = { store: new InMemoryEventStore(), policy: defaultPolicy, now: () => new Date(), requestCounter: new InMemoryRequestCounter() } as unknown as Deps;
     const noHeaders = { type: 'REQUEST', routeKey: 'GET /v1/account', rawPath: '/v1/account', headers: {}, requestContext: { requestId: 'req-1', http: { method: 'GET' } } };
     const verdict = await makeAuthorizer(deps)(noHeaders as never);
     expect(verdict).toEqual({ isAuthorized: true, context: { auth: 'key', outcome: 'refused', detail: expect.any(String) } });

@@ -12,6 +12,9 @@ export type Api = ReturnType<typeof apiClient>;
 export type TestStackOptions = Omit<LocalStackOptions, 'port' | 'dataDir' | 'dynamoEndpoint' | 'tablePrefix'>;
 export type TestStack = LocalStack & { drop(options?: { graceSeconds?: number }): Promise<void> };
 
+const ROOMY = { limit: 100_000, windowSeconds: 60 };
+const TEST_RATE_LIMITS = { perKey: ROOMY, signupsPerSource: ROOMY, failedAuthPerSource: ROOMY };
+
 /** The local stack in process, on the run's DynamoDB Local, with its own tables; `drop()` stops it and deletes them. */
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const stack = await startLocalStack({
@@ -21,6 +24,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     tablePrefix: `sx-test-${randomBytes(6).toString('hex')}`,
     pollMs: 50,
     ...options,
+    // Every test client is 127.0.0.1 and a file signs up many accounts and tries many bad keys on one
+    // stack: the request limits get room here, and their own tests (test/e2e/rate-limits.test.ts) set them.
+    rateLimits: { ...TEST_RATE_LIMITS, ...options.rateLimits },
   });
   return {
     ...stack,

@@ -8,7 +8,7 @@ import { BatchCompute } from '../../../functions/adapters/batch-compute';
 import { InMemoryEventStore } from '../../../functions/adapters/in-memory-event-store';
 import { secretReader } from '../../../functions/adapters/secrets-manager';
 import { buildAwsDeps, cachedSecret, once } from '../../../functions/aws-deps';
-import { policyFrom, sweepsFrom } from '../../../functions/build-deps';
+import { policyFrom, rateLimitsFromSettings, sweepsFrom } from '../../../functions/build-deps';
 import { readLambdaEnv, readLocalEnv, ServiceSettings } from '../../../functions/env';
 import { jobQueued, jobId, submitted } from '../domain/fixtures';
 
@@ -153,17 +153,20 @@ const SAMPLES: Record<keyof ServiceSettings, string> = {
   SX_RUNNABLE_TIMEOUT_SECONDS: '60',
   SX_LOST_JOB_SECONDS: '61',
   SX_CAPACITY_IDLE_SECONDS: '62',
+  SX_REQUESTS_PER_KEY_PER_MINUTE: '120',
+  SX_SIGNUPS_PER_SOURCE_PER_HOUR: '3',
+  SX_FAILED_AUTH_PER_SOURCE_PER_5_MINUTES: '5',
 };
 
 /** What the settings decide, as a Lambda function builds it and as the local stack builds it (`npm start`'s environment). */
 const rules = {
   aws: (env: Record<string, string>) => {
     const deps = buildAwsDeps(readLambdaEnv({ ...ENV, ...env }));
-    return { policy: deps.policy, sweeps: deps.sweeps };
+    return { policy: deps.policy, sweeps: deps.sweeps, rateLimits: deps.rateLimits };
   },
   local: (env: Record<string, string>) => {
     const settings = readLocalEnv(env);
-    return { policy: policyFrom(settings), sweeps: sweepsFrom(settings) };
+    return { policy: policyFrom(settings), sweeps: sweepsFrom(settings), rateLimits: rateLimitsFromSettings(settings) };
   },
 };
 
