@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../../infra/local/stack-process';
 import { signUp, startTestStack, type TestStack } from '../../support/local-stack';
 
+/** Per test: megabytes through the whole stack take long on a busy machine (no timing is asserted). */
+const BUSY_MACHINE_MS = 120_000;
+
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 type Account = Awaited<ReturnType<typeof signUp>>;
@@ -46,7 +49,7 @@ describe("a job's outputs and checkpoints", () => {
     expect(checkpoints.body.data.map((o: { path: string }) => o.path)).toEqual(['last.ckpt']);
     expect((await bob.api.get(`/v1/jobs/${job.id}/outputs`)).status).toBe(404);
     expect((await bob.api.get(`/v1/jobs/${job.id}/checkpoints`)).status).toBe(404);
-  });
+  }, BUSY_MACHINE_MS);
 
   it('is empty while the job has not ended', async () => {
     const job = await alice.api.post('/v1/jobs', { image: 'local/sh:1', command: ['sh', '-c', 'echo x > "$SX_OUTPUT_DIR/x"; sleep 30'], gpu_count: 1, max_runtime_seconds: 120 });
@@ -60,5 +63,5 @@ describe("a job's outputs and checkpoints", () => {
     expect(outputs.map((o: { path: string }) => o.path)).toEqual(['x']);
     expect((await alice.api.get(`/v1/jobs/${job.body.id}`)).body.status).toBe('cancelled');
     expect(sha256(Buffer.from(await (await fetch(outputs[0].url)).arrayBuffer()))).toBe(sha256(Buffer.from('x\n')));
-  });
+  }, BUSY_MACHINE_MS);
 });
