@@ -32,6 +32,7 @@ export function buildDeps(settings: ServiceSettings, ports: Ports, now: () => nu
     store: new DynamoDbEventStore({ doc: ports.doc, tableName: ports.tables.events }),
     doc: ports.doc,
     tables: ports.tables,
+    metricsRetentionDays: settings.SX_METRICS_RETENTION_DAYS,
     compute: ports.compute,
     capacity: ports.capacity,
     files: ports.files,

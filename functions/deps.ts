@@ -42,6 +42,8 @@ export interface Deps {
    * Fetched on use so a rotated secret is picked up; implementations may cache it briefly.
    */
   adminKey: () => Promise<string>;
+  /** Days metric points are kept after they were logged. @default 365 */
+  metricsRetentionDays?: number;
   /** Webhook delivery overrides (the local stack allows loopback receivers; tests speed up retries). @default AWS's */
   webhooks?: Partial<WebhookSettings>;
   /** Request limits per key and per source address. @default `defaultRateLimits` (functions/http/rate-limits.ts) */

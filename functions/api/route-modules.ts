@@ -8,6 +8,7 @@ import * as getJob from './get-job';
 import * as cancelJob from './cancel-job';
 import * as listJobEvents from './list-job-events';
 import * as getJobLogs from './get-job-logs';
+import * as getJobMetrics from './get-job-metrics';
 import * as createApiKey from './create-api-key';
 import * as listApiKeys from './list-api-keys';
 import * as revokeApiKey from './revoke-api-key';
@@ -47,6 +48,7 @@ const modules = {
   'api/cancel-job': cancelJob,
   'api/list-job-events': listJobEvents,
   'api/get-job-logs': getJobLogs,
+  'api/get-job-metrics': getJobMetrics,
   'api/create-api-key': createApiKey,
   'api/list-api-keys': listApiKeys,
   'api/revoke-api-key': revokeApiKey,

@@ -15,6 +15,8 @@ import { LocalScheduler } from './scheduler';
 import type { RateLimits } from '../../functions/http/rate-limits';
 import type { WebhookSettings } from '../../functions/webhooks/settings';
 import { tableNames } from '../tables';
+import { metricStore } from '../../functions/metrics/metric-store';
+import { LogMetrics } from './log-metrics';
 import { LocalCompute, type ComputeRecovery } from './compute';
 import type { BatchJobStateChange } from '../../events/batch-state-change';
 import { ensureTables } from './create-tables';
@@ -116,7 +118,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       data: new JobData(objects),
       dataDir: join(dataDir, 'compute'),
       gpus: options.gpus,
-      onEvent: (event) => faults(event).forEach((delivered) => bus.put(delivered)),
+      onEvent: (event) => {
+        logMetrics.observe(event);
+        faults(event).forEach((delivered) => bus.put(delivered));
+      },
     });
     const adminKey = options.adminKey ?? newAdminKey();
     // Built as Lambda builds it (functions/build-deps.ts); only the ports and the tests' overrides differ.
@@ -136,6 +141,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sweeps: { ...built.sweeps, ...options.sweeps },
       rateLimits: { ...built.rateLimits, ...options.rateLimits },
     };
+    // What the job log group's subscription filter does in AWS: metrics from each job's log as it is written.
+    const logMetrics = new LogMetrics({ store: deps.store, metrics: metricStore(deps), logFile: (jobId) => compute.logFile(jobId) });
     bus.addRules(eventRules.map((rule) => ({ name: rule.name, pattern: rule.pattern, target: makeHandler(rule.handler, deps) })));
     // Before anything can submit: jobs the last run left unfinished are settled or put back in line.
     const recovered = await compute.recover();
@@ -202,6 +209,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         await front.close();
         await scheduler.stop();
         await compute.stop({ graceSeconds });
+        await logMetrics.stop();
         await bus.close();
         // Let the pollers see the final events the shutdown just wrote before they stop.
         await new Promise((r) => setTimeout(r, 300));

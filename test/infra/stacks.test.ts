@@ -12,7 +12,7 @@ import { CONTAINER_CHECKPOINT_DIR, CONTAINER_ENTRYPOINT, CONTAINER_OUTPUT_DIR, M
 import { nodeScript } from '../../infra/cdk/constructs/batch-compute';
 import type { StatefulStack } from '../../infra/cdk/stateful-stack';
 import { declaredRoutes, STOP_GRACE_SECONDS, type StatelessStack } from '../../infra/cdk/stateless-stack';
-import { eventRules, httpRoutes, streamConsumers } from '../../infra/routes';
+import { eventRules, httpRoutes, logSubscriptions, streamConsumers } from '../../infra/routes';
 import { tables } from '../../infra/tables';
 import { buildTestApp, resourcesOf, SYNTH_TIMEOUT_MS } from './cdk-app';
 import { InMemoryRequestCounter } from '../../functions/http/rate-limits';
@@ -63,6 +63,12 @@ describe('stateful stack (us-east-1)', () => {
       TableName: 'sx-views',
       StreamSpecification: Match.absent(),
       Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true })],
+    });
+    // Metric points expire after the retention period.
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'sx-metrics',
+      StreamSpecification: Match.absent(),
+      TimeToLiveSpecification: { AttributeName: tables.metrics.timeToLiveAttribute, Enabled: true },
     });
     for (const table of Object.values(resourcesOf(template, 'AWS::DynamoDB::GlobalTable'))) {
       expect(table).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
@@ -123,7 +129,7 @@ const actionsOf = (handler: string) => statementsOf(handler).flatMap((s) => [s.A
 const logicalIdOf = (construct: any) => stateless.getLogicalId(construct.node.defaultChild ?? construct);
 
 describe('stateless stack (us-east-1): functions', () => {
-  const handlers = [...new Set([...httpRoutes, ...streamConsumers, ...eventRules, ...declaredRoutes.schedules].map((r) => r.handler))];
+  const handlers = [...new Set([...httpRoutes, ...streamConsumers, ...eventRules, ...declaredRoutes.schedules, ...logSubscriptions].map((r) => r.handler))];
 
   it('has one Node.js 22 arm64 function per handler in the route tables, plus the authorizer and scheduled ones', () => {
     expect(Object.keys(stateless.functions).sort()).toEqual([...handlers, 'api-authorizer', SAMPLE_SCHEDULE.handler].sort());
@@ -172,9 +178,11 @@ describe('stateless stack (us-east-1): least privilege', () => {
     for (const handler of Object.keys(stateless.functions)) {
       // Resizing the project's own compute environments is the capacity sweep's one write to Batch.
       const mayScale = handlerAccess[handler]?.batch?.includes('scale') ?? false;
-      // The request counters (ratelimit# items, checked below) are the one thing a route updates.
+      // The request counters (ratelimit# items, checked below) are the one thing a route updates; metric
+      // points are data, counted and written in bulk: the metrics table alone takes updates and batch writes.
       const actions = statementsOf(handler)
         .filter((st) => !JSON.stringify(st.Condition ?? {}).includes('ratelimit#'))
+        .filter((st) => !JSON.stringify(st.Resource).includes('EventStoremetrics'))
         .flatMap((st) => [st.Action].flat());
       for (const action of actions) {
         if (mayScale && action === 'batch:UpdateComputeEnvironment') continue;
@@ -270,6 +278,42 @@ describe('stateless stack (us-east-1): least privilege', () => {
       expect(actions.some((a) => a.startsWith('logs:Get') || a.startsWith('logs:Filter')), route.handler).toBe(route.handler === 'api/get-job-logs');
       expect(actions.filter((a) => a.startsWith('batch:') && a !== 'batch:DescribeJobs' && a !== 'batch:ListJobs'), route.handler).toEqual([]);
     }
+  });
+
+  it('lets only the metric functions touch the metrics table: the route reads it, the subscription and the stream index write it', () => {
+    const onMetrics = (handler: string) =>
+      statementsOf(handler)
+        .filter((s) => JSON.stringify(s.Resource).includes('EventStoremetrics'))
+        .flatMap((s) => [s.Action].flat())
+        .sort();
+    for (const handler of Object.keys(stateless.functions)) {
+      const expected = {
+        'api/get-job-metrics': ['dynamodb:GetItem', 'dynamodb:Query'],
+        'ingest-job-metrics': ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        'index-job-log-streams': ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      }[handler];
+      expect(onMetrics(handler), handler).toEqual(expected ?? []);
+    }
+  });
+
+  it('feeds every event of the job log group to ingest-job-metrics through a subscription filter CloudWatch Logs may invoke', () => {
+    const fn = stateless.functions['ingest-job-metrics']!.function;
+    const logGroup = fromStateful(/JobLogs/);
+    const filters = Object.values(resourcesOf(app, 'AWS::Logs::SubscriptionFilter')).map((r) => r.Properties);
+    expect(filters).toEqual([
+      expect.objectContaining({ FilterPattern: '', FilterName: 'sx-job-metrics', DestinationArn: { 'Fn::GetAtt': [logicalIdOf(fn), 'Arn'] }, LogGroupName: logGroup }),
+    ]);
+    app.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [logicalIdOf(fn), 'Arn'] },
+      Principal: 'logs.amazonaws.com',
+      SourceArn: Match.anyValue(),
+    });
+    // The stream index is fed by the same Batch state changes as batch-events, of our queues only.
+    const { rule } = stateless.eventRouting.rules['job-log-streams']!;
+    const props = resourcesOf(app, 'AWS::Events::Rule')[logicalIdOf(rule)]!.Properties;
+    expect(props.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [logicalIdOf(stateless.functions['index-job-log-streams']!.function), 'Arn'] } })]);
+    expect(props.EventPattern.detail.jobQueue).toHaveLength(Object.keys(resourcesOf(app, 'AWS::Batch::JobQueue')).length);
   });
 
   it('lets the authorizer read the events table (API keys) and the admin key, and nothing else', () => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { createDynamoClients } from '../../functions/adapters/dynamodb';
 import { deleteTables } from '../../infra/local/create-tables';
-import { apiClient } from '../../infra/local/stack-process';
+import { apiClient, ROOMY_RATE_LIMITS } from '../../infra/local/stack-process';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../infra/local/stack';
 import { testDynamoEndpoint } from './dynamodb';
 
@@ -11,9 +11,6 @@ export type Api = ReturnType<typeof apiClient>;
 /** What a test may set; where the stack runs (its port, data, DynamoDB and tables) is the helper's. */
 export type TestStackOptions = Omit<LocalStackOptions, 'port' | 'dataDir' | 'dynamoEndpoint' | 'tablePrefix'>;
 export type TestStack = LocalStack & { drop(options?: { graceSeconds?: number }): Promise<void> };
-
-const ROOMY = { limit: 100_000, windowSeconds: 60 };
-const TEST_RATE_LIMITS = { perKey: ROOMY, signupsPerSource: ROOMY, failedAuthPerSource: ROOMY };
 
 /** The local stack in process, on the run's DynamoDB Local, with its own tables; `drop()` stops it and deletes them. */
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
@@ -24,9 +21,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     tablePrefix: `sx-test-${randomBytes(6).toString('hex')}`,
     pollMs: 50,
     ...options,
-    // Every test client is 127.0.0.1 and a file signs up many accounts and tries many bad keys on one
-    // stack: the request limits get room here, and their own tests (test/e2e/rate-limits.test.ts) set them.
-    rateLimits: { ...TEST_RATE_LIMITS, ...options.rateLimits },
+    // The request limits get room here; their own tests (test/e2e/rate-limits.test.ts) set them.
+    rateLimits: { ...ROOMY_RATE_LIMITS, ...options.rateLimits },
   });
   return {
     ...stack,

@@ -149,7 +149,7 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
   /** The job's combined stdout and stderr so far; '' before it starts or for an unknown job. */
   async readLogs(jobId: string): Promise<string> {
     try {
-      return await readFile(join(this.jobDir(jobId), 'logs.txt'), 'utf8');
+      return await readFile(this.logFile(jobId), 'utf8');
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return '';
       throw error;
@@ -341,7 +341,7 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
     const dir = this.jobDir(job.spec.jobId);
     let child: ChildProcess;
     try {
-      child = spawnGroup(job.spec.command, dir, this.environment(job), join(dir, 'logs.txt'));
+      child = spawnGroup(job.spec.command, dir, this.environment(job), this.logFile(job.spec.jobId));
     } catch (error) {
       this.cannotStart(job, error);
       return;
@@ -509,6 +509,11 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
       AWS_BATCH_JOB_ATTEMPT: String(job.pastAttempts.length + 1),
       NVIDIA_VISIBLE_DEVICES: job.gpus.join(','),
     });
+  }
+
+  /** Where a job's combined output is written, as it runs (what CloudWatch Logs holds in AWS). */
+  logFile(jobId: string): string {
+    return join(this.jobDir(jobId), 'logs.txt');
   }
 
   private jobDir(jobId: string): string {
