@@ -32,12 +32,12 @@ import { jobEnvironment, isErrno, setLongTimeout, signalGroup, spawnGroup, until
 import { GpuQueue } from './queue';
 import { INPUTS_REASON_PREFIX, type JobData } from './job-data';
 import { killLeftovers, recoveryStep, type ComputeRecovery } from './recovery';
+// The local pool reports vCPUs per simulated GPU as a p4d node has them, so the capacity sweep sizes it alike.
+import { VCPUS_PER_GPU } from '../../../functions/adapters/batch-job-definitions';
 
 /** Job ids become directory names, so only plain names are accepted (no `/`, no `..`). */
 const SAFE_JOB_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
-/** vCPUs the local pool reports per simulated GPU (a p4d's 96 over its 8 GPUs). */
-const VCPUS_PER_GPU = 12;
 
 /** Options of {@link LocalCompute}. */
 export interface LocalComputeOptions {
