@@ -20,6 +20,7 @@ export const httpRoutes = [
   { method: 'GET', path: '/v1/api-keys', handler: 'api/list-api-keys' },
   { method: 'DELETE', path: '/v1/api-keys/{id}', handler: 'api/revoke-api-key' },
   { method: 'GET', path: '/v1/openapi.json', handler: 'api/get-openapi' },
+  { method: 'GET', path: '/v1/prices', handler: 'api/get-prices' },
   { method: 'POST', path: '/v1/webhook-endpoints', handler: 'api/create-webhook-endpoint' },
   { method: 'GET', path: '/v1/webhook-endpoints', handler: 'api/list-webhook-endpoints' },
   { method: 'GET', path: '/v1/webhook-endpoints/{id}', handler: 'api/get-webhook-endpoint' },

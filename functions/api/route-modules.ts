@@ -15,6 +15,7 @@ import * as revokeApiKey from './revoke-api-key';
 import * as createVoucher from './create-voucher';
 import * as redeemVoucher from './redeem-voucher';
 import * as getUsage from './get-usage';
+import * as getPrices from './get-prices';
 import * as createWebhookEndpoint from './create-webhook-endpoint';
 import * as deleteWebhookEndpoint from './delete-webhook-endpoint';
 import * as enableWebhookEndpoint from './enable-webhook-endpoint';
@@ -53,6 +54,7 @@ const modules = {
   'api/create-voucher': createVoucher,
   'api/redeem-voucher': redeemVoucher,
   'api/get-usage': getUsage,
+  'api/get-prices': getPrices,
   'api/create-webhook-endpoint': createWebhookEndpoint,
   'api/delete-webhook-endpoint': deleteWebhookEndpoint,
   'api/enable-webhook-endpoint': enableWebhookEndpoint,

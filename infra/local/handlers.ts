@@ -21,6 +21,7 @@ import * as batchEvents from '../../functions/batch-events';
 import * as createVoucher from '../../functions/api/create-voucher';
 import * as redeemVoucher from '../../functions/api/redeem-voucher';
 import * as getUsage from '../../functions/api/get-usage';
+import * as getPrices from '../../functions/api/get-prices';
 import * as projectLedger from '../../functions/project-ledger';
 import * as grantMonthlyCredits from '../../functions/grant-monthly-credits';
 import * as trackActiveJobs from '../../functions/track-active-jobs';
@@ -75,6 +76,7 @@ export const factories = {
   'api/create-voucher': createVoucher.make,
   'api/redeem-voucher': redeemVoucher.make,
   'api/get-usage': getUsage.make,
+  'api/get-prices': getPrices.make,
   'project-ledger': projectLedger.make,
   'grant-monthly-credits': grantMonthlyCredits.make,
   'track-active-jobs': trackActiveJobs.make,
