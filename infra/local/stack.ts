@@ -27,6 +27,7 @@ import { publicRoutes } from '../access';
 import { StreamPoller } from './stream-poller';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { startObjectServer, type LocalObjectServer } from './object-server';
+import { logger } from '../../functions/logger';
 
 /** How long the reconciler's run after a restart waits at most for the stream consumers to catch up. */
 const RECONCILE_AFTER_RESTART_MAX_MS = 15_000;
@@ -133,7 +134,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Before anything can submit: jobs the last run left unfinished are settled or put back in line.
     const recovered = await compute.recover();
     if (recovered.lostAttempts + recovered.requeued + recovered.stopped > 0) {
-      console.log(JSON.stringify({ level: 'INFO', message: 'local compute recovered after a crash', ...recovered }));
+      logger.info('local compute recovered after a crash', { ...recovered });
     }
 
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tables.events }));
