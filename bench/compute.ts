@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import type { BatchJobStateChange } from '../events/batch-state-change';
 import { startLocalStack } from '../infra/local/stack';
-import { apiClient, eventually } from '../infra/local/stack-process';
+import { apiClient, eventually, ROOMY_RATE_LIMITS } from '../infra/local/stack-process';
 import { fmt, percentile } from './stats';
 
 const JOBS = 30;
@@ -33,6 +33,7 @@ async function spawnBaseline(runs: number): Promise<number[]> {
 export async function benchCompute(): Promise<void> {
   const events: BatchJobStateChange[] = [];
   const stack = await startLocalStack({
+    rateLimits: ROOMY_RATE_LIMITS,
     port: 0,
     dataDir: null,
     gpus: 8,

@@ -21,7 +21,7 @@ import { voucherCodeHash, newVoucherCode } from '../functions/api/create-voucher
 import { loadAccount, refreshAccountSnapshot } from '../functions/views/account-snapshots';
 import { startDynamoDbLocal } from '../infra/local/dynamodb-local';
 import { startLocalStack } from '../infra/local/stack';
-import { apiClient } from '../infra/local/stack-process';
+import { apiClient, ROOMY_RATE_LIMITS } from '../infra/local/stack-process';
 import { batchWrite } from '../functions/adapters/dynamodb';
 import { fmt, percentile, throughput } from './stats';
 
@@ -80,7 +80,7 @@ async function main() {
   // The stream pollers stay idle (the seeded history must not be projected while it is measured), so
   // the stack's stop cannot wait for them: this run owns DynamoDB Local and stops it itself.
   const dynamo = await startDynamoDbLocal();
-  const stack = await startLocalStack({ port: 0, dataDir: null, dynamoEndpoint: dynamo.endpoint, tablePrefix: `sx-bench-${randomBytes(3).toString('hex')}`, pollMs: 1_000_000 });
+  const stack = await startLocalStack({ rateLimits: ROOMY_RATE_LIMITS, port: 0, dataDir: null, dynamoEndpoint: dynamo.endpoint, tablePrefix: `sx-bench-${randomBytes(3).toString('hex')}`, pollMs: 1_000_000 });
   try {
     const { doc, tables, store } = stack.deps;
     const seed = async (accountId: string, events: AccountEvent[]) => {

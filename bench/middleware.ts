@@ -9,6 +9,8 @@ import { CreateJobRequest } from '../events/api/jobs';
 import { InMemoryEventStore } from '../functions/adapters/in-memory-event-store';
 import { ulidIds, type Deps } from '../functions/deps';
 import { newApiKey } from '../functions/http/auth';
+import { InMemoryRequestCounter } from '../functions/http/rate-limits';
+import { ROOMY_RATE_LIMITS } from '../infra/local/stack-process';
 import { json, parse, route, type ApiEvent, type ApiResult } from '../functions/http/route';
 import { fmt } from './stats';
 
@@ -26,7 +28,8 @@ async function perRequestMicros(call: () => Promise<ApiResult>, expectStatus: nu
 export async function benchMiddleware(): Promise<void> {
   const ids = ulidIds();
   const store = new InMemoryEventStore();
-  const deps = { store, policy: defaultPolicy, now: () => new Date(), ids, adminKey: async () => 'x' } as unknown as Deps;
+  // Per-key counting runs (in memory: no DynamoDB here), with room for the iterations.
+  const deps = { store, policy: defaultPolicy, now: () => new Date(), ids, adminKey: async () => 'x', requestCounter: new InMemoryRequestCounter(), rateLimits: ROOMY_RATE_LIMITS } as unknown as Deps;
   const keyId = ids.apiKey();
   const { apiKey, secretHash } = newApiKey(keyId);
   await store.append([{ streamId: `apikey#${keyId}`, expectedVersion: 0, events: [{ type: 'ApiKeyIssued', data: { keyId, accountId: ids.account(), secretHash, issuedAt: new Date().toISOString() } }] }], { at: new Date().toISOString() });

@@ -24,6 +24,8 @@ export interface SubmitJob {
   gpuType: GpuType;
   gpuCount: number;
   maxRuntimeSeconds: number;
+  /** Validated by `compileDefinitions` (domain/metrics); absent when the job defines none. */
+  metricDefinitions?: Array<{ name: string; regex: string }>;
 }
 
 /**

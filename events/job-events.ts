@@ -31,6 +31,8 @@ export const JobQueued = /* @__PURE__ */ defineSchema(() => z.object({
     ratePerGpuHour: NonNegativeInt.optional(),
     /** Each credit's share of the hold, in spending order (the same as the hold's). Absent = none. */
     credits: z.array(CreditPortion).optional(),
+    /** The job's own metrics: each regex's first capture group on each log line. Absent = read JSON lines. */
+    metricDefinitions: z.array(z.object({ name: z.string(), regex: z.string() })).optional(),
     queuedAt: IsoTime,
   }),
 }));

@@ -22,7 +22,7 @@ import { readLambdaEnv, type LambdaEnv } from './env';
  */
 export function buildAwsDeps(env: LambdaEnv = readLambdaEnv(), now: () => number = Date.now): Deps {
   const { doc } = createDynamoClients();
-  const tables = { events: env.SX_EVENTS_TABLE, views: env.SX_VIEWS_TABLE };
+  const tables = { events: env.SX_EVENTS_TABLE, views: env.SX_VIEWS_TABLE, metrics: env.SX_METRICS_TABLE };
   // One instance per container once loaded: it holds the Batch rate limiter and the job definition cache.
   const batch = once(async (): Promise<BatchCompute> => {
     const [{ BatchClient }, { BatchCompute }] = await Promise.all([import('@aws-sdk/client-batch'), import('./adapters/batch-compute')]);

@@ -7,6 +7,7 @@ import { DynamoDbEventStore } from './adapters/dynamodb-event-store';
 import type { ObjectStore } from './adapters/object-store';
 import { ulidIds, type Deps, type SweepSettings } from './deps';
 import type { ServiceSettings } from './env';
+import { DynamoDbRequestCounter, type RateLimits } from './http/rate-limits';
 import type { WebhookSettings } from './webhooks/settings';
 
 /** What differs between AWS and the local stack: the adapters behind the ports. */
@@ -31,6 +32,7 @@ export function buildDeps(settings: ServiceSettings, ports: Ports, now: () => nu
     store: new DynamoDbEventStore({ doc: ports.doc, tableName: ports.tables.events }),
     doc: ports.doc,
     tables: ports.tables,
+    metricsRetentionDays: settings.SX_METRICS_RETENTION_DAYS,
     compute: ports.compute,
     capacity: ports.capacity,
     files: ports.files,
@@ -41,6 +43,17 @@ export function buildDeps(settings: ServiceSettings, ports: Ports, now: () => nu
     ids: ulidIds(),
     adminKey: ports.adminKey,
     ...(ports.webhooks ? { webhooks: ports.webhooks } : {}),
+    rateLimits: rateLimitsFromSettings(settings),
+    requestCounter: new DynamoDbRequestCounter(ports.doc, ports.tables.views),
+  };
+}
+
+/** The request limits (functions/http/rate-limits.ts) the settings give. */
+export function rateLimitsFromSettings(settings: ServiceSettings): RateLimits {
+  return {
+    perKey: { limit: settings.SX_REQUESTS_PER_KEY_PER_MINUTE, windowSeconds: 60 },
+    signupsPerSource: { limit: settings.SX_SIGNUPS_PER_SOURCE_PER_HOUR, windowSeconds: 3600 },
+    failedAuthPerSource: { limit: settings.SX_FAILED_AUTH_PER_SOURCE_PER_5_MINUTES, windowSeconds: 300 },
   };
 }
 

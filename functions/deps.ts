@@ -5,6 +5,7 @@ import type { TableNames } from '../infra/tables';
 import type { Capacity, Compute, JobFiles } from './adapters/compute';
 import type { EventStore } from './adapters/event-store';
 import type { ObjectStore } from './adapters/object-store';
+import type { RateLimits, RequestCounter } from './http/rate-limits';
 import type { WebhookSettings } from './webhooks/settings';
 
 /** Ids for new things. Time-ordered (ULID), so newest-first lists sort by id. */
@@ -41,8 +42,14 @@ export interface Deps {
    * Fetched on use so a rotated secret is picked up; implementations may cache it briefly.
    */
   adminKey: () => Promise<string>;
+  /** Days metric points are kept after they were logged. @default 365 */
+  metricsRetentionDays?: number;
   /** Webhook delivery overrides (the local stack allows loopback receivers; tests speed up retries). @default AWS's */
   webhooks?: Partial<WebhookSettings>;
+  /** Request limits per key and per source address. @default `defaultRateLimits` (functions/http/rate-limits.ts) */
+  rateLimits?: Partial<RateLimits>;
+  /** Where those requests are counted (the views table in AWS and locally). */
+  requestCounter: RequestCounter;
 }
 
 /** ULID-based ids, lower-cased: `job_01jd…`. Monotonic within a process, so ids minted in one ms still sort. */

@@ -37,6 +37,14 @@ export const ServiceSettings = z.object({
   SX_LOST_JOB_SECONDS: unsetIfEmpty(z.coerce.number().int().positive().default(300)),
   /** Idle p4d nodes are let go (the compute environment's minimum drops) after this long without demand. */
   SX_CAPACITY_IDLE_SECONDS: unsetIfEmpty(z.coerce.number().int().nonnegative().default(900)),
+  /** Requests one API key may make a minute (functions/http/rate-limits.ts; the admin key is not limited). */
+  SX_REQUESTS_PER_KEY_PER_MINUTE: unsetIfEmpty(wholeNumber(1, 1_000_000).default(600)),
+  /** Signups one source address may make an hour. */
+  SX_SIGNUPS_PER_SOURCE_PER_HOUR: unsetIfEmpty(wholeNumber(1, 1_000_000).default(10)),
+  /** Failed authentications one source address may make in 5 minutes; past them it is refused before its key is read. */
+  SX_FAILED_AUTH_PER_SOURCE_PER_5_MINUTES: unsetIfEmpty(wholeNumber(1, 1_000_000).default(30)),
+  /** Days a job's metric points are kept after they were logged. */
+  SX_METRICS_RETENTION_DAYS: unsetIfEmpty(wholeNumber(1, 3650).default(365)),
 });
 export type ServiceSettings = z.infer<typeof ServiceSettings>;
 
@@ -48,6 +56,7 @@ export type ServiceSettings = z.infer<typeof ServiceSettings>;
 export const LambdaEnv = ServiceSettings.extend({
   SX_EVENTS_TABLE: NonEmptyString,
   SX_VIEWS_TABLE: NonEmptyString,
+  SX_METRICS_TABLE: NonEmptyString,
   /** Batch job queues: on-demand (any job) and Spot (single-node jobs only; empty when Spot is off). */
   SX_JOB_QUEUE_ON_DEMAND: NonEmptyString,
   SX_JOB_QUEUE_SPOT: z.string().default(''),

@@ -12,6 +12,8 @@ export interface HandlerAccess {
   events?: ReadonlyArray<'read' | 'append'>;
   /** The views table (read models): `read` = GetItem/Query, `write` = PutItem (views are upserted, never deleted). */
   views?: ReadonlyArray<'read' | 'write'>;
+  /** The metrics table (points read from jobs' logs): `read` = GetItem/Query, `write` = PutItem, counting (UpdateItem) and BatchWriteItem. */
+  metrics?: ReadonlyArray<'read' | 'write'>;
   /**
    * AWS Batch: `submit` (SubmitJob on the project's queues and job definitions, tagging the new job, and
    * registering the per-image revisions of the project's job definitions), `terminate` (TerminateJob),
@@ -38,7 +40,7 @@ export interface HandlerAccess {
 }
 
 /** The kinds of handler, by the table of `routes.ts` that names them. */
-export type HandlerKind = 'http' | 'stream' | 'event' | 'schedule';
+export type HandlerKind = 'http' | 'stream' | 'event' | 'schedule' | 'logs';
 
 /**
  * The default for an undeclared handler: what a handler of that kind typically needs (an API
@@ -49,11 +51,14 @@ export const defaultAccess: Record<HandlerKind, HandlerAccess> = {
   stream: { events: ['read'], views: ['read', 'write'] },
   event: { events: ['read', 'append'] },
   schedule: { events: ['read', 'append'], views: ['read'] },
+  logs: { events: ['read'] },
 };
 
 export const handlerAccess: Record<string, HandlerAccess> = {
   'api/signup': { events: ['read', 'append'], views: ['read', 'write'] },
   'api/get-account': { events: ['read'], views: ['read'] },
+  // The price book is configuration: no table at all.
+  'api/get-prices': {},
   'api/create-job': { events: ['read', 'append'], views: ['read', 'write'] },
   'api/list-jobs': { events: ['read'], views: ['read'] },
   'api/get-job': { events: ['read'] },
@@ -62,6 +67,11 @@ export const handlerAccess: Record<string, HandlerAccess> = {
   'api/list-job-events': { events: ['read'] },
   // The log stream of a Batch job is found with DescribeJobs, then read from the job log group.
   'api/get-job-logs': { events: ['read'], batch: ['describe'], jobLogs: true },
+  'api/get-job-metrics': { events: ['read'], metrics: ['read'] },
+  // Metrics: which job writes which log stream (from Batch state changes), and the job log group's
+  // subscription reading each job's definitions and recording points.
+  'index-job-log-streams': { metrics: ['write'], memoryMb: 256 },
+  'ingest-job-metrics': { events: ['read'], metrics: ['read', 'write'] },
   'project-job-views': { events: ['read'], views: ['write'] },
   // Submit finds an existing job of the same name first (ListJobs/DescribeJobs), so a redelivery never runs a job twice.
   'dispatch-jobs': { events: ['read', 'append'], views: ['read'], batch: ['submit', 'terminate', 'describe'] },
@@ -112,7 +122,7 @@ export const handlerAccess: Record<string, HandlerAccess> = {
  * Routes served without an API key (no authorizer in front). Everything else needs
  * `Authorization: Bearer …` (an API key or the admin key). From API.md.
  */
-export const publicRoutes: ReadonlySet<string> = new Set(['POST /v1/signup', 'GET /v1/openapi.json']);
+export const publicRoutes: ReadonlySet<string> = new Set(['POST /v1/signup', 'GET /v1/openapi.json', 'GET /v1/prices']);
 
 /**
  * Routes that take the admin key instead of an account's API key (API.md: `/v1/admin/…`). The

@@ -12,6 +12,7 @@ export const httpRoutes = [
   { method: 'POST', path: '/v1/jobs/{id}/cancel', handler: 'api/cancel-job' },
   { method: 'GET', path: '/v1/jobs/{id}/events', handler: 'api/list-job-events' },
   { method: 'GET', path: '/v1/jobs/{id}/logs', handler: 'api/get-job-logs' },
+  { method: 'GET', path: '/v1/jobs/{id}/metrics', handler: 'api/get-job-metrics' },
   { method: 'POST', path: '/v1/admin/vouchers', handler: 'api/create-voucher' },
   { method: 'POST', path: '/v1/vouchers/redeem', handler: 'api/redeem-voucher' },
   { method: 'GET', path: '/v1/usage', handler: 'api/get-usage' },
@@ -19,6 +20,7 @@ export const httpRoutes = [
   { method: 'GET', path: '/v1/api-keys', handler: 'api/list-api-keys' },
   { method: 'DELETE', path: '/v1/api-keys/{id}', handler: 'api/revoke-api-key' },
   { method: 'GET', path: '/v1/openapi.json', handler: 'api/get-openapi' },
+  { method: 'GET', path: '/v1/prices', handler: 'api/get-prices' },
   { method: 'POST', path: '/v1/webhook-endpoints', handler: 'api/create-webhook-endpoint' },
   { method: 'GET', path: '/v1/webhook-endpoints', handler: 'api/list-webhook-endpoints' },
   { method: 'GET', path: '/v1/webhook-endpoints/{id}', handler: 'api/get-webhook-endpoint' },
@@ -53,7 +55,19 @@ export const eventRules = [
     pattern: { source: ['aws.batch'], 'detail-type': ['Batch Job State Change'] },
     handler: 'batch-events',
   },
+  // Which job writes which log stream, for the job log group's subscription (metrics).
+  {
+    name: 'job-log-streams',
+    pattern: { source: ['aws.batch'], 'detail-type': ['Batch Job State Change'] },
+    handler: 'index-job-log-streams',
+  },
 ] as const;
+
+/**
+ * Subscriptions to the job log group (a CloudWatch Logs subscription filter in AWS; locally, the
+ * stack follows each running job's log file the same way, `infra/local/log-metrics.ts`).
+ */
+export const logSubscriptions = [{ name: 'job-metrics', handler: 'ingest-job-metrics' }] as const;
 
 /**
  * Scheduled invocations (EventBridge Scheduler in AWS, `infra/local/scheduler.ts` locally): the
@@ -87,4 +101,5 @@ export type HandlerName =
   | HttpRoute['handler']
   | (typeof streamConsumers)[number]['handler']
   | (typeof eventRules)[number]['handler']
+  | (typeof logSubscriptions)[number]['handler']
   | ScheduleHandler;

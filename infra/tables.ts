@@ -30,12 +30,17 @@ export interface TableDefinition {
 export interface TableNames {
   events: string;
   views: string;
+  metrics: string;
 }
 
 /**
  * The tables. `events` holds one item per event: `pk` = stream id (`job#<id>`, `account#<id>`, …),
  * `sk` = the event's version zero-padded to 10 digits (so string order is version order); its
  * `NEW_IMAGE` stream feeds the projections. `views` holds the read models, written only by projections.
+ * `metrics` holds the points read from jobs' logs (data, not events: nothing is decided from them),
+ * `pk` = job id, `sk` = `m#<metric>#<position>`, each item a chunk of one metric's points in log order
+ * (functions/metrics/metric-store.ts); they expire after the retention period. `pk` = `stream#<log stream>`
+ * records which job writes a CloudWatch log stream.
  */
 export const tables = {
   events: {
@@ -49,6 +54,13 @@ export const tables = {
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'sk', type: 'S' },
     // Idempotency records (functions/http/idempotency.ts) expire after 24 h; webhook delivery logs after 30 days.
+    timeToLiveAttribute: 'expiresAt',
+  },
+  metrics: {
+    logicalName: 'metrics',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    // Points are kept for the retention period (SX_METRICS_RETENTION_DAYS) after they were logged.
     timeToLiveAttribute: 'expiresAt',
   },
 } as const satisfies Record<keyof TableNames, TableDefinition>;
@@ -66,5 +78,6 @@ export function tableNames(prefix: string): TableNames {
   return {
     events: `${prefix}-${tables.events.logicalName}`,
     views: `${prefix}-${tables.views.logicalName}`,
+    metrics: `${prefix}-${tables.metrics.logicalName}`,
   };
 }

@@ -4,6 +4,7 @@ import { ApiKeyList, CreatedApiKeyBody, type CreateApiKeyRequest } from '../even
 import { Problem } from '../events/api/common';
 import { JobBody, JobEventList, JobList, type CreateJobRequest, type JobStatus } from '../events/api/jobs';
 import { UsageBody } from '../events/api/usage';
+import { PriceList } from '../events/api/prices';
 import { RedeemVoucherResponse, VoucherBody, type CreateVoucherRequest } from '../events/api/vouchers';
 import {
   CreatedWebhookEndpoint,
@@ -27,6 +28,7 @@ export type Credit = z.infer<typeof RedeemVoucherResponse>['credit'];
 export type Voucher = z.infer<typeof VoucherBody>;
 export type UsageReport = z.infer<typeof UsageBody>;
 export type UsageLine = UsageReport['data'][number];
+export type Prices = z.infer<typeof PriceList>;
 export type ApiKey = z.infer<typeof ApiKeyList>['data'][number];
 export type CreatedApiKey = z.infer<typeof CreatedApiKeyBody>;
 export type WebhookEndpoint = z.infer<typeof WebhookEndpointBody>;
@@ -205,6 +207,11 @@ export class SxClient {
    */
   usage(params: { from?: string; to?: string } = {}): Promise<UsageReport> {
     return this.request('GET', '/v1/usage', { query: params, schema: UsageBody, retry: true });
+  }
+
+  /** `GET /v1/prices` (no key needed): the price per GPU-hour of each GPU type and the hold rules. */
+  prices(): Promise<PriceList> {
+    return this.request('GET', '/v1/prices', { schema: PriceList, retry: true });
   }
 
   /** `GET /v1/openapi.json` (no key needed): the OpenAPI 3.1 document of the API, as JSON. */

@@ -15,6 +15,7 @@ export type {
   Voucher,
   UsageReport,
   UsageLine,
+  Prices,
   ApiKey,
   CreatedApiKey,
   WebhookEndpoint,

@@ -3,10 +3,10 @@
  * them looks like a chart of all. The first and last points are always kept; each bucket between
  * keeps the point forming the largest triangle with the point kept before it and the average of the
  * next bucket, so peaks and dips survive where plain striding would drop them. Linear in the points.
- * Points with `x` in ascending order; returns the input itself when it is no longer than `threshold`.
+ * Points with `x` in ascending order (the index serves, for points evenly spaced in the log); returns the input itself when it is no longer than `threshold`.
  * @throws RangeError when `threshold` is below 2.
  */
-export function lttb<P>(points: readonly P[], threshold: number, x: (p: P) => number, y: (p: P) => number): readonly P[] {
+export function lttb<P>(points: readonly P[], threshold: number, x: (p: P, index: number) => number, y: (p: P) => number): readonly P[] {
   if (threshold < 2) throw new RangeError('threshold must be at least 2');
   if (points.length <= threshold) return points;
   const sampled: P[] = [points[0]!];
@@ -19,7 +19,7 @@ export function lttb<P>(points: readonly P[], threshold: number, x: (p: P) => nu
     let avgX = 0;
     let avgY = 0;
     for (let i = nextStart; i < nextEnd; i++) {
-      avgX += x(points[i]!);
+      avgX += x(points[i]!, i);
       avgY += y(points[i]!);
     }
     const count = nextEnd - nextStart;
@@ -28,12 +28,12 @@ export function lttb<P>(points: readonly P[], threshold: number, x: (p: P) => nu
     // The point of this bucket with the largest triangle.
     const start = Math.floor(bucket * every) + 1;
     const end = Math.floor((bucket + 1) * every) + 1;
-    const ax = x(points[kept]!);
+    const ax = x(points[kept]!, kept);
     const ay = y(points[kept]!);
     let largest = -1;
     let chosen = start;
     for (let i = start; i < end; i++) {
-      const area = Math.abs((ax - avgX) * (y(points[i]!) - ay) - (ax - x(points[i]!)) * (avgY - ay));
+      const area = Math.abs((ax - avgX) * (y(points[i]!) - ay) - (ax - x(points[i]!, i)) * (avgY - ay));
       if (area > largest) {
         largest = area;
         chosen = i;

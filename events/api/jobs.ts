@@ -25,6 +25,11 @@ export const CreateJobRequest = /* @__PURE__ */ defineSchema(() => z.strictObjec
     .refine((n) => (n >= 1 && n <= 8) || (n % 8 === 0 && n >= 16 && n <= 64), 'must be 1 to 8, or a multiple of 8 up to 64 (multi-node)')
     .describe('1 to 8 (one node), or a multiple of 8 up to 64 (multi-node)'),
   max_runtime_seconds: Int.min(60).max(1_209_600).default(86_400),
+  metric_definitions: z
+    .array(z.strictObject({ name: z.string().min(1).max(64), regex: z.string().min(1).max(512) }))
+    .max(20)
+    .optional()
+    .describe('Metrics read from each log line: the first capture group of `regex` (RE2 syntax) is the value. Without them, JSON object lines are read.'),
 }));
 export type CreateJobRequest = z.input<typeof CreateJobRequest>;
 

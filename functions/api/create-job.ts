@@ -6,7 +6,8 @@ import { accounts } from '../aggregates/ledger';
 import { loadAccount } from '../views/account-snapshots';
 import { retryOnConflict } from '../adapters/with-retry';
 import type { Deps } from '../deps';
-import { notFound } from '../http/problem';
+import { compileDefinitions, InvalidMetricDefinitionError } from '../../domain/metrics/definitions';
+import { invalidRequest, notFound } from '../http/problem';
 import { json, parse, route, type RouteOptions } from '../http/route';
 import { lambda } from '../lambda';
 import { presentJob } from './present';
@@ -20,6 +21,13 @@ export const options: RouteOptions = { auth: 'key', idempotent: true };
 export const make = (deps: Deps) =>
   route(deps, options, async ({ body, accountId }) => {
     const request = parse(CreateJobRequest, body);
+    const metricDefinitions = request.metric_definitions ?? [];
+    try {
+      compileDefinitions(metricDefinitions);
+    } catch (error) {
+      if (!(error instanceof InvalidMetricDefinitionError)) throw error;
+      throw invalidRequest(error.message, [{ path: `metric_definitions.${error.index}`, message: error.detail }]);
+    }
     const jobId = deps.ids.job();
     const state = await retryOnConflict(async () => {
       const account = await loadAccount(deps, accountId);
@@ -35,6 +43,7 @@ export const make = (deps: Deps) =>
         gpuType: request.gpu_type,
         gpuCount: request.gpu_count,
         maxRuntimeSeconds: request.max_runtime_seconds,
+        ...(metricDefinitions.length > 0 ? { metricDefinitions } : {}),
       };
       const decided = decideSubmission(account.state, submit, deps.policy, now, account.quotas);
       await deps.store.append(

@@ -8,12 +8,14 @@ import * as getJob from './get-job';
 import * as cancelJob from './cancel-job';
 import * as listJobEvents from './list-job-events';
 import * as getJobLogs from './get-job-logs';
+import * as getJobMetrics from './get-job-metrics';
 import * as createApiKey from './create-api-key';
 import * as listApiKeys from './list-api-keys';
 import * as revokeApiKey from './revoke-api-key';
 import * as createVoucher from './create-voucher';
 import * as redeemVoucher from './redeem-voucher';
 import * as getUsage from './get-usage';
+import * as getPrices from './get-prices';
 import * as createWebhookEndpoint from './create-webhook-endpoint';
 import * as deleteWebhookEndpoint from './delete-webhook-endpoint';
 import * as enableWebhookEndpoint from './enable-webhook-endpoint';
@@ -45,12 +47,14 @@ const modules = {
   'api/cancel-job': cancelJob,
   'api/list-job-events': listJobEvents,
   'api/get-job-logs': getJobLogs,
+  'api/get-job-metrics': getJobMetrics,
   'api/create-api-key': createApiKey,
   'api/list-api-keys': listApiKeys,
   'api/revoke-api-key': revokeApiKey,
   'api/create-voucher': createVoucher,
   'api/redeem-voucher': redeemVoucher,
   'api/get-usage': getUsage,
+  'api/get-prices': getPrices,
   'api/create-webhook-endpoint': createWebhookEndpoint,
   'api/delete-webhook-endpoint': deleteWebhookEndpoint,
   'api/enable-webhook-endpoint': enableWebhookEndpoint,

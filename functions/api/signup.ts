@@ -14,7 +14,7 @@ import { lambda } from '../lambda';
 
 export const schemas = { body: SignupRequest, response: SignupResponse, status: 201 };
 
-export const options: RouteOptions = { auth: 'none', idempotent: true };
+export const options: RouteOptions = { auth: 'none', idempotent: true, sourceLimit: 'signupsPerSource' };
 
 /** POST /v1/signup: opens an account with the trial and its first API key (shown once). */
 export const make = (deps: Deps) =>

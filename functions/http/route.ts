@@ -2,11 +2,12 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod';
 import type { Deps } from '../deps';
-import { authenticate, authenticateAdmin, authorizerContextOf } from './auth';
+import { authenticateAdmin, authenticateKey, authorizerContextOf } from './auth';
 import { headerOf } from './headers';
 import { claimIdempotencyKey, finishIdempotentRequest, isSaved, type IdempotencyClaim } from './idempotency';
 import { HttpProblem, invalidRequest, payloadTooLarge, problemResponse, toProblem, unauthorized } from './problem';
 import { logger } from '../logger';
+import { countRequest, rateLimitsOf, recordRequest, refuseOverLimit } from './rate-limits';
 
 export type ApiEvent = APIGatewayProxyEventV2;
 export type ApiResult = APIGatewayProxyStructuredResultV2;
@@ -35,6 +36,8 @@ export interface RouteOptions {
    * with the key is 409 `conflict` (see functions/http/idempotency.ts).
    */
   idempotent?: boolean;
+  /** Counts the route's requests per source address against this limit (signup: `signupsPerSource`). */
+  sourceLimit?: 'signupsPerSource';
 }
 
 type MiddyRequest = { event: ApiEvent; context: RouteContext; error?: unknown };
@@ -113,29 +116,63 @@ const jsonBody = (): MiddlewareObj<ApiEvent, ApiResult, Error, RouteContext> => 
  */
 const authentication = (deps: Deps, auth: 'key' | 'admin'): MiddlewareObj<ApiEvent, ApiResult, Error, RouteContext> => ({
   before: async (request) => {
-    const found = authorizerContextOf(request.event);
-    // A verdict on another kind of key (the tables disagree) proves nothing here.
-    const verdict = found?.auth === auth ? found : undefined;
-    if (verdict?.outcome === 'refused') throw unauthorized(verdict.detail);
-    if (verdict?.outcome === 'allowed') {
-      if (verdict.auth === 'key') request.context.sx.accountId = verdict.accountId;
-      return;
+    const limits = rateLimitsOf(deps);
+    const source = sourceOf(request.event);
+    // A source that keeps presenting bad keys is refused before its key is read again.
+    await refuseOverLimit(deps, 'auth-failure', source, limits.failedAuthPerSource, 'Too many failed authentications from this address');
+    let keyId: string | undefined;
+    try {
+      keyId = await authenticated(deps, auth, request);
+    } catch (error) {
+      if (error instanceof HttpProblem && error.status === 401) await recordRequest(deps, 'auth-failure', source, limits.failedAuthPerSource);
+      throw error;
     }
-    const authorization = headerOf(request.event, 'authorization');
-    if (auth === 'key') request.context.sx.accountId = await authenticate(deps, authorization);
-    else await authenticateAdmin(deps, authorization);
+    if (keyId) await countRequest(deps, 'key', keyId, limits.perKey, 'Too many requests with this API key');
+  },
+});
+
+/** The key that authenticated the request (none for the admin key); sets the caller's account. @throws HttpProblem 401 */
+async function authenticated(deps: Deps, auth: 'key' | 'admin', request: MiddyRequest): Promise<string | undefined> {
+  const found = authorizerContextOf(request.event);
+  // A verdict on another kind of key (the tables disagree) proves nothing here.
+  const verdict = found?.auth === auth ? found : undefined;
+  if (verdict?.outcome === 'refused') throw unauthorized(verdict.detail);
+  if (verdict?.outcome === 'allowed') {
+    if (verdict.auth !== 'key') return undefined;
+    request.context.sx.accountId = verdict.accountId;
+    return verdict.keyId;
+  }
+  const authorization = headerOf(request.event, 'authorization');
+  if (auth === 'admin') {
+    await authenticateAdmin(deps, authorization);
+    return undefined;
+  }
+  const { accountId, keyId } = await authenticateKey(deps, authorization);
+  request.context.sx.accountId = accountId;
+  return keyId;
+}
+
+/** The caller's address as API Gateway (or the local front) saw the connection. */
+const sourceOf = (event: ApiEvent) => event.requestContext?.http?.sourceIp || 'unknown';
+
+/** Counts a public route's requests per source address. */
+const sourceLimit = (deps: Deps, limit: 'signupsPerSource'): MiddlewareObj<ApiEvent, ApiResult, Error, RouteContext> => ({
+  before: async (request) => {
+    await countRequest(deps, 'signup', sourceOf(request.event), rateLimitsOf(deps)[limit], 'Too many signups from this address');
   },
 });
 
 /**
  * Wraps a route: problem+json errors; authentication (an account's API key (`'key'`), the admin key
- * (`'admin'`) or none); the body limit and JSON parsing; then, for `idempotent` routes, the
+ * (`'admin'`) or none) with the request limits of `rate-limits.ts` (per key, failed authentications
+ * per source, and a public route's own per-source limit); the body limit and JSON parsing; then, for `idempotent` routes, the
  * Idempotency-Key. The route itself parses with zod, decides, appends and answers.
  */
 export function route(deps: Deps, options: RouteOptions, fn: (request: ApiRequest) => Promise<ApiResult>) {
   // Who is calling comes first: an unauthenticated request learns nothing about its body.
   const handler = middy<ApiEvent, ApiResult, Error, RouteContext>().use(problemDetails());
   if (options.auth !== 'none') handler.use(authentication(deps, options.auth));
+  if (options.sourceLimit) handler.use(sourceLimit(deps, options.sourceLimit));
   handler.use(jsonBody());
   if (options.idempotent) handler.use(idempotency(deps));
   return handler.handler((event, context) =>

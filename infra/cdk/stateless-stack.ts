@@ -1,5 +1,7 @@
 import { Annotations, CfnOutput, Duration, Fn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as logsDestinations from 'aws-cdk-lib/aws-logs-destinations';
 import { Construct } from 'constructs';
 import { defaultPolicy } from '../../domain/policy';
 import { readSettings, ServiceSettings } from '../../functions/env';
@@ -21,6 +23,8 @@ export interface RouteTables {
   readonly streamConsumers: readonly StreamConsumer[];
   readonly eventRules: readonly EventRoute[];
   readonly schedules: readonly ScheduleRoute[];
+  /** Functions fed by a subscription filter on the job log group. @default none */
+  readonly logSubscriptions?: ReadonlyArray<{ readonly name: string; readonly handler: string }>;
 }
 
 /** The route tables as `infra/routes.ts` declares them (`schedules` only once it exists there). */
@@ -29,6 +33,7 @@ export const declaredRoutes: RouteTables = {
   streamConsumers: routes.streamConsumers,
   eventRules: routes.eventRules,
   schedules: (routes as { schedules?: readonly ScheduleRoute[] }).schedules ?? [],
+  logSubscriptions: routes.logSubscriptions,
 };
 
 /**
@@ -42,7 +47,9 @@ export const AUTHORIZER_HANDLER = 'api-authorizer';
 
 /** Every handler the stack deploys a function for: each one any table names, and the authorizer. */
 export function handlerNames(tables: RouteTables = declaredRoutes): string[] {
-  const all = [...tables.httpRoutes, ...tables.streamConsumers, ...tables.eventRules, ...tables.schedules].map((r) => r.handler);
+  const all = [...tables.httpRoutes, ...tables.streamConsumers, ...tables.eventRules, ...tables.schedules, ...(tables.logSubscriptions ?? [])].map(
+    (r) => r.handler,
+  );
   return [...new Set([...all, AUTHORIZER_HANDLER])];
 }
 
@@ -105,6 +112,7 @@ export class StatelessStack extends Stack {
     this.lambdaEnvironment = {
       SX_EVENTS_TABLE: events.tableName,
       SX_VIEWS_TABLE: views.tableName,
+      SX_METRICS_TABLE: stateful.eventStore.metrics.tableName,
       SX_JOB_QUEUE_ON_DEMAND: this.compute.names.onDemandQueue,
       SX_JOB_QUEUE_SPOT: this.compute.names.spotQueue,
       SX_JOB_DEFINITION_SINGLE_NODE: this.compute.names.singleNode,
@@ -127,6 +135,7 @@ export class StatelessStack extends Stack {
     note('stream', tables.streamConsumers);
     note('event', tables.eventRules);
     note('schedule', tables.schedules);
+    note('logs', tables.logSubscriptions ?? []);
     const scheduled = new Set(tables.schedules.map((s) => s.handler));
 
     const functionsScope = new Construct(this, 'Functions');
@@ -148,6 +157,10 @@ export class StatelessStack extends Stack {
         ...(scheduled.has(handler) ? { reservedConcurrency: 1 } : {}),
       });
       this.grant(fn, needs, stateful, busName);
+      // Every route counts its requests (functions/http/rate-limits.ts): its own counter items only.
+      if (kind === 'http') {
+        fn.allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [views.tableArn], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ratelimit#*'] } });
+      }
       this.functions[handler] = fn;
     }
     // The authorizer reads API key streams (and the admin key for admin routes): what access.ts declares.
@@ -181,6 +194,15 @@ export class StatelessStack extends Stack {
     );
     this.eventRouting = new EventRouting(this, 'Events', { busName, rules, functionFor });
     this.schedules = new Schedules(this, 'Schedules', { schedules: tables.schedules, functionFor, groupName: prefix });
+    // Every event of the job log group goes to these (LambdaDestination also lets CloudWatch Logs invoke them).
+    for (const subscription of tables.logSubscriptions ?? []) {
+      new logs.SubscriptionFilter(this, `LogSubscription-${subscription.name}`, {
+        logGroup: jobLogs,
+        destination: new logsDestinations.LambdaDestination(functionFor(subscription.handler).function),
+        filterPattern: logs.FilterPattern.allEvents(),
+        filterName: `${prefix}-${subscription.name}`,
+      });
+    }
 
     this.alarms = new Alarms(this, 'Alarms', {
       email: config.alarmEmail,
@@ -211,6 +233,10 @@ export class StatelessStack extends Stack {
     ];
     fn.allowTable(events, tableActions(needs.events));
     fn.allowTable(views, tableActions(needs.views));
+    fn.allowTable(stateful.eventStore.metrics, [
+      ...(needs.metrics?.includes('read') ? ['GetItem', 'Query'] : []),
+      ...(needs.metrics?.includes('write') ? ['PutItem', 'UpdateItem', 'BatchWriteItem'] : []),
+    ]);
 
     const batch = needs.batch ?? [];
     if (batch.includes('submit')) {

@@ -13,23 +13,27 @@ import { tables, type TableDefinition, type TableNames } from '../tables';
 const WAITER = { minDelay: 1, maxDelay: 5, maxWaitTime: 120 };
 
 /**
- * Creates the `events` and `views` tables (on-demand billing, `NEW_IMAGE` stream on events) unless
+ * Creates the `events`, `views` and `metrics` tables (on-demand billing, `NEW_IMAGE` stream on events) unless
  * they exist, and waits until both are ACTIVE. Idempotent: run it on every start of the local stack;
  * a table created concurrently by someone else counts as existing.
  * @throws Error if a table of that name exists with a different key schema or without the stream the
  *   definition asks for (a stale `.data/` directory: delete it), or any SDK error.
  */
 export async function ensureTables(client: DynamoDBClient, names: TableNames): Promise<void> {
-  await Promise.all([ensureTable(client, names.events, tables.events), ensureTable(client, names.views, tables.views)]);
+  await Promise.all([
+    ensureTable(client, names.events, tables.events),
+    ensureTable(client, names.views, tables.views),
+    ensureTable(client, names.metrics, tables.metrics),
+  ]);
 }
 
 /**
- * Deletes both tables and waits until they are gone; a missing table is skipped.
+ * Deletes the tables and waits until they are gone; a missing table is skipped.
  * @throws any SDK error other than "not found".
  */
 export async function deleteTables(client: DynamoDBClient, names: TableNames): Promise<void> {
   await Promise.all(
-    [names.events, names.views].map(async (TableName) => {
+    [names.events, names.views, names.metrics].map(async (TableName) => {
       try {
         await client.send(new DeleteTableCommand({ TableName }));
       } catch (error) {

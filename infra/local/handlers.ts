@@ -8,6 +8,9 @@ import * as getJob from '../../functions/api/get-job';
 import * as cancelJob from '../../functions/api/cancel-job';
 import * as listJobEvents from '../../functions/api/list-job-events';
 import * as getJobLogs from '../../functions/api/get-job-logs';
+import * as getJobMetrics from '../../functions/api/get-job-metrics';
+import * as indexJobLogStreams from '../../functions/index-job-log-streams';
+import * as ingestJobMetrics from '../../functions/ingest-job-metrics';
 import * as createApiKey from '../../functions/api/create-api-key';
 import * as listApiKeys from '../../functions/api/list-api-keys';
 import * as revokeApiKey from '../../functions/api/revoke-api-key';
@@ -18,6 +21,7 @@ import * as batchEvents from '../../functions/batch-events';
 import * as createVoucher from '../../functions/api/create-voucher';
 import * as redeemVoucher from '../../functions/api/redeem-voucher';
 import * as getUsage from '../../functions/api/get-usage';
+import * as getPrices from '../../functions/api/get-prices';
 import * as projectLedger from '../../functions/project-ledger';
 import * as grantMonthlyCredits from '../../functions/grant-monthly-credits';
 import * as trackActiveJobs from '../../functions/track-active-jobs';
@@ -58,6 +62,10 @@ export const factories = {
   'api/cancel-job': cancelJob.make,
   'api/list-job-events': listJobEvents.make,
   'api/get-job-logs': getJobLogs.make,
+  'api/get-job-metrics': getJobMetrics.make,
+  'index-job-log-streams': indexJobLogStreams.make,
+  // Not run locally (the stack reads job logs itself, infra/local/log-metrics.ts), but kept loadable with the others.
+  'ingest-job-metrics': ingestJobMetrics.make,
   'api/create-api-key': createApiKey.make,
   'api/list-api-keys': listApiKeys.make,
   'api/revoke-api-key': revokeApiKey.make,
@@ -68,6 +76,7 @@ export const factories = {
   'api/create-voucher': createVoucher.make,
   'api/redeem-voucher': redeemVoucher.make,
   'api/get-usage': getUsage.make,
+  'api/get-prices': getPrices.make,
   'project-ledger': projectLedger.make,
   'grant-monthly-credits': grantMonthlyCredits.make,
   'track-active-jobs': trackActiveJobs.make,

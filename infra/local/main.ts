@@ -4,7 +4,8 @@
  * SX_GPUS (8), SX_ADMIN_KEY (generated), SX_DYNAMODB_ENDPOINT (use this DynamoDB instead of starting
  * DynamoDB Local under the data dir) with SX_TABLE_PREFIX (sx-local), and the service's settings as
  * Lambda reads them: SX_STOP_GRACE_SECONDS (30), SX_PRICE_A100 (fen per A100 GPU-hour; default
- * derived from AWS's price) or SX_CNY_PER_USD (7.10), and the sweeps'.
+ * derived from AWS's price) or SX_CNY_PER_USD (7.10), the sweeps', and the request limits
+ * (SX_REQUESTS_PER_KEY_PER_MINUTE 600, SX_SIGNUPS_PER_SOURCE_PER_HOUR 10, SX_FAILED_AUTH_PER_SOURCE_PER_5_MINUTES 30).
  */
 import './quiet-sdk';
 import { readLocalEnv } from '../../functions/env';

@@ -77,6 +77,7 @@ async function run(options: Options): Promise<void> {
   const tables: TableNames = {
     events: options.eventsTable ?? tableNames(options.tablePrefix).events,
     views: options.viewsTable ?? tableNames(options.tablePrefix).views,
+    metrics: tableNames(options.tablePrefix).metrics,
   };
   let dynamo: DynamoDbLocal | undefined;
   let endpoint: string | undefined;

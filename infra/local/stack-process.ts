@@ -27,13 +27,29 @@ export interface StackProcessOptions {
 }
 
 /**
- * For tests and benchmarks. Starts the local stack exactly as `npm start` does (infra/local/main.ts), on a free port and a
+ * Request limits with room for tests and benchmarks, which sign up many accounts, send many
+ * requests with one key and try many bad keys, all from 127.0.0.1 (the limits have their own tests).
+ */
+export const ROOMY_RATE_LIMITS = {
+  perKey: { limit: 1_000_000, windowSeconds: 60 },
+  signupsPerSource: { limit: 1_000_000, windowSeconds: 60 },
+  failedAuthPerSource: { limit: 1_000_000, windowSeconds: 60 },
+};
+const ROOMY_LIMITS = {
+  SX_REQUESTS_PER_KEY_PER_MINUTE: String(ROOMY_RATE_LIMITS.perKey.limit),
+  SX_SIGNUPS_PER_SOURCE_PER_HOUR: String(ROOMY_RATE_LIMITS.signupsPerSource.limit),
+  SX_FAILED_AUTH_PER_SOURCE_PER_5_MINUTES: String(ROOMY_RATE_LIMITS.failedAuthPerSource.limit),
+};
+
+/**
+ * For tests and benchmarks (with room in the request limits unless `env` sets them). Starts the local stack exactly as `npm start` does (infra/local/main.ts), on a free port and a
  * fresh data directory, and resolves once it prints its URL.
  */
 export async function startStackProcess(env: Record<string, string> = {}, options: StackProcessOptions = {}): Promise<StackProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'sx-e2e-')));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts'], {
-    env: { ...process.env, PORT: '0', SX_DATA_DIR: dataDir, ...env },
+    // Tests and benchmarks sign up many accounts and try many bad keys from 127.0.0.1: room for them.
+    env: { ...process.env, PORT: '0', SX_DATA_DIR: dataDir, ...ROOMY_LIMITS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.processGroup ?? false,
   });

@@ -12,8 +12,11 @@ import { ServiceSettings } from '../../functions/env';
 import { eventRules, httpRoutes, schedules, streamConsumers } from '../routes';
 import { newAdminKey } from '../../functions/http/auth';
 import { LocalScheduler } from './scheduler';
+import type { RateLimits } from '../../functions/http/rate-limits';
 import type { WebhookSettings } from '../../functions/webhooks/settings';
 import { tableNames } from '../tables';
+import { metricStore } from '../../functions/metrics/metric-store';
+import { LogMetrics } from './log-metrics';
 import { LocalCompute, type ComputeRecovery } from './compute';
 import type { BatchJobStateChange } from '../../events/batch-state-change';
 import { ensureTables } from './create-tables';
@@ -25,6 +28,8 @@ import { HttpFront } from './http-front';
 import { make as makeAuthorizer } from '../../functions/api-authorizer';
 import { publicRoutes } from '../access';
 import { StreamPoller } from './stream-poller';
+import { ensureConsoleBuild } from '../../console/build';
+import { consoleAssets } from './console-assets';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { startObjectServer, type LocalObjectServer } from './object-server';
 import { logger } from '../../functions/logger';
@@ -65,6 +70,10 @@ export interface LocalStackOptions {
   computeEvents?: (event: BatchJobStateChange) => BatchJobStateChange[];
   /** Webhook delivery overrides; the local stack always allows loopback receivers (`http://127.0.0.1:*`, `http://localhost:*`). */
   webhooks?: Partial<WebhookSettings>;
+  /** Serve the web console at `/`, building it first when its build is missing or stale. @default true */
+  console?: boolean;
+  /** Overrides of the request limits the settings give (every local client is 127.0.0.1; tests set their own). */
+  rateLimits?: Partial<RateLimits>;
 }
 
 export interface LocalStack {
@@ -93,6 +102,8 @@ export interface LocalStack {
  * @throws JavaMissingError when Java is not installed; Error when the port is taken.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  // First, before anything runs that would need stopping: a console that does not compile fails the start.
+  const consoleBuild = options.console === false ? null : await ensureConsoleBuild();
   const dataDir = options.dataDir === null ? await mkdtemp(join(tmpdir(), 'sx-local-')) : resolve(options.dataDir ?? '.data');
   await mkdir(dataDir, { recursive: true });
   let dynamo: DynamoDbLocal | undefined;
@@ -111,7 +122,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const compute = new LocalCompute({
       dataDir: join(dataDir, 'compute'),
       gpus: options.gpus,
-      onEvent: (event) => faults(event).forEach((delivered) => bus.put(delivered)),
+      onEvent: (event) => {
+        logMetrics.observe(event);
+        faults(event).forEach((delivered) => bus.put(delivered));
+      },
     });
     const adminKey = options.adminKey ?? newAdminKey();
     // Built as Lambda builds it (functions/build-deps.ts); only the ports and the tests' overrides differ.
@@ -129,7 +143,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...built,
       policy: { ...built.policy, ...options.policy },
       sweeps: { ...built.sweeps, ...options.sweeps },
+      rateLimits: { ...built.rateLimits, ...options.rateLimits },
     };
+    // What the job log group's subscription filter does in AWS: metrics from each job's log as it is written.
+    const logMetrics = new LogMetrics({ store: deps.store, metrics: metricStore(deps), logFile: (jobId) => compute.logFile(jobId) });
     bus.addRules(eventRules.map((rule) => ({ name: rule.name, pattern: rule.pattern, target: makeHandler(rule.handler, deps) })));
     // Before anything can submit: jobs the last run left unfinished are settled or put back in line.
     const recovered = await compute.recover();
@@ -183,6 +200,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         invoke: makeHandler(r.handler, deps),
         ...(publicRoutes.has(`${r.method} ${r.path}`) ? {} : { authorize }),
       })),
+      consoleBuild ? consoleAssets(consoleBuild.dir) : undefined,
     );
     const port = await front.listen(options.port ?? 3000).catch(async (error: NodeJS.ErrnoException) => {
       await Promise.all(pollers.map((p) => p.stop()));
@@ -196,6 +214,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         await front.close();
         await scheduler.stop();
         await compute.stop({ graceSeconds });
+        await logMetrics.stop();
         await bus.close();
         // Let the pollers see the final events the shutdown just wrote before they stop.
         await new Promise((r) => setTimeout(r, 300));

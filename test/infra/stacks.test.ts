@@ -12,9 +12,10 @@ import { CONTAINER_CHECKPOINT_DIR, CONTAINER_ENTRYPOINT, CONTAINER_OUTPUT_DIR, M
 import { nodeScript } from '../../infra/cdk/constructs/batch-compute';
 import type { StatefulStack } from '../../infra/cdk/stateful-stack';
 import { declaredRoutes, STOP_GRACE_SECONDS, type StatelessStack } from '../../infra/cdk/stateless-stack';
-import { eventRules, httpRoutes, streamConsumers } from '../../infra/routes';
+import { eventRules, httpRoutes, logSubscriptions, streamConsumers } from '../../infra/routes';
 import { tables } from '../../infra/tables';
 import { buildTestApp, resourcesOf, SYNTH_TIMEOUT_MS } from './cdk-app';
+import { InMemoryRequestCounter } from '../../functions/http/rate-limits';
 
 /** A launch template's user data as text: `Fn::Base64` of a string, or of an `Fn::Join` of strings and tokens. */
 function userDataOf(userData: any): string {
@@ -65,6 +66,12 @@ describe('stateful stack (us-east-1)', () => {
       TableName: 'sx-views',
       StreamSpecification: Match.absent(),
       Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true })],
+    });
+    // Metric points expire after the retention period.
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'sx-metrics',
+      StreamSpecification: Match.absent(),
+      TimeToLiveSpecification: { AttributeName: tables.metrics.timeToLiveAttribute, Enabled: true },
     });
     for (const table of Object.values(resourcesOf(template, 'AWS::DynamoDB::GlobalTable'))) {
       expect(table).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
@@ -125,7 +132,7 @@ const actionsOf = (handler: string) => statementsOf(handler).flatMap((s) => [s.A
 const logicalIdOf = (construct: any) => stateless.getLogicalId(construct.node.defaultChild ?? construct);
 
 describe('stateless stack (us-east-1): functions', () => {
-  const handlers = [...new Set([...httpRoutes, ...streamConsumers, ...eventRules, ...declaredRoutes.schedules].map((r) => r.handler))];
+  const handlers = [...new Set([...httpRoutes, ...streamConsumers, ...eventRules, ...declaredRoutes.schedules, ...logSubscriptions].map((r) => r.handler))];
 
   it('has one Node.js 22 arm64 function per handler in the route tables, plus the authorizer and scheduled ones', () => {
     expect(Object.keys(stateless.functions).sort()).toEqual([...handlers, 'api-authorizer', SAMPLE_SCHEDULE.handler].sort());
@@ -174,7 +181,13 @@ describe('stateless stack (us-east-1): least privilege', () => {
     for (const handler of Object.keys(stateless.functions)) {
       // Resizing the project's own compute environments is the capacity sweep's one write to Batch.
       const mayScale = handlerAccess[handler]?.batch?.includes('scale') ?? false;
-      for (const action of actionsOf(handler)) {
+      // The request counters (ratelimit# items, checked below) are the one thing a route updates; metric
+      // points are data, counted and written in bulk: the metrics table alone takes updates and batch writes.
+      const actions = statementsOf(handler)
+        .filter((st) => !JSON.stringify(st.Condition ?? {}).includes('ratelimit#'))
+        .filter((st) => !JSON.stringify(st.Resource).includes('EventStoremetrics'))
+        .flatMap((st) => [st.Action].flat());
+      for (const action of actions) {
         if (mayScale && action === 'batch:UpdateComputeEnvironment') continue;
         expect(action).not.toMatch(/\*|^dynamodb:(UpdateItem|DeleteItem|BatchWriteItem|Scan)$|^batch:(Create|Update|Delete)/);
       }
@@ -184,6 +197,24 @@ describe('stateless stack (us-east-1): least privilege', () => {
       expect(onEvents.flatMap((s) => [s.Action].flat()).sort(), handler).toEqual(
         [...(needs.events?.includes('read') ? ['dynamodb:GetItem', 'dynamodb:Query'] : []), ...(needs.events?.includes('append') ? ['dynamodb:ConditionCheckItem', 'dynamodb:PutItem'] : [])].sort(),
       );
+    }
+  });
+
+  it('lets every route count its requests in its own rate-limit items of the views table, and only those', () => {
+    const views = fromStateful(/EventStoreviews[0-9A-F]+Arn/);
+    for (const { handler } of httpRoutes) {
+      const counting = statementsOf(handler).filter((st) => JSON.stringify(st.Condition ?? {}).includes('ratelimit#'));
+      expect(counting, handler).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          Resource: views,
+          Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ratelimit#*'] } },
+        },
+      ]);
+    }
+    for (const handler of [...streamConsumers.map((c) => c.handler), 'api-authorizer']) {
+      expect(JSON.stringify(statementsOf(handler)), handler).not.toContain('ratelimit#');
     }
   });
 
@@ -253,6 +284,42 @@ describe('stateless stack (us-east-1): least privilege', () => {
     }
   });
 
+  it('lets only the metric functions touch the metrics table: the route reads it, the subscription and the stream index write it', () => {
+    const onMetrics = (handler: string) =>
+      statementsOf(handler)
+        .filter((s) => JSON.stringify(s.Resource).includes('EventStoremetrics'))
+        .flatMap((s) => [s.Action].flat())
+        .sort();
+    for (const handler of Object.keys(stateless.functions)) {
+      const expected = {
+        'api/get-job-metrics': ['dynamodb:GetItem', 'dynamodb:Query'],
+        'ingest-job-metrics': ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        'index-job-log-streams': ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      }[handler];
+      expect(onMetrics(handler), handler).toEqual(expected ?? []);
+    }
+  });
+
+  it('feeds every event of the job log group to ingest-job-metrics through a subscription filter CloudWatch Logs may invoke', () => {
+    const fn = stateless.functions['ingest-job-metrics']!.function;
+    const logGroup = fromStateful(/JobLogs/);
+    const filters = Object.values(resourcesOf(app, 'AWS::Logs::SubscriptionFilter')).map((r) => r.Properties);
+    expect(filters).toEqual([
+      expect.objectContaining({ FilterPattern: '', FilterName: 'sx-job-metrics', DestinationArn: { 'Fn::GetAtt': [logicalIdOf(fn), 'Arn'] }, LogGroupName: logGroup }),
+    ]);
+    app.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [logicalIdOf(fn), 'Arn'] },
+      Principal: 'logs.amazonaws.com',
+      SourceArn: Match.anyValue(),
+    });
+    // The stream index is fed by the same Batch state changes as batch-events, of our queues only.
+    const { rule } = stateless.eventRouting.rules['job-log-streams']!;
+    const props = resourcesOf(app, 'AWS::Events::Rule')[logicalIdOf(rule)]!.Properties;
+    expect(props.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [logicalIdOf(stateless.functions['index-job-log-streams']!.function), 'Arn'] } })]);
+    expect(props.EventPattern.detail.jobQueue).toHaveLength(Object.keys(resourcesOf(app, 'AWS::Batch::JobQueue')).length);
+  });
+
   it('lets the authorizer read the events table (API keys) and the admin key, and nothing else', () => {
     expect(actionsOf('api-authorizer').sort()).toEqual(
       ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', ...XRAY_ACTIONS].sort(),
@@ -293,7 +360,7 @@ describe('stateless stack (us-east-1): API', () => {
       if (!publicRoutes.has(route.Properties.RouteKey)) expect(route.Properties.AuthorizerId, route.Properties.RouteKey).toEqual({ Ref: authorizerId });
     }
     // The authorizer lets a request with no headers at all through, with the 401 detail as its verdict...
-    const deps = { store: new InMemoryEventStore(), policy: defaultPolicy, now: () => new Date() } as unknown as Deps;
+    const deps = { store: new InMemoryEventStore(), policy: defaultPolicy, now: () => new Date(), requestCounter: new InMemoryRequestCounter() } as unknown as Deps;
     const noHeaders = { type: 'REQUEST', routeKey: 'GET /v1/account', rawPath: '/v1/account', headers: {}, requestContext: { requestId: 'req-1', http: { method: 'GET' } } };
     const verdict = await makeAuthorizer(deps)(noHeaders as never);
     expect(verdict).toEqual({ isAuthorized: true, context: { auth: 'key', outcome: 'refused', detail: expect.any(String) } });

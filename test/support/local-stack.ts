@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { createDynamoClients } from '../../functions/adapters/dynamodb';
 import { deleteTables } from '../../infra/local/create-tables';
-import { apiClient } from '../../infra/local/stack-process';
+import { apiClient, ROOMY_RATE_LIMITS } from '../../infra/local/stack-process';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../infra/local/stack';
 import { testDynamoEndpoint } from './dynamodb';
 
@@ -21,6 +21,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     tablePrefix: `sx-test-${randomBytes(6).toString('hex')}`,
     pollMs: 50,
     ...options,
+    // The request limits get room here; their own tests (test/e2e/rate-limits.test.ts) set them.
+    rateLimits: { ...ROOMY_RATE_LIMITS, ...options.rateLimits },
   });
   return {
     ...stack,

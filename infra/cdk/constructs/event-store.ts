@@ -17,6 +17,8 @@ export interface EventStoreProps {
 export class EventStore extends Construct {
   readonly events: dynamodb.TableV2;
   readonly views: dynamodb.TableV2;
+  /** Points read from jobs' logs (not events): expiring after the retention period. */
+  readonly metrics: dynamodb.TableV2;
   readonly names: TableNames;
 
   constructor(scope: Construct, id: string, props: EventStoreProps) {
@@ -33,8 +35,10 @@ export class EventStore extends Construct {
         encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
         removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
         ...(def.stream ? { dynamoStream: def.stream as dynamodb.StreamViewType } : {}),
+        ...(def.timeToLiveAttribute ? { timeToLiveAttribute: def.timeToLiveAttribute } : {}),
       });
     this.events = table('events', tables.events);
     this.views = table('views', tables.views);
+    this.metrics = table('metrics', tables.metrics);
   }
 }

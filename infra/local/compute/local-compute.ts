@@ -31,12 +31,12 @@ import { newLocalJob, type LocalJob } from './local-job';
 import { jobEnvironment, isErrno, setLongTimeout, signalGroup, spawnGroup, untilGroupGone } from './processes';
 import { GpuQueue } from './queue';
 import { killLeftovers, recoveryStep, type ComputeRecovery } from './recovery';
+// The local pool reports vCPUs per simulated GPU as a p4d node has them, so the capacity sweep sizes it alike.
+import { VCPUS_PER_GPU } from '../../../functions/adapters/batch-job-definitions';
 
 /** Job ids become directory names, so only plain names are accepted (no `/`, no `..`). */
 const SAFE_JOB_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
-/** vCPUs the local pool reports per simulated GPU (a p4d's 96 over its 8 GPUs). */
-const VCPUS_PER_GPU = 12;
 
 /** Options of {@link LocalCompute}. */
 export interface LocalComputeOptions {
@@ -140,7 +140,7 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
   /** The job's combined stdout and stderr so far; '' before it starts or for an unknown job. */
   async readLogs(jobId: string): Promise<string> {
     try {
-      return await readFile(join(this.jobDir(jobId), 'logs.txt'), 'utf8');
+      return await readFile(this.logFile(jobId), 'utf8');
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return '';
       throw error;
@@ -312,7 +312,7 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
     const dir = this.jobDir(job.spec.jobId);
     let child: ChildProcess;
     try {
-      child = spawnGroup(job.spec.command, dir, this.environment(job), join(dir, 'logs.txt'));
+      child = spawnGroup(job.spec.command, dir, this.environment(job), this.logFile(job.spec.jobId));
     } catch (error) {
       this.cannotStart(job, error);
       return;
@@ -466,6 +466,11 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
       AWS_BATCH_JOB_ATTEMPT: String(job.pastAttempts.length + 1),
       NVIDIA_VISIBLE_DEVICES: job.gpus.join(','),
     });
+  }
+
+  /** Where a job's combined output is written, as it runs (what CloudWatch Logs holds in AWS). */
+  logFile(jobId: string): string {
+    return join(this.jobDir(jobId), 'logs.txt');
   }
 
   private jobDir(jobId: string): string {

@@ -9,6 +9,7 @@ import { json, route } from '../../../functions/http/route';
 import { adminRoutes, publicRoutes, routeAuth } from '../../../infra/access';
 import { routesWithModules } from '../../../functions/api/route-modules';
 import { logger } from '../../../functions/logger';
+import { InMemoryRequestCounter } from '../../../functions/http/rate-limits';
 
 const adminKey = newAdminKey();
 const now = '2026-11-25T12:00:00.000Z';
@@ -17,7 +18,7 @@ const ACCOUNT = 'acct_01jdaaaaaaaaaaaaaaaaaaaaaa';
 /** Deps over a real (in-memory) event store holding one active and one revoked key of ACCOUNT. */
 async function given() {
   const store = new InMemoryEventStore();
-  const deps = { store, policy: defaultPolicy, now: () => new Date(now), adminKey: async () => adminKey } as unknown as Deps;
+  const deps = { store, policy: defaultPolicy, now: () => new Date(now), adminKey: async () => adminKey, requestCounter: new InMemoryRequestCounter() } as unknown as Deps;
   const issue = async (keyId: string) => {
     const { apiKey, secretHash } = newApiKey(keyId);
     await store.append([{ streamId: apiKeys.streamId(keyId), expectedVersion: 0, events: [{ type: 'ApiKeyIssued', data: { keyId, accountId: ACCOUNT, secretHash, issuedAt: now } }] }], { at: now });

@@ -8,13 +8,16 @@ import { BatchCompute } from '../../../functions/adapters/batch-compute';
 import { InMemoryEventStore } from '../../../functions/adapters/in-memory-event-store';
 import { secretReader } from '../../../functions/adapters/secrets-manager';
 import { buildAwsDeps, cachedSecret, once } from '../../../functions/aws-deps';
-import { policyFrom, sweepsFrom } from '../../../functions/build-deps';
+import { buildDeps, policyFrom, rateLimitsFromSettings, sweepsFrom, type Ports } from '../../../functions/build-deps';
+import { createDynamoClients } from '../../../functions/adapters/dynamodb';
+import { tableNames } from '../../../infra/tables';
 import { readLambdaEnv, readLocalEnv, ServiceSettings } from '../../../functions/env';
 import { jobQueued, jobId, submitted } from '../domain/fixtures';
 
 const ENV = {
   SX_EVENTS_TABLE: 'sx-events',
   SX_VIEWS_TABLE: 'sx-views',
+  SX_METRICS_TABLE: 'sx-metrics',
   SX_JOB_QUEUE_ON_DEMAND: 'od',
   SX_JOB_DEFINITION_SINGLE_NODE: 'single',
   SX_JOB_DEFINITION_MULTI_NODE: 'multi',
@@ -31,7 +34,7 @@ afterEach(() => {
 describe('buildAwsDeps', () => {
   it('builds every port from the Lambda environment, without any I/O', () => {
     const deps = buildAwsDeps(readLambdaEnv(ENV));
-    expect(deps.tables).toEqual({ events: 'sx-events', views: 'sx-views' });
+    expect(deps.tables).toEqual({ events: 'sx-events', views: 'sx-views', metrics: 'sx-metrics' });
     expect(deps.capacity).toBe(deps.compute);
     expect(deps.files.outputUri(jobId)).toBe(`s3://sx-out/outputs/${jobId}/`);
     expect(deps.policy.stopGraceSeconds).toBe(30);
@@ -153,17 +156,22 @@ const SAMPLES: Record<keyof ServiceSettings, string> = {
   SX_RUNNABLE_TIMEOUT_SECONDS: '60',
   SX_LOST_JOB_SECONDS: '61',
   SX_CAPACITY_IDLE_SECONDS: '62',
+  SX_REQUESTS_PER_KEY_PER_MINUTE: '120',
+  SX_SIGNUPS_PER_SOURCE_PER_HOUR: '3',
+  SX_FAILED_AUTH_PER_SOURCE_PER_5_MINUTES: '5',
+  SX_METRICS_RETENTION_DAYS: '30',
 };
 
 /** What the settings decide, as a Lambda function builds it and as the local stack builds it (`npm start`'s environment). */
 const rules = {
   aws: (env: Record<string, string>) => {
     const deps = buildAwsDeps(readLambdaEnv({ ...ENV, ...env }));
-    return { policy: deps.policy, sweeps: deps.sweeps };
+    return { policy: deps.policy, sweeps: deps.sweeps, rateLimits: deps.rateLimits, metricsRetentionDays: deps.metricsRetentionDays };
   },
   local: (env: Record<string, string>) => {
     const settings = readLocalEnv(env);
-    return { policy: policyFrom(settings), sweeps: sweepsFrom(settings) };
+    const deps = buildDeps(settings, { doc: createDynamoClients().doc, tables: tableNames('sx-test') } as Ports);
+    return { policy: policyFrom(settings), sweeps: sweepsFrom(settings), rateLimits: rateLimitsFromSettings(settings), metricsRetentionDays: deps.metricsRetentionDays };
   },
 };
 

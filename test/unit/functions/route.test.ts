@@ -4,8 +4,9 @@ import { InMemoryEventStore } from '../../../functions/adapters/in-memory-event-
 import type { Deps } from '../../../functions/deps';
 import { json, route } from '../../../functions/http/route';
 import { logger } from '../../../functions/logger';
+import { InMemoryRequestCounter } from '../../../functions/http/rate-limits';
 
-const deps = { store: new InMemoryEventStore(), policy: defaultPolicy, now: () => new Date() } as unknown as Deps;
+const deps = { store: new InMemoryEventStore(), policy: defaultPolicy, now: () => new Date(), requestCounter: new InMemoryRequestCounter() } as unknown as Deps;
 const event = (body?: string, headers: Record<string, string> = {}) =>
   ({ routeKey: 'POST /x', rawPath: '/x', headers, body, isBase64Encoded: false, requestContext: { requestId: 'req-42', http: { method: 'POST' } } }) as never;
 

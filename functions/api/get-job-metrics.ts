@@ -1,0 +1,35 @@
+import { lttb } from '../../domain/metrics/downsample';
+import { JobMetricsBody, JobMetricsQuery } from '../../events/api/metrics';
+import type { Deps } from '../deps';
+import { json, parse, route, type RouteOptions } from '../http/route';
+import { lambda } from '../lambda';
+import { metricStore, type StoredPoint } from '../metrics/metric-store';
+import { loadOwnJob } from './job-route';
+
+export const schemas = { query: JobMetricsQuery, response: JobMetricsBody };
+
+export const options: RouteOptions = { auth: 'key' };
+
+const present = (p: StoredPoint) => ({ step: p.step, time: new Date(p.timeMs).toISOString(), value: p.value });
+
+/**
+ * GET /v1/jobs/{id}/metrics?name=&max_points=: each metric read from the job's log so far, by name,
+ * oldest point first, downsampled to `max_points` (LTTB: first and last points kept, shape kept).
+ */
+export const make = (deps: Deps) =>
+  route(deps, options, async (request) => {
+    const query = parse(JobMetricsQuery, request.event.queryStringParameters ?? {}, 'query');
+    const { state } = await loadOwnJob(deps, request);
+    const series = await metricStore(deps).read(state.job.jobId, deps.now().getTime(), query.name);
+    const data = [...series]
+      .filter(([, points]) => points.length > 0)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([name, points]) => ({
+        name,
+        points: lttb(points, query.max_points, (_, i) => i, (p) => p.value).map(present),
+        last: present(points[points.length - 1]!),
+      }));
+    return json(200, { data }, { 'cache-control': 'no-store' });
+  });
+
+export const handler = lambda(make);

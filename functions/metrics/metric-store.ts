@@ -1,0 +1,127 @@
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { metricLimits } from '../../domain/metrics/limits';
+import { batchWrite, queryAll } from '../adapters/dynamodb';
+import type { Deps } from '../deps';
+
+/** One point to keep, with where it stands in the job's log. */
+export interface PointToRecord {
+  name: string;
+  value: number;
+  step: number | null;
+  /** When the line was logged (epoch ms). */
+  timeMs: number;
+  /**
+   * The line's place in the job's log, as a string whose sort order is log order (a zero-padded byte
+   * offset locally, `<timestamp>.<event id>` from CloudWatch Logs). Writing the same line again
+   * writes the same item, so a redelivered batch changes nothing.
+   */
+  position: string;
+}
+
+/** A point as read back. */
+export interface StoredPoint {
+  step: number | null;
+  timeMs: number;
+  value: number;
+}
+
+/** Points of one metric per item: ~30 bytes each keeps an item far below DynamoDB's 400 KB. */
+const POINTS_PER_ITEM = 1000;
+const DEFAULT_RETENTION_DAYS = 365;
+/** The sort key of a job's count of recorded points (below every `m#` key). */
+const COUNT_KEY = '#count';
+
+/**
+ * The metrics table (infra/tables.ts): a job's points as chunks of one metric each, keyed
+ * `pk` = job id, `sk` = `m#<metric>#<position of its first point>`, the points a JSON array of
+ * `[time ms, step, value]`. Metric names never hold `#`, which sorts below every character they may
+ * hold, so a query over `m#` returns each metric's chunks together and in log order.
+ */
+export class MetricStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly retentionDays = DEFAULT_RETENTION_DAYS,
+  ) {}
+
+  /**
+   * Keeps `points` (in log order) of a job, up to {@link metricLimits.maxPointsPerJob} in all: the
+   * job's count is raised first, and what would go beyond the limit is dropped.
+   * @returns how many were kept. @throws any DynamoDB error (then some chunks may be written: retry the same points).
+   */
+  async record(jobId: string, points: readonly PointToRecord[], nowMs: number): Promise<number> {
+    if (points.length === 0) return 0;
+    const expiresAt = Math.floor(nowMs / 1000) + this.retentionDays * 86_400;
+    const { Attributes } = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: jobId, sk: COUNT_KEY },
+        UpdateExpression: 'ADD #points :n SET expiresAt = :e',
+        ExpressionAttributeNames: { '#points': 'points' },
+        ExpressionAttributeValues: { ':n': points.length, ':e': expiresAt },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    const before = Number(Attributes?.points ?? points.length) - points.length;
+    const kept = points.slice(0, Math.max(0, Math.min(points.length, metricLimits.maxPointsPerJob - before)));
+    const byName = new Map<string, PointToRecord[]>();
+    for (const point of kept) {
+      const series = byName.get(point.name);
+      if (series) series.push(point);
+      else byName.set(point.name, [point]);
+    }
+    const items = [...byName].flatMap(([name, series]) => {
+      const chunks = [];
+      for (let i = 0; i < series.length; i += POINTS_PER_ITEM) chunks.push(series.slice(i, i + POINTS_PER_ITEM));
+      return chunks.map((chunk) => ({
+        PutRequest: {
+          Item: { pk: jobId, sk: `m#${name}#${chunk[0]!.position}`, points: JSON.stringify(chunk.map((p) => [p.timeMs, p.step, p.value])), expiresAt },
+        },
+      }));
+    });
+    await batchWrite(this.doc, this.tableName, items, { concurrency: 4 });
+    return kept.length;
+  }
+
+  /**
+   * Records which job writes a CloudWatch log stream (Batch names streams after the task, not the job).
+   * Idempotent. @throws any DynamoDB error.
+   */
+  async linkLogStream(logStream: string, jobId: string, nowMs: number): Promise<void> {
+    const expiresAt = Math.floor(nowMs / 1000) + this.retentionDays * 86_400;
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: `stream#${logStream}`, sk: 'job', jobId, expiresAt } }));
+  }
+
+  /** The job that writes a log stream, if {@link linkLogStream} recorded it. @throws any DynamoDB error. */
+  async jobOfLogStream(logStream: string): Promise<string | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: `stream#${logStream}`, sk: 'job' }, ConsistentRead: true }));
+    return Item?.jobId as string | undefined;
+  }
+
+  /**
+   * Every metric of a job (or only `name`), each series in log order; points past their retention are left out.
+   * @throws any DynamoDB error.
+   */
+  async read(jobId: string, nowMs: number, name?: string): Promise<Map<string, StoredPoint[]>> {
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': jobId, ':prefix': name === undefined ? 'm#' : `m#${name}#` },
+    });
+    const series = new Map<string, StoredPoint[]>();
+    const now = nowMs / 1000;
+    for (const item of items) {
+      if (typeof item.expiresAt === 'number' && item.expiresAt < now) continue;
+      const sk = item.sk as string;
+      const metric = sk.slice(2, sk.indexOf('#', 2));
+      const points = series.get(metric) ?? [];
+      for (const [timeMs, step, value] of JSON.parse(item.points as string) as Array<[number, number | null, number]>) points.push({ timeMs, step, value });
+      series.set(metric, points);
+    }
+    return series;
+  }
+}
+
+/** The metric store of a deployment's dependencies. */
+export const metricStore = (deps: Pick<Deps, 'doc' | 'tables' | 'metricsRetentionDays'>) =>
+  new MetricStore(deps.doc, deps.tables.metrics, deps.metricsRetentionDays);

@@ -1,0 +1,94 @@
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as indexJobLogStreams from '../../../functions/index-job-log-streams';
+import * as ingestJobMetrics from '../../../functions/ingest-job-metrics';
+import { signUp, startTestStack, type TestStack } from '../../support/local-stack';
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+}, 60_000);
+afterAll(async () => stack?.drop(), 60_000);
+
+/** Exactly what CloudWatch Logs hands a subscription's Lambda function: base64 of gzipped JSON. */
+const subscriptionEvent = (payload: object) => ({ awslogs: { data: gzipSync(Buffer.from(JSON.stringify(payload))).toString('base64') } });
+
+const dataMessage = (logStream: string, logEvents: Array<{ id: string; timestamp: number; message: string }>) =>
+  subscriptionEvent({
+    messageType: 'DATA_MESSAGE',
+    owner: '123456789012',
+    logGroup: '/aws/batch/job',
+    logStream,
+    subscriptionFilters: ['sx-job-metrics'],
+    logEvents,
+  });
+
+/** A Batch Job State Change as EventBridge delivers it (fields we do not read trimmed). */
+const running = (jobName: string, logStreamName: string) => ({
+  version: '0',
+  id: 'c8f9c4b5-76e5-d76a-f980-7011e206042b',
+  'detail-type': 'Batch Job State Change',
+  source: 'aws.batch',
+  account: '123456789012',
+  time: '2026-12-03T10:00:00Z',
+  region: 'us-east-1',
+  resources: ['arn:aws:batch:us-east-1:123456789012:job/4c7599ae-0a82-49aa-ba5a-4727fcce14a8'],
+  detail: {
+    jobArn: 'arn:aws:batch:us-east-1:123456789012:job/4c7599ae-0a82-49aa-ba5a-4727fcce14a8',
+    jobName,
+    jobId: '4c7599ae-0a82-49aa-ba5a-4727fcce14a8',
+    jobQueue: 'arn:aws:batch:us-east-1:123456789012:job-queue/sx-on-demand',
+    status: 'RUNNING',
+    attempts: [],
+    createdAt: 1_796_292_000_000,
+    startedAt: 1_796_292_010_000,
+    container: { image: 'ghcr.io/acme/train:1', logStreamName, taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/sx/0d6ffa3c' },
+  },
+});
+
+describe("the job log group's subscription (AWS), on DynamoDB Local", () => {
+  it("records the points of a job's log events, found by its log stream, once however often a batch is delivered", async () => {
+    // Given a job with its own regex, and Batch's RUNNING event naming its log stream
+    const { api } = await signUp(stack.url, 'cw@example.com');
+    const created = await api.post('/v1/jobs', { image: 'a/b:1', command: ['true'], gpu_count: 1, metric_definitions: [{ name: 'loss', regex: 'loss=([0-9.]+)' }] });
+    expect(created.status).toBe(201);
+    const jobId = created.body.id as string;
+    const stream = 'sx-single-node/default/0d6ffa3c9b2e4a5f8c1d2e3f4a5b6c7d';
+    await indexJobLogStreams.make(stack.deps)(running(jobId, stream) as never);
+
+    // When the subscription delivers two batches of its log events, the first one twice
+    const ingest = ingestJobMetrics.make(stack.deps);
+    const first = dataMessage(stream, [
+      { id: '38149720465466813990419063539931318437431227011340107776', timestamp: 1_796_292_011_000, message: 'step 1 loss=2.5' },
+      { id: '38149720465466813990419063539931318437431227011340107777', timestamp: 1_796_292_011_000, message: 'loading data' },
+    ]);
+    expect(await ingest(first)).toEqual({ points: 1 });
+    expect(await ingest(first)).toEqual({ points: 1 });
+    await ingest(dataMessage(stream, [{ id: '38149720487767559188949686681467036655703888633220333568', timestamp: 1_796_292_012_000, message: 'step 2 loss=1.25' }]));
+
+    // Then the job's metrics hold each point once, at the time it was logged
+    const read = await api.get(`/v1/jobs/${jobId}/metrics`);
+    expect(read.status).toBe(200);
+    expect(read.body).toEqual({
+      data: [
+        {
+          name: 'loss',
+          points: [
+            { step: null, time: new Date(1_796_292_011_000).toISOString(), value: 2.5 },
+            { step: null, time: new Date(1_796_292_012_000).toISOString(), value: 1.25 },
+          ],
+          last: { step: null, time: new Date(1_796_292_012_000).toISOString(), value: 1.25 },
+        },
+      ],
+    });
+  });
+
+  it('answers the delivery check, and fails (to be retried) on a stream no job is known to write yet', async () => {
+    const ingest = ingestJobMetrics.make(stack.deps);
+    const control = subscriptionEvent({ messageType: 'CONTROL_MESSAGE', owner: 'CloudwatchLogs', logGroup: '', logStream: '', subscriptionFilters: [], logEvents: [{ id: '', timestamp: 1_796_292_000_000, message: 'CWL CONTROL MESSAGE: Checking health of destination Lambda.' }] });
+    expect(await ingest(control)).toEqual({ points: 0 });
+    await expect(ingest(dataMessage('sx-single-node/default/unknown', [{ id: '1', timestamp: 1, message: '{"loss": 1}' }]))).rejects.toThrow(ingestJobMetrics.UnknownLogStreamError);
+    await expect(ingest({ awslogs: { data: 'not gzip' } })).rejects.toThrow();
+  });
+});
