@@ -33,7 +33,7 @@ describe('logs and metrics', () => {
       message: 'reconcile failed for a job',
       service: 'suanxiang-cloud',
       jobId: 'job_1',
-      error: { name: 'Error', message: 'throttled', stack: expect.stringContaining('observability.test.ts') },
+      error: { name: 'Error', message: 'throttled', stack: expect.stringContaining('logs-and-metrics.test.ts') },
     });
   });
 });
