@@ -2,7 +2,9 @@ import type { MetricSeries, SxClient } from '../sdk/client';
 
 /** A value in a few significant digits: `1.82`, `0.000300`, `12345`. */
 export function formatValue(value: number): string {
-  if (value === 0 || (Math.abs(value) >= 0.01 && Math.abs(value) < 1e6)) return String(Number(value.toPrecision(4)));
+  if (value === 0) return '0';
+  if (Math.abs(value) >= 1000 && Math.abs(value) < 1e6) return String(Math.round(value));
+  if (Math.abs(value) >= 0.01 && Math.abs(value) < 1000) return String(Number(value.toPrecision(4)));
   return value.toExponential(2);
 }
 
