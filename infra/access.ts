@@ -10,7 +10,7 @@
 export interface HandlerAccess {
   /** The events table: `read` = GetItem/Query, `append` = conditional PutItem and transactions of them. Never update or delete. */
   events?: ReadonlyArray<'read' | 'append'>;
-  /** The views table (read models): `read` = GetItem/Query, `write` = PutItem (views are upserted, never deleted). */
+  /** The views table (read models): `read` = GetItem/Query, `write` = PutItem/UpdateItem/DeleteItem (upserts, in-place bookkeeping, removals). */
   views?: ReadonlyArray<'read' | 'write'>;
   /** The metrics table (points read from jobs' logs): `read` = GetItem/Query, `write` = PutItem, counting (UpdateItem) and BatchWriteItem. */
   metrics?: ReadonlyArray<'read' | 'write'>;
@@ -57,6 +57,8 @@ export const defaultAccess: Record<HandlerKind, HandlerAccess> = {
 export const handlerAccess: Record<string, HandlerAccess> = {
   'api/signup': { events: ['read', 'append'], views: ['read', 'write'] },
   'api/get-account': { events: ['read'], views: ['read'] },
+  // The price book is configuration: no table at all.
+  'api/get-prices': {},
   'api/create-job': { events: ['read', 'append'], views: ['read', 'write'] },
   'api/list-jobs': { events: ['read'], views: ['read'] },
   'api/get-job': { events: ['read'] },
@@ -112,6 +114,8 @@ export const handlerAccess: Record<string, HandlerAccess> = {
   'api/complete-file': { events: ['read', 'append'], objects: ['upload-files', 'read-files', 'delete-files'], memoryMb: 512, timeoutSeconds: 29 },
   'api/resume-file-upload': { events: ['read'], objects: ['upload-files'] },
   'api/get-file-content': { events: ['read'], objects: ['read-files'] },
+  'api/list-job-outputs': { events: ['read'], objects: ['read-outputs'] },
+  'api/list-job-checkpoints': { events: ['read'], objects: ['read-outputs'] },
   // The Lambda authorizer (no route table names it): reads key streams, and the admin key for admin routes.
   'api-authorizer': { events: ['read'], adminKey: true, memoryMb: 256, timeoutSeconds: 3 },
 };
@@ -120,7 +124,7 @@ export const handlerAccess: Record<string, HandlerAccess> = {
  * Routes served without an API key (no authorizer in front). Everything else needs
  * `Authorization: Bearer …` (an API key or the admin key). From API.md.
  */
-export const publicRoutes: ReadonlySet<string> = new Set(['POST /v1/signup', 'GET /v1/openapi.json']);
+export const publicRoutes: ReadonlySet<string> = new Set(['POST /v1/signup', 'GET /v1/openapi.json', 'GET /v1/prices']);
 
 /**
  * Routes that take the admin key instead of an account's API key (API.md: `/v1/admin/…`). The

@@ -2,9 +2,10 @@ import type * as z from 'zod';
 import { AccountBody, SignupResponse, type SignupRequest } from '../events/api/accounts';
 import { ApiKeyList, CreatedApiKeyBody, type CreateApiKeyRequest } from '../events/api/api-keys';
 import { Problem } from '../events/api/common';
-import { JobBody, JobEventList, JobList, type CreateJobRequest, type JobStatus } from '../events/api/jobs';
+import { JobBody, JobEventList, JobFileList, JobList, type CreateJobRequest, type JobStatus } from '../events/api/jobs';
 import { UsageBody } from '../events/api/usage';
 import { JobMetricsBody } from '../events/api/metrics';
+import { PriceList } from '../events/api/prices';
 import { RedeemVoucherResponse, VoucherBody, type CreateVoucherRequest } from '../events/api/vouchers';
 import {
   CreatedWebhookEndpoint,
@@ -30,6 +31,7 @@ export type Credit = z.infer<typeof RedeemVoucherResponse>['credit'];
 export type Voucher = z.infer<typeof VoucherBody>;
 export type UsageReport = z.infer<typeof UsageBody>;
 export type UsageLine = UsageReport['data'][number];
+export type Prices = z.infer<typeof PriceList>;
 export type ApiKey = z.infer<typeof ApiKeyList>['data'][number];
 export type CreatedApiKey = z.infer<typeof CreatedApiKeyBody>;
 export type WebhookEndpoint = z.infer<typeof WebhookEndpointBody>;
@@ -159,6 +161,10 @@ export class SxClient {
     /** `GET /v1/jobs/{id}/events`: the job's history, oldest first. */
     events: async (id: string): Promise<JobEvent[]> =>
       (await this.request('GET', `/v1/jobs/${encodeURIComponent(id)}/events`, { schema: JobEventList, retry: true })).data,
+    /** `GET /v1/jobs/{id}/outputs`: the files the job left in its output directory, with signed URLs (1 h); empty until it is final. */
+    outputs: async (id: string) => (await this.request('GET', `/v1/jobs/${encodeURIComponent(id)}/outputs`, { schema: JobFileList, retry: true })).data,
+    /** `GET /v1/jobs/{id}/checkpoints`: its checkpoint directory as last saved, with signed URLs (1 h). */
+    checkpoints: async (id: string) => (await this.request('GET', `/v1/jobs/${encodeURIComponent(id)}/checkpoints`, { schema: JobFileList, retry: true })).data,
     /** `GET /v1/jobs/{id}/logs`: the whole output so far, as text. */
     logs: (id: string, options: { signal?: AbortSignal } = {}) =>
       this.request('GET', `/v1/jobs/${encodeURIComponent(id)}/logs`, { text: true, retry: true, signal: options.signal }),
@@ -220,6 +226,11 @@ export class SxClient {
    */
   usage(params: { from?: string; to?: string } = {}): Promise<UsageReport> {
     return this.request('GET', '/v1/usage', { query: params, schema: UsageBody, retry: true });
+  }
+
+  /** `GET /v1/prices` (no key needed): the price per GPU-hour of each GPU type and the hold rules. */
+  prices(): Promise<PriceList> {
+    return this.request('GET', '/v1/prices', { schema: PriceList, retry: true });
   }
 
   /** `GET /v1/openapi.json` (no key needed): the OpenAPI 3.1 document of the API, as JSON. */

@@ -17,6 +17,7 @@ export type {
   Voucher,
   UsageReport,
   UsageLine,
+  Prices,
   ApiKey,
   CreatedApiKey,
   WebhookEndpoint,

@@ -15,6 +15,7 @@ import * as revokeApiKey from './revoke-api-key';
 import * as createVoucher from './create-voucher';
 import * as redeemVoucher from './redeem-voucher';
 import * as getUsage from './get-usage';
+import * as getPrices from './get-prices';
 import * as createWebhookEndpoint from './create-webhook-endpoint';
 import * as deleteWebhookEndpoint from './delete-webhook-endpoint';
 import * as enableWebhookEndpoint from './enable-webhook-endpoint';
@@ -30,6 +31,8 @@ import * as deleteFile from './delete-file';
 import * as completeFile from './complete-file';
 import * as resumeFileUpload from './resume-file-upload';
 import * as getFileContent from './get-file-content';
+import * as listJobOutputs from './list-job-outputs';
+import * as listJobCheckpoints from './list-job-checkpoints';
 import { openApiModule } from './openapi-route';
 
 /**
@@ -53,6 +56,7 @@ const modules = {
   'api/create-voucher': createVoucher,
   'api/redeem-voucher': redeemVoucher,
   'api/get-usage': getUsage,
+  'api/get-prices': getPrices,
   'api/create-webhook-endpoint': createWebhookEndpoint,
   'api/delete-webhook-endpoint': deleteWebhookEndpoint,
   'api/enable-webhook-endpoint': enableWebhookEndpoint,
@@ -68,6 +72,8 @@ const modules = {
   'api/complete-file': completeFile,
   'api/resume-file-upload': resumeFileUpload,
   'api/get-file-content': getFileContent,
+  'api/list-job-outputs': listJobOutputs,
+  'api/list-job-checkpoints': listJobCheckpoints,
 } satisfies Record<Exclude<HttpRoute['handler'], 'api/get-openapi'>, RouteModule>;
 
 /** The route table joined with each route's module. */

@@ -21,6 +21,7 @@ import * as batchEvents from '../../functions/batch-events';
 import * as createVoucher from '../../functions/api/create-voucher';
 import * as redeemVoucher from '../../functions/api/redeem-voucher';
 import * as getUsage from '../../functions/api/get-usage';
+import * as getPrices from '../../functions/api/get-prices';
 import * as projectLedger from '../../functions/project-ledger';
 import * as grantMonthlyCredits from '../../functions/grant-monthly-credits';
 import * as trackActiveJobs from '../../functions/track-active-jobs';
@@ -44,6 +45,8 @@ import * as deleteFile from '../../functions/api/delete-file';
 import * as completeFile from '../../functions/api/complete-file';
 import * as resumeFileUpload from '../../functions/api/resume-file-upload';
 import * as getFileContent from '../../functions/api/get-file-content';
+import * as listJobOutputs from '../../functions/api/list-job-outputs';
+import * as listJobCheckpoints from '../../functions/api/list-job-checkpoints';
 
 // biome-ignore lint: the handlers have different event types; the local stack knows which it calls
 type AnyHandler = (event: any, context?: any) => Promise<any>;
@@ -75,6 +78,7 @@ export const factories = {
   'api/create-voucher': createVoucher.make,
   'api/redeem-voucher': redeemVoucher.make,
   'api/get-usage': getUsage.make,
+  'api/get-prices': getPrices.make,
   'project-ledger': projectLedger.make,
   'grant-monthly-credits': grantMonthlyCredits.make,
   'track-active-jobs': trackActiveJobs.make,
@@ -98,6 +102,8 @@ export const factories = {
   'api/complete-file': completeFile.make,
   'api/resume-file-upload': resumeFileUpload.make,
   'api/get-file-content': getFileContent.make,
+  'api/list-job-outputs': listJobOutputs.make,
+  'api/list-job-checkpoints': listJobCheckpoints.make,
 } satisfies Record<HandlerName, (deps: Deps) => unknown>;
 
 export const makeHandler = (name: HandlerName, deps: Deps) => factories[name](deps) as AnyHandler;

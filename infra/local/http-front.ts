@@ -31,7 +31,14 @@ export class HttpFront {
   private readonly routes: Array<LocalRoute & { pattern: RegExp }>;
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(routes: LocalRoute[]) {
+  /**
+   * @param assets what answers a GET or HEAD outside `/v1/` that no route takes (the web console,
+   *   as CloudFront's default behaviour does in AWS); `null` from it is a 404.
+   */
+  constructor(
+    routes: LocalRoute[],
+    private readonly assets?: (path: string) => Promise<APIGatewayProxyStructuredResultV2 | null>,
+  ) {
     this.routes = routes.map((r) => ({ ...r, pattern: compile(r.path) }));
     this.server = createServer((req, res) => {
       const done = this.serve(req, res).finally(() => this.inFlight.delete(done));
@@ -65,6 +72,10 @@ export class HttpFront {
       const match = this.match(req.method ?? 'GET', url.pathname);
       const body = await readBody(req);
       if (body === null) return send(res, gatewayProblem(413, 'payload_too_large', 'Payload too large', requestId));
+      if (!match && this.assets && (req.method === 'GET' || req.method === 'HEAD') && !url.pathname.startsWith('/v1/')) {
+        const asset = await this.assets(url.pathname);
+        if (asset) return send(res, asset, req.method === 'HEAD');
+      }
       if (!match) return send(res, gatewayProblem(404, 'not_found', `No route ${req.method} ${url.pathname}`, requestId));
       const event = toEvent(req, url, body, match.route, match.params, requestId);
       if (match.route.authorize) {
@@ -186,11 +197,12 @@ function gatewayProblem(status: number, type: string, title: string, requestId: 
   };
 }
 
-function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2) {
+function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2, headOnly = false) {
   const body = result.body ?? '';
   res.writeHead(result.statusCode ?? 200, {
     ...(result.headers as Record<string, string>),
     'content-length': Buffer.byteLength(body, result.isBase64Encoded ? 'base64' : 'utf8'),
   });
+  if (headOnly) return void res.end();
   res.end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
 }

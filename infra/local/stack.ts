@@ -28,8 +28,11 @@ import { HttpFront } from './http-front';
 import { make as makeAuthorizer } from '../../functions/api-authorizer';
 import { publicRoutes } from '../access';
 import { StreamPoller } from './stream-poller';
+import { ensureConsoleBuild } from '../../console/build';
+import { consoleAssets } from './console-assets';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { startObjectServer, type LocalObjectServer } from './object-server';
+import { JobData } from './compute/job-data';
 
 /** How long the reconciler's run after a restart waits at most for the stream consumers to catch up. */
 const RECONCILE_AFTER_RESTART_MAX_MS = 15_000;
@@ -67,6 +70,8 @@ export interface LocalStackOptions {
   computeEvents?: (event: BatchJobStateChange) => BatchJobStateChange[];
   /** Webhook delivery overrides; the local stack always allows loopback receivers (`http://127.0.0.1:*`, `http://localhost:*`). */
   webhooks?: Partial<WebhookSettings>;
+  /** Serve the web console at `/`, building it first when its build is missing or stale. @default true */
+  console?: boolean;
   /** Overrides of the request limits the settings give (every local client is 127.0.0.1; tests set their own). */
   rateLimits?: Partial<RateLimits>;
 }
@@ -97,6 +102,8 @@ export interface LocalStack {
  * @throws JavaMissingError when Java is not installed; Error when the port is taken.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  // First, before anything runs that would need stopping: a console that does not compile fails the start.
+  const consoleBuild = options.console === false ? null : await ensureConsoleBuild();
   const dataDir = options.dataDir === null ? await mkdtemp(join(tmpdir(), 'sx-local-')) : resolve(options.dataDir ?? '.data');
   await mkdir(dataDir, { recursive: true });
   let dynamo: DynamoDbLocal | undefined;
@@ -112,7 +119,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const bus = new LocalEventBus([]);
     const faults = options.computeEvents ?? ((event: BatchJobStateChange) => [event]);
+    const objects = new S3ObjectStore({ client: objectServer.client(), bucket: objectServer.bucket });
     const compute = new LocalCompute({
+      data: new JobData(objects),
       dataDir: join(dataDir, 'compute'),
       gpus: options.gpus,
       onEvent: (event) => {
@@ -128,7 +137,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       compute,
       capacity: compute,
       files: compute,
-      objects: new S3ObjectStore({ client: objectServer.client(), bucket: objectServer.bucket }),
+      objects,
       adminKey: async () => adminKey,
       webhooks: { ...options.webhooks, allowLoopback: true },
     });
@@ -193,6 +202,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         invoke: makeHandler(r.handler, deps),
         ...(publicRoutes.has(`${r.method} ${r.path}`) ? {} : { authorize }),
       })),
+      consoleBuild ? consoleAssets(consoleBuild.dir) : undefined,
     );
     const port = await front.listen(options.port ?? 3000).catch(async (error: NodeJS.ErrnoException) => {
       await Promise.all(pollers.map((p) => p.stop()));

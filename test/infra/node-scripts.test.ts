@@ -15,9 +15,8 @@ const servers: Server[] = [];
 afterEach(() => {
   for (const p of processes.splice(0)) {
     if (p.exitCode !== null || p.signalCode !== null) continue;
-    // The sync service runs in its own process group (its watcher and saves are children).
-    if (p.spawnargs.includes(script('sx-job-sync.sh'))) process.kill(-p.pid!, 'SIGKILL');
-    else p.kill('SIGKILL');
+    // Each runs in its own process group: the sync service's watcher and saves, the job's sleep, go with it.
+    process.kill(-p.pid!, 'SIGKILL');
   }
   servers.splice(0).forEach((s) => s.close());
   dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
@@ -128,6 +127,7 @@ describe('sx-job-sync (the node service)', () => {
     const job = spawn('sh', [script('sx-entry.sh'), 'sh', '-c', 'trap \'echo 200 > "$SX_CHECKPOINT_DIR/step"; exit 0\' TERM; while :; do sleep 0.1; done'], {
       env: { PATH: process.env.PATH, SX_CHECKPOINT_DIR: ckpt, SX_STOP_GRACE_SECONDS: '30' },
       stdio: 'ignore',
+      detached: true,
     });
     processes.push(job);
     node.container('c1', { env: jobEnv, mounts: { '/sx/checkpoints': ckpt }, running: true, pid: job.pid });
