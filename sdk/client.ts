@@ -2,7 +2,7 @@ import type * as z from 'zod';
 import { AccountBody, SignupResponse, type SignupRequest } from '../events/api/accounts';
 import { ApiKeyList, CreatedApiKeyBody, type CreateApiKeyRequest } from '../events/api/api-keys';
 import { Problem } from '../events/api/common';
-import { JobBody, JobEventList, JobList, type CreateJobRequest, type JobStatus } from '../events/api/jobs';
+import { JobBody, JobEventList, JobFileList, JobList, type CreateJobRequest, type JobStatus } from '../events/api/jobs';
 import { UsageBody } from '../events/api/usage';
 import { PriceList } from '../events/api/prices';
 import { RedeemVoucherResponse, VoucherBody, type CreateVoucherRequest } from '../events/api/vouchers';
@@ -158,6 +158,10 @@ export class SxClient {
     /** `GET /v1/jobs/{id}/events`: the job's history, oldest first. */
     events: async (id: string): Promise<JobEvent[]> =>
       (await this.request('GET', `/v1/jobs/${encodeURIComponent(id)}/events`, { schema: JobEventList, retry: true })).data,
+    /** `GET /v1/jobs/{id}/outputs`: the files the job left in its output directory, with signed URLs (1 h); empty until it is final. */
+    outputs: async (id: string) => (await this.request('GET', `/v1/jobs/${encodeURIComponent(id)}/outputs`, { schema: JobFileList, retry: true })).data,
+    /** `GET /v1/jobs/{id}/checkpoints`: its checkpoint directory as last saved, with signed URLs (1 h). */
+    checkpoints: async (id: string) => (await this.request('GET', `/v1/jobs/${encodeURIComponent(id)}/checkpoints`, { schema: JobFileList, retry: true })).data,
     /** `GET /v1/jobs/{id}/logs`: the whole output so far, as text. */
     logs: (id: string, options: { signal?: AbortSignal } = {}) =>
       this.request('GET', `/v1/jobs/${encodeURIComponent(id)}/logs`, { text: true, retry: true, signal: options.signal }),
