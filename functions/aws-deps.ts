@@ -66,6 +66,8 @@ export function buildAwsDeps(env: LambdaEnv = readLambdaEnv(), now: () => number
     sha256: async (...a) => (await s3()).sha256(...a),
     signGet: async (...a) => (await s3()).signGet(...a),
     list: async (...a) => (await s3()).list(...a),
+    read: async (...a) => (await s3()).read(...a),
+    putFile: async (...a) => (await s3()).putFile(...a),
     delete: async (...a) => (await s3()).delete(...a),
   };
   const readAdminKey = once(async () => {

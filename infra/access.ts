@@ -10,7 +10,7 @@
 export interface HandlerAccess {
   /** The events table: `read` = GetItem/Query, `append` = conditional PutItem and transactions of them. Never update or delete. */
   events?: ReadonlyArray<'read' | 'append'>;
-  /** The views table (read models): `read` = GetItem/Query, `write` = PutItem (views are upserted, never deleted). */
+  /** The views table (read models): `read` = GetItem/Query, `write` = PutItem/UpdateItem/DeleteItem (upserts, in-place bookkeeping, removals). */
   views?: ReadonlyArray<'read' | 'write'>;
   /** The metrics table (points read from jobs' logs): `read` = GetItem/Query, `write` = PutItem, counting (UpdateItem) and BatchWriteItem. */
   metrics?: ReadonlyArray<'read' | 'write'>;
@@ -114,6 +114,8 @@ export const handlerAccess: Record<string, HandlerAccess> = {
   'api/complete-file': { events: ['read', 'append'], objects: ['upload-files', 'read-files', 'delete-files'], memoryMb: 512, timeoutSeconds: 29 },
   'api/resume-file-upload': { events: ['read'], objects: ['upload-files'] },
   'api/get-file-content': { events: ['read'], objects: ['read-files'] },
+  'api/list-job-outputs': { events: ['read'], objects: ['read-outputs'] },
+  'api/list-job-checkpoints': { events: ['read'], objects: ['read-outputs'] },
   // The Lambda authorizer (no route table names it): reads key streams, and the admin key for admin routes.
   'api-authorizer': { events: ['read'], adminKey: true, memoryMb: 256, timeoutSeconds: 3 },
 };

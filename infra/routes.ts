@@ -12,6 +12,8 @@ export const httpRoutes = [
   { method: 'POST', path: '/v1/jobs/{id}/cancel', handler: 'api/cancel-job' },
   { method: 'GET', path: '/v1/jobs/{id}/events', handler: 'api/list-job-events' },
   { method: 'GET', path: '/v1/jobs/{id}/logs', handler: 'api/get-job-logs' },
+  { method: 'GET', path: '/v1/jobs/{id}/outputs', handler: 'api/list-job-outputs' },
+  { method: 'GET', path: '/v1/jobs/{id}/checkpoints', handler: 'api/list-job-checkpoints' },
   { method: 'GET', path: '/v1/jobs/{id}/metrics', handler: 'api/get-job-metrics' },
   { method: 'POST', path: '/v1/admin/vouchers', handler: 'api/create-voucher' },
   { method: 'POST', path: '/v1/vouchers/redeem', handler: 'api/redeem-voucher' },

@@ -73,3 +73,10 @@ export const JobEventBody = /* @__PURE__ */ defineSchema(() => z.object({
   data: z.object({ job: JobBody }),
 }));
 export const JobEventList = /* @__PURE__ */ defineSchema(() => z.object({ object: z.literal('list'), data: z.array(JobEventBody) }));
+
+/** `GET /v1/jobs/{id}/outputs` and `/checkpoints`: every file the job left there, each with a signed download URL. */
+export const JobFileList = /* @__PURE__ */ defineSchema(() => z.object({
+  object: z.literal('list'),
+  data: z.array(z.object({ path: z.string(), size: Int, url: z.string(), expires_at: z.string() })),
+}));
+export type JobFileList = z.infer<typeof JobFileList>;

@@ -17,7 +17,21 @@ export interface ComputeJobSpec {
   timeoutSeconds: number;
   /** Seconds between SIGTERM and SIGKILL. */
   graceSeconds: number;
+  /** What the job reads, fetched onto the node before it runs (so not billed), read-only under `$SX_INPUT_DIR/<name>/`. */
+  inputs?: ComputeInput[];
 }
+
+/** One input of a job, resolved to where its bytes are in the bucket. */
+export type ComputeInput =
+  /** A file: `<name>/<filename>`, or unpacked into `<name>/` when `extract` (.tar, .tar.gz, .tgz, .zip). */
+  | { name: string; kind: 'file'; key: string; filename: string; extract: boolean }
+  /** An earlier job's whole output directory, from under `prefix`. */
+  | { name: string; kind: 'job'; prefix: string };
+
+/** Where a job's output directory is kept in the bucket (also what another job reads it from as an input). */
+export const outputPrefix = (jobId: string) => `outputs/${jobId}/`;
+/** Where a job's checkpoint directory is kept in the bucket, as last saved. */
+export const checkpointPrefix = (jobId: string) => `checkpoints/${jobId}/`;
 
 /** The `detail` of a "Batch Job State Change" event: the same shape as a `DescribeJobs` entry. */
 export type ComputeJobDetail = BatchJobStateChange['detail'];
@@ -40,7 +54,7 @@ export const COMPUTE_ATTEMPTS = 4;
 export const DESCRIBE_BATCH_SIZE = 100;
 
 /** Where a job's output is kept in AWS: `s3://<bucket>/outputs/<job id>/` (the job's `SX_OUTPUT_URI`). */
-export const s3OutputUri = (bucket: string, jobId: string) => `s3://${bucket}/outputs/${jobId}/`;
+export const s3OutputUri = (bucket: string, jobId: string) => `s3://${bucket}/${outputPrefix(jobId)}`;
 
 /**
  * The compute port: AWS Batch in AWS, a host-process backend locally. Both report progress as

@@ -40,6 +40,10 @@ export interface ObjectStore {
   signGet(key: string, expiresInSeconds: number): Promise<string>;
   /** Every object under `prefix` (which ends with `/`), paths relative to it, sorted. */
   list(prefix: string): Promise<ListedObject[]>;
+  /** The object's bytes as a stream. @throws when there is no such object. */
+  read(key: string): Promise<AsyncIterable<Uint8Array>>;
+  /** Stores a local file as `key` (streamed from disk). */
+  putFile(key: string, path: string): Promise<void>;
   /** Deletes these objects; missing ones are fine. */
   delete(keys: string[]): Promise<void>;
 }

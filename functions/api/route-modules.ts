@@ -31,6 +31,8 @@ import * as deleteFile from './delete-file';
 import * as completeFile from './complete-file';
 import * as resumeFileUpload from './resume-file-upload';
 import * as getFileContent from './get-file-content';
+import * as listJobOutputs from './list-job-outputs';
+import * as listJobCheckpoints from './list-job-checkpoints';
 import { openApiModule } from './openapi-route';
 
 /**
@@ -70,6 +72,8 @@ const modules = {
   'api/complete-file': completeFile,
   'api/resume-file-upload': resumeFileUpload,
   'api/get-file-content': getFileContent,
+  'api/list-job-outputs': listJobOutputs,
+  'api/list-job-checkpoints': listJobCheckpoints,
 } satisfies Record<Exclude<HttpRoute['handler'], 'api/get-openapi'>, RouteModule>;
 
 /** The route table joined with each route's module. */

@@ -45,6 +45,8 @@ import * as deleteFile from '../../functions/api/delete-file';
 import * as completeFile from '../../functions/api/complete-file';
 import * as resumeFileUpload from '../../functions/api/resume-file-upload';
 import * as getFileContent from '../../functions/api/get-file-content';
+import * as listJobOutputs from '../../functions/api/list-job-outputs';
+import * as listJobCheckpoints from '../../functions/api/list-job-checkpoints';
 
 // biome-ignore lint: the handlers have different event types; the local stack knows which it calls
 type AnyHandler = (event: any, context?: any) => Promise<any>;
@@ -100,6 +102,8 @@ export const factories = {
   'api/complete-file': completeFile.make,
   'api/resume-file-upload': resumeFileUpload.make,
   'api/get-file-content': getFileContent.make,
+  'api/list-job-outputs': listJobOutputs.make,
+  'api/list-job-checkpoints': listJobCheckpoints.make,
 } satisfies Record<HandlerName, (deps: Deps) => unknown>;
 
 export const makeHandler = (name: HandlerName, deps: Deps) => factories[name](deps) as AnyHandler;

@@ -71,7 +71,9 @@ export async function startObjectServer(directory: string, bucket = LOCAL_BUCKET
  * trailing slash before they are signed. Object requests are sent exactly as to S3.
  */
 export function localS3Client(endpoint: string): S3Client {
-  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: LOCAL_S3_CREDENTIALS });
+  // Checksums only where S3 requires them: s3rver does not read the aws-chunked trailing checksums
+  // the SDK otherwise sends with a streamed PutObject.
+  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: LOCAL_S3_CREDENTIALS, requestChecksumCalculation: 'WHEN_REQUIRED' });
   client.middlewareStack.add(
     (next) => async (args) => {
       const request = args.request as { path?: string };

@@ -33,6 +33,7 @@ import { consoleAssets } from './console-assets';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { startObjectServer, type LocalObjectServer } from './object-server';
 import { logger } from '../../functions/logger';
+import { JobData } from './compute/job-data';
 
 /** How long the reconciler's run after a restart waits at most for the stream consumers to catch up. */
 const RECONCILE_AFTER_RESTART_MAX_MS = 15_000;
@@ -119,7 +120,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const bus = new LocalEventBus([]);
     const faults = options.computeEvents ?? ((event: BatchJobStateChange) => [event]);
+    const objects = new S3ObjectStore({ client: objectServer.client(), bucket: objectServer.bucket });
     const compute = new LocalCompute({
+      data: new JobData(objects),
       dataDir: join(dataDir, 'compute'),
       gpus: options.gpus,
       onEvent: (event) => {
@@ -135,7 +138,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       compute,
       capacity: compute,
       files: compute,
-      objects: new S3ObjectStore({ client: objectServer.client(), bucket: objectServer.bucket }),
+      objects,
       adminKey: async () => adminKey,
       webhooks: { ...options.webhooks, allowLoopback: true },
     });

@@ -156,7 +156,7 @@ describe('LocalCompute', () => {
         PATH: process.env.PATH,
       });
       expect(env).not.toHaveProperty('SX_ADMIN_KEY');
-      const allowed = ['PATH', 'HOME', 'LANG', 'MODEL', 'SX_JOB_ID', 'SX_OUTPUT_DIR', 'SX_CHECKPOINT_DIR'];
+      const allowed = ['PATH', 'HOME', 'LANG', 'MODEL', 'SX_JOB_ID', 'SX_INPUT_DIR', 'SX_OUTPUT_DIR', 'SX_CHECKPOINT_DIR'];
       allowed.push('SX_GPU_COUNT', 'NVIDIA_VISIBLE_DEVICES', 'AWS_BATCH_JOB_ATTEMPT');
       expect(Object.keys(env).filter((key) => !allowed.includes(key))).toEqual([]);
       expect(existsSync(join(jobDir(job.jobId), 'checkpoints'))).toBe(true);

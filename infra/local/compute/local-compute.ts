@@ -30,6 +30,7 @@ import { readHeartbeat, readJournals, startHeartbeat, writeJournal } from './jou
 import { newLocalJob, type LocalJob } from './local-job';
 import { jobEnvironment, isErrno, setLongTimeout, signalGroup, spawnGroup, untilGroupGone } from './processes';
 import { GpuQueue } from './queue';
+import { INPUTS_REASON_PREFIX, type JobData } from './job-data';
 import { killLeftovers, recoveryStep, type ComputeRecovery } from './recovery';
 // The local pool reports vCPUs per simulated GPU as a p4d node has them, so the capacity sweep sizes it alike.
 import { VCPUS_PER_GPU } from '../../../functions/adapters/batch-job-definitions';
@@ -51,6 +52,11 @@ export interface LocalComputeOptions {
   onEvent: (event: BatchJobStateChange) => void;
   /** Clock for the times in the events, epoch milliseconds. @default Date.now */
   now?: () => number;
+  /**
+   * Moves jobs' data to and from the bucket: inputs before the command starts, outputs and
+   * checkpoints before the final event. Without it, jobs have no inputs and outputs stay on disk only.
+   */
+  data?: JobData;
 }
 
 /**
@@ -70,6 +76,7 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
   private readonly dataDir: string;
   private readonly onEvent: (event: BatchJobStateChange) => void;
   private readonly now: () => number;
+  private readonly data: JobData | undefined;
 
   private readonly byJobId = new Map<string, LocalJob>();
   private readonly byBatchJobId = new Map<string, LocalJob>();
@@ -87,6 +94,7 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
     this.queue = new GpuQueue(options.gpus ?? 8);
     this.onEvent = options.onEvent;
     this.now = options.now ?? Date.now;
+    this.data = options.data;
   }
 
   /**
@@ -108,6 +116,7 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
     const dir = this.jobDir(spec.jobId);
     mkdirSync(join(dir, 'output'), { recursive: true });
     mkdirSync(join(dir, 'checkpoints'), { recursive: true });
+    mkdirSync(join(dir, 'input'), { recursive: true });
 
     const job = this.register(spec);
     this.emit(job, 'SUBMITTED');
@@ -309,6 +318,26 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
   private start(job: LocalJob): void {
     this.emit(job, 'STARTING');
     this.trackActive(job);
+    if (!this.data || !job.spec.inputs?.length) {
+      this.spawn(job);
+      return;
+    }
+    // Inputs are fetched while STARTING, before RUNNING: their transfer time is never billed.
+    void this.data.fetchInputs(job.spec, join(this.jobDir(job.spec.jobId), 'input')).then(
+      () => {
+        if (job.end) return;
+        if (job.stopReason !== undefined || this.stopping) this.finish(job, { status: 'FAILED', statusReason: job.stopReason ?? SHUTDOWN_REASON, attempted: false });
+        else this.spawn(job);
+      },
+      (error: unknown) => {
+        if (job.end) return;
+        const message = error instanceof Error ? error.message : String(error);
+        this.finish(job, { status: 'FAILED', statusReason: job.stopReason ?? INPUTS_REASON_PREFIX + message, attempted: false });
+      },
+    );
+  }
+
+  private spawn(job: LocalJob): void {
     const dir = this.jobDir(job.spec.jobId);
     let child: ChildProcess;
     try {
@@ -358,7 +387,18 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
     // final event waits for those processes to be gone, as they may still write to the log.
     const pid = job.process?.pid;
     signalGroup(pid, 'SIGKILL');
-    void untilGroupGone(pid).then(() => this.finish(job, end));
+    void untilGroupGone(pid)
+      .then(() => this.saveResults(job))
+      .then(() => this.finish(job, end));
+  }
+
+  /** Outputs and checkpoints to the bucket before the job is reported final; a failure is logged, never hangs the job. */
+  private async saveResults(job: LocalJob): Promise<void> {
+    try {
+      await this.data?.saveResults(job.spec.jobId, this.jobDir(job.spec.jobId));
+    } catch (error) {
+      console.error(`local compute: saving the outputs of job ${job.spec.jobId} failed:`, error);
+    }
   }
 
   /** The attempt's host is gone: retry it like Batch's strategy does, or fail the job after the last attempt. */
@@ -368,7 +408,9 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
     job.hostLost = undefined;
     if (job.pastAttempts.length + 1 >= COMPUTE_ATTEMPTS || this.stopping) {
       signalGroup(pid, 'SIGKILL');
-      void untilGroupGone(pid).then(() => this.finish(job, { status: 'FAILED', statusReason: reason, stoppedAt, exitCode, attempted: true }));
+      void untilGroupGone(pid)
+        .then(() => this.saveResults(job))
+        .then(() => this.finish(job, { status: 'FAILED', statusReason: reason, stoppedAt, exitCode, attempted: true }));
       return;
     }
     job.pastAttempts.push({ startedAt: job.startedAt, stoppedAt, exitCode, statusReason: reason });
@@ -459,6 +501,7 @@ export class LocalCompute implements Compute, JobFiles, Capacity {
     return jobEnvironment({
       ...job.spec.env,
       SX_JOB_ID: job.spec.jobId,
+      SX_INPUT_DIR: join(dir, 'input'),
       SX_OUTPUT_DIR: join(dir, 'output'),
       SX_CHECKPOINT_DIR: join(dir, 'checkpoints'),
       SX_GPU_COUNT: String(job.spec.gpuCount),

@@ -2,6 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventItems, signUp, startTestStack, type TestStack } from '../../support/local-stack';
 
+/** Per test: megabytes through the whole stack take long on a busy machine (no timing is asserted). */
+const BUSY_MACHINE_MS = 120_000;
+
 const MiB = 1024 * 1024;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -68,7 +71,7 @@ describe('files over HTTP on the local stack', () => {
     expect(deleted.status).toBe(204);
     expect((await alice.api.get(`/v1/files/${created.body.id}`)).status).toBe(404);
     expect((await alice.api.get('/v1/account')).body.storage.used_bytes).toBe(0);
-  });
+  }, BUSY_MACHINE_MS);
 
   it('refuses a wrong part with invalid_upload and keeps the file uploading for another try', async () => {
     const bytes = randomBytes(8 * MiB + 10);
@@ -90,7 +93,7 @@ describe('files over HTTP on the local stack', () => {
     const done = await alice.api.post(`/v1/files/${created.id}/complete`, { parts: [parts[0], ...again] });
     expect(done.body.status).toBe('ready');
     await alice.api.request('DELETE', `/v1/files/${created.id}`);
-  });
+  }, BUSY_MACHINE_MS);
 
   it('fails a file whose bytes do not have the declared SHA-256, and frees its storage', async () => {
     const bytes = randomBytes(1000);
@@ -106,7 +109,7 @@ describe('files over HTTP on the local stack', () => {
     expect((await alice.api.post(`/v1/files/${created.id}/complete`, { parts })).body.type).toBe('invalid_state');
     const content = await fetch(`${stack.url}/v1/files/${created.id}/content`, { headers: { authorization: `Bearer ${alice.apiKey}` }, redirect: 'manual' });
     expect(content.status).toBe(409);
-  });
+  }, BUSY_MACHINE_MS);
 
   it('refuses a file past the storage quota (409) or the largest size (413), writing nothing', async () => {
     const first = await bob.api.post('/v1/files', { filename: 'a', size: 25 * MiB });
@@ -125,7 +128,7 @@ describe('files over HTTP on the local stack', () => {
     // Deleting the unfinished upload frees its room at once.
     expect((await bob.api.request('DELETE', `/v1/files/${first.body.id}`)).status).toBe(204);
     expect((await bob.api.post('/v1/files', { filename: 'b', size: 20 * MiB })).status).toBe(201);
-  });
+  }, BUSY_MACHINE_MS);
 
   it('lists the caller’s own files newest first, by purpose, in pages', async () => {
     const ids: string[] = [];
@@ -140,5 +143,5 @@ describe('files over HTTP on the local stack', () => {
     expect(next.body.data.map((f: { id: string }) => f.id)).toEqual([ids[0]]);
     expect(bobs.body.data.map((f: { id: string }) => f.id)).not.toContain(ids[0]);
     expect((await bob.api.post(`/v1/files/${ids[0]}/upload`)).status).toBe(404);
-  });
+  }, BUSY_MACHINE_MS);
 });

@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SxApiError, SxClient, type UploadProgress } from '../../../sdk';
 import { startTestStack, type TestStack } from '../../support/local-stack';
 
+/** Per test: megabytes through the whole stack take long on a busy machine (no timing is asserted). */
+const BUSY_MACHINE_MS = 120_000;
+
 const MiB = 1024 * 1024;
 const sha256 = (b: Buffer | Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -58,7 +61,7 @@ describe('SxClient.files', () => {
     const url = await sx.files.contentUrl(fileId);
     expect(sha256(new Uint8Array(await (await fetch(url)).arrayBuffer()))).toBe(sha256(bytes));
     expect((await sx.files.list()).data.map((f) => f.id)).toEqual([fileId]);
-  });
+  }, BUSY_MACHINE_MS);
 
   it('uploads a Blob, and reports a wrong SHA-256 as invalid_upload', async () => {
     const sx = await signedUp();
@@ -72,5 +75,5 @@ describe('SxClient.files', () => {
     expect(ok).toMatchObject({ filename: 'c.bin', purpose: 'model', status: 'ready', size: 100 });
     await sx.files.delete(ok.id);
     expect((await sx.account()).storage.used_bytes).toBe(0);
-  });
+  }, BUSY_MACHINE_MS);
 });

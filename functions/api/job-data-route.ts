@@ -1,0 +1,13 @@
+import type { JobFileList } from '../../events/api/jobs';
+import type { Deps } from '../deps';
+import { SIGNED_URL_SECONDS } from './file-route';
+
+/** Every object under `prefix`, each with a signed download URL valid {@link SIGNED_URL_SECONDS} at most. */
+export async function signedListing(deps: Deps, prefix: string): Promise<JobFileList> {
+  const expiresAt = new Date(deps.now().getTime() + SIGNED_URL_SECONDS * 1000).toISOString();
+  const objects = await deps.objects.list(prefix);
+  const data = await Promise.all(
+    objects.map(async (o) => ({ path: o.path, size: o.size, url: await deps.objects.signGet(prefix + o.path, SIGNED_URL_SECONDS), expires_at: expiresAt })),
+  );
+  return { object: 'list', data };
+}
