@@ -10,7 +10,7 @@
 export interface HandlerAccess {
   /** The events table: `read` = GetItem/Query, `append` = conditional PutItem and transactions of them. Never update or delete. */
   events?: ReadonlyArray<'read' | 'append'>;
-  /** The views table (read models): `read` = GetItem/Query, `write` = PutItem (views are upserted, never deleted). */
+  /** The views table (read models): `read` = GetItem/Query, `write` = PutItem/UpdateItem/DeleteItem (upserts, in-place bookkeeping, removals). */
   views?: ReadonlyArray<'read' | 'write'>;
   /** The metrics table (points read from jobs' logs): `read` = GetItem/Query, `write` = PutItem, counting (UpdateItem) and BatchWriteItem. */
   metrics?: ReadonlyArray<'read' | 'write'>;

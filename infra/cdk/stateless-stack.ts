@@ -229,7 +229,9 @@ export class StatelessStack extends Stack {
       ...(verbs.includes('read') ? ['GetItem', 'Query'] : []),
       // Appends are conditional puts, alone or in TransactWriteItems (whose Put and ConditionCheck need these).
       ...(verbs.includes('append') ? ['PutItem', 'ConditionCheckItem'] : []),
-      ...(verbs.includes('write') ? ['PutItem'] : []),
+      // Views are upserted, updated in place (idempotency records, delivery bookkeeping) and deleted
+      // (active jobs, ledger entries, due deliveries), alone or in TransactWriteItems.
+      ...(verbs.includes('write') ? ['PutItem', 'UpdateItem', 'DeleteItem'] : []),
     ];
     fn.allowTable(events, tableActions(needs.events));
     fn.allowTable(views, tableActions(needs.views));

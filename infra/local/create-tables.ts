@@ -2,6 +2,8 @@ import {
   CreateTableCommand,
   DeleteTableCommand,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  UpdateTimeToLiveCommand,
   waitUntilTableExists,
   waitUntilTableNotExists,
   type DynamoDBClient,
@@ -76,6 +78,23 @@ async function ensureTable(client: DynamoDBClient, tableName: string, definition
     existing = (await waitUntilTableExists({ client, ...WAITER }, { TableName: tableName })).reason?.Table;
   }
   if (existing !== undefined) assertMatches(tableName, existing, definition);
+  if (definition.timeToLiveAttribute !== undefined) await ensureTimeToLive(client, tableName, definition.timeToLiveAttribute);
+}
+
+/**
+ * Enables TTL on `attribute` unless it already is (as the CDK stack does in AWS), so the local table
+ * expires what AWS would. Enabling is idempotent only while off: DynamoDB refuses a second enable.
+ */
+async function ensureTimeToLive(client: DynamoDBClient, tableName: string, attribute: string): Promise<void> {
+  const { TimeToLiveDescription } = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  const status = TimeToLiveDescription?.TimeToLiveStatus;
+  if ((status === 'ENABLED' || status === 'ENABLING') && TimeToLiveDescription?.AttributeName === attribute) return;
+  try {
+    await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: attribute, Enabled: true } }));
+  } catch (error) {
+    // Another process enabled it between our describe and update.
+    if (!(isNamed(error, 'ValidationException') && /already enabled/i.test((error as Error).message))) throw error;
+  }
 }
 
 async function describe(client: DynamoDBClient, tableName: string): Promise<TableDescription | undefined> {

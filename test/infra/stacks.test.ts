@@ -75,6 +75,14 @@ describe('stateful stack (us-east-1)', () => {
     }
   });
 
+  it('enables TTL on the attribute infra/tables.ts declares, so idempotency records and delivery logs expire', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'sx-views',
+      TimeToLiveSpecification: { AttributeName: tables.views.timeToLiveAttribute, Enabled: true },
+    });
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { TableName: 'sx-events', TimeToLiveSpecification: Match.absent() });
+  });
+
   it('has an encrypted, versioned, private output bucket with access logs and lifecycle rules', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
@@ -178,15 +186,19 @@ describe('stateless stack (us-east-1): least privilege', () => {
     for (const handler of Object.keys(stateless.functions)) {
       // Resizing the project's own compute environments is the capacity sweep's one write to Batch.
       const mayScale = handlerAccess[handler]?.batch?.includes('scale') ?? false;
-      // The request counters (ratelimit# items, checked below) are the one thing a route updates; metric
-      // points are data, counted and written in bulk: the metrics table alone takes updates and batch writes.
-      const actions = statementsOf(handler)
+      // The request counters (ratelimit# items, checked below) are the one thing a route updates on its own
+      // partition; metric points are data, counted and written in bulk: the metrics table alone takes
+      // updates and batch writes. Views are updated and deleted in place.
+      const statements = statementsOf(handler)
         .filter((st) => !JSON.stringify(st.Condition ?? {}).includes('ratelimit#'))
-        .filter((st) => !JSON.stringify(st.Resource).includes('EventStoremetrics'))
-        .flatMap((st) => [st.Action].flat());
-      for (const action of actions) {
-        if (mayScale && action === 'batch:UpdateComputeEnvironment') continue;
-        expect(action).not.toMatch(/\*|^dynamodb:(UpdateItem|DeleteItem|BatchWriteItem|Scan)$|^batch:(Create|Update|Delete)/);
+        .filter((st) => !JSON.stringify(st.Resource).includes('EventStoremetrics'));
+      for (const statement of statements) {
+        const onViews = /EventStoreviews/.test(JSON.stringify(statement.Resource));
+        for (const action of [statement.Action].flat()) {
+          if (mayScale && action === 'batch:UpdateComputeEnvironment') continue;
+          if (onViews && /^dynamodb:(UpdateItem|DeleteItem)$/.test(action)) continue;
+          expect(action, handler).not.toMatch(/\*|^dynamodb:(UpdateItem|DeleteItem|BatchWriteItem|Scan)$|^batch:(Create|Update|Delete)/);
+        }
       }
     }
     for (const [handler, needs] of Object.entries(handlerAccess)) {
@@ -265,11 +277,20 @@ describe('stateless stack (us-east-1): least privilege', () => {
     expect(statements).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: events() }),
-        expect.objectContaining({ Action: 'dynamodb:PutItem', Resource: fromStateful(/EventStoreviews[0-9A-F]+Arn/) }),
+        expect.objectContaining({ Action: ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: fromStateful(/EventStoreviews[0-9A-F]+Arn/) }),
         expect.objectContaining({ Action: expect.arrayContaining(['dynamodb:GetRecords', 'dynamodb:GetShardIterator']) }),
       ]),
     );
     expect(actionsOf('project-job-views').filter((a) => a.startsWith('batch:'))).toEqual([]);
+  });
+
+  it('lets every handler that writes views put, update and delete items there (idempotency records, active jobs, deliveries)', () => {
+    const writers = Object.entries(handlerAccess).filter(([, needs]) => needs.views?.includes('write'));
+    expect(writers.length).toBeGreaterThan(0);
+    for (const [handler] of writers) {
+      const onViews = statementsOf(handler).filter((s) => /EventStoreviews/.test(JSON.stringify(s.Resource))).flatMap((s) => [s.Action].flat());
+      expect(onViews, handler).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
+    }
   });
 
   it('lets only get-job-logs read the job log group, and no API route touch Batch beyond describe', () => {

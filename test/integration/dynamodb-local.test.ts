@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DescribeTimeToLiveCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoClients } from '../../functions/adapters/dynamodb';
 import { ensureTables } from '../../infra/local/create-tables';
@@ -38,6 +38,16 @@ describe('ensureTables', () => {
     expect(events.Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_IMAGE' });
     expect(events.Table?.LatestStreamArn).toMatch(/^arn:aws:dynamodb:.+:table\/.+\/stream\//);
     expect(views.Table?.LatestStreamArn).toBeUndefined();
+  });
+
+  it('enables TTL on the views table, as the CDK stack does, and nowhere else', async () => {
+    // Act
+    const views = await tables.client.send(new DescribeTimeToLiveCommand({ TableName: tables.names.views }));
+    const events = await tables.client.send(new DescribeTimeToLiveCommand({ TableName: tables.names.events }));
+
+    // Assess
+    expect(views.TimeToLiveDescription).toEqual({ TimeToLiveStatus: 'ENABLED', AttributeName: 'expiresAt' });
+    expect(events.TimeToLiveDescription?.TimeToLiveStatus).toBe('DISABLED');
   });
 });
 
