@@ -20,6 +20,7 @@ const specOf = ({ job }: KnownJobState): ComputeJobSpec => ({
   // The job is asked to stop when its held time minus the grace is up, so SIGKILL lands at the held time.
   timeoutSeconds: job.heldSeconds - job.graceSeconds,
   graceSeconds: job.graceSeconds,
+  ...(job.inputs?.length ? { inputs: job.inputs.map((i) => (i.kind === 'file' ? { name: i.name, kind: i.kind, key: i.key, filename: i.filename, extract: i.extract } : { name: i.name, kind: i.kind, prefix: i.prefix })) } : {}),
 });
 
 /**
