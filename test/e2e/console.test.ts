@@ -68,7 +68,7 @@ describe('the web console', { timeout: 60_000 }, () => {
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
     // No third-party origin: only the stack's own object store, where the browser sends file parts.
-    expect(csp.match(/https?:\/\/[^\s;]+/g)).toEqual([stack.objectsEndpoint]);
+    expect(csp!.match(/https?:\/\/[^\s;]+/g)).toEqual([stack.objectsEndpoint]);
     await check('signin-en');
 
     await page.getByLabel('Email').fill('console@example.com');
