@@ -118,3 +118,27 @@ const sentence = (text: string) => {
   const capital = /^[a-z]+\b(?![_.])/.test(trimmed) ? trimmed.charAt(0).toUpperCase() + trimmed.slice(1) : trimmed;
   return /[.!?。！？]$/.test(capital) ? capital : `${capital}.`;
 };
+
+/** A job input's name (`[a-z0-9_-]{1,64}`) from a file name: `Train Set.jsonl` → `train-set`. */
+export function inputName(filename: string): string {
+  const base = filename.replace(/\.[^.]*$/, '').toLowerCase();
+  const name = base.replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 64);
+  return name || 'input';
+}
+
+/**
+ * A metric's points as a chart series: by step when every point has one (a training loop's own
+ * count), else by time in seconds.
+ */
+export function metricSeries(metric: { name: string; points: Array<{ step: number | null; time: string; value: number }>; last: { value: number } }) {
+  const bySteps = metric.points.length > 0 && metric.points.every((p) => p.step !== null);
+  return {
+    bySteps,
+    last: metric.last.value,
+    series: {
+      label: metric.name,
+      x: metric.points.map((p) => (bySteps ? (p.step as number) : Date.parse(p.time) / 1000)),
+      y: metric.points.map((p) => p.value),
+    },
+  };
+}

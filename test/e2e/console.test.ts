@@ -144,13 +144,19 @@ describe('the web console', { timeout: 60_000 }, () => {
     await expect.poll(() => stoppedRow.count()).toBe(0);
   });
 
-  it('runs the example trainer from the form, with its cost shown first, and follows it to success', async () => {
+  it('runs the example trainer from the form, with its cost shown first, and follows it to success', { timeout: 180_000 }, async () => {
     await page.getByRole('link', { name: 'New job' }).first().click();
     await heading('New job').waitFor();
     await page.getByLabel('Name (optional)').fill('char-lm <b>sonnets</b>');
     await page.getByLabel('Command').fill(['node', TRAINER, '--steps', '200', '--checkpoint-every', '100', '--log-every', '20'].join('\n'));
     await page.getByLabel('Maximum runtime (minutes)').fill('10');
     await page.getByLabel('Environment variables').fill('GREETING=<script>alert(1)</script>');
+    await page.getByLabel('Metric definitions').fill('loss=step \\d+/\\d+ loss ([0-9.]+)');
+    // Inputs: the file uploaded before, picked from the list.
+    await page.locator('select[name="input-file"]').selectOption({ label: 'train.txt' });
+    expect(await page.getByLabel('Input name').inputValue()).toBe('train');
+    await page.getByRole('button', { name: 'Add input' }).click();
+    await expect.poll(() => page.getByTestId('inputs').textContent()).toContain('train ← train.txt');
     const estimate = page.getByTestId('estimate');
     // 1 GPU for 600 s: the trial's 300 GPU-seconds free, 300 at ¥11.63 per GPU-hour = ¥0.97 (rounded up).
     await expect.poll(() => estimate.textContent()).toContain('At most ¥0.97 if it runs the whole 10 min (600 GPU-seconds).');
@@ -169,6 +175,7 @@ describe('the web console', { timeout: 60_000 }, () => {
     const timeline = await page.locator('.timeline li').allTextContents();
     expect(timeline.map((t) => t.replace(/^.* /, ''))).toEqual(['Queued', 'Starting', 'Running', 'Succeeded']);
     await expect.poll(() => page.getByTestId('gpu-seconds').textContent()).toMatch(/^\d+ GPU-seconds$/);
+    await expect.poll(() => page.locator('dd', { hasText: 'train ← file_' }).count()).toBe(1);
     // Its outputs, downloaded from their signed links.
     const outputs = page.getByTestId('outputs');
     await expect.poll(() => outputs.textContent(), { timeout: 30_000 }).toContain('model.json');

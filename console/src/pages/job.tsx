@@ -1,7 +1,9 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { isFinal } from '../../../sdk/client';
 import { ErrorLine, Section, Status, useAction, useApp, useLoad } from '../app-context';
 import type { MessageKey } from '../i18n';
+import { Chart } from '../chart';
+import { metricSeries } from '../logic';
 
 /**
  * One job: its status, the timeline of its events, its log as it grows (text only, never HTML),
@@ -109,6 +111,12 @@ export function JobPage({ id }: { id: string }) {
                 <dd>{f.number(job.exit_code)}</dd>
               </>
             )}
+            {job.inputs && job.inputs.length > 0 && (
+              <>
+                <dt>{t('detail.inputs')}</dt>
+                <dd class="mono">{job.inputs.map((i) => `${i.name} ← ${'file_id' in i ? i.file_id : i.job_id}`).join(', ')}</dd>
+              </>
+            )}
             {job.output_uri && (
               <>
                 <dt>{t('detail.output')}</dt>
@@ -132,6 +140,7 @@ export function JobPage({ id }: { id: string }) {
           </ol>
         </Section>
       </div>
+      <JobMetrics id={job.id} final={isFinal(job)} />
       <div class="grid">
         <JobFiles title={t('detail.outputs')} id="outputs-title" load={() => client.jobs.outputs(job.id)} final={isFinal(job)} testId="outputs" />
         <JobFiles title={t('detail.checkpoints')} id="checkpoints-title" load={() => client.jobs.checkpoints(job.id)} final={isFinal(job)} testId="checkpoints" />
@@ -172,6 +181,33 @@ function JobFiles(props: { title: string; id: string; testId: string; final: boo
           ))}
         </ul>
       )}
+    </Section>
+  );
+}
+
+/** The job's metrics, one chart each (by step when every point has one, else by time), refreshed while it runs. */
+function JobMetrics({ id, final }: { id: string; final: boolean }) {
+  const { t, f, client } = useApp();
+  const [settled, setSettled] = useState(false);
+  // While it runs, and after it ends until its last points are in (they follow the log by a few seconds).
+  const { data, error } = useLoad(() => client.jobs.metrics(id, { maxPoints: 500 }), [id, settled], settled ? undefined : 3000);
+  useEffect(() => {
+    if (final && data && data.length > 0) setSettled(true);
+  }, [final, data]);
+  const charts = useMemo(() => (data ?? []).map(metricSeries), [data]);
+  return (
+    <Section title={t('detail.metrics')} id="metrics-title">
+      <ErrorLine error={error} />
+      {data && data.length === 0 && <p class="empty">{t('detail.metrics.empty')}</p>}
+      <div class="grid" data-testid="metrics">
+        {charts.map((c) => (
+          <div>
+            <h3>{c.series.label}</h3>
+            <p class="sub">{t('detail.metric.last', { name: c.series.label, value: f.number(c.last) })}</p>
+            <Chart series={c.series} time={!c.bySteps} label={t('detail.metric.last', { name: c.series.label, value: f.number(c.last) })} />
+          </div>
+        ))}
+      </div>
     </Section>
   );
 }

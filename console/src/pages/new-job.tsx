@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { CreateJobRequest } from '../../../sdk/index';
 import { ErrorLine, useAction, useApp, useLoad } from '../app-context';
-import { estimateJob, parseCommand, parseEnv } from '../logic';
+import { estimateJob, inputName, parseCommand, parseEnv, parseMetricDefinitions } from '../logic';
 import { go } from '../router';
 
 /**
@@ -11,13 +11,19 @@ import { go } from '../router';
  */
 export function NewJobPage() {
   const { t, f, client } = useApp();
-  const [form, setForm] = useState({ name: '', image: 'local/node:20', command: '', gpus: '1', minutes: '60', env: '' });
+  const [form, setForm] = useState({ name: '', image: 'local/node:20', command: '', gpus: '1', minutes: '60', env: '', metrics: '' });
   const set = (field: keyof typeof form) => (e: { currentTarget: { value: string } }) => setForm({ ...form, [field]: e.currentTarget.value });
   const { data, error: loadError } = useLoad(async () => {
-    const [account, prices] = await Promise.all([client.account(), client.prices()]);
-    return { account, prices };
+    const [account, prices, files] = await Promise.all([client.account(), client.prices(), client.files.list({ limit: 100 })]);
+    return { account, prices, files: files.data.filter((file) => file.status === 'ready') };
   }, []);
   const submit = useAction();
+  const upload = useAction();
+  const [inputs, setInputs] = useState<Array<{ name: string; fileId: string; filename: string }>>([]);
+  const [pick, setPick] = useState({ fileId: '', name: '' });
+  const [uploading, setUploading] = useState<string | null>(null);
+  const addInput = (fileId: string, filename: string, name = inputName(filename)) =>
+    setInputs((list) => [...list.filter((i) => i.name !== name), { name, fileId, filename }]);
 
   const gpus = Number(form.gpus);
   const runtime = Math.round(Number(form.minutes) * 60);
@@ -31,6 +37,8 @@ export function NewJobPage() {
     e.preventDefault();
     const env = parseEnv(form.env);
     if (!env.ok) return submit.setError(t('new.invalidEnv', { line: env.line }));
+    const metrics = parseMetricDefinitions(form.metrics);
+    if (!metrics.ok) return submit.setError(t('new.invalidMetric', { line: metrics.line }));
     const body: CreateJobRequest = {
       ...(form.name.trim() ? { name: form.name.trim() } : {}),
       image: form.image.trim(),
@@ -38,6 +46,8 @@ export function NewJobPage() {
       gpu_count: gpus,
       max_runtime_seconds: runtime,
       ...(Object.keys(env.value).length ? { env: env.value } : {}),
+      ...(metrics.value.length ? { metric_definitions: metrics.value } : {}),
+      ...(inputs.length ? { inputs: inputs.map((i) => ({ name: i.name, file_id: i.fileId })) } : {}),
     };
     void submit.act(async () => {
       const job = await client.jobs.create(body);
@@ -85,8 +95,84 @@ export function NewJobPage() {
               {t('new.env.hint')}
             </span>
           </label>
+          <label>
+            {t('new.metrics')}
+            <textarea name="metrics" rows={2} value={form.metrics} onInput={set('metrics')} aria-describedby="metrics-hint" spellcheck={false} />
+            <span id="metrics-hint" class="hint">
+              {t('new.metrics.hint')}
+            </span>
+          </label>
+          <fieldset>
+            <legend>{t('new.inputs')}</legend>
+            <p class="hint">{t('new.inputs.hint')}</p>
+            {inputs.length === 0 && <p class="empty">{t('new.inputs.none')}</p>}
+            <ul class="files" data-testid="inputs">
+              {inputs.map((i) => (
+                <li>
+                  <span class="mono">{i.name}</span> ← {i.filename}{' '}
+                  <button type="button" class="link" onClick={() => setInputs((list) => list.filter((x) => x.name !== i.name))}>
+                    {t('new.inputs.remove')}
+                  </button>
+                </li>
+              ))}
+            </ul>
+            <div class="row">
+              <label>
+                {t('new.inputs.file')}
+                <select
+                  name="input-file"
+                  value={pick.fileId}
+                  onChange={(e) => {
+                    const file = data?.files.find((x) => x.id === e.currentTarget.value);
+                    setPick({ fileId: e.currentTarget.value, name: file ? inputName(file.filename) : '' });
+                  }}
+                >
+                  <option value="">—</option>
+                  {data?.files.map((file) => (
+                    <option value={file.id}>{file.filename}</option>
+                  ))}
+                </select>
+              </label>
+              <label>
+                {t('new.inputs.name')}
+                <input name="input-name" value={pick.name} pattern="[a-z0-9_\-]{1,64}" onInput={(e) => setPick({ ...pick, name: e.currentTarget.value })} />
+              </label>
+              <button
+                type="button"
+                disabled={!pick.fileId || !pick.name}
+                onClick={() => {
+                  const file = data?.files.find((x) => x.id === pick.fileId);
+                  if (file) addInput(file.id, file.filename, pick.name);
+                  setPick({ fileId: '', name: '' });
+                }}
+              >
+                {t('new.inputs.add')}
+              </button>
+            </div>
+            <label>
+              {t('new.inputs.upload')}
+              <input
+                type="file"
+                name="input-upload"
+                disabled={upload.busy}
+                onChange={(e) => {
+                  const file = e.currentTarget.files?.[0];
+                  if (!file) return;
+                  setUploading(file.name);
+                  void upload
+                    .act(async () => {
+                      const ready = await client.files.upload(file, { purpose: 'dataset' });
+                      addInput(ready.id, ready.filename);
+                    })
+                    .finally(() => setUploading(null));
+                }}
+              />
+            </label>
+            {uploading && <p role="status">{t('files.progress', { name: uploading, percent: '…' })}</p>}
+            <ErrorLine error={upload.error} />
+          </fieldset>
           <ErrorLine error={submit.error} />
-          <button type="submit" class="primary" disabled={submit.busy}>
+          <button type="submit" class="primary" disabled={submit.busy || upload.busy}>
             {t('new.submit')}
           </button>
         </form>
