@@ -170,8 +170,7 @@ export async function followJob(client: SxClient, first: Job, options: FollowOpt
       job = update.job;
       reportStatus();
       printLogs(update.newLogs, isFinal(job));
-      // The latest value of each metric, on the live line: read every few seconds while it runs (a read
-      // loads the whole series on the server), and once at the end.
+      // The latest value of each metric, on the live line: read every few seconds while it runs, and once at the end.
       if (live && job.started_at && (isFinal(job) || Date.now() - metricsReadAt >= METRICS_EVERY_MS)) {
         metricsReadAt = Date.now();
         metrics = lastValues(await latestMetrics(client, job.id));
