@@ -5,6 +5,7 @@ import { jobs } from './aggregates/jobs';
 import type { Deps } from './deps';
 import { runJobCommand } from './job-commands';
 import { lambda } from './lambda';
+import { METRIC, recordMetric } from './metrics';
 import { streamConsumer } from './stream';
 
 export const CANCEL_REASON = 'Cancelled by the customer';
@@ -47,6 +48,7 @@ export async function dispatch(deps: Deps, jobId: string) {
   if (state.status !== 'queued' || state.batchJobId !== null) return;
   const { batchJobId } = await deps.compute.submit(specOf(state));
   const after = await runJobCommand(deps, jobId, (now) => ({ type: 'RecordSubmission', data: { batchJobId }, metadata: { now } }));
+  recordMetric(METRIC.jobsSubmitted);
   // Cancelled while we were submitting: the compute job must not run.
   if (after.status === 'cancelled') await deps.compute.terminate(batchJobId, CANCEL_REASON);
 }
