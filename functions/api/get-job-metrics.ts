@@ -3,7 +3,7 @@ import { JobMetricsBody, JobMetricsQuery } from '../../events/api/metrics';
 import type { Deps } from '../deps';
 import { json, parse, route, type RouteOptions } from '../http/route';
 import { lambda } from '../lambda';
-import { metricStore, type StoredPoint } from '../metrics/metric-store';
+import { metricStore, type StoredPoint } from '../job-metrics/metric-store';
 import { loadOwnJob } from './job-route';
 
 export const schemas = { query: JobMetricsQuery, response: JobMetricsBody };

@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as indexJobLogStreams from '../../../functions/index-job-log-streams';
 import * as ingestJobMetrics from '../../../functions/ingest-job-metrics';
-import { metricStore } from '../../../functions/metrics/metric-store';
+import { metricStore } from '../../../functions/job-metrics/metric-store';
 import { signUp, startTestStack, type TestStack } from '../../support/local-stack';
 
 let stack: TestStack;
