@@ -1,6 +1,7 @@
 import pc from 'picocolors';
 import { isFinal, type Job, type SxClient } from '../sdk/client';
 import { duration, money, status as colourStatus } from './format';
+import { lastValues, latestMetrics } from './metrics';
 
 /** Exit codes of `sx run` (documented in the README and `sx run --help`). */
 export const EXIT = { succeeded: 0, failed: 1, usage: 2, cancelled: 130, detached: 0 } as const;
@@ -16,8 +17,8 @@ export function exitCodeFor(job: Pick<Job, 'status' | 'failure_reason' | 'exit_c
   return EXIT.failed;
 }
 
-/** The live status line: state, elapsed, GPU-seconds used, cost so far, held time left. */
-export function statusLine(job: Job, now = Date.now()): string {
+/** The live status line: state, elapsed, GPU-seconds used, cost so far, held time left, the latest metrics (`loss 1.82`). */
+export function statusLine(job: Job, now = Date.now(), metrics = ''): string {
   const running = job.status === 'running' && job.started_at;
   const since = job.started_at ?? job.created_at;
   const end = job.finished_at ? Date.parse(job.finished_at) : now;
@@ -31,6 +32,7 @@ export function statusLine(job: Job, now = Date.now()): string {
     cost,
   ];
   if (!isFinal(job)) parts.push(`held ${duration(Math.max(0, job.held_seconds - ranSeconds))} left`);
+  if (metrics) parts.push(pc.bold(metrics));
   return `${parts.join(pc.dim('  ·  '))}  ${pc.dim(job.id)}`;
 }
 
@@ -79,8 +81,9 @@ export async function followJob(client: SxClient, first: Job, options: FollowOpt
     if (live) live.persist(text);
     else err.write(`${text}\n`);
   };
+  let metrics = '';
   const render = () => {
-    if (live && !prompting) live(statusLine(job));
+    if (live && !prompting) live(statusLine(job, Date.now(), metrics));
   };
   const printLogs = (text: string, final: boolean) => {
     if (!options.logs) return;
@@ -163,6 +166,8 @@ export async function followJob(client: SxClient, first: Job, options: FollowOpt
       job = update.job;
       reportStatus();
       printLogs(update.newLogs, isFinal(job));
+      // The latest value of each metric, on the live line (read while it runs, and once at the end).
+      if (live && job.started_at) metrics = lastValues(await latestMetrics(client, job.id));
       render();
     }
   } catch (error) {
@@ -179,7 +184,7 @@ export async function followJob(client: SxClient, first: Job, options: FollowOpt
   }
   printLogs('', true);
   if (live) {
-    live(statusLine(job));
+    live(statusLine(job, Date.now(), metrics));
     live.done();
   }
   err.write(`${summary(job)}\n`);

@@ -1,3 +1,4 @@
+import type { JobInput } from '../events/job-events';
 import type { AccountEvent } from '../events/account-events';
 import type { JobEvent } from '../events/job-events';
 import type { GpuType } from '../events/values';
@@ -26,6 +27,8 @@ export interface SubmitJob {
   maxRuntimeSeconds: number;
   /** Validated by `compileDefinitions` (domain/metrics); absent when the job defines none. */
   metricDefinitions?: Array<{ name: string; regex: string }>;
+  /** Resolved and checked by the caller (ready files and final jobs of the same account); absent when none. */
+  inputs?: JobInput[];
 }
 
 /**

@@ -7,6 +7,13 @@ import { AccountId, FailureReason, GpuType, Int, IsoTime, JobId, NonEmptyString,
  * Events of one job's stream (`job#<id>`). Shipped events are never edited: a change is a new
  * `schemaVersion` plus an upcaster.
  */
+/** One input of a job: a ready file of the account, or a final job's whole output directory. */
+export const JobInput = /* @__PURE__ */ defineSchema(() => z.discriminatedUnion('kind', [
+  z.object({ name: z.string(), kind: z.literal('file'), fileId: z.string(), key: z.string(), filename: z.string(), extract: z.boolean() }),
+  z.object({ name: z.string(), kind: z.literal('job'), jobId: z.string(), prefix: z.string() }),
+]));
+export type JobInput = z.infer<typeof JobInput>;
+
 export const JobQueued = /* @__PURE__ */ defineSchema(() => z.object({
   type: z.literal('JobQueued'),
   data: z.object({
@@ -33,6 +40,8 @@ export const JobQueued = /* @__PURE__ */ defineSchema(() => z.object({
     credits: z.array(CreditPortion).optional(),
     /** The job's own metrics: each regex's first capture group on each log line. Absent = read JSON lines. */
     metricDefinitions: z.array(z.object({ name: z.string(), regex: z.string() })).optional(),
+    /** What the job reads, resolved to where the bytes are when it was accepted. Absent = none. */
+    inputs: z.array(JobInput).optional(),
     queuedAt: IsoTime,
   }),
 }));

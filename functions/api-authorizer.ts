@@ -5,6 +5,7 @@ import { authenticateAdmin, authenticateKey, type AuthorizerContext } from './ht
 import { headerOf } from './http/headers';
 import { HttpProblem } from './http/problem';
 import { lambda } from './lambda';
+import { logger } from './logger';
 
 export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext> | { isAuthorized: true };
 
@@ -49,8 +50,7 @@ async function verdict(deps: Deps, auth: 'key' | 'admin', event: APIGatewayReque
 
 function unverified(auth: 'key' | 'admin', event: Partial<APIGatewayRequestAuthorizerEventV2> | undefined, error: unknown): AuthorizerContext {
   const requestId = event?.requestContext?.requestId ?? 'unknown';
-  const failure = error as Error | undefined;
-  console.error(JSON.stringify({ level: 'ERROR', requestId, route: event?.routeKey, authorizer: true, error: String(failure), stack: failure?.stack }));
+  logger.error('authorizer could not verify the request', { requestId, route: event?.routeKey, authorizer: true, error });
   return { auth, outcome: 'unverified' };
 }
 

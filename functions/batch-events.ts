@@ -3,6 +3,7 @@ import { BatchJobStateChange } from '../events/batch-state-change';
 import type { Deps } from './deps';
 import { lambda } from './lambda';
 import { observeComputeJob } from './observe-compute';
+import { logger } from './logger';
 
 /**
  * EventBridge target for "Batch Job State Change": records the job's progress. Parsed leniently
@@ -13,7 +14,7 @@ import { observeComputeJob } from './observe-compute';
 export const make = (deps: Deps) => async (event: EventBridgeEvent<string, unknown>) => {
   const parsed = BatchJobStateChange.safeParse(event);
   if (!parsed.success) {
-    console.warn(JSON.stringify({ level: 'WARN', message: 'Ignoring an event that is not a Batch job state change', id: event?.id }));
+    logger.warn('ignoring an event that is not a Batch job state change', { id: event?.id });
     return;
   }
   await observeComputeJob(deps, parsed.data.detail, { causationId: parsed.data.id, actor: 'aws.batch' });

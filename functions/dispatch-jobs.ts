@@ -5,6 +5,7 @@ import { jobs } from './aggregates/jobs';
 import type { Deps } from './deps';
 import { runJobCommand } from './job-commands';
 import { lambda } from './lambda';
+import { METRIC, recordMetric } from './metrics';
 import { streamConsumer } from './stream';
 
 export const CANCEL_REASON = 'Cancelled by the customer';
@@ -20,6 +21,7 @@ const specOf = ({ job }: KnownJobState): ComputeJobSpec => ({
   // The job is asked to stop when its held time minus the grace is up, so SIGKILL lands at the held time.
   timeoutSeconds: job.heldSeconds - job.graceSeconds,
   graceSeconds: job.graceSeconds,
+  ...(job.inputs?.length ? { inputs: job.inputs.map((i) => (i.kind === 'file' ? { name: i.name, kind: i.kind, key: i.key, filename: i.filename, extract: i.extract } : { name: i.name, kind: i.kind, prefix: i.prefix })) } : {}),
 });
 
 /**
@@ -46,6 +48,7 @@ export async function dispatch(deps: Deps, jobId: string) {
   if (state.status !== 'queued' || state.batchJobId !== null) return;
   const { batchJobId } = await deps.compute.submit(specOf(state));
   const after = await runJobCommand(deps, jobId, (now) => ({ type: 'RecordSubmission', data: { batchJobId }, metadata: { now } }));
+  recordMetric(METRIC.jobsSubmitted);
   // Cancelled while we were submitting: the compute job must not run.
   if (after.status === 'cancelled') await deps.compute.terminate(batchJobId, CANCEL_REASON);
 }

@@ -3,6 +3,7 @@ import type { KnownJobState } from '../domain/job/job';
 import type { Deps } from './deps';
 import { lambda } from './lambda';
 import { listActiveJobs } from './views/active-jobs';
+import { logger } from './logger';
 
 /**
  * Whether a job has used its held time minus the grace, counting every attempt: the moment it must
@@ -32,7 +33,7 @@ export const make = (deps: Deps) => async (): Promise<{ stopped: string[] }> => 
       await deps.compute.terminate(state.batchJobId, `${STOP_REASON_PREFIX}${state.job.stopReason}`);
       stopped.push(state.job.jobId);
     } catch (error) {
-      console.error(JSON.stringify({ level: 'ERROR', message: 'could not stop a job at its held time', jobId: state.job.jobId, error: String(error) }));
+      logger.error('could not stop a job at its held time', { jobId: state.job.jobId, error });
     }
   }
   return { stopped };

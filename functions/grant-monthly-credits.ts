@@ -6,6 +6,7 @@ import type { Deps } from './deps';
 import { lambda } from './lambda';
 import { forgetMonthlyVoucher, listMonthlyVouchers } from './views/monthly-vouchers';
 import { loadAccount } from './views/account-snapshots';
+import { logger } from './logger';
 
 /**
  * Grants each account's monthly vouchers for every calendar month (Asia/Shanghai) begun since their
@@ -39,7 +40,7 @@ export async function grantMonthlyCredits(deps: Deps): Promise<number> {
       }
     } catch (error) {
       failures.push(error);
-      console.error(JSON.stringify({ level: 'ERROR', message: 'monthly grant failed', accountId, error: String(error) }));
+      logger.error('monthly grant failed', { accountId, error });
     }
   }
   if (failures.length > 0) throw new AggregateError(failures, `Monthly grants failed for ${failures.length} account(s)`);

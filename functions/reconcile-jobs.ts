@@ -8,6 +8,7 @@ import { dispatch, stop } from './dispatch-jobs';
 import { lambda } from './lambda';
 import { observeComputeJob } from './observe-compute';
 import { listActiveJobs, removeActiveJob, type ActiveJob } from './views/active-jobs';
+import { logger } from './logger';
 
 /** The status reason of a job we give up on: it never got capacity, or the compute side lost it. */
 export const INFRASTRUCTURE_REASON = `${STOP_REASON_PREFIX}infrastructure`;
@@ -70,7 +71,7 @@ export const make = (deps: Deps) => async (): Promise<ReconcileReport> => {
       });
     }
   }
-  if (report.recovered + report.redispatched + report.failed > 0) console.log(JSON.stringify({ level: 'INFO', message: 'reconciled', ...report }));
+  if (report.recovered + report.redispatched + report.failed > 0) logger.info('reconciled', { ...report });
   return report;
 
   async function reconcileOne(state: KnownJobState, seen: DescribedJob) {
@@ -133,7 +134,7 @@ async function guarded(jobId: string, work: () => Promise<unknown>): Promise<voi
   try {
     await work();
   } catch (error) {
-    console.error(JSON.stringify({ level: 'ERROR', message: 'reconcile failed for a job', jobId, error: String(error) }));
+    logger.error('reconcile failed for a job', { jobId, error });
   }
 }
 

@@ -5,6 +5,7 @@ import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEven
 import type { StoredEvent } from './adapters/event-store';
 import { upcast } from '../events/upcasters';
 import type { LiveViewDeps, Projection } from './views/projection';
+import { logger } from './logger';
 
 /** The stored event a stream record carries, or null for anything else (removals, other items). */
 export function storedEventOf(record: DynamoDBRecord): StoredEvent | null {
@@ -54,7 +55,7 @@ export function streamConsumer(streamPrefix: string, handle: (event: StoredEvent
       } catch (error) {
         failed = true;
         const sequence = record.dynamodb?.SequenceNumber;
-        console.error(JSON.stringify({ level: 'ERROR', sequence, error: String(error), stack: (error as Error)?.stack }));
+        logger.error('stream record failed', { sequence, error });
         throw error;
       }
     };
@@ -67,13 +68,15 @@ export function streamConsumer(streamPrefix: string, handle: (event: StoredEvent
 
 /**
  * The live side of projections that read the same kind of stream, as one stream consumer: each
- * event is applied to each projection, in the order given.
+ * event is applied to each projection, in the order given, then shown to `observe` (for metrics:
+ * it runs once the event is projected, and only live, never in a rebuild).
  * @throws at once when the projections read different kinds of stream.
  */
-export function projectionConsumer(deps: LiveViewDeps, projections: readonly Projection[]): StreamHandler {
+export function projectionConsumer(deps: LiveViewDeps, projections: readonly Projection[], observe?: (stored: StoredEvent) => void): StreamHandler {
   const prefixes = new Set(projections.map((p) => p.streamPrefix));
   if (prefixes.size !== 1) throw new Error(`A projection consumer reads one kind of stream, not ${[...prefixes].join(', ') || 'none'}`);
   return streamConsumer([...prefixes][0]!, async (stored) => {
     for (const projection of projections) await projection.apply(deps, stored);
+    observe?.(stored);
   });
 }

@@ -4,6 +4,7 @@ import { ApiKeyList, CreatedApiKeyBody, type CreateApiKeyRequest } from '../even
 import { Problem } from '../events/api/common';
 import { JobBody, JobEventList, JobFileList, JobList, type CreateJobRequest, type JobStatus } from '../events/api/jobs';
 import { UsageBody } from '../events/api/usage';
+import { JobMetricsBody } from '../events/api/metrics';
 import { PriceList } from '../events/api/prices';
 import { RedeemVoucherResponse, VoucherBody, type CreateVoucherRequest } from '../events/api/vouchers';
 import {
@@ -24,6 +25,8 @@ export type Job = JobBody;
 export type JobEvent = z.infer<typeof JobEventList>['data'][number];
 export type Account = AccountBody;
 export type JobStatusName = z.infer<typeof JobStatus>;
+export type MetricSeries = JobMetricsBody['data'][number];
+export type MetricPoint = MetricSeries['last'];
 export type Credit = z.infer<typeof RedeemVoucherResponse>['credit'];
 export type Voucher = z.infer<typeof VoucherBody>;
 export type UsageReport = z.infer<typeof UsageBody>;
@@ -165,6 +168,18 @@ export class SxClient {
     /** `GET /v1/jobs/{id}/logs`: the whole output so far, as text. */
     logs: (id: string, options: { signal?: AbortSignal } = {}) =>
       this.request('GET', `/v1/jobs/${encodeURIComponent(id)}/logs`, { text: true, retry: true, signal: options.signal }),
+    /**
+     * `GET /v1/jobs/{id}/metrics`: each metric read from the job's log so far (or only `name`), oldest
+     * point first, downsampled to `maxPoints` (2–10000, default 1000) keeping the first and last points.
+     */
+    metrics: async (id: string, params: { name?: string; maxPoints?: number } = {}): Promise<MetricSeries[]> =>
+      (
+        await this.request('GET', `/v1/jobs/${encodeURIComponent(id)}/metrics`, {
+          query: { name: params.name, max_points: params.maxPoints },
+          schema: JobMetricsBody,
+          retry: true,
+        })
+      ).data,
     /**
      * Follows a job by polling: yields the job and the part of its log that is new since the last
      * yield, every `intervalMs`, and a last time once the job is final (with the rest of its log).

@@ -9,6 +9,8 @@ export type {
   Page,
   Job,
   JobEvent,
+  MetricPoint,
+  MetricSeries,
   Account,
   JobStatusName,
   Credit,

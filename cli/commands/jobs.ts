@@ -4,8 +4,10 @@ import type { Job, JobStatusName } from '../../sdk/client';
 import { UsageError, type CliContext, type JsonOption } from '../context';
 import { ago, details, duration, money, shellJoin, status, table, usage } from '../format';
 import { positiveInt } from '../options';
+import { lastValues, latestMetrics } from '../metrics';
+import { registerMetricsCommands } from './metrics';
 
-/** `sx jobs ls|get|cancel|events|logs`: list, inspect, cancel and follow jobs. */
+/** `sx jobs ls|get|cancel|events|logs|metrics`: list, inspect, cancel and follow jobs. */
 export function registerJobsCommands(program: Command, cli: CliContext): void {
   const { act, client, print, printJson, withJson } = cli;
 
@@ -35,9 +37,10 @@ export function registerJobsCommands(program: Command, cli: CliContext): void {
     .argument('<id>')
     .action(
       act(async (id: string, opts: JsonOption) => {
-        const job = await client().jobs.get(id);
+        const api = client();
+        const job = await api.jobs.get(id);
         if (opts.json) return printJson(job);
-        print(showJob(job));
+        print(showJob(job, lastValues(await latestMetrics(api, job.id))));
       }),
     );
 
@@ -86,10 +89,12 @@ export function registerJobsCommands(program: Command, cli: CliContext): void {
         return;
       }),
     );
+
+  registerMetricsCommands(jobs, cli);
 }
 
 /** One job as key–value lines. */
-function showJob(job: Job): string {
+function showJob(job: Job, metrics: string): string {
   return details([
     ['id', job.id],
     ['name', job.name],
@@ -107,6 +112,7 @@ function showJob(job: Job): string {
     ['reason', job.status_reason],
     ['usage', `${job.usage.gpu_seconds} GPU·s (${job.usage.trial_gpu_seconds} from the trial), ${money(job.usage.cost)}`],
     ['output', job.output_uri],
+    ['metrics', metrics],
   ]);
 }
 

@@ -9,6 +9,14 @@ const EnvName = /* @__PURE__ */ defineSchema(() => z
   .refine((name) => !name.startsWith('SX_'), 'SX_ variables are reserved'));
 
 /** `POST /v1/jobs` body. */
+const InputName = /* @__PURE__ */ defineSchema(() => z.string().regex(/^[a-z0-9_-]{1,64}$/, 'must match [a-z0-9_-]{1,64}'));
+
+/** One input of `POST /v1/jobs`: a `ready` file (unpacked when `extract`), or a final job's whole output directory. */
+export const JobInputBody = /* @__PURE__ */ defineSchema(() => z.union([
+  z.strictObject({ name: InputName, file_id: z.string().regex(/^file_[0-9a-z]{26}$/, 'must be a file id'), extract: z.boolean().optional() }),
+  z.strictObject({ name: InputName, job_id: z.string().regex(/^job_[0-9a-z]{26}$/, 'must be a job id') }),
+]));
+
 export const CreateJobRequest = /* @__PURE__ */ defineSchema(() => z.strictObject({
   name: NonEmptyString.max(128).optional(),
   image: NonEmptyString.max(512).regex(/^[a-z0-9][\w.\-/:@]*$/i, 'must be an image reference like registry/repo:tag'),
@@ -30,6 +38,12 @@ export const CreateJobRequest = /* @__PURE__ */ defineSchema(() => z.strictObjec
     .max(20)
     .optional()
     .describe('Metrics read from each log line: the first capture group of `regex` (RE2 syntax) is the value. Without them, JSON object lines are read.'),
+  inputs: z
+    .array(JobInputBody)
+    .max(16)
+    .refine((inputs) => new Set(inputs.map((i) => i.name)).size === inputs.length, 'input names must be unique')
+    .optional()
+    .describe('Files and earlier jobs\' outputs, read-only under `$SX_INPUT_DIR/<name>/` before the command starts.'),
 }));
 export type CreateJobRequest = z.input<typeof CreateJobRequest>;
 
@@ -59,6 +73,8 @@ export const JobBody = /* @__PURE__ */ defineSchema(() => z.object({
   exit_code: Int.nullable(),
   status_reason: NullableString,
   output_uri: NullableString,
+  /** What the job reads, as it was given (absent only in job views written before inputs existed). */
+  inputs: z.array(z.union([z.object({ name: z.string(), file_id: z.string(), extract: z.boolean() }), z.object({ name: z.string(), job_id: z.string() })])).optional(),
   usage: z.object({ gpu_seconds: Int, cost: MoneyBody, trial_gpu_seconds: Int }),
 }));
 export type JobBody = z.infer<typeof JobBody>;

@@ -5,7 +5,8 @@
 // dependencies, so it runs anywhere `sx run` runs a command.
 //
 // It behaves as a training job on suanxiang-cloud should:
-// - logs the training loss every --log-every steps, and the held-out loss at each checkpoint;
+// - logs the training loss every --log-every steps, and the held-out loss at each checkpoint, as
+//   JSON lines (`{"step": 10, "loss": 3.41}`): the service reads them as the job's metrics;
 // - writes a checkpoint every --checkpoint-every steps to $SX_CHECKPOINT_DIR (write to a temporary
 //   file, then rename: a checkpoint is either whole or absent), and on SIGTERM (the service's
 //   warning before a stop) writes one more and exits;
@@ -83,7 +84,7 @@ const started = Date.now();
 while (state.step < STEPS) {
   const loss = trainStep();
   state.step++;
-  if (state.step % LOG_EVERY === 0 || state.step === 1) console.log(`step ${state.step}/${STEPS} loss ${loss.toFixed(4)}`);
+  if (state.step % LOG_EVERY === 0 || state.step === 1) console.log(JSON.stringify({ step: state.step, loss: Number(loss.toFixed(4)) }));
   if (state.step % CHECKPOINT_EVERY === 0 && state.step < STEPS) saveCheckpoint();
   if (stopRequested) {
     saveCheckpoint();
@@ -248,7 +249,9 @@ function saveCheckpoint() {
   // Older checkpoints beyond the last few are only disk space.
   const all = listCheckpoints();
   for (const old of all.slice(0, Math.max(0, all.length - KEEP_CHECKPOINTS))) rmSync(join(checkpointDir, old), { force: true });
-  console.log(`checkpoint step ${state.step} held-out loss ${evaluate(split, ids.length).toFixed(4)} -> ${path}`);
+  const valLoss = Number(evaluate(split, ids.length).toFixed(4));
+  console.log(JSON.stringify({ step: state.step, val_loss: valLoss }));
+  console.log(`checkpoint step ${state.step} -> ${path}`);
 }
 
 function listCheckpoints() {

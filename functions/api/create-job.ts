@@ -6,6 +6,7 @@ import { accounts } from '../aggregates/ledger';
 import { loadAccount } from '../views/account-snapshots';
 import { retryOnConflict } from '../adapters/with-retry';
 import type { Deps } from '../deps';
+import { resolveInputs } from '../files/inputs';
 import { compileDefinitions, InvalidMetricDefinitionError } from '../../domain/metrics/definitions';
 import { invalidRequest, notFound } from '../http/problem';
 import { json, parse, route, type RouteOptions } from '../http/route';
@@ -28,6 +29,7 @@ export const make = (deps: Deps) =>
       if (!(error instanceof InvalidMetricDefinitionError)) throw error;
       throw invalidRequest(error.message, [{ path: `metric_definitions.${error.index}`, message: error.detail }]);
     }
+    const inputs = await resolveInputs(deps, accountId, request.inputs ?? []);
     const jobId = deps.ids.job();
     const state = await retryOnConflict(async () => {
       const account = await loadAccount(deps, accountId);
@@ -44,6 +46,7 @@ export const make = (deps: Deps) =>
         gpuCount: request.gpu_count,
         maxRuntimeSeconds: request.max_runtime_seconds,
         ...(metricDefinitions.length > 0 ? { metricDefinitions } : {}),
+        ...(inputs.length > 0 ? { inputs } : {}),
       };
       const decided = decideSubmission(account.state, submit, deps.policy, now, account.quotas);
       await deps.store.append(

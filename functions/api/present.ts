@@ -34,6 +34,7 @@ export function presentJob(state: KnownJobState, now: Date, files: Pick<JobFiles
     exit_code: isFinal(state) ? state.exitCode : null,
     status_reason: isFinal(state) ? state.statusReason : null,
     output_uri: startedAt ? files.outputUri(job.jobId) : null,
+    inputs: (job.inputs ?? []).map((i) => (i.kind === 'file' ? { name: i.name, file_id: i.fileId, extract: i.extract } : { name: i.name, job_id: i.jobId })),
     usage: {
       gpu_seconds: usage.gpuSeconds,
       cost: { amount: usage.cost.amount, currency: usage.cost.currency },

@@ -4,6 +4,7 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/l
 import type { Deps } from '../deps';
 import { ConcurrencyError } from '../adapters/event-store';
 import { conflict, idempotencyKeyReuse, invalidRequest } from './problem';
+import { logger } from '../logger';
 
 /** How long a first response is replayed (API.md: 24 h). */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
@@ -179,6 +180,6 @@ export async function finishIdempotentRequest(
     }
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) return;
-    console.error(JSON.stringify({ level: 'ERROR', message: 'could not finish an idempotent request', error: String(error) }));
+    logger.error('could not finish an idempotent request', { error });
   }
 }

@@ -6,6 +6,7 @@ import { authenticateAdmin, authenticateKey, authorizerContextOf } from './auth'
 import { headerOf } from './headers';
 import { claimIdempotencyKey, finishIdempotentRequest, isSaved, type IdempotencyClaim } from './idempotency';
 import { HttpProblem, invalidRequest, payloadTooLarge, problemResponse, toProblem, unauthorized } from './problem';
+import { logger } from '../logger';
 import { countRequest, rateLimitsOf, recordRequest, refuseOverLimit } from './rate-limits';
 
 export type ApiEvent = APIGatewayProxyEventV2;
@@ -46,8 +47,7 @@ function errorResponse(request: MiddyRequest): ApiResult {
   const requestId = request.event.requestContext?.requestId ?? request.context.awsRequestId ?? 'unknown';
   const problem = toProblem(request.error, requestId);
   if (problem.status >= 500) {
-    const error = request.error as Error | undefined;
-    console.error(JSON.stringify({ level: 'ERROR', requestId, route: request.event.routeKey, error: String(error), stack: error?.stack }));
+    logger.error('request failed', { requestId, route: request.event.routeKey, error: request.error });
   }
   return problemResponse(problem, requestId);
 }

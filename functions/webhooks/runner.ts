@@ -21,6 +21,8 @@ import {
 import { WebhookHttpSender } from './http-sender';
 import { publicEvents, webhookBody } from './public-events';
 import { webhookSettings, type WebhookSettings } from './settings';
+import { logger } from '../logger';
+import { METRIC, recordMetric } from '../metrics';
 
 /** Status codes whose `Retry-After` is honoured (besides our own schedule). */
 const RETRY_AFTER_STATUSES = new Set([429, 502, 503, 504]);
@@ -115,7 +117,7 @@ export class WebhookRunner {
     try {
       return await this.attempt(endpointId, webhookId, hints);
     } catch (error) {
-      console.error(JSON.stringify({ level: 'ERROR', message: 'Webhook attempt failed', endpointId, webhookId, error: String(error) }));
+      logger.error('webhook attempt failed', { endpointId, webhookId, error });
       return 'skipped';
     }
   }
@@ -195,6 +197,7 @@ export class WebhookRunner {
 
   /** A delivery is done: the one waiting behind it in its lane goes now. */
   private async finished(delivery: Delivery, result: 'succeeded' | 'failed'): Promise<AttemptResult> {
+    if (result === 'failed') recordMetric(METRIC.webhookDeliveriesFailed);
     const after = await getDelivery(this.deps, delivery.endpointId, delivery.webhookId);
     if (after?.successor) {
       const now = this.deps.now().toISOString();
@@ -226,7 +229,7 @@ export class WebhookRunner {
     this.registries.delete(endpoint.accountId);
     const metadata = { actor: 'webhooks' };
     await runWebhookCommand(this.deps, endpoint.accountId, (now) => ({ type: 'DisableEndpoint', data: { endpointId: endpoint.endpointId, reason }, metadata: { now } }), metadata);
-    console.warn(JSON.stringify({ level: 'WARN', message: 'Webhook endpoint disabled', endpointId: endpoint.endpointId, reason }));
+    logger.warn('webhook endpoint disabled', { endpointId: endpoint.endpointId, reason });
   }
 
   async close(): Promise<void> {

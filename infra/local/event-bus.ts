@@ -1,3 +1,5 @@
+import { logger } from '../../functions/logger';
+
 /**
  * The local stand-in for EventBridge: rules with event patterns (exact-value matching on top-level
  * fields, the part of EventBridge's pattern language our rules use) and targets invoked with
@@ -54,7 +56,7 @@ export class LocalEventBus {
           break;
         } catch (error) {
           if (attempt >= maxAttempts) {
-            console.error(JSON.stringify({ level: 'ERROR', rule: queue.rule.name, message: 'Event sent to the dead-letter log', event, error: String(error) }));
+            logger.error('event sent to the dead-letter log', { rule: queue.rule.name, event, error });
             break;
           }
           await sleep(Math.min(baseDelay * 2 ** attempt, 10_000));

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
+import { logger } from '../../functions/logger';
 
 /** API Gateway HTTP APIs refuse payloads over 10 MB before any Lambda runs; so do we. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
@@ -84,7 +85,7 @@ export class HttpFront {
           result = await match.route.authorize(toAuthorizerEvent(event));
         } catch (error) {
           // API Gateway answers an authorizer that fails with a bare 500 and never calls the route.
-          console.error(JSON.stringify({ level: 'ERROR', requestId, authorizer: true, error: String(error), stack: (error as Error)?.stack }));
+          logger.error('authorizer failed', { requestId, authorizer: true, error });
           return send(res, gatewayMessage(500, 'Internal Server Error'));
         }
         if (!result.isAuthorized) return send(res, gatewayMessage(403, 'Forbidden'));
@@ -94,7 +95,7 @@ export class HttpFront {
       send(res, await match.route.invoke(event));
     } catch (error) {
       // A handler must never throw (middy turns errors into problems); if one does, answer like API Gateway.
-      console.error(JSON.stringify({ level: 'ERROR', requestId, error: String(error), stack: (error as Error)?.stack }));
+      logger.error('handler threw', { requestId, error });
       send(res, gatewayMessage(500, 'Internal Server Error'));
     }
   }

@@ -6,6 +6,7 @@ import { load } from '../../functions/aggregates/aggregate';
 import { jobs } from '../../functions/aggregates/jobs';
 import type { MetricStore } from '../../functions/metrics/metric-store';
 import { parserFor, recordLines, type LogLine } from '../../functions/metrics/record-lines';
+import { logger } from '../../functions/logger';
 
 /** Bytes read from one log per pass at most, so one chatty job cannot hold up the others. */
 const MAX_READ_BYTES = 4 * 1024 * 1024;
@@ -75,7 +76,7 @@ export class LogMetrics {
           const done = await this.read(jobId, entry);
           if (done && entry.ended) this.followed.delete(jobId);
         } catch (error) {
-          console.error(JSON.stringify({ level: 'WARN', message: 'reading a job log for metrics failed; will retry', jobId, error: String(error) }));
+          logger.warn('reading a job log for metrics failed; will retry', { jobId, error });
         }
       }
     });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { logger } from '../../functions/logger';
 
 export interface LocalSchedule {
   name: string;
@@ -72,7 +73,7 @@ export class LocalScheduler {
     try {
       await schedule.target(event);
     } catch (error) {
-      console.error(JSON.stringify({ level: 'ERROR', schedule: schedule.name, error: String(error) }));
+      logger.error('scheduled run failed', { schedule: schedule.name, error });
     }
   }
 }

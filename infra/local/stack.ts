@@ -32,6 +32,7 @@ import { ensureConsoleBuild } from '../../console/build';
 import { consoleAssets } from './console-assets';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store';
 import { startObjectServer, type LocalObjectServer } from './object-server';
+import { logger } from '../../functions/logger';
 import { JobData } from './compute/job-data';
 
 /** How long the reconciler's run after a restart waits at most for the stream consumers to catch up. */
@@ -153,7 +154,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Before anything can submit: jobs the last run left unfinished are settled or put back in line.
     const recovered = await compute.recover();
     if (recovered.lostAttempts + recovered.requeued + recovered.stopped > 0) {
-      console.log(JSON.stringify({ level: 'INFO', message: 'local compute recovered after a crash', ...recovered }));
+      logger.info('local compute recovered after a crash', { ...recovered });
     }
 
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tables.events }));

@@ -11,6 +11,7 @@ import {
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { StreamHandler } from '../../functions/stream';
+import { logger } from '../../functions/logger';
 
 export interface PollerOptions {
   streams: DynamoDBStreamsClient;
@@ -89,7 +90,7 @@ export class StreamPoller {
       try {
         worked = await this.pollOnce();
       } catch (error) {
-        console.error(JSON.stringify({ level: 'ERROR', consumer: this.options.consumer.name, error: String(error) }));
+        logger.error('stream poll failed', { consumer: this.options.consumer.name, error });
         await sleep(1_000);
       }
       if (!worked && !this.stopping) await sleep(this.options.pollMs ?? 50);
@@ -184,7 +185,7 @@ export class StreamPoller {
       return records.findIndex((r) => failed.has(r.dynamodb?.SequenceNumber ?? ''));
     } catch (error) {
       // A thrown handler error fails the whole batch, as in Lambda.
-      console.error(JSON.stringify({ level: 'ERROR', consumer: this.options.consumer.name, error: String(error) }));
+      logger.error('stream batch failed', { consumer: this.options.consumer.name, error });
       return 0;
     }
   }
@@ -258,7 +259,7 @@ export class StreamPoller {
 
   private async deadLetter(record: _Record, attempts: number): Promise<void> {
     const sequence = record.dynamodb!.SequenceNumber!;
-    console.error(JSON.stringify({ level: 'ERROR', consumer: this.options.consumer.name, message: 'Record sent to the dead-letter list', sequence, attempts }));
+    logger.error('record sent to the dead-letter list', { consumer: this.options.consumer.name, sequence, attempts });
     await this.options.doc.send(
       new PutCommand({
         TableName: this.options.viewsTable,

@@ -129,7 +129,7 @@ describe('the web console', { timeout: 60_000 }, () => {
     const status = page.locator('.page-head .badge').first();
     await expect.poll(() => status.textContent(), { timeout: 90_000, interval: 500 }).toBe('Succeeded');
     const log = page.getByTestId('log');
-    await expect.poll(() => log.textContent()).toMatch(/step 200\/200 loss [0-9.]+[\s\S]*done: 200 steps/);
+    await expect.poll(() => log.textContent()).toMatch(/\{"step":200,"loss":[0-9.]+\}[\s\S]*done: 200 steps/);
     // A name that looks like markup is text on the page, never an element.
     await expect.poll(() => heading(/char-lm <b>sonnets<\/b>/).count()).toBe(1);
     expect(await page.locator('h1 b').count()).toBe(0);

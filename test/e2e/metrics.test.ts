@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, eventually, startStackProcess, type StackProcess } from '../../infra/local/stack-process';
+import { runSx } from '../support/sx-process';
 
 let stack: StackProcess;
 let gates: string;
@@ -17,9 +18,11 @@ afterAll(async () => {
   await rm(gates, { recursive: true, force: true });
 }, 90_000);
 
+let lastKey = '';
 async function signUp(email: string) {
   const res = await apiClient(stack.url).post('/v1/signup', { email });
   expect(res.status).toBe(201);
+  lastKey = res.body.api_key;
   return apiClient(stack.url, res.body.api_key);
 }
 
@@ -30,6 +33,7 @@ describe('metrics of a job on the local stack, over HTTP', () => {
   it.concurrent('reads JSON lines of a running job, keeps them after it ends, and shows them only to its owner', async () => {
     // Given a job that logs three steps, waits for the test, then logs a fourth
     const api = await signUp('metrics@example.com');
+    const key = lastKey;
     const gate = join(gates, 'json');
     const created = await api.post('/v1/jobs', {
       image: 'local/sh:1',
@@ -66,11 +70,24 @@ describe('metrics of a job on the local stack, over HTTP', () => {
     expect(after.data[0].last).toMatchObject({ step: 4, value: 1.5 });
     expect((await api.get(`/v1/jobs/${id}/metrics?name=loss&max_points=2`)).body.data[0].points.map((p: { value: number }) => p.value)).toEqual([2.1, 1.5]);
 
+    // And sx shows them: a chart per metric, CSV, JSON, and the last values beside the job
+    const env = { SX_API_URL: stack.url, SX_API_KEY: key, COLUMNS: '60' };
+    const chart = await runSx(['jobs', 'metrics', id], env);
+    expect(chart).toMatchObject({ code: 0, stderr: '' });
+    expect(chart.stdout).toMatch(/^loss {2}last 1\.5 at step 4, 4 points\n/);
+    expect(chart.stdout).toMatch(/lr {2}last 1\.00e-3 at step 3, 3 points/);
+    expect(chart.stdout).toMatch(/[┤┼]/); // the chart's axis
+    const csv = await runSx(['jobs', 'metrics', id, '--csv', '--name', 'loss'], env);
+    expect(csv.stdout.split('\n').slice(0, 2)).toEqual(['name,step,time,value', `loss,1,${after.data[0].points[0].time},2.1`]);
+    expect(JSON.parse((await runSx(['jobs', 'metrics', id, '--json'], env)).stdout).map((s: { name: string }) => s.name)).toEqual(['loss', 'lr']);
+    expect((await runSx(['jobs', 'get', id], env)).stdout).toMatch(/metrics\s+loss 1\.5 {2}lr 1\.00e-3/);
+    expect(await runSx(['jobs', 'metrics', id, '--json', '--csv'], env)).toMatchObject({ code: 2 });
+
     // And another account sees no such job
     const other = await signUp('other@example.com');
     expect((await other.get(`/v1/jobs/${id}/metrics`)).status).toBe(404);
     expect((await api.get(`/v1/jobs/${id}/metrics?max_points=1`)).status).toBe(400);
-  });
+  }, 120_000); // five sx processes start on a busy machine
 
   it.concurrent("reads a job's own regexes instead of JSON lines, and refuses a regex RE2 cannot run", async () => {
     const api = await signUp('regex@example.com');

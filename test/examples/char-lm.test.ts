@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lineParser } from '../../domain/metrics/parse';
 
 const TRAINER = fileURLToPath(new URL('../../examples/char-lm/train.mjs', import.meta.url));
 const ARGS = ['--steps', '400', '--checkpoint-every', '50', '--log-every', '10'];
@@ -39,8 +40,11 @@ describe('the example trainer (examples/char-lm)', () => {
     const run = await train('straight');
     expect(run.code, run.output).toBe(0);
     expect(run.output).toMatch(/^starting from scratch/m);
-    const losses = [...run.output.matchAll(/^step (\d+)\/400 loss (\d+\.\d+)$/gm)].map((m) => Number(m[2]));
+    // Its loss is logged as JSON lines, which the service reads as metrics (domain/metrics).
+    const points = run.output.split('\n').flatMap(lineParser([]));
+    const losses = points.filter((p) => p.name === 'loss').map((p) => p.value);
     expect(losses.length).toBe(41);
+    expect(points.filter((p) => p.name === 'val_loss').map((p) => p.step)).toEqual([50, 100, 150, 200, 250, 300, 350]);
     const model = modelOf('straight');
     expect(model).toMatchObject({ kind: 'char-mlp', steps: 400 });
     expect(model.val_loss).toBeLessThan(Math.log(model.vocab.length) - 1);
@@ -61,7 +65,7 @@ describe('the example trainer (examples/char-lm)', () => {
     const from = Number(/^resumed from checkpoint at step (\d+)/m.exec(retried.output)?.[1]);
     expect(from).toBeGreaterThanOrEqual(150);
     expect(retried.output).not.toMatch(/starting from scratch/);
-    expect(retried.output).not.toMatch(new RegExp(`^step ${from}/`, 'm'));
+    expect(retried.output).not.toMatch(new RegExp(`^\\{"step":${from},"loss"`, 'm'));
 
     // The optimizer's and the random generator's state are in the checkpoint, so resuming changes nothing.
     const straight = await train('reference');
@@ -70,7 +74,7 @@ describe('the example trainer (examples/char-lm)', () => {
   }, 120_000);
 
   it('on SIGTERM (the warning before a stop) checkpoints where it is and exits, and the retry carries on from there', async () => {
-    const stopped = await train('terminated', { output: /^step 120\/400/m, signal: 'SIGTERM' });
+    const stopped = await train('terminated', { output: /^\{"step":120,"loss"/m, signal: 'SIGTERM' });
     expect(stopped.code).toBe(143);
     const at = Number(/^SIGTERM: checkpointed at step (\d+)/m.exec(stopped.output)?.[1]);
     expect(at).toBeGreaterThanOrEqual(120);

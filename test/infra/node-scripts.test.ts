@@ -14,9 +14,12 @@ const processes: ChildProcess[] = [];
 const servers: Server[] = [];
 afterEach(() => {
   for (const p of processes.splice(0)) {
-    if (p.exitCode !== null || p.signalCode !== null) continue;
-    // Each runs in its own process group: the sync service's watcher and saves, the job's sleep, go with it.
-    process.kill(-p.pid!, 'SIGKILL');
+    // Each runs in its own process group: the sync service's watcher and saves, the job's sleeps, go with it.
+    try {
+      process.kill(-p.pid!, 'SIGKILL');
+    } catch {
+      // the group is gone already
+    }
   }
   servers.splice(0).forEach((s) => s.close());
   dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
@@ -42,6 +45,23 @@ describe('sx-entry (the first word of every job command)', () => {
     expect(res.status).toBe(70);
     expect(res.stdout).toBe('');
     expect(res.stderr).toMatch(/not restored within 0s/);
+  });
+
+  it("passes Batch's SIGTERM on to the command and exits with the command's exit code", async () => {
+    const dir = checkpointDir();
+    writeFileSync(join(dir, '.sx-restored'), '');
+    const ready = join(dir, 'ready');
+    const job = spawn('sh', [script('sx-entry.sh'), 'sh', '-c', `trap 'exit 7' TERM; touch ${ready}; while :; do sleep 0.1; done`], {
+      env: { PATH: process.env.PATH, SX_CHECKPOINT_DIR: dir, SX_STOP_GRACE_SECONDS: '30' },
+      stdio: 'ignore',
+      detached: true,
+    });
+    processes.push(job);
+    const exited = new Promise<number | null>((resolve) => job.once('exit', (code) => resolve(code)));
+    await until(() => existsSync(ready));
+    process.kill(job.pid!, 'SIGTERM');
+    expect(await exited).toBe(7);
+    expect(existsSync(join(dir, '.sx-stopped'))).toBe(false); // not an interruption: nothing is marked
   });
 
   it('refuses an empty command with 64', () => {

@@ -25,6 +25,9 @@ function userDataOf(userData: any): string {
   return parts.map((p: unknown) => (typeof p === 'string' ? p : '${token}')).join(sep);
 }
 
+/** What every function may do for active tracing (on `*`: X-Ray has no resource-level permissions). */
+const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+
 // Building and synthesizing CDK apps is slow on a busy machine (see SYNTH_TIMEOUT_MS).
 vi.setConfig({ testTimeout: SYNTH_TIMEOUT_MS, hookTimeout: SYNTH_TIMEOUT_MS });
 
@@ -143,7 +146,7 @@ describe('stateless stack (us-east-1): functions', () => {
     expect(Object.keys(stateless.functions).sort()).toEqual([...handlers, 'api-authorizer', 'forward-events', SAMPLE_SCHEDULE.handler].sort());
     for (const fn of Object.values(stateless.functions)) {
       const props = resourcesOf(app, 'AWS::Lambda::Function')[logicalIdOf(fn.function)]!.Properties;
-      expect(props).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' });
+      expect(props).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler', TracingConfig: { Mode: 'Active' } });
       expect(props.LoggingConfig).toEqual({ LogFormat: 'JSON', LogGroup: { Ref: logicalIdOf(fn.logGroup) } });
       app.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     }
@@ -268,7 +271,8 @@ describe('stateless stack (us-east-1): least privilege', () => {
         expect.objectContaining({ Action: 'batch:TagResource', Condition: { StringEquals: { 'batch:CreateAction': 'SubmitJob' } } }),
         expect.objectContaining({ Action: 'batch:TerminateJob', Resource: { 'Fn::Join': ['', ['arn:aws:batch:us-east-1:', { Ref: 'AWS::AccountId' }, ':job/*']] } }),
         // Read-only calls without resource-level permissions (CDK merges them into one statement).
-        expect.objectContaining({ Action: ['batch:DescribeJobDefinitions', 'batch:DescribeJobs', 'batch:ListJobs'], Resource: '*' }),
+        // X-Ray's actions (active tracing) have no resource-level permissions either, so CDK merges them in.
+        expect.objectContaining({ Action: ['batch:DescribeJobDefinitions', 'batch:DescribeJobs', 'batch:ListJobs', ...XRAY_ACTIONS], Resource: '*' }),
         expect.objectContaining({ Action: ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], Resource: events() }),
       ]),
     );
@@ -342,7 +346,7 @@ describe('stateless stack (us-east-1): least privilege', () => {
 
   it('lets the authorizer read the events table (API keys) and the admin key, and nothing else', () => {
     expect(actionsOf('api-authorizer').sort()).toEqual(
-      ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'].sort(),
+      ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', ...XRAY_ACTIONS].sort(),
     );
     expect(statementsOf('api-authorizer')).toEqual(expect.arrayContaining([expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: events() })]));
     // Not the views table, nor the events table's stream or indexes beyond what reads need.

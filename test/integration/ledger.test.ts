@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { evolveAccount, initialAccountState } from '../../domain/ledger/account';
 import { quotaStateOf } from '../../domain/quotas';
 import type { AccountEvent } from '../../events/account-events';
@@ -7,6 +7,7 @@ import { load } from '../../functions/aggregates/aggregate';
 import { accounts, vouchers } from '../../functions/aggregates/ledger';
 import { voucherCodeHash } from '../../functions/api/create-voucher';
 import { grantMonthlyCredits } from '../../functions/grant-monthly-credits';
+import { metrics } from '../../functions/metrics';
 import { loadAccount, readAccountSnapshot, refreshAccountSnapshot } from '../../functions/views/account-snapshots';
 import { apiClient, eventually } from '../../infra/local/stack-process';
 import { startTestStack, type TestStack } from '../support/local-stack';
@@ -115,7 +116,8 @@ describe('holds', () => {
     for (const created of results.filter((r) => r.status === 201)) expect((await api.post(`/v1/jobs/${created.body.id}/cancel`)).status).toBe(200);
   }, 60_000);
 
-  it('settles a job on its credit: the job, the account and the usage lines agree to the fen', async () => {
+  it('settles a job on its credit: the job, the account, the usage lines and the metrics agree to the fen', async () => {
+    const recorded = vi.spyOn(metrics, 'addMetric');
     const { api } = await signUp();
     const { code } = await voucher({ amount: { amount: 1000, currency: 'CNY' }, max_redemptions: 1 });
     await api.post('/v1/vouchers/redeem', { code });
@@ -144,6 +146,10 @@ describe('holds', () => {
     expect((await api.get(`/v1/usage?from=${encodeURIComponent(ended)}`)).body.data).toHaveLength(1);
     expect((await api.get(`/v1/usage?to=${encodeURIComponent(ended)}`)).body.data).toHaveLength(0);
     expect((await api.get('/v1/usage?from=yesterday')).status).toBe(400);
+    // What an operator sees: the submission and the GPU-seconds the settlement billed (other tests' jobs may add theirs).
+    expect(recorded).toHaveBeenCalledWith('JobsSubmitted', 'Count', 1);
+    expect(recorded).toHaveBeenCalledWith('GpuSecondsSettled', 'Count', gpuSeconds);
+    recorded.mockRestore();
   }, 60_000);
 });
 

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -38,7 +38,7 @@ export function bundledCode(handler: string): lambda.Code {
 
 /**
  * One Lambda function of this project with its defaults (Node.js 22 on arm64, code bundled by
- * `bundleHandlers`: minified ESM with source maps, the AWS SDK external), its own log group with a retention, and a
+ * `bundleHandlers`: minified ESM with source maps, the AWS SDK external, X-Ray active tracing), its own log group with a retention, and a
  * role that starts with nothing but writing to that log group. Everything else is granted with
  * the `allow*` helpers, which name exact actions and resources.
  */
@@ -78,6 +78,12 @@ export class AppFunction extends Construct {
       // in the asset for symbolicating a minified stack trace.
       environment: props.environment,
       reservedConcurrentExecutions: props.reservedConcurrency,
+      // X-Ray traces every invocation (the service map, cold starts, where a slow request spent its time).
+      tracing: lambda.Tracing.ACTIVE,
+    });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; active tracing needs them on *.',
     });
   }
 

@@ -30,7 +30,15 @@ child=$!
 stop() {
   kill -s "$1" "$child" 2>/dev/null
   # SIGKILL after the grace, as ECS does on a Batch stop: here also when the stop is our own.
-  [ -n "$killer" ] || { (sleep "$grace"; kill -s KILL "$child" 2>/dev/null) & killer=$!; }
+  [ -n "$killer" ] || {
+    (
+      trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+      sleep "$grace" &
+      sleeper=$!
+      wait "$sleeper" && kill -s KILL "$child" 2>/dev/null
+    ) &
+    killer=$!
+  }
 }
 killer=
 trap 'stop TERM' TERM

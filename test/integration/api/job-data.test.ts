@@ -1,7 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../../infra/local/stack-process';
 import { signUp, startTestStack, type TestStack } from '../../support/local-stack';
+import { SxClient } from '../../../sdk';
 
 /** Per test: megabytes through the whole stack take long on a busy machine (no timing is asserted). */
 const BUSY_MACHINE_MS = 120_000;
@@ -63,5 +68,72 @@ describe("a job's outputs and checkpoints", () => {
     expect(outputs.map((o: { path: string }) => o.path)).toEqual(['x']);
     expect((await alice.api.get(`/v1/jobs/${job.body.id}`)).body.status).toBe('cancelled');
     expect(sha256(Buffer.from(await (await fetch(outputs[0].url)).arrayBuffer()))).toBe(sha256(Buffer.from('x\n')));
+  }, BUSY_MACHINE_MS);
+});
+
+describe("a job's inputs", () => {
+  it('reads a file, an unpacked archive and an earlier job’s output, read-only under $SX_INPUT_DIR', async () => {
+    // Arrange: a text file, a .tar.gz of two files, and a job whose output is a "model".
+    const sx = new SxClient({ baseUrl: stack.url, apiKey: alice.apiKey });
+    const dir = await mkdtemp(join(tmpdir(), 'sx-inputs-'));
+    await mkdir(join(dir, 'tree/sub'), { recursive: true });
+    await writeFile(join(dir, 'train.txt'), 'to be or not to be');
+    await writeFile(join(dir, 'tree/a.txt'), 'A');
+    await writeFile(join(dir, 'tree/sub/b.txt'), 'B');
+    execFileSync('tar', ['-czf', join(dir, 'set.tar.gz'), '-C', join(dir, 'tree'), '.']);
+    const text = await sx.files.upload(join(dir, 'train.txt'));
+    const archive = await sx.files.upload(join(dir, 'set.tar.gz'));
+    const base = await runToEnd(alice, ['sh', '-c', 'mkdir -p "$SX_OUTPUT_DIR/m" && printf base-weights > "$SX_OUTPUT_DIR/m/w.bin"']);
+    await rm(dir, { recursive: true, force: true });
+
+    // Act
+    const script = [
+      'cat "$SX_INPUT_DIR/data/train.txt" > "$SX_OUTPUT_DIR/seen.txt"',
+      'cat "$SX_INPUT_DIR/set/a.txt" "$SX_INPUT_DIR/set/sub/b.txt" >> "$SX_OUTPUT_DIR/seen.txt"',
+      'cat "$SX_INPUT_DIR/base/m/w.bin" >> "$SX_OUTPUT_DIR/seen.txt"',
+      'ls -ld "$SX_INPUT_DIR/data/train.txt" | cut -c1-10 > "$SX_OUTPUT_DIR/mode.txt"',
+    ].join(' && ');
+    const created = await alice.api.post('/v1/jobs', {
+      image: 'local/sh:1',
+      command: ['sh', '-c', script],
+      gpu_count: 1,
+      max_runtime_seconds: 120,
+      inputs: [{ name: 'data', file_id: text.id }, { name: 'set', file_id: archive.id, extract: true }, { name: 'base', job_id: base.id }],
+    });
+    const job = await eventually(async () => {
+      const j = (await alice.api.get(`/v1/jobs/${created.body.id}`)).body;
+      return ['succeeded', 'failed', 'cancelled'].includes(j.status) && j;
+    }, 30_000, 'the reading job to end');
+    const outputs = (await alice.api.get(`/v1/jobs/${job.id}/outputs`)).body.data as Array<{ path: string; url: string }>;
+    const read = async (path: string) => (await fetch(outputs.find((o) => o.path === path)!.url)).text();
+
+    // Assert
+    expect(created.body.inputs).toEqual([{ name: 'data', file_id: text.id, extract: false }, { name: 'set', file_id: archive.id, extract: true }, { name: 'base', job_id: base.id }]);
+    expect(job.status).toBe('succeeded');
+    expect(await read('seen.txt')).toBe('to be or not to beABbase-weights');
+    expect(await read('mode.txt')).toBe('-r--r--r--\n');
+  }, BUSY_MACHINE_MS);
+
+  it('refuses another account’s file or job exactly like one that does not exist, and a file not ready', async () => {
+    const theirs = (await bob.api.post('/v1/files', { filename: 'b.txt', size: 3 })).body.id;
+    const theirJob = (await bob.api.post('/v1/jobs', { image: 'local/sh:1', command: ['true'], gpu_count: 1, max_runtime_seconds: 60 })).body.id;
+    const unfinished = (await alice.api.post('/v1/files', { filename: 'u.txt', size: 3 })).body.id;
+    const nobody = `file_01${'0'.repeat(24)}`;
+    const nobodysJob = `job_01${'0'.repeat(24)}`;
+    const submit = (inputs: unknown[]) => alice.api.post('/v1/jobs', { image: 'local/sh:1', command: ['true'], gpu_count: 1, max_runtime_seconds: 60, inputs });
+    const mask = (body: { errors: unknown[]; detail: string }) => JSON.stringify([body.errors, body.detail]).replace(/(file|job)_[0-9a-z]{26}/g, 'ID');
+
+    const otherFile = await submit([{ name: 'd', file_id: theirs }]);
+    const noFile = await submit([{ name: 'd', file_id: nobody }]);
+    const otherJob = await submit([{ name: 'd', job_id: theirJob }]);
+    const noJob = await submit([{ name: 'd', job_id: nobodysJob }]);
+    const notReady = await submit([{ name: 'd', file_id: unfinished }]);
+    const badNames = await submit([{ name: 'Bad Name', file_id: nobody }, { name: 'x', file_id: nobody }, { name: 'x', job_id: nobodysJob }]);
+
+    for (const res of [otherFile, noFile, otherJob, noJob, notReady, badNames]) expect([res.status, res.body.type]).toEqual([400, 'invalid_request']);
+    expect(mask(otherFile.body)).toBe(mask(noFile.body));
+    expect(mask(otherJob.body)).toBe(mask(noJob.body));
+    expect(notReady.body.errors).toEqual([{ path: 'inputs.0.file_id', message: `input d: file ${unfinished} is uploading, not ready` }]);
+    expect(JSON.stringify(otherFile.body)).not.toContain('b.txt');
   }, BUSY_MACHINE_MS);
 });

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { routesWithModules } from '../../../functions/api/route-modules';
 import { eventually } from '../../../infra/local/stack-process';
 import { signUp, startTestStack, type Api } from '../../support/local-stack';
+import { logger } from '../../../functions/logger';
 
 /**
  * Two accounts; every route the router serves; every way one account could reach the other's data.
@@ -115,14 +116,14 @@ describe("the local front runs API Gateway's Lambda authorizer (parity with AWS)
   });
 
   it('answers a failing authorizer "unverified" and the route authenticates by itself', async () => {
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const logged = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
     const calls = watchKeyReads(1);
     const res = await owner.api.get('/v1/account');
     // Without the authorizer in front, the one read would have failed and the answer been a 500.
     expect(res.status).toBe(200);
     expect(res.body.id).toBe(owner.accountId);
     expect(calls.keyReads).toBe(2);
-    expect(logged).toHaveBeenCalledWith(expect.stringMatching(/"authorizer":true.*ProvisionedThroughput/));
+    expect(logged).toHaveBeenCalledWith(expect.any(String), expect.objectContaining({ authorizer: true, error: expect.objectContaining({ message: expect.stringMatching(/ProvisionedThroughput/) }) }));
   });
 
   it('refuses a bad key with 401 problem+json (not API Gateway 403), and passes public routes without a verdict', async () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { HttpFront } from '../../../infra/local/http-front';
+import { logger } from '../../../functions/logger';
 
 let front: HttpFront | undefined;
 afterEach(async () => {
@@ -142,7 +143,7 @@ describe('HttpFront (the local API Gateway)', () => {
     });
 
     it("answers a refusal 403 and a throw 500 with API Gateway's bodies, never invoking the route", async () => {
-      vi.spyOn(console, 'error').mockImplementation(() => undefined);
+      vi.spyOn(logger, 'error').mockImplementation(() => undefined);
       let refuse = true;
       const { url, seen } = await serveAuthorized(async () => {
         if (refuse) return { isAuthorized: false };

@@ -8,6 +8,7 @@ import { authorizerContextOf, newAdminKey, newApiKey } from '../../../functions/
 import { json, route } from '../../../functions/http/route';
 import { adminRoutes, publicRoutes, routeAuth } from '../../../infra/access';
 import { routesWithModules } from '../../../functions/api/route-modules';
+import { logger } from '../../../functions/logger';
 import { InMemoryRequestCounter } from '../../../functions/http/rate-limits';
 
 const adminKey = newAdminKey();
@@ -83,10 +84,10 @@ describe('the API Gateway Lambda authorizer', () => {
   it('never throws: a failing event store is logged with the request id and answered unverified', async () => {
     const { deps, active } = await given();
     vi.spyOn(deps.store, 'readStream').mockRejectedValue(new Error('ProvisionedThroughputExceededException'));
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const logged = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
     const result = await make(deps)(authorizerEvent('GET /v1/account', { authorization: `Bearer ${active}` }));
     expect(result).toEqual({ isAuthorized: true, context: { auth: 'key', outcome: 'unverified' } });
-    expect(logged).toHaveBeenCalledWith(expect.stringMatching(/"requestId":"req-7".*ProvisionedThroughput/));
+    expect(logged).toHaveBeenCalledWith(expect.any(String), expect.objectContaining({ requestId: 'req-7', error: expect.objectContaining({ message: 'ProvisionedThroughputExceededException' }) }));
   });
 
   it('never throws: a failing admin key fetch is answered unverified too', async () => {
@@ -94,7 +95,7 @@ describe('the API Gateway Lambda authorizer', () => {
     deps.adminKey = async () => {
       throw new Error('AccessDeniedException');
     };
-    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    vi.spyOn(logger, 'error').mockImplementation(() => undefined);
     expect(await make(deps)(authorizerEvent('POST /v1/admin/vouchers', { authorization: 'Bearer x' }))).toEqual({ isAuthorized: true, context: { auth: 'admin', outcome: 'unverified' } });
   });
 
