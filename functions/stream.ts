@@ -27,7 +27,7 @@ export function storedEventOf(record: DynamoDBRecord): StoredEvent | null {
 /**
  * What a projection receives: a batch of the events stream itself (the local stack's pollers), or a
  * batch of its SQS FIFO queue, whose messages are stream records forwarded in order by
- * `forward-events` (in AWS: see docs/decisions/0001-one-stream-reader.md).
+ * `forward-events` (in AWS: see docs/decisions/0013-one-stream-reader.md).
  */
 export type ProjectionBatch = DynamoDBStreamEvent | SQSEvent;
 

@@ -38,7 +38,7 @@ export interface ProjectionsProps {
 const MAX_FIFO_BATCH = 10;
 
 /**
- * The stream projections (docs/decisions/0001-one-stream-reader.md). DynamoDB Streams serves at most
+ * The stream projections (docs/decisions/0013-one-stream-reader.md). DynamoDB Streams serves at most
  * two readers per shard, so one function reads the events stream (`forward-events`: in stream order
  * per shard, partial batch responses, bisection, bounded retries and age, an on-failure queue) and
  * forwards every inserted event to one SQS FIFO queue per projection, grouped by stream id. Each
