@@ -15,6 +15,7 @@ import { registerApiKeysCommands } from './commands/api-keys';
 import { registerJobsCommands } from './commands/jobs';
 import { registerRunCommands } from './commands/run';
 import { registerWebhooksCommands } from './commands/webhooks';
+import { registerFilesCommands } from './commands/files';
 import { configPath, resolveSettings } from './config';
 import { createCliContext, UsageError } from './context';
 import { EXIT } from './follow';
@@ -46,6 +47,7 @@ SX_API_KEY (overrides the key \`sx login\` saved in ${configPath()}), NO_COLOR.`
   registerAccountsCommands(program, cli);
   registerRunCommands(program, cli);
   registerJobsCommands(program, cli);
+  registerFilesCommands(program, cli);
   registerWebhooksCommands(program, cli);
   registerApiKeysCommands(program, cli);
 

@@ -1,3 +1,4 @@
+import { registerJobOutputCommands } from './files';
 import { Option, type Command } from 'commander';
 import pc from 'picocolors';
 import type { Job, JobStatusName } from '../../sdk/client';
@@ -91,6 +92,7 @@ export function registerJobsCommands(program: Command, cli: CliContext): void {
     );
 
   registerMetricsCommands(jobs, cli);
+  registerJobOutputCommands(jobs, cli);
 }
 
 /** One job as key–value lines. */

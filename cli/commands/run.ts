@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import pc from 'picocolors';
 import { newIdempotencyKey } from '../../sdk/client';
+import { uploadPath } from './files';
 import type { CliContext, JsonOption } from '../context';
 import { EXIT, followJob } from '../follow';
 import { shellJoin } from '../format';
@@ -11,6 +12,7 @@ interface RunOptions extends JsonOption {
   gpus: number;
   name?: string;
   env: Record<string, string>;
+  input: Array<{ name: string; source: string; extract: boolean }>;
   maxRuntime?: number;
   detach?: boolean;
   idempotencyKey?: string;
@@ -34,6 +36,12 @@ export function registerRunCommands(program: Command, cli: CliContext): void {
     .addOption(new Option('--gpus <n>', 'GPUs: 1 to 8, or a multiple of 8 up to 64 (multi-node)').default(1).argParser(positiveInt))
     .option('--name <name>', 'a name to find it by')
     .option('-e, --env <KEY=value>', 'an environment variable for the job (repeatable)', collectEnv, {} as Record<string, string>)
+    .option(
+      '-i, --input <name=source>',
+      'an input under $SX_INPUT_DIR/<name>/ (repeatable): a path (uploaded first), a file_… or a job_… (its outputs); name:x=… unpacks an archive',
+      collectInput,
+      [] as RunOptions['input'],
+    )
     .option('--max-runtime <duration>', 'stop it after this long: seconds, or 90m, 2h, 3d (default 24h)', durationSeconds)
     .option('-d, --detach', 'return at once with the job id instead of following it')
     .option('--idempotency-key <key>', 'retrying with the same key never starts a second job (default: a new random key)')
@@ -56,6 +64,14 @@ unless --cancel-on-interrupt.`,
       act(async (command: string[], opts: RunOptions) => {
         const api = client();
         const idempotencyKey = opts.idempotencyKey ?? newIdempotencyKey();
+        const inputs = [];
+        for (const input of opts.input) {
+          if (/^job_[0-9a-z]{26}$/.test(input.source)) inputs.push({ name: input.name, job_id: input.source });
+          else {
+            const fileId = /^file_[0-9a-z]{26}$/.test(input.source) ? input.source : (await uploadPath(api, input.source, 'dataset', !opts.json && process.stderr.isTTY)).id;
+            inputs.push({ name: input.name, file_id: fileId, extract: input.extract });
+          }
+        }
         const job = await api.jobs.create(
           {
             name: opts.name,
@@ -64,6 +80,7 @@ unless --cancel-on-interrupt.`,
             env: Object.keys(opts.env).length ? opts.env : undefined,
             gpu_count: opts.gpus,
             max_runtime_seconds: opts.maxRuntime,
+            inputs: inputs.length ? inputs : undefined,
           },
           { idempotencyKey },
         );
@@ -89,6 +106,13 @@ unless --cancel-on-interrupt.`,
 }
 
 /** `-e KEY=value`, repeatable: collected into one object. */
+/** `name=source`, or `name:x=source` to unpack an archive. */
+function collectInput(value: string, previous: RunOptions['input']): RunOptions['input'] {
+  const match = /^([a-z0-9_-]{1,64})(:x)?=(.+)$/.exec(value);
+  if (!match) throw new InvalidArgumentError('must be name=path, name=file_…, name=job_… or name:x=archive (name: [a-z0-9_-]{1,64})');
+  return [...previous, { name: match[1]!, source: match[3]!, extract: match[2] === ':x' }];
+}
+
 function collectEnv(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf('=');
   if (eq < 1) throw new InvalidArgumentError('must be KEY=value');

@@ -6,6 +6,7 @@ import { Ctx, localeTools, type AppContext } from './app-context';
 import { pickLocale, type Locale } from './i18n';
 import { AuthPage } from './pages/auth';
 import { BillingPage } from './pages/billing';
+import { FilesPage } from './pages/files';
 import { JobPage } from './pages/job';
 import { JobsPage } from './pages/jobs';
 import { KeysPage } from './pages/keys';
@@ -76,6 +77,7 @@ function App() {
   const nav: Array<[Route, string]> = [
     [{ page: 'jobs' }, t('nav.jobs')],
     [{ page: 'new' }, t('nav.new')],
+    [{ page: 'files' }, t('nav.files')],
     [{ page: 'billing' }, t('nav.billing')],
     [{ page: 'webhooks' }, t('nav.webhooks')],
     [{ page: 'keys' }, t('nav.keys')],
@@ -116,6 +118,8 @@ function Page({ route }: { route: Route }) {
       return <NewJobPage />;
     case 'billing':
       return <BillingPage />;
+    case 'files':
+      return <FilesPage />;
     case 'webhooks':
       return <WebhooksPage />;
     case 'keys':

@@ -9,6 +9,7 @@ export type Route =
   | { page: 'job'; id: string }
   | { page: 'new' }
   | { page: 'billing' }
+  | { page: 'files' }
   | { page: 'webhooks' }
   | { page: 'keys' };
 
@@ -21,6 +22,8 @@ export function parseRoute(hash: string): Route {
       return { page: 'new' };
     case '/billing':
       return { page: 'billing' };
+    case '/files':
+      return { page: 'files' };
     case '/webhooks':
       return { page: 'webhooks' };
     case '/keys':

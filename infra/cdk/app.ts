@@ -5,6 +5,7 @@
  * Synthesizes offline, without credentials: the functions are bundled here first, once for all regions.
  */
 import { App } from 'aws-cdk-lib';
+import { ensureConsoleBuild } from '../../console/build';
 import { buildApp } from './build';
 import { bundleHandlers } from './bundling';
 import { loadDeploymentConfig } from './regions';
@@ -14,5 +15,6 @@ const config = loadDeploymentConfig();
 const app = new App();
 const only = app.node.tryGetContext('region') as string | undefined;
 await bundleHandlers(handlerNames());
-buildApp(app, config, { only });
+const { dir: consoleDir } = await ensureConsoleBuild();
+buildApp(app, config, { only, overrides: { consoleDir } });
 app.synth();

@@ -11,6 +11,7 @@ import { Alarms } from './constructs/alarms';
 import { Api, type ApiRoute } from './constructs/api';
 import { AppFunction } from './constructs/app-function';
 import { BatchCompute } from './constructs/batch-compute';
+import { Console } from './constructs/console';
 import { EventRouting, type EventRoute } from './constructs/event-routing';
 import { Projections, type StreamConsumer } from './constructs/projections';
 import { Schedules, type ScheduleRoute } from './constructs/schedules';
@@ -68,6 +69,8 @@ export interface StatelessStackProps extends StackProps {
   readonly publicRoutes?: ReadonlySet<string>;
   /** A handler's code. @default its bundle in `.build/lambda` (see `bundleHandlers`) */
   readonly codeFor?: (handler: string) => lambda.Code;
+  /** The built web console (console/build.ts) to serve with the API behind CloudFront. @default no console */
+  readonly consoleDir?: string;
 }
 
 /**
@@ -84,6 +87,8 @@ export class StatelessStack extends Stack {
   readonly eventRouting: EventRouting;
   readonly schedules: Schedules;
   readonly alarms: Alarms;
+  /** The web console and the API on one CloudFront origin, when `consoleDir` is given. */
+  readonly console?: Console;
   /** The environment every function gets: exactly `LambdaEnv` (functions/env.ts). */
   readonly lambdaEnvironment: Record<string, string>;
 
@@ -229,6 +234,17 @@ export class StatelessStack extends Stack {
       projectionQueues: Object.fromEntries(Object.entries(this.projections.mappings).map(([n, m]) => [n, m.queue])),
       functions: Object.fromEntries(Object.entries(this.functions).map(([n, f]) => [n, f.function])),
     });
+
+    if (props.consoleDir) {
+      this.console = new Console(this, 'Console', {
+        assetsDir: props.consoleDir,
+        httpApi: this.api.httpApi,
+        accessLogs: stateful.storage.accessLogs,
+        // File uploads go from the browser straight to the data bucket by signed URLs.
+        connectSources: [`https://${bucket.bucketRegionalDomainName}`],
+      });
+      new CfnOutput(this, 'ConsoleUrl', { value: this.console.url });
+    }
 
     this.acknowledgeFindings();
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });

@@ -13,6 +13,15 @@ export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S
 /** The local stack's bucket (files, outputs, checkpoints), as `SX_OUTPUT_BUCKET` names S3's. */
 export const LOCAL_BUCKET = 'sx-local-data';
 
+/**
+ * The bucket's CORS rule, as the AWS bucket's (infra/cdk/constructs/storage.ts): the web console, on
+ * another origin, sends signed parts and reads each part's ETag. The signature still authorizes.
+ */
+const BROWSER_CORS = `<CORSConfiguration><CORSRule>
+<AllowedOrigin>*</AllowedOrigin><AllowedMethod>PUT</AllowedMethod><AllowedMethod>GET</AllowedMethod><AllowedMethod>HEAD</AllowedMethod>
+<AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>3600</MaxAgeSeconds>
+</CORSRule></CORSConfiguration>`;
+
 export interface LocalObjectServer {
   endpoint: string;
   bucket: string;
@@ -46,7 +55,7 @@ interface KoaContext {
  */
 export async function startObjectServer(directory: string, bucket = LOCAL_BUCKET): Promise<LocalObjectServer> {
   await mkdir(directory, { recursive: true });
-  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
+  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: bucket, configs: [BROWSER_CORS] }] });
   const uploadsDir = join(directory, bucket, '._S3rver_uploads');
   const app = server as unknown as { middleware: Array<(ctx: KoaContext, next: () => Promise<void>) => Promise<void>> };
   // Just before the router, after s3rver's logger, XML encoder and mount-path middleware.

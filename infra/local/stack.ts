@@ -203,7 +203,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         invoke: makeHandler(r.handler, deps),
         ...(publicRoutes.has(`${r.method} ${r.path}`) ? {} : { authorize }),
       })),
-      consoleBuild ? consoleAssets(consoleBuild.dir) : undefined,
+      // The console's pages send file parts straight to the object store, on its own origin.
+      consoleBuild ? consoleAssets(consoleBuild.dir, { connectSources: [objectServer.endpoint] }) : undefined,
     );
     const port = await front.listen(options.port ?? 3000).catch(async (error: NodeJS.ErrnoException) => {
       await Promise.all(pollers.map((p) => p.stop()));

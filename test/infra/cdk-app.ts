@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { ensureConsoleBuild } from '../../console/build';
 import { buildApp } from '../../infra/cdk/build';
 import { REPO_ROOT } from '../../infra/cdk/bundling';
 import { loadDeploymentConfig, type DeploymentConfig } from '../../infra/cdk/regions';
@@ -16,6 +17,9 @@ export const SYNTH_TIMEOUT_MS = 300_000;
 
 /** The context of `cdk.json` (feature flags, `validateAgainstDefaultRules`): tests synthesize what `cdk synth` does. */
 export const cdkContext: Record<string, unknown> = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')).context;
+
+/** The console's real build, as `infra/cdk/app.ts` publishes it. */
+const consoleBuild = await ensureConsoleBuild();
 
 /** Stand-in code for tests that assert on the template, not the bundle (bundling is tested on its own). */
 export const stubCode = () => lambda.Code.fromInline('export const handler = async () => ({});');
@@ -31,7 +35,7 @@ export function buildTestApp(
   const stacks = buildApp(app, options.config ?? loadDeploymentConfig(), {
     nag: options.nag ?? false,
     only: options.only,
-    overrides: { codeFor: stubCode, ...options.overrides },
+    overrides: { codeFor: stubCode, consoleDir: consoleBuild.dir, ...options.overrides },
   });
   return { app, stacks };
 }

@@ -132,6 +132,10 @@ export function JobPage({ id }: { id: string }) {
           </ol>
         </Section>
       </div>
+      <div class="grid">
+        <JobFiles title={t('detail.outputs')} id="outputs-title" load={() => client.jobs.outputs(job.id)} final={isFinal(job)} testId="outputs" />
+        <JobFiles title={t('detail.checkpoints')} id="checkpoints-title" load={() => client.jobs.checkpoints(job.id)} final={isFinal(job)} testId="checkpoints" />
+      </div>
       <section class="card" aria-labelledby="log-title">
         <div class="page-head">
           <h2 id="log-title">{t('detail.log')}</h2>
@@ -145,5 +149,29 @@ export function JobPage({ id }: { id: string }) {
         </pre>
       </section>
     </>
+  );
+}
+
+/** A job's outputs or checkpoints, each with its signed download link (valid an hour: reloaded every few minutes). */
+function JobFiles(props: { title: string; id: string; testId: string; final: boolean; load: () => Promise<Array<{ path: string; size: number; url: string }>> }) {
+  const { t, f } = useApp();
+  const { data, error } = useLoad(props.load, [props.final], props.final ? 300_000 : 10_000);
+  return (
+    <Section title={props.title} id={props.id}>
+      <ErrorLine error={error} />
+      {data && data.length === 0 && <p class="empty">{t('detail.files.empty')}</p>}
+      {data && data.length > 0 && (
+        <ul class="files" data-testid={props.testId}>
+          {data.map((file) => (
+            <li>
+              <a href={file.url} download={file.path.split('/').pop()} rel="noopener noreferrer">
+                {file.path}
+              </a>{' '}
+              <span class="sub">{f.bytes(file.size)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Section>
   );
 }

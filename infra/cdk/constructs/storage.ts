@@ -54,6 +54,17 @@ export class Storage extends Construct {
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'outputs/',
       removalPolicy: RemovalPolicy.RETAIN,
+      // The web console uploads parts and downloads outputs by signed URLs from its own origin: the
+      // signature is the authorization, CORS only lets the browser send it and read the part's ETag.
+      cors: [
+        {
+          allowedMethods: [s3.HttpMethods.PUT, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+          allowedOrigins: ['*'],
+          allowedHeaders: ['*'],
+          exposedHeaders: ['ETag'],
+          maxAge: 3600,
+        },
+      ],
       lifecycleRules: [
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
         { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(7) },
