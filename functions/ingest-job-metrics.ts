@@ -25,7 +25,7 @@ export class UnknownLogStreamError extends Error {}
 /**
  * Target of the job log group's subscription filter: reads each batch of log events for metrics
  * (the job's own regexes, else JSON lines) and records their points. The job is found from the log
- * stream (see `index-job-log-streams.ts`); a stream not indexed yet throws, and Lambda invokes again
+ * stream (recorded by `batch-events`, job-metrics/log-streams.ts); a stream not indexed yet throws, and Lambda invokes again
  * later (asynchronous invocations are retried twice). A point's position is its event's timestamp
  * and id, so a redelivered batch writes the same items again.
  * @throws UnknownLogStreamError, or any store error (then the batch is retried whole).

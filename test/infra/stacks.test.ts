@@ -308,7 +308,7 @@ describe('stateless stack (us-east-1): least privilege', () => {
     }
   });
 
-  it('lets only the metric functions touch the metrics table: the route reads it, the subscription and the stream index write it', () => {
+  it('lets only the metric functions touch the metrics table: the route reads it, the subscription and batch-events (the stream index) write it', () => {
     const onMetrics = (handler: string) =>
       statementsOf(handler)
         .filter((s) => JSON.stringify(s.Resource).includes('EventStoremetrics'))
@@ -318,7 +318,7 @@ describe('stateless stack (us-east-1): least privilege', () => {
       const expected = {
         'api/get-job-metrics': ['dynamodb:GetItem', 'dynamodb:Query'],
         'ingest-job-metrics': ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-        'index-job-log-streams': ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        'batch-events': ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
       }[handler];
       expect(onMetrics(handler), handler).toEqual(expected ?? []);
     }
@@ -337,11 +337,6 @@ describe('stateless stack (us-east-1): least privilege', () => {
       Principal: 'logs.amazonaws.com',
       SourceArn: Match.anyValue(),
     });
-    // The stream index is fed by the same Batch state changes as batch-events, of our queues only.
-    const { rule } = stateless.eventRouting.rules['job-log-streams']!;
-    const props = resourcesOf(app, 'AWS::Events::Rule')[logicalIdOf(rule)]!.Properties;
-    expect(props.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [logicalIdOf(stateless.functions['index-job-log-streams']!.function), 'Arn'] } })]);
-    expect(props.EventPattern.detail.jobQueue).toHaveLength(Object.keys(resourcesOf(app, 'AWS::Batch::JobQueue')).length);
   });
 
   it('lets the authorizer read the events table (API keys) and the admin key, and nothing else', () => {

@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as indexJobLogStreams from '../../../functions/index-job-log-streams';
+import { indexLogStreams } from '../../../functions/job-metrics/log-streams';
+import { BatchJobStateChange } from '../../../events/batch-state-change';
 import * as ingestJobMetrics from '../../../functions/ingest-job-metrics';
 import { metricStore } from '../../../functions/job-metrics/metric-store';
 import { signUp, startTestStack, type TestStack } from '../../support/local-stack';
@@ -56,7 +57,7 @@ describe("the job log group's subscription (AWS), on DynamoDB Local", () => {
     expect(created.status).toBe(201);
     const jobId = created.body.id as string;
     const stream = 'sx-single-node/default/0d6ffa3c9b2e4a5f8c1d2e3f4a5b6c7d';
-    await indexJobLogStreams.make(stack.deps)(running(jobId, stream) as never);
+    await indexLogStreams(stack.deps, BatchJobStateChange.parse(running(jobId, stream)).detail);
 
     // When the subscription delivers two batches of its log events, the first one twice
     const ingest = ingestJobMetrics.make(stack.deps);
