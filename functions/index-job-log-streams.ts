@@ -2,7 +2,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { BatchJobStateChange } from '../events/batch-state-change';
 import type { Deps } from './deps';
 import { lambda } from './lambda';
-import { metricStore } from './metrics/metric-store';
+import { metricStore } from './job-metrics/metric-store';
 
 const JOB_ID = /^job_[0-9a-z]{26}$/;
 

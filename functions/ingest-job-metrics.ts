@@ -5,8 +5,8 @@ import { load } from './aggregates/aggregate';
 import { jobs } from './aggregates/jobs';
 import type { Deps } from './deps';
 import { lambda } from './lambda';
-import { metricStore } from './metrics/metric-store';
-import { parserFor, recordLines } from './metrics/record-lines';
+import { metricStore } from './job-metrics/metric-store';
+import { parserFor, recordLines } from './job-metrics/record-lines';
 
 /** What CloudWatch Logs sends a subscription's Lambda: `awslogs.data`, base64 of gzipped JSON. */
 const SubscriptionEvent = z.object({ awslogs: z.object({ data: z.string() }) });
