@@ -226,7 +226,7 @@ export class StatelessStack extends Stack {
       api: this.api.httpApi,
       deadLetterQueues: {
         'forward-events on-failure': this.projections.forwarding.onFailure,
-        ...Object.fromEntries(Object.entries(this.projections.mappings).map(([n, m]) => [`${n} dlq`, m.deadLetters])),
+        'projections dlq': this.projections.deadLetters,
         ...Object.fromEntries(Object.entries(this.eventRouting.rules).map(([n, r]) => [`${n} dlq`, r.dlq])),
         ...Object.fromEntries(Object.entries(this.schedules.schedules).map(([n, s]) => [`${n} dlq`, s.dlq])),
       },

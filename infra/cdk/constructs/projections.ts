@@ -43,17 +43,22 @@ const MAX_FIFO_BATCH = 10;
  * per shard, partial batch responses, bisection, bounded retries and age, an on-failure queue) and
  * forwards every inserted event to one SQS FIFO queue per projection, grouped by stream id. Each
  * projection reads its own queue: events of one stream in order, a failing projection holding back
- * only its own queue, its messages going to its own FIFO dead-letter queue after its retries.
+ * only its own queue, its messages going to the projections' FIFO dead-letter queue after its retries.
  */
 export class Projections extends Construct {
   readonly forwarding: { source: DynamoEventSource; onFailure: sqs.Queue; fn: AppFunction };
+  /** Where a projection's message goes after its retries (shared by all projections). */
+  readonly deadLetters: sqs.Queue;
   readonly mappings: Record<string, { source: SqsEventSource; queue: sqs.Queue; deadLetters: sqs.Queue; fn: AppFunction }> = {};
 
   constructor(scope: Construct, id: string, props: ProjectionsProps) {
     super(scope, id);
+    // One FIFO dead-letter queue for every projection (the stack's 500-resource limit): each message
+    // keeps its source queue's attributes, so a redrive goes back to the projection it came from.
+    this.deadLetters = deadLetterQueue(this, 'projections-dlq', { fifo: true });
     for (const consumer of props.consumers) {
       const fn = props.functionFor(consumer.handler);
-      const deadLetters = deadLetterQueue(this, `${consumer.name}-dlq`, { fifo: true });
+      const deadLetters = this.deadLetters;
       const queue = new sqs.Queue(this, `${consumer.name}-queue`, {
         fifo: true,
         // Throughput per message group (stream id), not per queue: streams are independent.
