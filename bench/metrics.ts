@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { compileDefinitions } from '../domain/metrics/definitions';
 import { lineParser } from '../domain/metrics/parse';
 import { createDynamoClients } from '../functions/adapters/dynamodb';
-import { MetricStore } from '../functions/metrics/metric-store';
+import { MetricStore } from '../functions/job-metrics/metric-store';
 import { apiClient, startStackProcess } from '../infra/local/stack-process';
 import { tableNames } from '../infra/tables';
 import { fmt, percentile } from './stats';

@@ -17,6 +17,9 @@ export function exitCodeFor(job: Pick<Job, 'status' | 'failure_reason' | 'exit_c
   return EXIT.failed;
 }
 
+/** How often `sx run`'s live line reads the job's metrics. */
+const METRICS_EVERY_MS = 3_000;
+
 /** The live status line: state, elapsed, GPU-seconds used, cost so far, held time left, the latest metrics (`loss 1.82`). */
 export function statusLine(job: Job, now = Date.now(), metrics = ''): string {
   const running = job.status === 'running' && job.started_at;
@@ -82,6 +85,7 @@ export async function followJob(client: SxClient, first: Job, options: FollowOpt
     else err.write(`${text}\n`);
   };
   let metrics = '';
+  let metricsReadAt = 0;
   const render = () => {
     if (live && !prompting) live(statusLine(job, Date.now(), metrics));
   };
@@ -166,8 +170,11 @@ export async function followJob(client: SxClient, first: Job, options: FollowOpt
       job = update.job;
       reportStatus();
       printLogs(update.newLogs, isFinal(job));
-      // The latest value of each metric, on the live line (read while it runs, and once at the end).
-      if (live && job.started_at) metrics = lastValues(await latestMetrics(client, job.id));
+      // The latest value of each metric, on the live line: read every few seconds while it runs, and once at the end.
+      if (live && job.started_at && (isFinal(job) || Date.now() - metricsReadAt >= METRICS_EVERY_MS)) {
+        metricsReadAt = Date.now();
+        metrics = lastValues(await latestMetrics(client, job.id));
+      }
       render();
     }
   } catch (error) {

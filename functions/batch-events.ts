@@ -3,6 +3,7 @@ import { BatchJobStateChange } from '../events/batch-state-change';
 import type { Deps } from './deps';
 import { lambda } from './lambda';
 import { observeComputeJob } from './observe-compute';
+import { indexLogStreams } from './job-metrics/log-streams';
 import { logger } from './logger';
 
 /**
@@ -18,6 +19,8 @@ export const make = (deps: Deps) => async (event: EventBridgeEvent<string, unkno
     return;
   }
   await observeComputeJob(deps, parsed.data.detail, { causationId: parsed.data.id, actor: 'aws.batch' });
+  // Which job writes which log stream, for the job log group's subscription (job metrics).
+  await indexLogStreams(deps, parsed.data.detail);
 };
 
 export const handler = lambda(make);

@@ -74,6 +74,11 @@ export const LambdaEnv = ServiceSettings.extend({
    * resizes only these, never another compute environment of the account. Empty: it resizes none.
    */
   SX_COMPUTE_ENVIRONMENTS: z.string().default(''),
+  /**
+   * The projections' SQS FIFO queue URLs (comma-separated), to which `forward-events`, the one reader
+   * of the events stream, forwards each event. Set on that function only; empty elsewhere.
+   */
+  SX_PROJECTION_QUEUES: z.string().default(''),
   /** Calls a second each function container makes to Batch (Batch allows 50 per account and region, shared by all). */
   SX_BATCH_TPS: unsetIfEmpty(z.coerce.number().positive().max(50).default(10)),
   /** How long the admin key read from Secrets Manager is reused before it is read again. */

@@ -1,7 +1,7 @@
-import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import type { Deps } from './deps';
 import { lambda } from './lambda';
-import { streamConsumer } from './stream';
+import { streamConsumer, type ProjectionBatch } from './stream';
 import type { Delivery } from './webhooks/deliveries';
 import { WebhookRunner } from './webhooks/runner';
 
@@ -14,7 +14,7 @@ import { WebhookRunner } from './webhooks/runner';
  */
 export const make = (deps: Deps) => {
   const runner = new WebhookRunner(deps);
-  return async (event: DynamoDBStreamEvent, context?: Context) => {
+  return async (event: ProjectionBatch, context?: Context) => {
     runner.beginBatch();
     const created: Delivery[] = [];
     const consume = streamConsumer('', async (stored) => {

@@ -5,8 +5,8 @@ import { load } from './aggregates/aggregate';
 import { jobs } from './aggregates/jobs';
 import type { Deps } from './deps';
 import { lambda } from './lambda';
-import { metricStore } from './metrics/metric-store';
-import { parserFor, recordLines } from './metrics/record-lines';
+import { metricStore } from './job-metrics/metric-store';
+import { parserFor, recordLines } from './job-metrics/record-lines';
 
 /** What CloudWatch Logs sends a subscription's Lambda: `awslogs.data`, base64 of gzipped JSON. */
 const SubscriptionEvent = z.object({ awslogs: z.object({ data: z.string() }) });
@@ -25,7 +25,7 @@ export class UnknownLogStreamError extends Error {}
 /**
  * Target of the job log group's subscription filter: reads each batch of log events for metrics
  * (the job's own regexes, else JSON lines) and records their points. The job is found from the log
- * stream (see `index-job-log-streams.ts`); a stream not indexed yet throws, and Lambda invokes again
+ * stream (recorded by `batch-events`, job-metrics/log-streams.ts); a stream not indexed yet throws, and Lambda invokes again
  * later (asynchronous invocations are retried twice). A point's position is its event's timestamp
  * and id, so a redelivered batch writes the same items again.
  * @throws UnknownLogStreamError, or any store error (then the batch is retried whole).

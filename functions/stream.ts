@@ -1,7 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { StoredEvent } from './adapters/event-store';
 import { upcast } from '../events/upcasters';
 import type { LiveViewDeps, Projection } from './views/projection';
@@ -24,7 +24,16 @@ export function storedEventOf(record: DynamoDBRecord): StoredEvent | null {
   });
 }
 
-export type StreamHandler = (event: DynamoDBStreamEvent, context?: Context) => Promise<DynamoDBBatchResponse>;
+/**
+ * What a projection receives: a batch of the events stream itself (the local stack's pollers), or a
+ * batch of its SQS FIFO queue, whose messages are stream records forwarded in order by
+ * `forward-events` (in AWS: see docs/decisions/0013-one-stream-reader.md).
+ */
+export type ProjectionBatch = DynamoDBStreamEvent | SQSEvent;
+
+export type StreamHandler = (event: ProjectionBatch, context?: Context) => Promise<DynamoDBBatchResponse>;
+
+const isSqsBatch = (event: ProjectionBatch): event is SQSEvent => (event.Records[0] as SQSRecord | undefined)?.eventSource === 'aws:sqs';
 
 /**
  * A DynamoDB Streams consumer (Lambda event source mapping with ReportBatchItemFailures) that applies
@@ -34,10 +43,12 @@ export type StreamHandler = (event: DynamoDBStreamEvent, context?: Context) => P
  */
 export function streamConsumer(streamPrefix: string, handle: (event: StoredEvent) => Promise<void>): StreamHandler {
   return async (event, context) => {
-    const processor = new BatchProcessor(EventType.DynamoDBStreams);
+    const fromQueue = isSqsBatch(event);
+    const processor = new BatchProcessor(fromQueue ? EventType.SQS : EventType.DynamoDBStreams);
     let failed = false;
-    const recordHandler = async (record: DynamoDBRecord) => {
+    const recordHandler = async (item: DynamoDBRecord | SQSRecord) => {
       if (failed) throw new Error('Not attempted: an earlier record in this batch failed');
+      const record: DynamoDBRecord = fromQueue ? (JSON.parse((item as SQSRecord).body) as DynamoDBRecord) : (item as DynamoDBRecord);
       try {
         const stored = storedEventOf(record);
         if (stored && stored.streamId.startsWith(streamPrefix)) await handle(stored);
@@ -48,7 +59,7 @@ export function streamConsumer(streamPrefix: string, handle: (event: StoredEvent
         throw error;
       }
     };
-    return processPartialResponse(event, recordHandler, processor, {
+    return processPartialResponse(event as DynamoDBStreamEvent, recordHandler, processor, {
       ...(context ? { context } : {}),
       processInParallel: false,
     });

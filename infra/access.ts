@@ -68,15 +68,14 @@ export const handlerAccess: Record<string, HandlerAccess> = {
   // The log stream of a Batch job is found with DescribeJobs, then read from the job log group.
   'api/get-job-logs': { events: ['read'], batch: ['describe'], jobLogs: true },
   'api/get-job-metrics': { events: ['read'], metrics: ['read'] },
-  // Metrics: which job writes which log stream (from Batch state changes), and the job log group's
-  // subscription reading each job's definitions and recording points.
-  'index-job-log-streams': { metrics: ['write'], memoryMb: 256 },
+  // Metrics: the job log group's subscription reads each job's definitions and records points.
   'ingest-job-metrics': { events: ['read'], metrics: ['read', 'write'] },
   'project-job-views': { events: ['read'], views: ['write'] },
   // Submit finds an existing job of the same name first (ListJobs/DescribeJobs), so a redelivery never runs a job twice.
   'dispatch-jobs': { events: ['read', 'append'], views: ['read'], batch: ['submit', 'terminate', 'describe'] },
   // A final state settles the hold: the account is loaded from its snapshot (views).
-  'batch-events': { events: ['read', 'append'], views: ['read'] },
+  // It also records which job writes which log stream (job metrics): the metrics table.
+  'batch-events': { events: ['read', 'append'], views: ['read'], metrics: ['write'] },
   // Issue 3: the ledger. Account loads read snapshots (views); idempotent routes keep their records in views.
   'api/create-voucher': { events: ['read', 'append'], views: ['read', 'write'], adminKey: true },
   'api/redeem-voucher': { events: ['read', 'append'], views: ['read', 'write'] },

@@ -57,12 +57,6 @@ export const eventRules = [
     pattern: { source: ['aws.batch'], 'detail-type': ['Batch Job State Change'] },
     handler: 'batch-events',
   },
-  // Which job writes which log stream, for the job log group's subscription (metrics).
-  {
-    name: 'job-log-streams',
-    pattern: { source: ['aws.batch'], 'detail-type': ['Batch Job State Change'] },
-    handler: 'index-job-log-streams',
-  },
 ] as const;
 
 /**

@@ -39,7 +39,7 @@ export interface TableNames {
  * `NEW_IMAGE` stream feeds the projections. `views` holds the read models, written only by projections.
  * `metrics` holds the points read from jobs' logs (data, not events: nothing is decided from them),
  * `pk` = job id, `sk` = `m#<metric>#<position>`, each item a chunk of one metric's points in log order
- * (functions/metrics/metric-store.ts); they expire after the retention period. `pk` = `stream#<log stream>`
+ * (functions/job-metrics/metric-store.ts); they expire after the retention period. `pk` = `stream#<log stream>`
  * records which job writes a CloudWatch log stream.
  */
 export const tables = {

@@ -15,7 +15,7 @@
 // - saves the trained model and a text sample to $SX_OUTPUT_DIR.
 //
 //   node examples/char-lm/train.mjs [--steps 1000] [--checkpoint-every 100] [--log-every 20] [--seed 42]
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -29,10 +29,18 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '32' },
     lr: { type: 'string', default: '0.01' },
     seed: { type: 'string', default: '42' },
-    text: { type: 'string', default: join(here, 'sonnets.txt') },
+    // The text given as the job's input `data` (sx run --input data=FILE), else the sonnets beside this file.
+    text: { type: 'string', default: inputText() ?? join(here, 'sonnets.txt') },
   },
 });
 const STEPS = int(args.steps);
+
+/** The one file of the job's input `data`, if it was given one. */
+function inputText() {
+  const dir = process.env.SX_INPUT_DIR ? join(process.env.SX_INPUT_DIR, 'data') : null;
+  const files = dir && existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile()) : [];
+  return files.length === 1 ? join(dir, files[0].name) : null;
+}
 const CHECKPOINT_EVERY = int(args['checkpoint-every']);
 const LOG_EVERY = int(args['log-every']);
 const BATCH = int(args.batch);

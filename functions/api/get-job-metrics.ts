@@ -3,7 +3,7 @@ import { JobMetricsBody, JobMetricsQuery } from '../../events/api/metrics';
 import type { Deps } from '../deps';
 import { json, parse, route, type RouteOptions } from '../http/route';
 import { lambda } from '../lambda';
-import { metricStore, type StoredPoint } from '../metrics/metric-store';
+import { metricStore, type StoredPoint } from '../job-metrics/metric-store';
 import { loadOwnJob } from './job-route';
 
 export const schemas = { query: JobMetricsQuery, response: JobMetricsBody };
@@ -20,7 +20,10 @@ export const make = (deps: Deps) =>
   route(deps, options, async (request) => {
     const query = parse(JobMetricsQuery, request.event.queryStringParameters ?? {}, 'query');
     const { state } = await loadOwnJob(deps, request);
-    const series = await metricStore(deps).read(state.job.jobId, deps.now().getTime(), query.name);
+    const store = metricStore(deps);
+    // Two points are the first and the last: read just those (what `sx run`'s status line asks for).
+    const read = query.max_points === 2 ? store.readEnds.bind(store) : store.read.bind(store);
+    const series = await read(state.job.jobId, deps.now().getTime(), query.name);
     const data = [...series]
       .filter(([, points]) => points.length > 0)
       .sort(([a], [b]) => (a < b ? -1 : 1))

@@ -46,12 +46,15 @@ export const STOP_GRACE_SECONDS = defaultPolicy.stopGraceSeconds;
 /** The authorizer's module, `functions/api-authorizer.ts`: a function of its own, in no route table. */
 export const AUTHORIZER_HANDLER = 'api-authorizer';
 
+/** The one reader of the events stream, `functions/forward-events.ts`: a function of its own, in no route table. */
+export const FORWARDER_HANDLER = 'forward-events';
+
 /** Every handler the stack deploys a function for: each one any table names, and the authorizer. */
 export function handlerNames(tables: RouteTables = declaredRoutes): string[] {
   const all = [...tables.httpRoutes, ...tables.streamConsumers, ...tables.eventRules, ...tables.schedules, ...(tables.logSubscriptions ?? [])].map(
     (r) => r.handler,
   );
-  return [...new Set([...all, AUTHORIZER_HANDLER])];
+  return [...new Set([...all, AUTHORIZER_HANDLER, FORWARDER_HANDLER])];
 }
 
 export interface StatelessStackProps extends StackProps {
@@ -192,7 +195,16 @@ export class StatelessStack extends Stack {
       authorizer: authorizer.function,
       domain: config.domain,
     });
-    this.projections = new Projections(this, 'Projections', { table: events, consumers: tables.streamConsumers, functionFor });
+    // Reads only the stream (granted by its event source) and sends to the projections' queues (granted by Projections).
+    const forwarder = new AppFunction(functionsScope, FORWARDER_HANDLER, {
+      handler: FORWARDER_HANDLER,
+      environment: this.lambdaEnvironment,
+      ...(props.codeFor ? { code: props.codeFor(FORWARDER_HANDLER) } : {}),
+      memoryMb: 256,
+      timeout: Duration.seconds(60),
+    });
+    this.functions[FORWARDER_HANDLER] = forwarder;
+    this.projections = new Projections(this, 'Projections', { table: events, consumers: tables.streamConsumers, functionFor, forwarder });
     // The default bus carries every Batch job of the account: take only those of our own queues.
     const rules = tables.eventRules.map((r) =>
       (r.pattern.source ?? []).includes('aws.batch') ? { ...r, detail: { jobQueue: this.compute.queueArns } } : r,
@@ -213,11 +225,13 @@ export class StatelessStack extends Stack {
       email: config.alarmEmail,
       api: this.api.httpApi,
       deadLetterQueues: {
-        ...Object.fromEntries(Object.entries(this.projections.mappings).map(([n, m]) => [`${n} on-failure`, m.onFailure])),
+        'forward-events on-failure': this.projections.forwarding.onFailure,
+        'projections dlq': this.projections.deadLetters,
         ...Object.fromEntries(Object.entries(this.eventRouting.rules).map(([n, r]) => [`${n} dlq`, r.dlq])),
         ...Object.fromEntries(Object.entries(this.schedules.schedules).map(([n, s]) => [`${n} dlq`, s.dlq])),
       },
-      streamConsumers: Object.fromEntries(Object.entries(this.projections.mappings).map(([n, m]) => [n, m.fn.function])),
+      streamConsumers: { [FORWARDER_HANDLER]: forwarder.function },
+      projectionQueues: Object.fromEntries(Object.entries(this.projections.mappings).map(([n, m]) => [n, m.queue])),
       functions: Object.fromEntries(Object.entries(this.functions).map(([n, f]) => [n, f.function])),
     });
 

@@ -9,7 +9,6 @@ import * as cancelJob from '../../functions/api/cancel-job';
 import * as listJobEvents from '../../functions/api/list-job-events';
 import * as getJobLogs from '../../functions/api/get-job-logs';
 import * as getJobMetrics from '../../functions/api/get-job-metrics';
-import * as indexJobLogStreams from '../../functions/index-job-log-streams';
 import * as ingestJobMetrics from '../../functions/ingest-job-metrics';
 import * as createApiKey from '../../functions/api/create-api-key';
 import * as listApiKeys from '../../functions/api/list-api-keys';
@@ -65,7 +64,6 @@ export const factories = {
   'api/list-job-events': listJobEvents.make,
   'api/get-job-logs': getJobLogs.make,
   'api/get-job-metrics': getJobMetrics.make,
-  'index-job-log-streams': indexJobLogStreams.make,
   // Not run locally (the stack reads job logs itself, infra/local/log-metrics.ts), but kept loadable with the others.
   'ingest-job-metrics': ingestJobMetrics.make,
   'api/create-api-key': createApiKey.make,

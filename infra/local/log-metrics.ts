@@ -4,8 +4,8 @@ import type { BatchJobStateChange } from '../../events/batch-state-change';
 import type { EventStore } from '../../functions/adapters/event-store';
 import { load } from '../../functions/aggregates/aggregate';
 import { jobs } from '../../functions/aggregates/jobs';
-import type { MetricStore } from '../../functions/metrics/metric-store';
-import { parserFor, recordLines, type LogLine } from '../../functions/metrics/record-lines';
+import type { MetricStore } from '../../functions/job-metrics/metric-store';
+import { parserFor, recordLines, type LogLine } from '../../functions/job-metrics/record-lines';
 import { logger } from '../../functions/logger';
 
 /** Bytes read from one log per pass at most, so one chatty job cannot hold up the others. */

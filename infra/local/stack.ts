@@ -15,7 +15,7 @@ import { LocalScheduler } from './scheduler';
 import type { RateLimits } from '../../functions/http/rate-limits';
 import type { WebhookSettings } from '../../functions/webhooks/settings';
 import { tableNames } from '../tables';
-import { metricStore } from '../../functions/metrics/metric-store';
+import { metricStore } from '../../functions/job-metrics/metric-store';
 import { LogMetrics } from './log-metrics';
 import { LocalCompute, type ComputeRecovery } from './compute';
 import type { BatchJobStateChange } from '../../events/batch-state-change';

@@ -143,7 +143,7 @@ describe('stateless stack (us-east-1): functions', () => {
   const handlers = [...new Set([...httpRoutes, ...streamConsumers, ...eventRules, ...declaredRoutes.schedules, ...logSubscriptions].map((r) => r.handler))];
 
   it('has one Node.js 22 arm64 function per handler in the route tables, plus the authorizer and scheduled ones', () => {
-    expect(Object.keys(stateless.functions).sort()).toEqual([...handlers, 'api-authorizer', SAMPLE_SCHEDULE.handler].sort());
+    expect(Object.keys(stateless.functions).sort()).toEqual([...handlers, 'api-authorizer', 'forward-events', SAMPLE_SCHEDULE.handler].sort());
     for (const fn of Object.values(stateless.functions)) {
       const props = resourcesOf(app, 'AWS::Lambda::Function')[logicalIdOf(fn.function)]!.Properties;
       expect(props).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler', TracingConfig: { Mode: 'Active' } });
@@ -161,9 +161,12 @@ describe('stateless stack (us-east-1): functions', () => {
     expect(keys).toEqual(expect.arrayContaining(required));
     expect(keys).toContain('SX_COMPUTE_ENVIRONMENTS');
     const expected = stateless.resolve(stateless.lambdaEnvironment);
-    for (const fn of Object.values(stateless.functions)) {
+    for (const [handler, fn] of Object.entries(stateless.functions)) {
       const { Variables } = resourcesOf(app, 'AWS::Lambda::Function')[logicalIdOf(fn.function)]!.Properties.Environment;
-      expect(Variables).toEqual(expected);
+      // The stream's one reader also gets the projections' queues.
+      const { SX_PROJECTION_QUEUES, ...rest } = Variables;
+      expect(rest, handler).toEqual(expected);
+      expect(SX_PROJECTION_QUEUES !== undefined, handler).toBe(handler === 'forward-events');
     }
     // Spot is on in us-east-1, so the Spot queue is named.
     expect(expected.SX_JOB_QUEUE_SPOT).toBe('sx-spot');
@@ -276,13 +279,13 @@ describe('stateless stack (us-east-1): least privilege', () => {
     expect(actionsOf('dispatch-jobs').filter((a) => a.startsWith('secretsmanager:') || a.startsWith('logs:Get'))).toEqual([]);
   });
 
-  it('lets the job-view projection read events and write views, read its stream, and nothing of Batch', () => {
+  it('lets the job-view projection read events and write views, read its queue, and nothing of Batch', () => {
     const statements = statementsOf('project-job-views');
     expect(statements).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: events() }),
         expect.objectContaining({ Action: ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: fromStateful(/EventStoreviews[0-9A-F]+Arn/) }),
-        expect.objectContaining({ Action: expect.arrayContaining(['dynamodb:GetRecords', 'dynamodb:GetShardIterator']) }),
+        expect.objectContaining({ Action: expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']) }),
       ]),
     );
     expect(actionsOf('project-job-views').filter((a) => a.startsWith('batch:'))).toEqual([]);
@@ -305,7 +308,7 @@ describe('stateless stack (us-east-1): least privilege', () => {
     }
   });
 
-  it('lets only the metric functions touch the metrics table: the route reads it, the subscription and the stream index write it', () => {
+  it('lets only the metric functions touch the metrics table: the route reads it, the subscription and batch-events (the stream index) write it', () => {
     const onMetrics = (handler: string) =>
       statementsOf(handler)
         .filter((s) => JSON.stringify(s.Resource).includes('EventStoremetrics'))
@@ -315,7 +318,7 @@ describe('stateless stack (us-east-1): least privilege', () => {
       const expected = {
         'api/get-job-metrics': ['dynamodb:GetItem', 'dynamodb:Query'],
         'ingest-job-metrics': ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-        'index-job-log-streams': ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        'batch-events': ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
       }[handler];
       expect(onMetrics(handler), handler).toEqual(expected ?? []);
     }
@@ -334,11 +337,6 @@ describe('stateless stack (us-east-1): least privilege', () => {
       Principal: 'logs.amazonaws.com',
       SourceArn: Match.anyValue(),
     });
-    // The stream index is fed by the same Batch state changes as batch-events, of our queues only.
-    const { rule } = stateless.eventRouting.rules['job-log-streams']!;
-    const props = resourcesOf(app, 'AWS::Events::Rule')[logicalIdOf(rule)]!.Properties;
-    expect(props.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [logicalIdOf(stateless.functions['index-job-log-streams']!.function), 'Arn'] } })]);
-    expect(props.EventPattern.detail.jobQueue).toHaveLength(Object.keys(resourcesOf(app, 'AWS::Batch::JobQueue')).length);
   });
 
   it('lets the authorizer read the events table (API keys) and the admin key, and nothing else', () => {
@@ -405,23 +403,52 @@ describe('stateless stack (us-east-1): API', () => {
 });
 
 describe('stateless stack (us-east-1): projections, events, schedules', () => {
-  it('maps the events stream to each consumer with bisect, partial batch responses, bounded retries and age, and an SQS on-failure destination', () => {
+  it('reads the events stream with one function, never more than two readers per shard', () => {
+    const onStream = Object.values(resourcesOf(app, 'AWS::Lambda::EventSourceMapping')).filter((m) => /StreamArn/.test(JSON.stringify(m.Properties.EventSourceArn)));
+    expect(onStream.length).toBeLessThanOrEqual(2);
+    const { fn, onFailure } = stateless.projections.forwarding;
+    expect(onStream).toHaveLength(1);
+    expect(onStream[0]!.Properties).toMatchObject({
+      FunctionName: { Ref: logicalIdOf(fn.function) },
+      EventSourceArn: { 'Fn::GetStackOutput': expect.objectContaining({ OutputName: expect.stringMatching(/EventStoreevents.*StreamArn/) }) },
+      StartingPosition: 'TRIM_HORIZON',
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MaximumRecordAgeInSeconds: 6 * 3600,
+      ParallelizationFactor: 1,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalIdOf(onFailure), 'Arn'] } } },
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'] }) }] },
+    });
+    // It sends to every projection's queue, and to nothing else.
+    const queues = Object.values(stateless.projections.mappings).map((m) => m.queue);
+    const env = resourcesOf(app, 'AWS::Lambda::Function')[logicalIdOf(fn.function)]!.Properties.Environment.Variables;
+    expect(JSON.stringify(env.SX_PROJECTION_QUEUES)).toEqual(expect.stringContaining(logicalIdOf(queues[0])));
+    const sendsTo = statementsOf('forward-events').filter((st) => [st.Action].flat().includes('sqs:SendMessage')).flatMap((st) => [st.Resource].flat());
+    const arns = [...queues, onFailure].map((q) => ({ 'Fn::GetAtt': [logicalIdOf(q), 'Arn'] }));
+    expect(sendsTo).toEqual(expect.arrayContaining(arns));
+    expect(sendsTo).toHaveLength(arns.length);
+  });
+
+  it('feeds each projection from its own FIFO queue, in order per stream, isolated from the others, with a FIFO DLQ after its retries', () => {
     for (const consumer of streamConsumers) {
-      const fn = stateless.functions[consumer.handler]!;
-      const onFailure = stateless.projections.mappings[consumer.name]!.onFailure;
+      const { fn, queue, deadLetters } = stateless.projections.mappings[consumer.name]!;
+      const props = resourcesOf(app, 'AWS::SQS::Queue')[logicalIdOf(queue)]!.Properties;
+      expect(props).toMatchObject({
+        FifoQueue: true,
+        FifoThroughputLimit: 'perMessageGroupId',
+        DeduplicationScope: 'messageGroup',
+        RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalIdOf(deadLetters), 'Arn'] }, maxReceiveCount: consumer.maxRetries + 1 },
+      });
+      expect(props.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn.function.timeout!.toSeconds());
+      expect(resourcesOf(app, 'AWS::SQS::Queue')[logicalIdOf(deadLetters)]!.Properties.FifoQueue).toBe(true);
       app.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         FunctionName: { Ref: logicalIdOf(fn.function) },
-        EventSourceArn: { 'Fn::GetStackOutput': Match.objectLike({ OutputName: Match.stringLikeRegexp('EventStoreevents.*StreamArn') }) },
-        StartingPosition: 'TRIM_HORIZON',
-        BatchSize: consumer.batchSize,
-        BisectBatchOnFunctionError: true,
+        EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(queue), 'Arn'] },
+        BatchSize: Math.min(consumer.batchSize, 10),
         FunctionResponseTypes: ['ReportBatchItemFailures'],
-        MaximumRetryAttempts: consumer.maxRetries,
-        MaximumRecordAgeInSeconds: 6 * 3600,
-        ParallelizationFactor: 1,
-        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalIdOf(onFailure), 'Arn'] } } },
-        FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'] }) }] },
       });
+      // A projection no longer reads the stream itself.
+      expect(actionsOf(consumer.handler).filter((a) => a === 'dynamodb:GetRecords'), consumer.handler).toEqual([]);
     }
   });
 
@@ -588,7 +615,8 @@ describe('stateless stack (us-east-1): alarms', () => {
   const alarms = () => Object.values(resourcesOf(app, 'AWS::CloudWatch::Alarm')).map((r) => r.Properties);
 
   it('pages on any message in any DLQ or on-failure queue', () => {
-    const queues = Object.keys(resourcesOf(app, 'AWS::SQS::Queue'));
+    const projectionQueues = new Set(Object.values(stateless.projections.mappings).map((m) => logicalIdOf(m.queue)));
+    const queues = Object.keys(resourcesOf(app, 'AWS::SQS::Queue')).filter((q) => !projectionQueues.has(q));
     const dlqAlarms = alarms().filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible');
     expect(dlqAlarms.map((a) => a.Dimensions[0].Value['Fn::GetAtt'][0]).sort()).toEqual(queues.sort());
     for (const a of dlqAlarms) expect(a).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
@@ -596,7 +624,9 @@ describe('stateless stack (us-east-1): alarms', () => {
 
   it('pages on stream iterator age, API 5xx and errors in any function', () => {
     const byMetric = (name: string) => alarms().filter((a) => a.MetricName === name);
-    expect(byMetric('IteratorAge')).toHaveLength(streamConsumers.length);
+    expect(byMetric('IteratorAge')).toHaveLength(1);
+    expect(byMetric('ApproximateAgeOfOldestMessage')).toHaveLength(streamConsumers.length);
+    for (const a of byMetric('ApproximateAgeOfOldestMessage')) expect(a).toMatchObject({ Threshold: 300, Statistic: 'Maximum' });
     for (const a of byMetric('IteratorAge')) expect(a).toMatchObject({ Threshold: 300_000, Statistic: 'Maximum' });
     expect(byMetric('5xx')).toEqual([expect.objectContaining({ Namespace: 'AWS/ApiGateway', Threshold: 1, Statistic: 'Sum' })]);
     expect(byMetric('Errors')).toHaveLength(Object.keys(stateless.functions).length);

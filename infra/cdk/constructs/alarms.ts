@@ -16,6 +16,8 @@ export interface AlarmsProps {
   readonly deadLetterQueues: Record<string, sqs.IQueue>;
   /** Stream consumers: their iterator age says how far the projections are behind. */
   readonly streamConsumers: Record<string, lambda.IFunction>;
+  /** The projections' queues: the age of their oldest message says how far each projection is behind. @default none */
+  readonly projectionQueues?: Record<string, sqs.IQueue>;
   /** Every function, for the Errors metric. */
   readonly functions: Record<string, lambda.IFunction>;
   readonly api: apigw.HttpApi;
@@ -71,6 +73,14 @@ export class Alarms extends Construct {
         fn.metric('IteratorAge', { period: Duration.minutes(1), statistic: 'Maximum' }),
         maxAge.toMilliseconds(),
         `${name}: stream iterator age at or above ${maxAge.toMinutes()} min (projections are behind or stuck)`,
+      );
+    }
+    for (const [name, queue] of Object.entries(props.projectionQueues ?? {})) {
+      alarm(
+        `QueueAge ${name}`,
+        queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        maxAge.toSeconds(),
+        `${name}: oldest queued event at or above ${maxAge.toMinutes()} min (the projection is behind or stuck)`,
       );
     }
     alarm(

@@ -6,8 +6,9 @@ import type { Construct } from 'constructs';
  * A dead-letter (or on-failure) queue: encrypted, TLS only, kept 14 days (SQS's maximum) so an
  * operator has time to inspect and redrive. Every one gets a depth alarm (see `Alarms`).
  */
-export function deadLetterQueue(scope: Construct, id: string): sqs.Queue {
+export function deadLetterQueue(scope: Construct, id: string, options: { fifo?: boolean } = {}): sqs.Queue {
   const queue = new sqs.Queue(scope, id, {
+    ...(options.fifo ? { fifo: true } : {}),
     encryption: sqs.QueueEncryption.SQS_MANAGED,
     enforceSSL: true,
     retentionPeriod: Duration.days(14),

@@ -1,7 +1,9 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as indexJobLogStreams from '../../../functions/index-job-log-streams';
+import { indexLogStreams } from '../../../functions/job-metrics/log-streams';
+import { BatchJobStateChange } from '../../../events/batch-state-change';
 import * as ingestJobMetrics from '../../../functions/ingest-job-metrics';
+import { metricStore } from '../../../functions/job-metrics/metric-store';
 import { signUp, startTestStack, type TestStack } from '../../support/local-stack';
 
 let stack: TestStack;
@@ -55,7 +57,7 @@ describe("the job log group's subscription (AWS), on DynamoDB Local", () => {
     expect(created.status).toBe(201);
     const jobId = created.body.id as string;
     const stream = 'sx-single-node/default/0d6ffa3c9b2e4a5f8c1d2e3f4a5b6c7d';
-    await indexJobLogStreams.make(stack.deps)(running(jobId, stream) as never);
+    await indexLogStreams(stack.deps, BatchJobStateChange.parse(running(jobId, stream)).detail);
 
     // When the subscription delivers two batches of its log events, the first one twice
     const ingest = ingestJobMetrics.make(stack.deps);
@@ -82,6 +84,31 @@ describe("the job log group's subscription (AWS), on DynamoDB Local", () => {
         },
       ],
     });
+  });
+
+  it('reads a long series in chunks, downsampled to its shape, and two points as just its first and last', async () => {
+    // Given a job with 2,500 points of loss and one of lr, recorded in three batches (three chunks of loss)
+    const { api } = await signUp(stack.url, 'long@example.com');
+    const jobId = (await api.post('/v1/jobs', { image: 'a/b:1', command: ['true'], gpu_count: 1 })).body.id as string;
+    const store = metricStore(stack.deps);
+    const loss = Array.from({ length: 2500 }, (_, i) => ({ name: 'loss', value: 1 / (1 + i), step: i, timeMs: 1_796_292_000_000 + i, position: String(i).padStart(15, '0') }));
+    for (let i = 0; i < loss.length; i += 1000) expect(await store.record(jobId, loss.slice(i, i + 1000), Date.now())).toBe(Math.min(1000, loss.length - i));
+    await store.record(jobId, [{ name: 'lr', value: 0.1, step: 0, timeMs: 1_796_292_000_000, position: '0'.padStart(15, '0') }], Date.now());
+
+    // Then the whole series comes back in order, downsampled keeping its ends
+    const all = (await api.get(`/v1/jobs/${jobId}/metrics?name=loss&max_points=10000`)).body.data[0];
+    expect(all.points.map((p: { step: number }) => p.step)).toEqual(loss.map((p) => p.step));
+    const hundred = (await api.get(`/v1/jobs/${jobId}/metrics?name=loss&max_points=100`)).body.data[0];
+    expect(hundred.points).toHaveLength(100);
+    expect([hundred.points[0].step, hundred.points.at(-1).step, hundred.last.step]).toEqual([0, 2499, 2499]);
+
+    // And two points are the first and the last of each metric
+    const ends = (await api.get(`/v1/jobs/${jobId}/metrics?max_points=2`)).body.data;
+    expect(ends.map((s: { name: string; points: Array<{ step: number }> }) => [s.name, s.points.map((p) => p.step)])).toEqual([
+      ['loss', [0, 2499]],
+      ['lr', [0]],
+    ]);
+    expect(ends[0].last).toEqual(all.last);
   });
 
   it('answers the delivery check, and fails (to be retried) on a stream no job is known to write yet', async () => {

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { metricLimits } from '../../domain/metrics/limits';
 import { batchWrite, queryAll } from '../adapters/dynamodb';
 import type { Deps } from '../deps';
@@ -56,9 +56,9 @@ export class MetricStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: jobId, sk: COUNT_KEY },
-        UpdateExpression: 'ADD #points :n SET expiresAt = :e',
-        ExpressionAttributeNames: { '#points': 'points' },
-        ExpressionAttributeValues: { ':n': points.length, ':e': expiresAt },
+        UpdateExpression: 'ADD #points :n, #names :names SET expiresAt = :e',
+        ExpressionAttributeNames: { '#points': 'points', '#names': 'names' },
+        ExpressionAttributeValues: { ':n': points.length, ':names': new Set(points.map((p) => p.name)), ':e': expiresAt },
         ReturnValues: 'UPDATED_NEW',
       }),
     );
@@ -108,18 +108,53 @@ export class MetricStore {
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': jobId, ':prefix': name === undefined ? 'm#' : `m#${name}#` },
     });
-    const series = new Map<string, StoredPoint[]>();
-    const now = nowMs / 1000;
-    for (const item of items) {
-      if (typeof item.expiresAt === 'number' && item.expiresAt < now) continue;
-      const sk = item.sk as string;
-      const metric = sk.slice(2, sk.indexOf('#', 2));
-      const points = series.get(metric) ?? [];
-      for (const [timeMs, step, value] of JSON.parse(item.points as string) as Array<[number, number | null, number]>) points.push({ timeMs, step, value });
-      series.set(metric, points);
+    return seriesOf(items, nowMs);
+  }
+
+  /**
+   * The first and last point of each metric of a job (or only `name`): the series downsampled to two
+   * points, read with two one-item queries per metric (the job's count item lists the names) instead
+   * of the whole series. @throws any DynamoDB error.
+   */
+  async readEnds(jobId: string, nowMs: number, name?: string): Promise<Map<string, StoredPoint[]>> {
+    let names = name === undefined ? undefined : [name];
+    if (!names) {
+      const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: jobId, sk: COUNT_KEY } }));
+      names = [...((Item?.names as Set<string> | undefined) ?? [])].sort();
     }
+    const end = async (metric: string, forward: boolean) =>
+      (
+        await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': jobId, ':prefix': `m#${metric}#` },
+            ScanIndexForward: forward,
+            Limit: 1,
+          }),
+        )
+      ).Items ?? [];
+    const items = (await Promise.all(names.map(async (metric) => [...(await end(metric, true)), ...(await end(metric, false))]))).flat();
+    const series = seriesOf(items, nowMs);
+    for (const [metric, points] of series) series.set(metric, points.length > 2 ? [points[0]!, points[points.length - 1]!] : points);
     return series;
   }
+}
+
+/** Chunks (in sort-key order) as series by metric, leaving out expired ones; a chunk read twice counts once. */
+function seriesOf(items: ReadonlyArray<Record<string, any>>, nowMs: number): Map<string, StoredPoint[]> {
+  const series = new Map<string, StoredPoint[]>();
+  const seen = new Set<string>();
+  for (const item of items) {
+    if ((typeof item.expiresAt === 'number' && item.expiresAt < nowMs / 1000) || seen.has(item.sk)) continue;
+    seen.add(item.sk);
+    const sk = item.sk as string;
+    const metric = sk.slice(2, sk.indexOf('#', 2));
+    const points = series.get(metric) ?? [];
+    for (const [timeMs, step, value] of JSON.parse(item.points as string) as Array<[number, number | null, number]>) points.push({ timeMs, step, value });
+    series.set(metric, points);
+  }
+  return series;
 }
 
 /** The metric store of a deployment's dependencies. */
