@@ -44,6 +44,7 @@ async function verdict(deps: Deps, auth: 'key' | 'admin', event: APIGatewayReque
     return { auth, outcome: 'allowed', ...(await authenticateKey(deps, authorization)) };
   } catch (error) {
     if (error instanceof HttpProblem && error.status === 401) return { auth, outcome: 'refused', detail: error.detail ?? error.title };
+    if (error instanceof HttpProblem && error.type === 'account_suspended' && auth === 'key') return { auth, outcome: 'suspended' };
     return unverified(auth, event, error);
   }
 }

@@ -1,6 +1,8 @@
 import { decideLedger } from '../domain/ledger/decide';
 import { nextPeriod, periodOf, periodStart } from '../domain/ledger/periods';
-import { accounts } from './aggregates/ledger';
+import { load } from './aggregates/aggregate';
+import { accounts, vouchers } from './aggregates/ledger';
+import { findVoucher } from './views/admin-views';
 import { retryOnConflict } from './adapters/with-retry';
 import type { Deps } from './deps';
 import { lambda } from './lambda';
@@ -26,14 +28,15 @@ export async function grantMonthlyCredits(deps: Deps): Promise<number> {
   for (const [accountId, own] of byAccount) {
     try {
       granted += await retryOnConflict(async () => {
-        const account = await loadAccount(deps, accountId);
-        const events = decideLedger({ type: 'GrantMonthlyCredits', data: {}, metadata: { now } }, account.state, deps.policy);
+        const [account, disabledVouchers] = await Promise.all([loadAccount(deps, accountId), disabledAmong(deps, own.map((e) => e.voucherId))]);
+        const events = decideLedger({ type: 'GrantMonthlyCredits', data: { disabledVouchers }, metadata: { now } }, account.state, deps.policy);
         if (events.length > 0) {
           await deps.store.append([{ streamId: accounts.streamId(accountId), expectedVersion: account.version, events }], { at: now, metadata: { actor: 'scheduler' } });
         }
         return events.length;
       });
-      // Next month's start is past the voucher's expiry: nothing more will ever be granted.
+      // Next month's start is past the voucher's expiry: nothing more will ever be granted. (A disabled
+      // voucher stays in the index: each run reads it and grants nothing.)
       for (const entry of own) {
         const next = periodStart(nextPeriod(periodOf(now)));
         if (entry.expiresAt !== null && Date.parse(next) >= Date.parse(entry.expiresAt)) await forgetMonthlyVoucher(deps, entry);
@@ -45,6 +48,23 @@ export async function grantMonthlyCredits(deps: Deps): Promise<number> {
   }
   if (failures.length > 0) throw new AggregateError(failures, `Monthly grants failed for ${failures.length} account(s)`);
   return granted;
+}
+
+/**
+ * Which of these vouchers an operator disabled, and when, read from each voucher's own stream (the
+ * index names it), so a disabling is seen by the very next run.
+ */
+async function disabledAmong(deps: Deps, voucherIds: string[]): Promise<Record<string, string>> {
+  const disabled: Record<string, string> = {};
+  await Promise.all(
+    voucherIds.map(async (voucherId) => {
+      const item = await findVoucher(deps, voucherId);
+      if (!item) return;
+      const { state } = await load(deps.store, vouchers, item.codeHash);
+      if (state.status === 'disabled' && state.disabled) disabled[voucherId] = state.disabled.at;
+    }),
+  );
+  return disabled;
 }
 
 /** Scheduled (hourly in AWS): see {@link grantMonthlyCredits}. */

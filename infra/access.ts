@@ -61,13 +61,13 @@ export const handlerAccess: Record<string, HandlerAccess> = {
   'api/get-prices': {},
   'api/create-job': { events: ['read', 'append'], views: ['read', 'write'] },
   'api/list-jobs': { events: ['read'], views: ['read'] },
-  'api/get-job': { events: ['read'] },
+  'api/get-job': { events: ['read'], views: ['read'] },
   // Cancelling a queued job settles its hold at once: the account is loaded from its snapshot (views).
   'api/cancel-job': { events: ['read', 'append'], views: ['read'] },
-  'api/list-job-events': { events: ['read'] },
+  'api/list-job-events': { events: ['read'], views: ['read'] },
   // The log stream of a Batch job is found with DescribeJobs, then read from the job log group.
-  'api/get-job-logs': { events: ['read'], batch: ['describe'], jobLogs: true },
-  'api/get-job-metrics': { events: ['read'], metrics: ['read'] },
+  'api/get-job-logs': { events: ['read'], views: ['read'], batch: ['describe'], jobLogs: true },
+  'api/get-job-metrics': { events: ['read'], views: ['read'], metrics: ['read'] },
   // Metrics: the job log group's subscription reads each job's definitions and records points.
   'ingest-job-metrics': { events: ['read'], metrics: ['read', 'write'] },
   'project-job-views': { events: ['read'], views: ['write'] },
@@ -84,8 +84,8 @@ export const handlerAccess: Record<string, HandlerAccess> = {
   'grant-monthly-credits': { events: ['read', 'append'], views: ['read'] },
   // Issue 7: keys and the public contract.
   'api/create-api-key': { events: ['read', 'append'], views: ['read', 'write'] },
-  'api/list-api-keys': { events: ['read'] },
-  'api/revoke-api-key': { events: ['read', 'append'] },
+  'api/list-api-keys': { events: ['read'], views: ['read'] },
+  'api/revoke-api-key': { events: ['read', 'append'], views: ['read'] },
   'api/get-openapi': {},
   // Issue 4: compute sweeps. Non-final jobs are a view; describe/terminate go to Batch.
   'track-active-jobs': { events: ['read'], views: ['read', 'write'] },
@@ -95,28 +95,43 @@ export const handlerAccess: Record<string, HandlerAccess> = {
   // Issue 5: webhooks. Endpoints are events; deliveries and their schedule are views. First attempts
   // (up to 15 s each) happen in the stream consumer, so it and the sender get a longer timeout.
   'api/create-webhook-endpoint': { events: ['read', 'append'], views: ['read', 'write'] },
-  'api/list-webhook-endpoints': { events: ['read'] },
-  'api/get-webhook-endpoint': { events: ['read'] },
-  'api/delete-webhook-endpoint': { events: ['read', 'append'] },
-  'api/rotate-webhook-secret': { events: ['read', 'append'] },
-  'api/enable-webhook-endpoint': { events: ['read', 'append'] },
+  'api/list-webhook-endpoints': { events: ['read'], views: ['read'] },
+  'api/get-webhook-endpoint': { events: ['read'], views: ['read'] },
+  'api/delete-webhook-endpoint': { events: ['read', 'append'], views: ['read'] },
+  'api/rotate-webhook-secret': { events: ['read', 'append'], views: ['read'] },
+  'api/enable-webhook-endpoint': { events: ['read', 'append'], views: ['read'] },
   'api/list-webhook-deliveries': { events: ['read'], views: ['read'] },
   'api/retry-webhook-delivery': { events: ['read'], views: ['read', 'write'] },
   'fan-out-webhooks': { events: ['read'], views: ['read', 'write'], timeoutSeconds: 120 },
   'send-webhooks': { events: ['read'], views: ['read', 'write'], timeoutSeconds: 120 },
   // Files: bytes go to and from the bucket by presigned URLs; the functions sign and check them.
   'api/create-file': { events: ['read', 'append'], views: ['read', 'write'], objects: ['upload-files'] },
-  'api/list-files': { events: ['read'] },
-  'api/get-file': { events: ['read'] },
-  'api/delete-file': { events: ['read', 'append'], objects: ['upload-files', 'delete-files'] },
+  'api/list-files': { events: ['read'], views: ['read'] },
+  'api/get-file': { events: ['read'], views: ['read'] },
+  'api/delete-file': { events: ['read', 'append'], views: ['read'], objects: ['upload-files', 'delete-files'] },
   // Completing reads the whole object once when a SHA-256 was declared: a longer timeout.
-  'api/complete-file': { events: ['read', 'append'], objects: ['upload-files', 'read-files', 'delete-files'], memoryMb: 512, timeoutSeconds: 29 },
-  'api/resume-file-upload': { events: ['read'], objects: ['upload-files'] },
-  'api/get-file-content': { events: ['read'], objects: ['read-files'] },
-  'api/list-job-outputs': { events: ['read'], objects: ['read-outputs'] },
-  'api/list-job-checkpoints': { events: ['read'], objects: ['read-outputs'] },
+  'api/complete-file': { events: ['read', 'append'], views: ['read'], objects: ['upload-files', 'read-files', 'delete-files'], memoryMb: 512, timeoutSeconds: 29 },
+  'api/resume-file-upload': { events: ['read'], views: ['read'], objects: ['upload-files'] },
+  'api/get-file-content': { events: ['read'], views: ['read'], objects: ['read-files'] },
+  'api/list-job-outputs': { events: ['read'], views: ['read'], objects: ['read-outputs'] },
+  'api/list-job-checkpoints': { events: ['read'], views: ['read'], objects: ['read-outputs'] },
+  // Operators (admin key). Account reads fold the account (snapshots in views) and count its jobs (views);
+  // changes append events only; the suspension then cancels the account's jobs like their owner's cancel.
+  'api/list-admin-accounts': { events: ['read'], views: ['read'], adminKey: true },
+  'api/get-admin-account': { events: ['read'], views: ['read'], adminKey: true },
+  'api/get-admin-account-ledger': { events: ['read'], adminKey: true },
+  'api/create-admin-credit': { events: ['read', 'append'], views: ['read', 'write'], adminKey: true },
+  'api/suspend-account': { events: ['read', 'append'], views: ['read'], adminKey: true },
+  'api/reactivate-account': { events: ['read', 'append'], views: ['read'], adminKey: true },
+  'api/list-admin-vouchers': { views: ['read'], adminKey: true },
+  'api/get-admin-voucher': { events: ['read'], views: ['read'], adminKey: true },
+  'api/disable-voucher': { events: ['read', 'append'], views: ['read'], adminKey: true },
+  'api/list-admin-jobs': { views: ['read'], adminKey: true },
+  'project-admin-views': { events: ['read'], views: ['write'] },
   // The Lambda authorizer (no route table names it): reads key streams, and the admin key for admin routes.
-  'api-authorizer': { events: ['read'], adminKey: true, memoryMb: 256, timeoutSeconds: 3 },
+  // Every keyed route (and the authorizer) reads whether the key's account is suspended: its snapshot
+  // (views) and the account stream after it (functions/http/suspension.ts).
+  'api-authorizer': { events: ['read'], views: ['read'], adminKey: true, memoryMb: 256, timeoutSeconds: 3 },
 };
 
 /**
@@ -130,7 +145,19 @@ export const publicRoutes: ReadonlySet<string> = new Set(['POST /v1/signup', 'GE
  * authorizer checks a request against the admin key for these and an API key for every other keyed
  * route; each route module's `options.auth` must agree (a test holds them to it).
  */
-export const adminRoutes: ReadonlySet<string> = new Set(['POST /v1/admin/vouchers']);
+export const adminRoutes: ReadonlySet<string> = new Set([
+  'POST /v1/admin/vouchers',
+  'GET /v1/admin/vouchers',
+  'GET /v1/admin/vouchers/{id}',
+  'POST /v1/admin/vouchers/{id}/disable',
+  'GET /v1/admin/accounts',
+  'GET /v1/admin/accounts/{id}',
+  'GET /v1/admin/accounts/{id}/ledger',
+  'POST /v1/admin/accounts/{id}/credits',
+  'POST /v1/admin/accounts/{id}/suspend',
+  'POST /v1/admin/accounts/{id}/reactivate',
+  'GET /v1/admin/jobs',
+]);
 
 /** What the authorizer checks a route's requests against, by its route key (`'POST /v1/jobs'`). */
 export const routeAuth = (routeKey: string): 'key' | 'admin' | 'none' =>

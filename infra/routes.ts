@@ -16,6 +16,16 @@ export const httpRoutes = [
   { method: 'GET', path: '/v1/jobs/{id}/checkpoints', handler: 'api/list-job-checkpoints' },
   { method: 'GET', path: '/v1/jobs/{id}/metrics', handler: 'api/get-job-metrics' },
   { method: 'POST', path: '/v1/admin/vouchers', handler: 'api/create-voucher' },
+  { method: 'GET', path: '/v1/admin/accounts', handler: 'api/list-admin-accounts' },
+  { method: 'GET', path: '/v1/admin/accounts/{id}', handler: 'api/get-admin-account' },
+  { method: 'GET', path: '/v1/admin/accounts/{id}/ledger', handler: 'api/get-admin-account-ledger' },
+  { method: 'POST', path: '/v1/admin/accounts/{id}/credits', handler: 'api/create-admin-credit' },
+  { method: 'POST', path: '/v1/admin/accounts/{id}/suspend', handler: 'api/suspend-account' },
+  { method: 'POST', path: '/v1/admin/accounts/{id}/reactivate', handler: 'api/reactivate-account' },
+  { method: 'GET', path: '/v1/admin/vouchers', handler: 'api/list-admin-vouchers' },
+  { method: 'GET', path: '/v1/admin/vouchers/{id}', handler: 'api/get-admin-voucher' },
+  { method: 'POST', path: '/v1/admin/vouchers/{id}/disable', handler: 'api/disable-voucher' },
+  { method: 'GET', path: '/v1/admin/jobs', handler: 'api/list-admin-jobs' },
   { method: 'POST', path: '/v1/vouchers/redeem', handler: 'api/redeem-voucher' },
   { method: 'GET', path: '/v1/usage', handler: 'api/get-usage' },
   { method: 'POST', path: '/v1/api-keys', handler: 'api/create-api-key' },
@@ -47,6 +57,8 @@ export const streamConsumers = [
   { name: 'project-ledger', handler: 'project-ledger', batchSize: 100, maxRetries: 10 },
   { name: 'track-active-jobs', handler: 'track-active-jobs', batchSize: 100, maxRetries: 10 },
   // First attempts happen here (up to 15 s each): the Lambda's timeout must cover a batch's slowest lane.
+  // The operators' views (accounts by email, every account's jobs, vouchers): one consumer of three kinds of stream.
+  { name: 'project-admin-views', handler: 'project-admin-views', batchSize: 100, maxRetries: 10 },
   { name: 'fan-out-webhooks', handler: 'fan-out-webhooks', batchSize: 25, maxRetries: 10 },
 ] as const;
 

@@ -94,7 +94,7 @@ export function decideVoucher(command: VoucherCommand, state: VoucherState): Vou
 }
 
 /** What an operator sees of a voucher: `expired` once its expiry has passed (unless disabled first). */
-export function voucherStatus(state: Exclude<VoucherState, { status: 'none' }>, now: string): 'active' | 'disabled' | 'expired' {
+export function voucherStatus(state: { status: 'active' | 'disabled'; expiresAt: string | null }, now: string): 'active' | 'disabled' | 'expired' {
   if (state.status === 'disabled') return 'disabled';
   return state.expiresAt !== null && Date.parse(state.expiresAt) <= Date.parse(now) ? 'expired' : 'active';
 }

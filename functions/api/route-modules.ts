@@ -33,6 +33,16 @@ import * as resumeFileUpload from './resume-file-upload';
 import * as getFileContent from './get-file-content';
 import * as listJobOutputs from './list-job-outputs';
 import * as listJobCheckpoints from './list-job-checkpoints';
+import * as listAdminAccounts from './list-admin-accounts';
+import * as getAdminAccount from './get-admin-account';
+import * as getAdminAccountLedger from './get-admin-account-ledger';
+import * as createAdminCredit from './create-admin-credit';
+import * as suspendAccount from './suspend-account';
+import * as reactivateAccount from './reactivate-account';
+import * as listAdminVouchers from './list-admin-vouchers';
+import * as getAdminVoucher from './get-admin-voucher';
+import * as disableVoucher from './disable-voucher';
+import * as listAdminJobs from './list-admin-jobs';
 import { openApiModule } from './openapi-route';
 
 /**
@@ -74,6 +84,16 @@ const modules = {
   'api/get-file-content': getFileContent,
   'api/list-job-outputs': listJobOutputs,
   'api/list-job-checkpoints': listJobCheckpoints,
+  'api/list-admin-accounts': listAdminAccounts,
+  'api/get-admin-account': getAdminAccount,
+  'api/get-admin-account-ledger': getAdminAccountLedger,
+  'api/create-admin-credit': createAdminCredit,
+  'api/suspend-account': suspendAccount,
+  'api/reactivate-account': reactivateAccount,
+  'api/list-admin-vouchers': listAdminVouchers,
+  'api/get-admin-voucher': getAdminVoucher,
+  'api/disable-voucher': disableVoucher,
+  'api/list-admin-jobs': listAdminJobs,
 } satisfies Record<Exclude<HttpRoute['handler'], 'api/get-openapi'>, RouteModule>;
 
 /** The route table joined with each route's module. */

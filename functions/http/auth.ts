@@ -2,7 +2,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { load } from '../aggregates/aggregate';
 import { apiKeys } from '../aggregates/identity';
 import type { Deps } from '../deps';
-import { unauthorized } from './problem';
+import { accountSuspended, unauthorized } from './problem';
+import { isSuspended } from './suspension';
 
 /** `sk_<key id without its prefix>_<43 chars of base64url: 256 random bits>`. */
 const API_KEY = /^sk_([0-9a-z]{26})_([A-Za-z0-9_-]{43})$/;
@@ -41,7 +42,8 @@ export async function authenticate(deps: Deps, authorization: string | undefined
 
 /**
  * {@link authenticate}, also naming the key (`key_…`) that was presented.
- * @throws HttpProblem 401 for a missing, malformed, unknown or revoked key.
+ * @throws HttpProblem 401 for a missing, malformed, unknown or revoked key; 403 `account_suspended`
+ *   when an operator suspended its account (checked on every request, so it applies at once).
  */
 export async function authenticateKey(deps: Deps, authorization: string | undefined): Promise<{ accountId: string; keyId: string }> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
@@ -53,6 +55,7 @@ export async function authenticateKey(deps: Deps, authorization: string | undefi
   if (state.status !== 'active' || !timingSafeEqual(presented, Buffer.from(state.secretHash, 'hex'))) {
     throw unauthorized('The API key is not valid');
   }
+  if (await isSuspended(deps, state.accountId)) throw accountSuspended();
   return { accountId: state.accountId, keyId };
 }
 
@@ -62,6 +65,7 @@ export async function authenticateKey(deps: Deps, authorization: string | undefi
  * route's kind, from `infra/access.ts`); the route trusts it only when that is its own kind.
  * - `allowed`: the key is valid (`accountId`/`keyId` for an API key; nothing more for the admin key);
  * - `refused`: the 401 problem's `detail` (missing, malformed, unknown or revoked key);
+ * - `suspended`: a valid key of an account an operator suspended (the route answers 403 `account_suspended`);
  * - `unverified`: the authorizer could not decide (e.g. DynamoDB failed; it logged why), so the
  *   route authenticates the request itself.
  * Flat strings only: the context is a map API Gateway passes through as JSON.
@@ -70,6 +74,7 @@ export type AuthorizerContext =
   | { auth: 'key'; outcome: 'allowed'; accountId: string; keyId: string }
   | { auth: 'admin'; outcome: 'allowed' }
   | { auth: 'key' | 'admin'; outcome: 'refused'; detail: string }
+  | { auth: 'key'; outcome: 'suspended' }
   | { auth: 'key' | 'admin'; outcome: 'unverified' };
 
 /**
@@ -86,6 +91,7 @@ export function authorizerContextOf(event: { requestContext?: unknown }): Author
   if (c.outcome === 'allowed' && c.auth === 'key' && text(c.accountId) && text(c.keyId)) return { auth: 'key', outcome: 'allowed', accountId: c.accountId, keyId: c.keyId };
   if (c.outcome === 'allowed' && c.auth === 'admin') return { auth: 'admin', outcome: 'allowed' };
   if (c.outcome === 'refused' && text(c.detail)) return { auth: c.auth, outcome: 'refused', detail: c.detail };
+  if (c.outcome === 'suspended' && c.auth === 'key') return { auth: 'key', outcome: 'suspended' };
   if (c.outcome === 'unverified') return { auth: c.auth, outcome: 'unverified' };
   return undefined;
 }

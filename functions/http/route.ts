@@ -5,7 +5,7 @@ import type { Deps } from '../deps';
 import { authenticateAdmin, authenticateKey, authorizerContextOf } from './auth';
 import { headerOf } from './headers';
 import { claimIdempotencyKey, finishIdempotentRequest, isSaved, type IdempotencyClaim } from './idempotency';
-import { HttpProblem, invalidRequest, payloadTooLarge, problemResponse, toProblem, unauthorized } from './problem';
+import { accountSuspended, HttpProblem, invalidRequest, payloadTooLarge, problemResponse, toProblem, unauthorized } from './problem';
 import { logger } from '../logger';
 import { countRequest, rateLimitsOf, recordRequest, refuseOverLimit } from './rate-limits';
 
@@ -137,6 +137,7 @@ async function authenticated(deps: Deps, auth: 'key' | 'admin', request: MiddyRe
   // A verdict on another kind of key (the tables disagree) proves nothing here.
   const verdict = found?.auth === auth ? found : undefined;
   if (verdict?.outcome === 'refused') throw unauthorized(verdict.detail);
+  if (verdict?.outcome === 'suspended') throw accountSuspended();
   if (verdict?.outcome === 'allowed') {
     if (verdict.auth !== 'key') return undefined;
     request.context.sx.accountId = verdict.accountId;

@@ -5,6 +5,7 @@ import { jobs } from '../aggregates/jobs';
 import { accounts } from '../aggregates/ledger';
 import { foldAccount, refreshAccountSnapshot, SNAPSHOT_EVERY, writeAccountSnapshot } from './account-snapshots';
 import { putActiveJob } from './active-jobs';
+import { adminProjections } from './admin-views';
 import { putJobView } from './job-views';
 import { MONTHLY_PK, putMonthlyVoucher } from './monthly-vouchers';
 import { eventProjection, stateProjection, type Projection } from './projection';
@@ -117,4 +118,4 @@ function canonical(value: unknown): unknown {
  * the webhook delivery log (attempts are observations of the receiver, not events), its lanes,
  * health, retry schedule and cursor, the capacity scaler's state, and the stored projection versions.
  */
-export const projections: readonly Projection[] = [jobViews, activeJobs, usageLines, monthlyVouchers, accountSnapshots];
+export const projections: readonly Projection[] = [jobViews, activeJobs, usageLines, monthlyVouchers, accountSnapshots, ...adminProjections];

@@ -18,6 +18,17 @@ import * as projectJobViews from '../../functions/project-job-views';
 import * as dispatchJobs from '../../functions/dispatch-jobs';
 import * as batchEvents from '../../functions/batch-events';
 import * as createVoucher from '../../functions/api/create-voucher';
+import * as listAdminAccounts from '../../functions/api/list-admin-accounts';
+import * as getAdminAccount from '../../functions/api/get-admin-account';
+import * as getAdminAccountLedger from '../../functions/api/get-admin-account-ledger';
+import * as createAdminCredit from '../../functions/api/create-admin-credit';
+import * as suspendAccount from '../../functions/api/suspend-account';
+import * as reactivateAccount from '../../functions/api/reactivate-account';
+import * as listAdminVouchers from '../../functions/api/list-admin-vouchers';
+import * as getAdminVoucher from '../../functions/api/get-admin-voucher';
+import * as disableVoucher from '../../functions/api/disable-voucher';
+import * as listAdminJobs from '../../functions/api/list-admin-jobs';
+import * as projectAdminViews from '../../functions/project-admin-views';
 import * as redeemVoucher from '../../functions/api/redeem-voucher';
 import * as getUsage from '../../functions/api/get-usage';
 import * as getPrices from '../../functions/api/get-prices';
@@ -102,6 +113,17 @@ export const factories = {
   'api/get-file-content': getFileContent.make,
   'api/list-job-outputs': listJobOutputs.make,
   'api/list-job-checkpoints': listJobCheckpoints.make,
+  'api/list-admin-accounts': listAdminAccounts.make,
+  'api/get-admin-account': getAdminAccount.make,
+  'api/get-admin-account-ledger': getAdminAccountLedger.make,
+  'api/create-admin-credit': createAdminCredit.make,
+  'api/suspend-account': suspendAccount.make,
+  'api/reactivate-account': reactivateAccount.make,
+  'api/list-admin-vouchers': listAdminVouchers.make,
+  'api/get-admin-voucher': getAdminVoucher.make,
+  'api/disable-voucher': disableVoucher.make,
+  'api/list-admin-jobs': listAdminJobs.make,
+  'project-admin-views': projectAdminViews.make,
 } satisfies Record<HandlerName, (deps: Deps) => unknown>;
 
 export const makeHandler = (name: HandlerName, deps: Deps) => factories[name](deps) as AnyHandler;
