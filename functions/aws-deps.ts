@@ -61,6 +61,7 @@ export function buildAwsDeps(env: LambdaEnv = readLambdaEnv(), now: () => number
     signPart: async (...a) => (await s3()).signPart(...a),
     listParts: async (...a) => (await s3()).listParts(...a),
     completeUpload: async (...a) => (await s3()).completeUpload(...a),
+    listUploads: async (...a) => (await s3()).listUploads(...a),
     abortUpload: async (...a) => (await s3()).abortUpload(...a),
     size: async (...a) => (await s3()).size(...a),
     sha256: async (...a) => (await s3()).sha256(...a),
