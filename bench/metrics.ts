@@ -5,6 +5,7 @@
  * Record results in BENCHMARKS.md.
  */
 import '../infra/local/quiet-sdk';
+import { RE2JS } from 're2js';
 import { performance } from 'node:perf_hooks';
 import { compileDefinitions } from '../domain/metrics/definitions';
 import { lineParser } from '../domain/metrics/parse';
@@ -35,7 +36,7 @@ function parserThroughput() {
     { name: 'loss', regex: 'loss=([0-9.eE+-]+)' },
     { name: 'lr', regex: 'lr=([0-9.eE+-]+)' },
     { name: 'acc', regex: 'acc: ([0-9.]+)%' },
-  ]);
+  ], RE2JS);
   const parse = lineParser(definitions);
   const json = lineParser([]);
   const time = (fn: () => number) => {

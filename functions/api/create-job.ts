@@ -7,7 +7,8 @@ import { loadAccount } from '../views/account-snapshots';
 import { retryOnConflict } from '../adapters/with-retry';
 import type { Deps } from '../deps';
 import { resolveInputs } from '../files/inputs';
-import { compileDefinitions, InvalidMetricDefinitionError } from '../../domain/metrics/definitions';
+import { InvalidMetricDefinitionError } from '../../domain/metrics/definitions';
+import { compileJobDefinitions } from '../job-metrics/regex-engine';
 import { invalidRequest, notFound } from '../http/problem';
 import { json, parse, route, type RouteOptions } from '../http/route';
 import { lambda } from '../lambda';
@@ -24,7 +25,7 @@ export const make = (deps: Deps) =>
     const request = parse(CreateJobRequest, body);
     const metricDefinitions = request.metric_definitions ?? [];
     try {
-      compileDefinitions(metricDefinitions);
+      await compileJobDefinitions(metricDefinitions);
     } catch (error) {
       if (!(error instanceof InvalidMetricDefinitionError)) throw error;
       throw invalidRequest(error.message, [{ path: `metric_definitions.${error.index}`, message: error.detail }]);

@@ -1,6 +1,7 @@
-import { compileDefinitions, type MetricDefinition } from '../../domain/metrics/definitions';
+import type { MetricDefinition } from '../../domain/metrics/definitions';
 import { lineParser, type LineParser } from '../../domain/metrics/parse';
 import type { MetricStore, PointToRecord } from './metric-store';
+import { compileJobDefinitions } from './regex-engine';
 
 /** A line of a job's log, with when it was logged and its place in the log (see {@link PointToRecord.position}). */
 export interface LogLine {
@@ -10,7 +11,7 @@ export interface LogLine {
 }
 
 /** The parser of a job's log, from the definitions it was submitted with (none: JSON lines). */
-export const parserFor = (definitions: readonly MetricDefinition[] | undefined): LineParser => lineParser(compileDefinitions(definitions ?? []));
+export const parserFor = async (definitions: readonly MetricDefinition[] | undefined): Promise<LineParser> => lineParser(await compileJobDefinitions(definitions));
 
 /**
  * Reads `lines` of a job's log for metrics and keeps what they record.

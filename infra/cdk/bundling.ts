@@ -91,6 +91,8 @@ export interface Bundle {
   file: string;
   /** Minified code in all, the entry and its chunks (`.mjs`), without source maps. */
   bytes: number;
+  /** Minified code a cold start loads: the entry and the chunks it imports statically. */
+  bytesAtStart: number;
   /** The bundle's code files: the entry and every chunk (absolute paths, no source maps). */
   files: string[];
   /** The external packages (`@aws-sdk/*`) the entry imports statically, i.e. loads at cold start. */
@@ -129,6 +131,7 @@ export async function bundleHandlers(handlers: readonly string[], outdir = DEFAU
         dir,
         file: join(dir, 'index.mjs'),
         bytes,
+        bytesAtStart: atStart.files.reduce((sum, k) => sum + metafile.outputs[k]!.bytes, 0),
         files: code.map((k) => join(REPO_ROOT, k)),
         loadedAtStart: atStart.externals,
         filesAtStart: atStart.files.map((k) => join(REPO_ROOT, k)),

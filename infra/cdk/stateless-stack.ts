@@ -237,7 +237,11 @@ export class StatelessStack extends Stack {
       functions: Object.fromEntries(Object.entries(this.functions).map(([n, f]) => [n, f.function])),
     });
 
-    if (props.consoleDir) {
+    // CloudFront in the China regions serves only an ICP-registered custom domain with an IAM-uploaded
+    // certificate, and has no origin access control: the console is left out there (docs/deploy.md).
+    if (props.consoleDir && partitionOf(config.region) === 'aws-cn') {
+      Annotations.of(this).addInfo('The web console is not deployed in the China regions: CloudFront there needs an ICP-registered domain (docs/deploy.md).');
+    } else if (props.consoleDir) {
       this.console = new Console(this, 'Console', {
         assetsDir: props.consoleDir,
         httpApi: this.api.httpApi,

@@ -88,9 +88,21 @@ describe('Lambda bundles', () => {
     expect(out.trim().split('\n')).toEqual(bundles.map(() => 'function'));
   }, SYNTH_TIMEOUT_MS);
 
-  it("keeps every bundle under 250 KB (KiB, entry and chunks, minified)", () => {
-    const over = bundles.filter((b) => b.bytes >= 250 * 1024).map((b) => `${b.handler}: ${(b.bytes / 1024).toFixed(1)} KiB`);
-    expect(over).toEqual([]);
+  it('keeps what a cold start loads under 250 KB (KiB, minified), and every bundle in all under 400 KB', () => {
+    const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+    expect(bundles.filter((b) => b.bytesAtStart >= 250 * 1024).map((b) => `${b.handler}: ${kib(b.bytesAtStart)}`)).toEqual([]);
+    // The room above 250 is for chunks loaded on first use, such as the RE2 engine of jobs' own metric regexes.
+    expect(bundles.filter((b) => b.bytes >= 400 * 1024).map((b) => `${b.handler}: ${kib(b.bytes)}`)).toEqual([]);
+  });
+
+  it('loads the RE2 engine only for a job that names its own metric regexes', async () => {
+    for (const handler of ['api/create-job', 'ingest-job-metrics']) {
+      const bundle = bundles.find((b) => b.handler === handler)!;
+      const atStart = await codeOf(bundle.filesAtStart);
+      const all = await codeOf(bundle.files);
+      expect(all, handler).toContain('missing argument to repetition operator'); // one of re2js's syntax errors
+      expect(atStart, handler).not.toContain('missing argument to repetition operator');
+    }
   });
 
   it('serves the OpenAPI document prerendered at bundle time, byte for byte the one the local stack builds live', async () => {

@@ -81,7 +81,7 @@ describe('where p4d runs: zones and partitions', () => {
     expect(warnings).toHaveLength(1);
   });
 
-  it('synthesizes a China region (aws-cn ARNs, no EFA) that passes cdk-nag and CloudFormation\'s rules', () => {
+  it('synthesizes a China region (aws-cn ARNs, no EFA, no console) that passes cdk-nag and CloudFormation\'s rules', () => {
     const config = parseDeploymentConfig({ prefix: 'sx', regions: [china()] });
     const { app, stacks } = buildTestApp({ config, nag: true });
     app.synth(); // findings and rule violations fail synthesis
@@ -97,5 +97,8 @@ describe('where p4d runs: zones and partitions', () => {
     const [range] = multi.Properties.NodeProperties.NodeRangeProperties;
     expect(range.Container.LinuxParameters.Devices).toBeUndefined();
     expect(range.TargetNodes).toBe('0:');
+    // CloudFront there serves only an ICP-registered domain and has no origin access control: no console.
+    expect(resourcesOf(stateless, 'AWS::CloudFront::Distribution')).toEqual({});
+    expect(Annotations.fromStack(stacks['cn-northwest-1']!.stateless).findInfo('*', Match.stringLikeRegexp('console is not deployed'))).toHaveLength(1);
   });
 });

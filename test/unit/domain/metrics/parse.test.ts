@@ -1,3 +1,4 @@
+import { RE2JS } from 're2js';
 import { describe, expect, it } from 'vitest';
 import { compileDefinitions, InvalidMetricDefinitionError, type MetricDefinition } from '../../../../domain/metrics/definitions';
 import { metricLimits } from '../../../../domain/metrics/limits';
@@ -5,7 +6,7 @@ import { lineParser, type ParsedPoint } from '../../../../domain/metrics/parse';
 
 /** Given a job's definitions (none: JSON and Trainer dicts) / a line / Then these points. */
 const given = (definitions: MetricDefinition[] = []) => ({
-  line: (line: string) => ({ then: (points: ParsedPoint[]) => expect(lineParser(compileDefinitions(definitions))(line)).toEqual(points) }),
+  line: (line: string) => ({ then: (points: ParsedPoint[]) => expect(lineParser(compileDefinitions(definitions, RE2JS))(line)).toEqual(points) }),
 });
 
 describe('metric lines without definitions', () => {
@@ -71,7 +72,7 @@ describe('metric lines with definitions', () => {
       { name: 'c', regex: '(x+x+)+y' },
       { name: 'd', regex: '^(?:\\w+\\s?)*?(\\d+)$' },
     ];
-    const parse = lineParser(compileDefinitions(hostile));
+    const parse = lineParser(compileDefinitions(hostile, RE2JS));
     for (const line of [`${'a'.repeat(5000)}!`, `${'x'.repeat(5000)}`, `${'word '.repeat(2000)}!`]) expect(parse(line)).toEqual([]);
     expect(parse(`${'a'.repeat(5000)}`)).toEqual([]); // (a+)+ matches, but its capture is no number
     expect(parse('word word 7')).toEqual([{ name: 'd', value: 7, step: null }]);
@@ -80,8 +81,8 @@ describe('metric lines with definitions', () => {
 
 describe('metric definitions at submission', () => {
   const refused = (definitions: MetricDefinition[], message: RegExp) => {
-    expect(() => compileDefinitions(definitions)).toThrow(InvalidMetricDefinitionError);
-    expect(() => compileDefinitions(definitions)).toThrow(message);
+    expect(() => compileDefinitions(definitions, RE2JS)).toThrow(InvalidMetricDefinitionError);
+    expect(() => compileDefinitions(definitions, RE2JS)).toThrow(message);
   };
 
   it('refuses what RE2 cannot run in linear time: backreferences and lookaround', () => {
