@@ -23,6 +23,13 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
 import { InvalidPartError, NoSuchUploadError, type ListedObject, type ObjectStore, type OpenUpload, type StoredPart } from './object-store';
 
+/**
+ * Options every S3 client of the data path is built with. Checksums only where S3 requires them: by
+ * default the SDK puts the CRC32 of an empty body (`x-amz-checksum-crc32=AAAAAA==`) into presigned
+ * `UploadPart` URLs, and S3 would refuse every real part sent to them.
+ */
+export const S3_CLIENT_OPTIONS = { requestChecksumCalculation: 'WHEN_REQUIRED' } as const;
+
 export interface S3ObjectStoreConfig {
   client: S3Client;
   bucket: string;

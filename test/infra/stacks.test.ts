@@ -8,7 +8,7 @@ import type { Deps } from '../../functions/deps';
 import { LambdaEnv } from '../../functions/env';
 import { json, route } from '../../functions/http/route';
 import { handlerAccess, publicRoutes } from '../../infra/access';
-import { CONTAINER_CHECKPOINT_DIR, CONTAINER_ENTRYPOINT, CONTAINER_OUTPUT_DIR, MAX_ATTEMPT_SECONDS } from '../../functions/adapters/batch-job-definitions';
+import { CONTAINER_CHECKPOINT_DIR, CONTAINER_ENTRYPOINT, CONTAINER_INPUT_DIR, CONTAINER_OUTPUT_DIR, MAX_ATTEMPT_SECONDS } from '../../functions/adapters/batch-job-definitions';
 import { nodeScript } from '../../infra/cdk/constructs/batch-compute';
 import type { StatefulStack } from '../../infra/cdk/stateful-stack';
 import { declaredRoutes, STOP_GRACE_SECONDS, type StatelessStack } from '../../infra/cdk/stateless-stack';
@@ -604,9 +604,10 @@ describe('stateless stack (us-east-1): Batch', () => {
     for (const data of templates) expect(data.InstanceInitiatedShutdownBehavior).toBe('terminate');
   });
 
-  it('mounts task-scoped checkpoint and output volumes and the read-only entrypoint in both job definitions', () => {
-    const volumes = [{ Name: 'sx-checkpoints' }, { Name: 'sx-output' }, { Name: 'sx-bin', Host: { SourcePath: '/opt/sx/bin' } }];
+  it('mounts task-scoped checkpoint, output and (read-only) input volumes and the read-only entrypoint in both job definitions', () => {
+    const volumes = [{ Name: 'sx-checkpoints' }, { Name: 'sx-output' }, { Name: 'sx-input' }, { Name: 'sx-bin', Host: { SourcePath: '/opt/sx/bin' } }];
     const mountPoints = [
+      { SourceVolume: 'sx-input', ContainerPath: CONTAINER_INPUT_DIR, ReadOnly: true },
       { SourceVolume: 'sx-checkpoints', ContainerPath: CONTAINER_CHECKPOINT_DIR, ReadOnly: false },
       { SourceVolume: 'sx-output', ContainerPath: CONTAINER_OUTPUT_DIR, ReadOnly: false },
       { SourceVolume: 'sx-bin', ContainerPath: '/sx/bin', ReadOnly: true },
@@ -639,6 +640,11 @@ describe('stateless stack (us-east-1): Batch', () => {
     expect(roles).toHaveLength(1);
     expect(roles[0]!.Properties.ManagedPolicyArns).toHaveLength(2); // the ECS instance policy and this one
     expect(JSON.stringify(roles[0]!.Properties.ManagedPolicyArns[1])).toContain('NodeJobFiles');
+    // And fail a job whose inputs it cannot fetch (TerminateJob, reason sx:infrastructure), nothing else.
+    const inline = Object.values(resourcesOf(app, 'AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes(Object.keys(resourcesOf(app, 'AWS::IAM::Role')).find((id) => resourcesOf(app, 'AWS::IAM::Role')[id] === roles[0])!));
+    expect(inline.flatMap((p) => p.Properties.PolicyDocument.Statement)).toEqual([
+      { Effect: 'Allow', Action: 'batch:TerminateJob', Resource: { 'Fn::Join': ['', ['arn:aws:batch:us-east-1:', { Ref: 'AWS::AccountId' }, ':job/*']] } },
+    ]);
   });
 
   it('has an on-demand queue and a Spot queue that falls back to on-demand', () => {
