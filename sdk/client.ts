@@ -1,3 +1,4 @@
+import { AdminAccountBody, AdminAccountList, AdminJobList, AdminVoucherBody, AdminVoucherList, LedgerList } from '../events/api/admin';
 import type * as z from 'zod';
 import { AccountBody, SignupResponse, type SignupRequest } from '../events/api/accounts';
 import { ApiKeyList, CreatedApiKeyBody, type CreateApiKeyRequest } from '../events/api/api-keys';
@@ -6,7 +7,7 @@ import { JobBody, JobEventList, JobFileList, JobList, type CreateJobRequest, typ
 import { UsageBody } from '../events/api/usage';
 import { JobMetricsBody } from '../events/api/metrics';
 import { PriceList } from '../events/api/prices';
-import { RedeemVoucherResponse, VoucherBody, type CreateVoucherRequest } from '../events/api/vouchers';
+import { CreditBody, RedeemVoucherResponse, VoucherBody, type CreateVoucherRequest } from '../events/api/vouchers';
 import {
   CreatedWebhookEndpoint,
   RotatedWebhookSecret,
@@ -78,6 +79,8 @@ interface RequestOptions<S extends z.ZodType | undefined> {
   /** Answers with the `Location` of a 302 instead of following it. */
   location?: boolean;
   idempotencyKey?: string;
+  /** The operator's name (`X-Operator`), on the operators' routes. */
+  operator?: string;
   /** Whether repeating the request is harmless (GET, DELETE, a POST with an Idempotency-Key). */
   retry: boolean;
   signal?: AbortSignal;
@@ -217,7 +220,43 @@ export class SxClient {
           idempotencyKey: options.idempotencyKey ?? newIdempotencyKey(),
           retry: true,
         }),
+      /** `GET /v1/admin/vouchers`: every voucher, newest first (never its code). */
+      list: (params: { limit?: number; cursor?: string } = {}) =>
+        this.request('GET', '/v1/admin/vouchers', { query: params, schema: AdminVoucherList, retry: true }),
+      /** `GET /v1/admin/vouchers/{id}`. */
+      get: (id: string) => this.request('GET', `/v1/admin/vouchers/${encodeURIComponent(id)}`, { schema: AdminVoucherBody, retry: true }),
+      /** `POST /v1/admin/vouchers/{id}/disable`: no more redemptions nor monthly credits. */
+      disable: (id: string, reason: string, operator: string) =>
+        this.request('POST', `/v1/admin/vouchers/${encodeURIComponent(id)}/disable`, { body: { reason }, operator, schema: AdminVoucherBody, retry: true }),
     },
+    accounts: {
+      /** `GET /v1/admin/accounts?email=`: accounts whose email starts with the prefix. */
+      search: (params: { email?: string; limit?: number; cursor?: string } = {}) =>
+        this.request('GET', '/v1/admin/accounts', { query: params, schema: AdminAccountList, retry: true }),
+      /** `GET /v1/admin/accounts/{id}`. */
+      get: (id: string) => this.request('GET', `/v1/admin/accounts/${encodeURIComponent(id)}`, { schema: AdminAccountBody, retry: true }),
+      /** `GET /v1/admin/accounts/{id}/ledger`: the statement, oldest first. */
+      ledger: (id: string, params: { limit?: number; cursor?: string } = {}) =>
+        this.request('GET', `/v1/admin/accounts/${encodeURIComponent(id)}/ledger`, { query: params, schema: LedgerList, retry: true }),
+      /** `POST /v1/admin/accounts/{id}/credits`: a goodwill or refund credit. */
+      credit: (id: string, body: { amount: { amount: number; currency: 'CNY' }; expires_at?: string; reason: string }, operator: string, options: { idempotencyKey?: string } = {}) =>
+        this.request('POST', `/v1/admin/accounts/${encodeURIComponent(id)}/credits`, {
+          body,
+          operator,
+          schema: CreditBody,
+          idempotencyKey: options.idempotencyKey ?? newIdempotencyKey(),
+          retry: true,
+        }),
+      /** `POST /v1/admin/accounts/{id}/suspend`. */
+      suspend: (id: string, reason: string, operator: string) =>
+        this.request('POST', `/v1/admin/accounts/${encodeURIComponent(id)}/suspend`, { body: { reason }, operator, schema: AdminAccountBody, retry: true }),
+      /** `POST /v1/admin/accounts/{id}/reactivate`. */
+      reactivate: (id: string, reason: string, operator: string) =>
+        this.request('POST', `/v1/admin/accounts/${encodeURIComponent(id)}/reactivate`, { body: { reason }, operator, schema: AdminAccountBody, retry: true }),
+    },
+    /** `GET /v1/admin/jobs?status=&account_id=`: jobs of every account, newest first. */
+    jobs: (params: { status?: string; account_id?: string; limit?: number; cursor?: string } = {}) =>
+      this.request('GET', '/v1/admin/jobs', { query: params, schema: AdminJobList, retry: true }),
   };
 
   /**
@@ -384,6 +423,7 @@ export class SxClient {
     if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+    if (options.operator) headers['x-operator'] = options.operator;
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const attempts = options.retry ? this.maxRetries + 1 : 1;
 
