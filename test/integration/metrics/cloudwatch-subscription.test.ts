@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { indexLogStreams } from '../../../functions/job-metrics/log-streams';
 import { BatchJobStateChange } from '../../../events/batch-state-change';
 import * as ingestJobMetrics from '../../../functions/ingest-job-metrics';
-import { metricStore } from '../../../functions/job-metrics/metric-store';
+import { MetricStore, metricStore } from '../../../functions/job-metrics/metric-store';
 import { signUp, startTestStack, type TestStack } from '../../support/local-stack';
 
 let stack: TestStack;
@@ -109,6 +109,31 @@ describe("the job log group's subscription (AWS), on DynamoDB Local", () => {
       ['lr', [0]],
     ]);
     expect(ends[0].last).toEqual(all.last);
+  });
+
+  it('counts a batch once against the points-per-job limit however often it is delivered, and batches arriving at once each once', async () => {
+    // Given a store keeping at most 5 points per job
+    const { api } = await signUp(stack.url, 'limit@example.com');
+    const jobId = (await api.post('/v1/jobs', { image: 'a/b:1', command: ['true'], gpu_count: 1 })).body.id as string;
+    const store = new MetricStore(stack.deps.doc, stack.deps.tables.metrics, 30, 5);
+    const batch = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({ name: 'loss', value: from + i, step: from + i, timeMs: 1_796_292_000_000 + from + i, position: String(from + i).padStart(15, '0') }));
+
+    // When a batch of 3 is delivered three times, then another batch of 3
+    for (let i = 0; i < 3; i++) expect(await store.record(jobId, batch(0, 3), Date.now())).toBe(3);
+    // Then the second batch still finds room for 2 of its points: the first counted once, not three times
+    expect(await store.record(jobId, batch(3, 3), Date.now())).toBe(2);
+    expect(await store.record(jobId, batch(3, 3), Date.now())).toBe(2);
+    expect(await store.record(jobId, batch(6, 1), Date.now())).toBe(0);
+    const steps = (await store.read(jobId, Date.now())).get('loss')!.map((p) => p.step);
+    expect(steps).toEqual([0, 1, 2, 3, 4]);
+
+    // And eight batches of one job's nodes recorded at once, each twice, are counted once each
+    const other = (await api.post('/v1/jobs', { image: 'a/b:1', command: ['true'], gpu_count: 1 })).body.id as string;
+    const roomy = new MetricStore(stack.deps.doc, stack.deps.tables.metrics, 30, 1_000);
+    const kept = await Promise.all([...Array(16).keys()].map((i) => roomy.record(other, batch((i % 8) * 10, 10), Date.now())));
+    expect(kept).toEqual(Array(16).fill(10));
+    expect(await roomy.record(other, batch(1_000, 1_000), Date.now())).toBe(920);
   });
 
   it('answers the delivery check, and fails (to be retried) on a stream no job is known to write yet', async () => {
