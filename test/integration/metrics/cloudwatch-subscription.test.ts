@@ -136,6 +136,36 @@ describe("the job log group's subscription (AWS), on DynamoDB Local", () => {
     expect(await roomy.record(other, batch(1_000, 1_000), Date.now())).toBe(920);
   });
 
+  it("maps each node's log stream of a multi-node job to the job, from the nodes' own state changes", async () => {
+    // Given a 16-GPU job on two nodes, and the state changes Batch sends: the parent's (no container,
+    // its node properties instead) and one per node job (`<parent>#<node>`, under the parent's name)
+    // (a job id of the right shape: the index and the subscription need no more of the job than that)
+    const jobId = 'job_0mnp0000000000000000000000';
+    const parent = running(jobId, 'unused');
+    const { container: _none, ...parentDetail } = parent.detail;
+    const node = (index: number) => {
+      const event = running(jobId, `sx-multi-node/default/node${index}task`);
+      return {
+        ...event,
+        id: `node-${index}-running`,
+        detail: { ...event.detail, jobId: `${event.detail.jobId}#${index}`, nodeDetails: { nodeIndex: index, isMainNode: index === 0 } },
+      };
+    };
+    const batchEvents = (await import('../../../functions/batch-events')).make(stack.deps);
+    for (const event of [{ ...parent, detail: { ...parentDetail, nodeProperties: { numNodes: 2, mainNode: 0 } } }, node(0), node(1)]) {
+      await batchEvents(event as never);
+    }
+
+    // Then each node's stream maps to the job, and points logged on node 1 are the job's
+    const store = metricStore(stack.deps);
+    expect(await store.jobOfLogStream('sx-multi-node/default/node0task')).toBe(jobId);
+    expect(await store.jobOfLogStream('sx-multi-node/default/node1task')).toBe(jobId);
+    const ingest = ingestJobMetrics.make(stack.deps);
+    await ingest(dataMessage('sx-multi-node/default/node0task', [{ id: '1', timestamp: 1_796_292_011_000, message: '{"loss": 2, "step": 1}' }]));
+    expect(await ingest(dataMessage('sx-multi-node/default/node1task', [{ id: '2', timestamp: 1_796_292_011_500, message: '{"rank1_loss": 3, "step": 1}' }]))).toEqual({ points: 1 });
+    expect([...(await store.read(jobId, Date.now())).keys()]).toEqual(['loss', 'rank1_loss']);
+  });
+
   it('answers the delivery check, and fails (to be retried) on a stream no job is known to write yet', async () => {
     const ingest = ingestJobMetrics.make(stack.deps);
     const control = subscriptionEvent({ messageType: 'CONTROL_MESSAGE', owner: 'CloudwatchLogs', logGroup: '', logStream: '', subscriptionFilters: [], logEvents: [{ id: '', timestamp: 1_796_292_000_000, message: 'CWL CONTROL MESSAGE: Checking health of destination Lambda.' }] });
