@@ -371,6 +371,8 @@ describe('the web console', { timeout: 60_000 }, () => {
     // The chart's words in Chinese, its numbers through Intl.
     await poll(() => page.locator('figure[data-metric="loss"] figcaption').textContent()).toMatch(/^lossloss：第 200 步 [\d.]+（最新，共 11 个点）$/);
     await poll(() => page.locator('figure[data-metric="loss"] canvas').count()).toBe(1);
+    // Times through Intl in Chinese (the context's time zone is Asia/Shanghai), the statuses in words.
+    expect(await page.locator('.timeline li').first().textContent()).toMatch(/^\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}:\d{2} 排队中$/);
     await check('job-zh');
     // The choice outlives a reload; the session too (same tab).
     await page.reload();
