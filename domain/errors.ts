@@ -37,3 +37,8 @@ export class RateLimitedError extends DomainError {
     super(message);
   }
 }
+
+/** An operator suspended the account: its keys are refused and it may start nothing (API.md: 403 `account_suspended`). */
+export class AccountSuspendedError extends DomainError {
+  override readonly name = 'AccountSuspendedError';
+}

@@ -106,11 +106,56 @@ export const BalanceLow = /* @__PURE__ */ defineSchema(() => z.object({
   }),
 }));
 
-export const AccountEvent = /* @__PURE__ */ defineSchema(() => z.discriminatedUnion('type', [AccountOpened, HoldPlaced, HoldSettled, CreditGranted, BalanceLow]));
+/**
+ * An operator credited the account: goodwill after an incident, or a refund. It is a credit like a
+ * voucher's (spent in the same order, shown in `credits` with `source: "adjustment"`), with the
+ * operator and reason recorded. Public webhook `credit.added`.
+ */
+export const AdjustmentGranted = /* @__PURE__ */ defineSchema(() => z.object({
+  type: z.literal('AdjustmentGranted'),
+  data: z.object({
+    creditId: NonEmptyString,
+    /** Fen (CNY minor units). */
+    amount: PositiveInt,
+    currency: z.literal('CNY'),
+    expiresAt: IsoTime.nullable(),
+    operator: z.string().min(1).max(64),
+    reason: z.string().min(1).max(500),
+    grantedAt: IsoTime,
+  }),
+}));
+
+/**
+ * An operator suspended the account: from this event on no hold is placed (no job starts), its keys
+ * are refused with 403 `account_suspended`, and its jobs that were queued or running are cancelled
+ * and settled as a cancel is. What it was granted stays.
+ */
+export const AccountSuspended = /* @__PURE__ */ defineSchema(() => z.object({
+  type: z.literal('AccountSuspended'),
+  data: z.object({ operator: z.string().min(1).max(64), reason: z.string().min(1).max(500), suspendedAt: IsoTime }),
+}));
+
+/** An operator lifted a suspension: the keys work again. Cancelled jobs stay cancelled. */
+export const AccountReactivated = /* @__PURE__ */ defineSchema(() => z.object({
+  type: z.literal('AccountReactivated'),
+  data: z.object({ operator: z.string().min(1).max(64), reason: z.string().min(1).max(500), reactivatedAt: IsoTime }),
+}));
+
+export const AccountEvent = /* @__PURE__ */ defineSchema(() => z.discriminatedUnion('type', [
+  AccountOpened,
+  HoldPlaced,
+  HoldSettled,
+  CreditGranted,
+  BalanceLow,
+  AdjustmentGranted,
+  AccountSuspended,
+  AccountReactivated,
+]));
 export type AccountEvent = z.infer<typeof AccountEvent>;
 export type HoldPlaced = z.infer<typeof HoldPlaced>;
 export type HoldSettled = z.infer<typeof HoldSettled>;
 export type CreditGranted = z.infer<typeof CreditGranted>;
+export type AdjustmentGranted = z.infer<typeof AdjustmentGranted>;
 
 /** `voucher#<sha256 of the normalised code>`: a voucher. The code itself is never stored. */
 export const VoucherCreated = /* @__PURE__ */ defineSchema(() => z.object({
@@ -131,5 +176,14 @@ export const VoucherRedeemed = /* @__PURE__ */ defineSchema(() => z.object({
   data: z.object({ accountId: AccountId, creditId: NonEmptyString, redeemedAt: IsoTime }),
 }));
 
-export const VoucherEvent = /* @__PURE__ */ defineSchema(() => z.discriminatedUnion('type', [VoucherCreated, VoucherRedeemed]));
+/**
+ * An operator disabled the voucher: no redemption from this event on, and no monthly credit for a
+ * month that begins after it. Credits already granted, this month's included, stay.
+ */
+export const VoucherDisabled = /* @__PURE__ */ defineSchema(() => z.object({
+  type: z.literal('VoucherDisabled'),
+  data: z.object({ operator: z.string().min(1).max(64), reason: z.string().min(1).max(500), disabledAt: IsoTime }),
+}));
+
+export const VoucherEvent = /* @__PURE__ */ defineSchema(() => z.discriminatedUnion('type', [VoucherCreated, VoucherRedeemed, VoucherDisabled]));
 export type VoucherEvent = z.infer<typeof VoucherEvent>;

@@ -1,6 +1,7 @@
 import type { AccountEvent, CreditPortion } from '../../events/account-events';
 import type { GpuType } from '../../events/values';
 import type { Funding } from './funding';
+import { periodOf } from './periods';
 
 /** An open hold: funds reserved for one job until it is settled. */
 export interface Hold {
@@ -15,11 +16,15 @@ export interface Hold {
   credits: CreditPortion[];
 }
 
-/** A credit (from a voucher): money in fen, split like the trial into free, held and charged. */
+/**
+ * A credit (from a voucher, or an operator's adjustment): money in fen, split like the trial into
+ * free, held and charged.
+ */
 export interface Credit {
   creditId: string;
-  source: 'voucher';
-  voucherId: string;
+  source: 'voucher' | 'adjustment';
+  /** The voucher it came from; null for an adjustment. */
+  voucherId: string | null;
   granted: number;
   /** Free to spend now: granted minus held minus charged. */
   remaining: number;
@@ -61,7 +66,16 @@ export type AccountState =
       credits: Record<string, Credit>;
       vouchers: Record<string, RedeemedVoucher>;
       holds: Record<string, Hold>;
+      /** Set while an operator has the account suspended: no new holds. */
+      suspended: Suspension | null;
     };
+
+/** Who suspended the account, when and why. */
+export interface Suspension {
+  operator: string;
+  reason: string;
+  at: string;
+}
 
 export type OpenAccountState = Extract<AccountState, { status: 'open' }>;
 
@@ -71,7 +85,7 @@ export const initialAccountState = (): AccountState => ({ status: 'none' });
  * The version of {@link evolveAccount}'s state shape and rules. Bump it whenever evolve changes: a
  * snapshot taken under another version is ignored and the account is folded from its events again.
  */
-export const ACCOUNT_STATE_VERSION = 2;
+export const ACCOUNT_STATE_VERSION = 3;
 
 /** The funding of a hold, as {@link allocate} reads it. */
 export const fundingOf = (hold: Pick<Hold, 'trialGpuSeconds' | 'ratePerGpuHour' | 'credits'>): Funding => ({
@@ -93,6 +107,7 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
       credits: {},
       vouchers: {},
       holds: {},
+      suspended: null,
     };
   }
   if (state.status !== 'open') return state;
@@ -171,6 +186,29 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
         vouchers: { ...state.vouchers, [d.voucherId]: { ...voucher, periods: [...voucher.periods, d.period] } },
       };
     }
+    case 'AdjustmentGranted': {
+      const d = event.data;
+      const credit: Credit = {
+        creditId: d.creditId,
+        source: 'adjustment',
+        voucherId: null,
+        granted: d.amount,
+        remaining: d.amount,
+        held: 0,
+        charged: 0,
+        expiresAt: d.expiresAt,
+        grantedAt: d.grantedAt,
+        period: periodOf(d.grantedAt),
+        lowNotified: false,
+      };
+      return { ...state, credits: { ...state.credits, [d.creditId]: credit } };
+    }
+    case 'AccountSuspended': {
+      const { operator, reason, suspendedAt } = event.data;
+      return { ...state, suspended: { operator, reason, at: suspendedAt } };
+    }
+    case 'AccountReactivated':
+      return { ...state, suspended: null };
     case 'BalanceLow': {
       if (event.data.source === 'trial') return { ...state, trial: { ...state.trial, lowNotified: true } };
       const credit = event.data.creditId ? state.credits[event.data.creditId] : undefined;

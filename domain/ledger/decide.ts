@@ -1,6 +1,6 @@
 import type { AccountEvent, CreditGranted } from '../../events/account-events';
 import type { GpuType } from '../../events/values';
-import { ConflictError, InsufficientBalanceError, NotFoundError } from '../errors';
+import { AccountSuspendedError, ConflictError, InsufficientBalanceError, NotFoundError } from '../errors';
 import type { Policy } from '../policy';
 import {
   creditsInSpendingOrder,
@@ -51,14 +51,45 @@ export type GrantVoucherCredit = {
   metadata: { now: string };
 };
 
-/** Credits every monthly voucher for each month begun since its last grant (the scheduler's command). */
+/**
+ * Credits every monthly voucher for each month begun since its last grant (the scheduler's command).
+ * `disabledVouchers` names the account's vouchers an operator disabled, with when: no month that
+ * begins at or after that time is granted (a month granted before stays).
+ */
 export type GrantMonthlyCredits = {
   type: 'GrantMonthlyCredits';
-  data: Record<string, never>;
+  data: { disabledVouchers?: Record<string, string> };
   metadata: { now: string };
 };
 
-export type LedgerCommand = OpenAccount | PlaceHold | SettleHold | GrantVoucherCredit | GrantMonthlyCredits;
+/** Who made an operator's change and why: recorded on the event. */
+export interface OperatorNote {
+  operator: string;
+  reason: string;
+}
+
+/** An operator's goodwill or refund credit. */
+export type GrantAdjustment = {
+  type: 'GrantAdjustment';
+  data: OperatorNote & { creditId: string; amount: number; expiresAt: string | null };
+  metadata: { now: string };
+};
+
+/** An operator's suspension: no new holds from now on (the caller cancels the jobs of the open holds). */
+export type SuspendAccount = { type: 'SuspendAccount'; data: OperatorNote; metadata: { now: string } };
+
+/** An operator lifts a suspension. */
+export type ReactivateAccount = { type: 'ReactivateAccount'; data: OperatorNote; metadata: { now: string } };
+
+export type LedgerCommand =
+  | OpenAccount
+  | PlaceHold
+  | SettleHold
+  | GrantVoucherCredit
+  | GrantMonthlyCredits
+  | GrantAdjustment
+  | SuspendAccount
+  | ReactivateAccount;
 
 /** What a hold buys: how long the job may run, why it would be stopped, and who pays. */
 export interface HoldPlan {
@@ -89,9 +120,11 @@ export const creditIdFor = (voucherId: string, period: string) => `cred_${vouche
  * priced at the price book's rate for the GPU type.
  * @throws InsufficientBalanceError when the account cannot pay for `policy.minimumHeldSeconds`.
  * @throws NotFoundError when the account is not open.
+ * @throws AccountSuspendedError when an operator suspended it.
  */
 export function planHold(state: AccountState, command: PlaceHold['data'], policy: Policy, now: string): HoldPlan {
   if (state.status !== 'open') throw new NotFoundError('No such account');
+  if (state.suspended) throw new AccountSuspendedError('This account is suspended: it cannot start jobs');
   const wanted = command.maxRuntimeSeconds + policy.stopGraceSeconds;
   const rate = policy.prices[command.gpuType];
   const trialUsable = command.gpuType === state.trial.gpuType ? state.trial.remaining : 0;
@@ -197,7 +230,24 @@ export function decideLedger(command: LedgerCommand, state: AccountState, policy
       return [creditGranted(voucher, periodOf(now), now)];
     }
     case 'GrantMonthlyCredits':
-      return dueMonthlyCredits(requireOpen(state), now);
+      return dueMonthlyCredits(requireOpen(state), now, command.data.disabledVouchers ?? {});
+    case 'GrantAdjustment': {
+      const open = requireOpen(state);
+      const { creditId, amount, expiresAt, operator, reason } = command.data;
+      // The same credit id again is the same request again (an idempotent retry): nothing new.
+      if (open.credits[creditId]) return [];
+      return [{ type: 'AdjustmentGranted', data: { creditId, amount, currency: 'CNY', expiresAt, operator, reason, grantedAt: now } }];
+    }
+    case 'SuspendAccount': {
+      const open = requireOpen(state);
+      if (open.suspended) return [];
+      return [{ type: 'AccountSuspended', data: { ...command.data, suspendedAt: now } }];
+    }
+    case 'ReactivateAccount': {
+      const open = requireOpen(state);
+      if (!open.suspended) return [];
+      return [{ type: 'AccountReactivated', data: { ...command.data, reactivatedAt: now } }];
+    }
     default: {
       const unknown: never = command;
       return unknown;
@@ -229,19 +279,21 @@ function creditGranted(voucher: VoucherTerms, period: string, now: string): Cred
 
 /**
  * Each monthly voucher's grants for the months that have begun (in Shanghai) since its last grant and
- * began before it expires. Months are named, so a second or late run finds them granted: exactly once.
+ * began before it expires and before it was disabled. Months are named, so a second or late run finds them granted: exactly once.
  */
-function dueMonthlyCredits(state: OpenAccountState, now: string): AccountEvent[] {
+function dueMonthlyCredits(state: OpenAccountState, now: string, disabled: Record<string, string>): AccountEvent[] {
   const current = periodOf(now);
   const events: AccountEvent[] = [];
   for (const voucher of Object.values(state.vouchers)) {
     if (voucher.recurrence !== 'monthly' || voucher.periods.length === 0) continue;
+    const disabledAt = disabled[voucher.voucherId];
     const granted = new Set(voucher.periods);
     let period = voucher.periods.reduce((a, b) => (a > b ? a : b));
     let count = 0;
     while (period < current && count < MAX_PERIODS_PER_GRANT) {
       period = nextPeriod(period);
       if (voucher.expiresAt !== null && Date.parse(periodStart(period)) >= Date.parse(voucher.expiresAt)) break;
+      if (disabledAt !== undefined && Date.parse(periodStart(period)) >= Date.parse(disabledAt)) break;
       if (granted.has(period)) continue;
       events.push(creditGranted(voucher, period, now));
       count++;

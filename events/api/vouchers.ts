@@ -34,8 +34,10 @@ export const RedeemVoucherRequest = /* @__PURE__ */ defineSchema(() => z.strictO
 export const CreditBody = /* @__PURE__ */ defineSchema(() => z.object({
   id: z.string(),
   object: z.literal('credit'),
-  source: z.literal('voucher'),
-  voucher_id: z.string(),
+  /** `voucher`: a redeemed voucher; `adjustment`: an operator's goodwill or refund credit. */
+  source: z.enum(['voucher', 'adjustment']),
+  /** The voucher it came from; null for an adjustment. */
+  voucher_id: NullableString,
   granted: MoneyBody,
   remaining: MoneyBody,
   held: MoneyBody,

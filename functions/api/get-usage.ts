@@ -8,7 +8,17 @@ export const schemas = { query: UsageQuery, response: UsageBody };
 
 export const options: RouteOptions = { auth: 'key' };
 
-const iso = (value: string | undefined) => (value === undefined ? undefined : new Date(value).toISOString());
+/** The instants a usage line's key can hold: ISO strings of years 0000 to 9999, which sort as strings. */
+const FIRST = Date.parse('0000-01-01T00:00:00.000Z');
+const LAST = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * A bound of the query as the key's UTC ISO string. An offset can carry a valid time past year 9999 or
+ * before year 0000 (`9999-12-31T23:00:00-05:00`), where `toISOString` writes `+010000-…` or `-000001-…`,
+ * strings that sort on the wrong side of every key: such a bound is clamped to the first or last instant.
+ */
+const iso = (value: string | undefined) =>
+  value === undefined ? undefined : new Date(Math.min(LAST, Math.max(FIRST, Date.parse(value)))).toISOString();
 
 /**
  * GET /v1/usage?from=&to=: one line per job × funding source whose billed period ended in [from, to),

@@ -29,7 +29,7 @@ export function presentCredit(credit: Credit, recurrence: 'monthly' | null): z.i
  */
 export function presentAccount(state: OpenAccountState, now: string): Omit<AccountBody, 'storage'> {
   const credits = creditsInSpendingOrder(state).filter((c) => isSpendable(c, now) || c.held > 0);
-  const recurrence = (c: Credit) => state.vouchers[c.voucherId]?.recurrence ?? null;
+  const recurrence = (c: Credit) => (c.voucherId === null ? null : (state.vouchers[c.voucherId]?.recurrence ?? null));
   return {
     id: state.accountId,
     object: 'account',

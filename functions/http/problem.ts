@@ -1,5 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
+  AccountSuspendedError,
   ConflictError,
   DomainError,
   InsufficientBalanceError,
@@ -32,6 +33,9 @@ export const notFound = (detail = 'No such resource') => new HttpProblem(404, 'n
 export const payloadTooLarge = (limit: number) =>
   new HttpProblem(413, 'payload_too_large', 'Payload too large', `Request bodies are limited to ${limit} bytes`);
 
+/** 403 `account_suspended`: an operator suspended the account the key belongs to. */
+export const accountSuspended = (detail = 'This account is suspended; contact support') =>
+  new HttpProblem(403, 'account_suspended', 'Account suspended', detail);
 export const conflict = (detail: string) => new HttpProblem(409, 'conflict', 'Conflict', detail);
 export const idempotencyKeyReuse = (detail: string) =>
   new HttpProblem(422, 'idempotency_key_reuse', 'Idempotency key reused', detail);
@@ -45,6 +49,7 @@ function fromDomain(error: DomainError): HttpProblem {
   if (error instanceof InsufficientBalanceError)
     return new HttpProblem(402, 'insufficient_balance', 'Insufficient balance', error.message);
   if (error instanceof NotFoundError) return notFound(error.message);
+  if (error instanceof AccountSuspendedError) return accountSuspended(error.message);
   if (error instanceof ConflictError) return new HttpProblem(409, 'conflict', 'Conflict', error.message);
   if (error instanceof InvalidStateError) return new HttpProblem(409, 'invalid_state', 'Invalid state', error.message);
   if (error instanceof QuotaExceededError) return new HttpProblem(409, 'quota_exceeded', 'Quota exceeded', error.message);

@@ -64,11 +64,15 @@ export async function listUsageLines(
   accountId: string,
   range: { from?: string; to?: string },
 ): Promise<UsageLine[]> {
-  // ISO times sort as strings; '#' sorts below the digits, so `<to>` excludes lines ending at `to`.
+  // ISO times sort as strings; '#' sorts below the digits, so `<to>` excludes lines ending at `to`, and
+  // '~' sorts above every key. DynamoDB refuses BETWEEN with its bounds reversed: that range is empty.
+  const from = range.from ?? '0';
+  const to = range.to ?? '~';
+  if (from > to) return [];
   const items = await queryAll(deps.doc, {
     TableName: deps.tables.views,
     KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-    ExpressionAttributeValues: { ':pk': pkOf(accountId), ':from': range.from ?? '0', ':to': range.to ?? '9' },
+    ExpressionAttributeValues: { ':pk': pkOf(accountId), ':from': from, ':to': to },
     ScanIndexForward: false,
   });
   return items.map((item) => {

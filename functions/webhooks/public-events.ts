@@ -1,6 +1,6 @@
 import type { WebhookEventType } from '../../events/api/webhooks';
 import { JobEvent } from '../../events/job-events';
-import { BalanceLow, CreditGranted } from '../../events/account-events';
+import { AdjustmentGranted, BalanceLow, CreditGranted } from '../../events/account-events';
 import { evolveJob, initialJobState } from '../../domain/job/job';
 import type { StoredEvent } from '../adapters/event-store';
 import type { Deps } from '../deps';
@@ -69,6 +69,23 @@ export const publicEvents: Readonly<Record<string, PublicEventBuilder>> = {
         expires_at: credit.expiresAt,
         recurrence: credit.recurrence,
         period: credit.period,
+        granted_at: credit.grantedAt,
+      },
+    };
+  }),
+  // An operator's goodwill or refund credit: the same `credit.added`, with `source: "adjustment"`.
+  // The operator's name and reason are internal and stay out of the customer's payload.
+  AdjustmentGranted: accountEvent('credit.added', (stored) => {
+    const credit = AdjustmentGranted.shape.data.parse(stored.data);
+    return {
+      credit: {
+        id: credit.creditId,
+        source: 'adjustment',
+        voucher_id: null,
+        amount: { amount: credit.amount, currency: credit.currency },
+        expires_at: credit.expiresAt,
+        recurrence: null,
+        period: null,
         granted_at: credit.grantedAt,
       },
     };

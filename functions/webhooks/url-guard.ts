@@ -10,9 +10,14 @@ import { BlockList, isIPv4, isIPv6, type LookupFunction } from 'node:net';
  * link-local incl. 169.254.169.254, CGNAT, multicast, broadcast, unique-local incl. fd00:ec2::254,
  * documentation, benchmarking, reserved …; the table below is its table, and a differential test
  * holds this guard to ipaddr.js's `range() === 'unicast'`) is refused, with Node's `net.BlockList`
- * doing the matching so the Lambda bundles carry no address library. IPv4-mapped IPv6 is judged as
- * the IPv4 address it carries; NAT64, 6to4 and Teredo addresses, which embed an IPv4 address we
- * cannot vet reliably, are refused outright. Odd IPv4 spellings (decimal `2130706433`,
+ * doing the matching so the Lambda bundles carry no address library. An IPv6 address must also lie in
+ * global unicast, 2000::/3, the only block IANA allocates: that refuses IPv4-compatible `::a.b.c.d`
+ * (the whole deprecated ::/96, which ipaddr.js calls unicast) and anything reserved or unassigned.
+ * IPv4-mapped IPv6 (::ffff:0:0/96) is judged as the IPv4 address it carries; IPv4-translated
+ * (::ffff:0:0:0/96), NAT64 (64:ff9b::/96, 64:ff9b:1::/48), 6to4 (2002::/16) and Teredo (2001::/32)
+ * addresses, which embed an IPv4 address a gateway may forward to, are refused outright. Any spelling
+ * of an IPv6 address (`::169.254.169.254`, `0:0:0:0:0:0:a9fe:a9fe`, upper case) is parsed to its
+ * 128 bits by `BlockList` before matching, so spelling cannot slip past a range. Odd IPv4 spellings (decimal `2130706433`,
  * octal `0177.0.0.1`, hex `0x7f.1`) are normalised by the WHATWG URL parser before any check, the same
  * parser `node:http` connects with (the sender passes it the parsed URL), so the checked form is the one used.
  */
@@ -67,13 +72,23 @@ const NOT_PUBLIC: ReadonlyArray<[string, number, 'ipv4' | 'ipv6']> = [
 const notPublic = new BlockList();
 for (const [network, prefix, family] of NOT_PUBLIC) notPublic.addSubnet(network, prefix, family);
 
+/** IPv4-mapped IPv6, ::ffff:0:0/96: judged by the IPv4 address in its last 32 bits. */
+const ipv4Mapped = new BlockList();
+ipv4Mapped.addSubnet('::ffff:0:0', 96, 'ipv6');
+/** Global unicast, 2000::/3: every other IPv6 address is reserved, special or unassigned. */
+const globalUnicast = new BlockList();
+globalUnicast.addSubnet('2000::', 3, 'ipv6');
+
 /**
  * Is this address one we may connect to? Public unicast only; see the module comment. Anything that
  * is not a plain IPv4 or IPv6 address (a zone id, an odd IPv4 spelling) is refused.
  */
 export function isPublicAddress(address: string): boolean {
-  const family = isIPv4(address) ? 'ipv4' : isIPv6(address) && !address.includes('%') ? 'ipv6' : null;
-  return family !== null && !notPublic.check(address, family);
+  if (isIPv4(address)) return !notPublic.check(address, 'ipv4');
+  if (!isIPv6(address) || address.includes('%')) return false;
+  // `notPublic` matches an IPv4-mapped address against its IPv4 rules.
+  if (ipv4Mapped.check(address, 'ipv6')) return !notPublic.check(address, 'ipv6');
+  return globalUnicast.check(address, 'ipv6') && !notPublic.check(address, 'ipv6');
 }
 
 /** Loopback (127/8, ::1, and 127/8 IPv4-mapped): what `localhost` may resolve to on the local stack. */

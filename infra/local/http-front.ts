@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { logger } from '../../functions/logger';
 
@@ -41,10 +42,12 @@ export class HttpFront {
     private readonly assets?: (path: string) => Promise<APIGatewayProxyStructuredResultV2 | null>,
   ) {
     this.routes = routes.map((r) => ({ ...r, pattern: compile(r.path) }));
-    this.server = createServer((req, res) => {
+    // Node answers a request without Host itself, with a bare 400: `serve` answers it as a problem.
+    this.server = createServer({ requireHostHeader: false }, (req, res) => {
       const done = this.serve(req, res).finally(() => this.inFlight.delete(done));
       this.inFlight.add(done);
     });
+    this.server.on('clientError', answerClientError);
     this.server.keepAliveTimeout = 5_000;
   }
 
@@ -69,7 +72,15 @@ export class HttpFront {
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      // API Gateway refuses these before any route; an absolute-form target such as `http://[` would not parse.
+      const malformed =
+        req.httpVersion === '1.1' && req.headers.host === undefined ? 'An HTTP/1.1 request needs a Host header' : null;
+      const url = URL.parse(req.url ?? '/', 'http://localhost');
+      if (malformed !== null || url === null) {
+        req.resume();
+        res.shouldKeepAlive = false;
+        return send(res, gatewayProblem(400, 'invalid_request', 'Invalid request', requestId, malformed ?? 'The request target is not a valid path or URL'));
+      }
       const match = this.match(req.method ?? 'GET', url.pathname);
       const body = await readBody(req);
       if (body === null) return send(res, gatewayProblem(413, 'payload_too_large', 'Payload too large', requestId));
@@ -190,12 +201,56 @@ const gatewayMessage = (statusCode: number, message: string): APIGatewayProxyStr
   body: JSON.stringify({ message }),
 });
 
-function gatewayProblem(status: number, type: string, title: string, requestId: string): APIGatewayProxyStructuredResultV2 {
+function gatewayProblem(status: number, type: string, title: string, requestId: string, detail?: string): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode: status,
     headers: { 'content-type': 'application/problem+json', 'x-request-id': requestId },
-    body: JSON.stringify({ type, title, status, request_id: requestId }),
+    body: JSON.stringify({ type, title, status, ...(detail === undefined ? {} : { detail }), request_id: requestId }),
   };
+}
+
+/** The problem for a request Node's parser refused, by llhttp's error code (see `answerClientError`). */
+function clientErrorProblem(code: string | undefined): { status: number; type: string; title: string; detail: string } {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return { status: 431, type: 'request_header_fields_too_large', title: 'Request header fields too large', detail: 'The request line and headers are limited to 16 KiB' };
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return { status: 413, type: 'payload_too_large', title: 'Payload too large', detail: 'Chunk extensions are too large' };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: 408, type: 'request_timeout', title: 'Request timeout', detail: 'The request did not arrive in time' };
+    case 'HPE_INVALID_METHOD':
+      return { status: 400, type: 'invalid_request', title: 'Invalid request', detail: 'The request method is malformed or not an HTTP method' };
+    case 'HPE_INVALID_HEADER_TOKEN':
+      return { status: 400, type: 'invalid_request', title: 'Invalid request', detail: 'A header name or value contains a character HTTP does not allow (a control character such as DEL or NUL)' };
+    default:
+      return { status: 400, type: 'invalid_request', title: 'Invalid request', detail: 'The request is not well-formed HTTP/1.1' };
+  }
+}
+
+/**
+ * What Node's HTTP server does with a request its parser refuses (a DEL byte in a header, a malformed
+ * method, oversize headers, a bad version, conflicting lengths …): by default it writes a bare 400 (431,
+ * 408) without a body. The local stack answers with the same status as a problem, written on the
+ * socket, since no `ServerResponse` exists for such a request, then closes the connection: what follows
+ * on it cannot be framed. Nothing is written once a response on this connection has begun.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  const current = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || current?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const requestId = randomUUID();
+  const { status, type, title, detail } = clientErrorProblem(error.code);
+  const body = JSON.stringify({ type, title, status, detail, request_id: requestId });
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+    'content-type: application/problem+json',
+    `content-length: ${Buffer.byteLength(body)}`,
+    `x-request-id: ${requestId}`,
+    'connection: close',
+  ];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
 }
 
 function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2, headOnly = false) {

@@ -153,6 +153,34 @@ describe('holds', () => {
   }, 60_000);
 });
 
+describe('usage ranges', () => {
+  it('answers any from and to with 200 or a 400 problem, never 5xx: far years, offsets past year 9999 or before 0000', async () => {
+    const { api } = await signUp();
+    const ok = [
+      'from=9000-01-01T00:00:00Z',
+      'from=9999-12-31T23:59:59Z',
+      'to=9000-01-01T00:00:00Z',
+      'from=0000-01-01T00:00:00Z',
+      'to=0000-01-01T00:00:00Z',
+      'from=9999-12-31T23:00:00-05:00',
+      'to=9999-12-31T23:00:00-05:00',
+      'from=0000-01-01T00:00:00%2B05:00',
+      'to=0000-01-01T00:00:00%2B05:00',
+      'from=0000-01-01T00:00:00%2B06:00&to=0000-01-01T00:00:00%2B05:00',
+      'from=2026-01-01T00:00:00Z&to=2026-01-01T00:00:00Z',
+      'from=1999-01-01T00:00:00Z&to=9999-12-31T23:59:59.999Z',
+    ];
+    for (const query of ok) {
+      const res = await api.get(`/v1/usage?${query}`);
+      expect({ query, status: res.status, data: res.body.data }).toEqual({ query, status: 200, data: [] });
+    }
+    for (const query of ['from=2026-02-30T00:00:00Z', 'from=2027-01-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'to=10000-01-01T00:00:00Z', 'from=']) {
+      const res = await api.get(`/v1/usage?${query}`);
+      expect({ query, status: res.status, type: res.body.type }).toEqual({ query, status: 400, type: 'invalid_request' });
+    }
+  }, 30_000);
+});
+
 describe('monthly vouchers', () => {
   it('credit again each Shanghai month, exactly once even when the scheduler runs twice at once or late', async () => {
     const { id, api } = await signUp();

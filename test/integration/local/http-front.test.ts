@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { HttpFront } from '../../../infra/local/http-front';
@@ -81,11 +82,71 @@ describe('HttpFront (the local API Gateway)', () => {
     expect(text).toBe('{"message":"Internal Server Error"}');
   });
 
+  describe('a request Node’s HTTP parser refuses, or one API Gateway would', () => {
+    /** Sends raw bytes and reads until the server closes: status, headers and body. */
+    async function raw(url: string, bytes: string) {
+      const { port } = new URL(url);
+      const socket = connect(Number(port), '127.0.0.1');
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      socket.on('error', () => undefined);
+      socket.write(bytes);
+      await closed;
+      const text = Buffer.concat(chunks).toString('latin1');
+      const [head = '', body = ''] = text.split('\r\n\r\n');
+      const [statusLine = '', ...lines] = head.split('\r\n');
+      const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+      return { status: Number(statusLine.split(' ')[1]), headers, body: body ? (JSON.parse(body) as { type: string; status: number; request_id: string }) : null };
+    }
+
+    const get = (headers: string) => `GET /v1/things HTTP/1.1\r\nHost: x\r\n${headers}\r\n`;
+    const cases: Array<[string, string, number, string]> = [
+      ['a DEL byte in a header value', get('X-A: a\x7fb\r\n'), 400, 'invalid_request'],
+      ['a DEL byte in a header name', get('X-\x7fA: b\r\n'), 400, 'invalid_request'],
+      ['a NUL byte in a header value', get('X-A: a\x00b\r\n'), 400, 'invalid_request'],
+      ['a method with a character no method has', 'G(T /v1/things HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'invalid_request'],
+      ['a method HTTP does not know', 'FROB /v1/things HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'invalid_request'],
+      ['a space in the target', 'GET /v1/th ings HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'invalid_request'],
+      ['an unknown HTTP version', 'GET /v1/things HTTP/9.1\r\nHost: x\r\n\r\n', 400, 'invalid_request'],
+      ['bare LF line ends', 'GET /v1/things HTTP/1.1\nHost: x\n\n', 400, 'invalid_request'],
+      ['two Content-Lengths', 'POST /v1/things/a/poke HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', 400, 'invalid_request'],
+      ['Content-Length with chunked', 'POST /v1/things/a/poke HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400, 'invalid_request'],
+      ['no Host header', 'GET /v1/things HTTP/1.1\r\n\r\n', 400, 'invalid_request'],
+      ['an absolute target that is not a URL', 'GET http://[ HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'invalid_request'],
+      ['headers over 16 KiB', get(`X-A: ${'a'.repeat(20_000)}\r\n`), 431, 'request_header_fields_too_large'],
+      ['a TLS handshake on the plain port', '\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03', 400, 'invalid_request'],
+    ];
+
+    it.each(cases)('answers %s with a problem+json, invoking nothing', async (_what, bytes, status, type) => {
+      let calls = 0;
+      const url = await serve(async () => {
+        calls++;
+        return { statusCode: 200 };
+      });
+      const res = await raw(url, bytes);
+      expect(res).toMatchObject({ status, headers: { 'content-type': 'application/problem+json' }, body: { type, status } });
+      expect(res.body!.request_id).toBe(res.headers['x-request-id']);
+      expect(calls).toBe(0);
+      // The server still serves the next connection.
+      expect((await fetch(`${url}/v1/things`)).status).toBe(200);
+    });
+  });
+
   it('finishes requests in flight when closed', async () => {
     let release: () => void = () => {};
-    const url = await serve(() => new Promise((resolve) => (release = () => resolve({ statusCode: 200, body: 'late' }))));
+    let invoked: () => void = () => {};
+    const inHandler = new Promise<void>((resolve) => (invoked = resolve));
+    const url = await serve(
+      () =>
+        new Promise((resolve) => {
+          release = () => resolve({ statusCode: 200, body: 'late' });
+          invoked();
+        }),
+    );
     const pending = fetch(`${url}/v1/things`).then((r) => r.text());
-    await new Promise((r) => setTimeout(r, 100));
+    // Closed once the request is in the handler (not after a guess at how long that takes).
+    await inHandler;
     const closing = front!.close();
     release();
     await closing;

@@ -6,7 +6,7 @@ import { billableSeconds, evolveJob, initialJobState, isFinal, type JobState } f
 import { decideSubmission, settlementFor } from '../../../domain/job-ledger';
 import { evolveAccount, initialAccountState, type AccountState, type OpenAccountState } from '../../../domain/ledger/account';
 import { creditIdFor, decideLedger } from '../../../domain/ledger/decide';
-import { periodOf } from '../../../domain/ledger/periods';
+import { periodOf, periodStart } from '../../../domain/ledger/periods';
 import { decideVoucher, evolveVoucher, initialVoucherState, type VoucherState } from '../../../domain/ledger/voucher';
 import { defaultPolicy, type Policy } from '../../../domain/policy';
 import type { AccountEvent, HoldSettled, VoucherEvent } from '../../../events/account-events';
@@ -17,7 +17,9 @@ import { usageLinesOf, type UsageLine } from '../../../functions/views/usage-lin
  * The ledger's invariants over random histories, run through the same deciders the handlers call:
  * signups, voucher creation and redemption, submissions, compute observations (start, stop,
  * exhaustion) delivered late, twice and out of order as EventBridge may, cancels, monthly grants,
- * and the usage projection fed duplicated, shuffled stream records as DynamoDB Streams may.
+ * and the usage projection fed duplicated, shuffled stream records as DynamoDB Streams may; and
+ * operators' actions among them: goodwill credits, suspensions (cancelling the account's jobs as the
+ * suspend route does), reactivations and disabled vouchers.
  */
 
 const BASE = Date.parse('2026-11-20T00:00:00.000Z');
@@ -37,7 +39,11 @@ type Op =
   | { op: 'cancel'; job: number }
   | { op: 'deliver'; pick: number }
   | { op: 'tick'; seconds: number }
-  | { op: 'monthly' };
+  | { op: 'monthly' }
+  | { op: 'adjust'; account: number; amount: number; expiresIn: number | null }
+  | { op: 'suspend'; account: number }
+  | { op: 'reactivate'; account: number }
+  | { op: 'disable'; voucher: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.constant({ op: 'signup' as const }), weight: 2 },
@@ -63,6 +69,13 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant('deliver' as const), pick: fc.nat() }), weight: 6 },
   { arbitrary: fc.record({ op: fc.constant('tick' as const), seconds: fc.oneof(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 86_400, max: 40 * 86_400 })) }), weight: 3 },
   { arbitrary: fc.constant({ op: 'monthly' as const }), weight: 1 },
+  {
+    arbitrary: fc.record({ op: fc.constant('adjust' as const), account: fc.nat(), amount: fc.integer({ min: 1, max: 5_000 }), expiresIn: fc.option(fc.integer({ min: 60, max: 90 * 86_400 })) }),
+    weight: 1,
+  },
+  { arbitrary: fc.record({ op: fc.constant('suspend' as const), account: fc.nat() }), weight: 1 },
+  { arbitrary: fc.record({ op: fc.constant('reactivate' as const), account: fc.nat() }), weight: 1 },
+  { arbitrary: fc.record({ op: fc.constant('disable' as const), voucher: fc.nat() }), weight: 1 },
 );
 
 /** What the compute side really did with a job (the truth the ledger must bill). */
@@ -232,11 +245,69 @@ class World {
       case 'tick':
         this.t += op.seconds;
         return;
-      case 'monthly':
+      case 'monthly': {
+        // As functions/grant-monthly-credits.ts: the disabled vouchers, with when, from their own streams.
+        const disabledVouchers = Object.fromEntries(
+          this.vouchers.flatMap((v) => (v.state.status === 'disabled' && v.state.disabled ? [[v.id, v.state.disabled.at]] : [])),
+        );
         for (const accountId of this.accounts) {
-          this.appendAccount(accountId, decideLedger({ type: 'GrantMonthlyCredits', data: {}, metadata: { now } }, this.accountState.get(accountId)!, this.policy));
+          this.appendAccount(accountId, decideLedger({ type: 'GrantMonthlyCredits', data: { disabledVouchers }, metadata: { now } }, this.accountState.get(accountId)!, this.policy));
         }
         return;
+      }
+      case 'adjust': {
+        if (this.accounts.length === 0) return;
+        const accountId = this.accounts[op.account % this.accounts.length]!;
+        const creditId = `cred_adj_${this.t}_${op.amount}`;
+        const expiresAt = op.expiresIn === null ? null : iso(this.t + op.expiresIn);
+        this.appendAccount(
+          accountId,
+          decideLedger({ type: 'GrantAdjustment', data: { creditId, amount: op.amount, expiresAt, operator: 'op', reason: 'goodwill' }, metadata: { now } }, this.accountState.get(accountId)!, this.policy),
+        );
+        coverage.adjustments++;
+        return;
+      }
+      case 'suspend': {
+        if (this.accounts.length === 0) return;
+        const accountId = this.accounts[op.account % this.accounts.length]!;
+        this.appendAccount(accountId, decideLedger({ type: 'SuspendAccount', data: { operator: 'op', reason: 'abuse' }, metadata: { now } }, this.accountState.get(accountId)!, this.policy));
+        // As the suspend route: every job with an open hold is cancelled; a started one is stopped by
+        // the compute side (SIGTERM, then the grace) and reported, late or twice like any observation.
+        const state = this.accountState.get(accountId)! as OpenAccountState;
+        for (const jobId of Object.keys(state.holds)) {
+          const truth = this.compute.get(jobId)!;
+          // Started but not yet observed: as for a customer's cancel, the start is reported first.
+          if (this.jobState.get(jobId)!.status === 'queued' && truth.startedAt !== null) {
+            for (const seen of this.outbox.filter((o) => o.jobId === jobId)) this.runJob(jobId, { type: 'ObserveCompute', data: seen.data, metadata: { now } });
+          }
+          const job = this.jobState.get(jobId)!;
+          if (job.status === 'queued' && truth.startedAt === null) truth.stoppedAt = this.t;
+          this.runJob(jobId, { type: 'RequestCancel', data: {}, metadata: { now } });
+          if (truth.startedAt !== null && truth.stoppedAt === null && job.status !== 'none') {
+            truth.stoppedAt = Math.min(this.t + this.policy.stopGraceSeconds, truth.startedAt + job.job.heldSeconds);
+            this.outbox.push({
+              jobId,
+              data: { status: 'FAILED', batchJobId: `b-${jobId}`, startedAt: iso(truth.startedAt), stoppedAt: iso(truth.stoppedAt), exitCode: 143, statusReason: 'sx:cancelled' },
+            });
+            coverage.suspendedRunning++;
+          }
+        }
+        return;
+      }
+      case 'reactivate': {
+        if (this.accounts.length === 0) return;
+        const accountId = this.accounts[op.account % this.accounts.length]!;
+        this.appendAccount(accountId, decideLedger({ type: 'ReactivateAccount', data: { operator: 'op', reason: 'cleared' }, metadata: { now } }, this.accountState.get(accountId)!, this.policy));
+        return;
+      }
+      case 'disable': {
+        if (this.vouchers.length === 0) return;
+        const voucher = this.vouchers[op.voucher % this.vouchers.length]!;
+        const events = decideVoucher({ type: 'DisableVoucher', data: { operator: 'op', reason: 'leaked' }, metadata: { now } }, voucher.state);
+        voucher.events.push(...events);
+        voucher.state = events.reduce(evolveVoucher, voucher.state);
+        return;
+      }
       default: {
         const unknown: never = op;
         return unknown;
@@ -275,7 +346,7 @@ function checkBalances(state: AccountState) {
 }
 
 /** How much of the interesting ground the runs covered, so a generator that stops reaching it fails. */
-const coverage = { settledWithCredits: 0, settledOnTrial: 0, exhausted: 0, monthlyGrants: 0, refused: 0, lowBalance: 0 };
+const coverage = { settledWithCredits: 0, settledOnTrial: 0, exhausted: 0, monthlyGrants: 0, refused: 0, lowBalance: 0, adjustments: 0, suspendedRunning: 0 };
 
 const lineKey = (line: UsageLine) => `${line.jobId}#${line.source}`;
 
@@ -329,6 +400,15 @@ function runHistory(ops: Op[], policy: Policy, shuffleSeed: number) {
       if (paid.trialGpuSecondsCharged > 0) coverage.settledOnTrial++;
       if (job.status === 'failed' && job.failureReason === 'insufficient_balance') coverage.exhausted++;
     }
+    // Suspended: no hold is placed until reactivated, and every job the suspension cancelled is settled.
+    let suspended = false;
+    for (const event of events) {
+      if (event.type === 'AccountSuspended') suspended = true;
+      if (event.type === 'AccountReactivated') suspended = false;
+      if (suspended) expect(event.type).not.toBe('HoldPlaced');
+    }
+    if (state.suspended) expect(Object.keys(state.holds)).toEqual([]);
+
     const grants = events.filter((e): e is Extract<AccountEvent, { type: 'CreditGranted' }> => e.type === 'CreditGranted');
     coverage.monthlyGrants += grants.filter((g) => grants.some((h) => h.data.voucherId === g.data.voucherId && h.data.period < g.data.period)).length;
     coverage.lowBalance += events.filter((e) => e.type === 'BalanceLow').length;
@@ -351,9 +431,23 @@ function runHistory(ops: Op[], policy: Policy, shuffleSeed: number) {
     const grants = events.filter((e) => e.type === 'CreditGranted').map((e) => `${e.data.voucherId}@${e.data.period}`);
     expect(new Set(grants).size).toBe(grants.length);
   }
+  // A disabled voucher grants no month that began after it was disabled, and is redeemed no more.
+  for (const voucher of world.vouchers) {
+    if (voucher.state.status !== 'disabled' || !voucher.state.disabled) continue;
+    const disabledAt = Date.parse(voucher.state.disabled.at);
+    const after = voucher.events.slice(voucher.events.findIndex((e) => e.type === 'VoucherDisabled') + 1);
+    expect(after.filter((e) => e.type === 'VoucherRedeemed')).toEqual([]);
+    for (const events of world.accountEvents.values()) {
+      for (const e of events) {
+        if (e.type === 'CreditGranted' && e.data.voucherId === voucher.id && Date.parse(e.data.grantedAt) > disabledAt) {
+          expect(Date.parse(periodStart(e.data.period))).toBeLessThan(disabledAt);
+        }
+      }
+    }
+  }
   // A voucher is never redeemed past its limit, nor twice by one account.
   for (const voucher of world.vouchers) {
-    if (voucher.state.status !== 'active') continue;
+    if (voucher.state.status === 'none') continue;
     const redeemers = voucher.events.filter((e) => e.type === 'VoucherRedeemed').map((e) => e.data.accountId);
     expect(redeemers.length).toBeLessThanOrEqual(voucher.state.maxRedemptions);
     expect(new Set(redeemers).size).toBe(redeemers.length);

@@ -14,6 +14,8 @@ const zone: Record<string, string[]> = {
   'mixed.example.com': ['8.8.8.8', '10.0.0.1'],
   'mapped.example.com': ['::ffff:169.254.169.254'],
   'metadata.example.com': ['fd00:ec2::254'],
+  'compat.example.com': ['::169.254.169.254'],
+  'nat64.example.com': ['64:ff9b::10.0.0.1'],
 };
 const resolve: Resolve = async (name) => {
   const addresses = zone[name.replace(/\.$/, '').toLowerCase()];
@@ -79,6 +81,24 @@ describe('the webhook SSRF guard', () => {
     ['https://[0:0:0:0:0:ffff:10.0.0.1]/', false, 'IPv4-mapped private, long form'],
     ['https://[64:ff9b::a9fe:a9fe]/', false, 'NAT64 of metadata'],
     ['https://[2002:7f00:1::]/', false, '6to4 of loopback'],
+    ['https://[::a9fe:a9fe]/', false, 'IPv4-compatible metadata'],
+    ['https://[::169.254.169.254]/', false, 'IPv4-compatible metadata, dotted'],
+    ['https://[0:0:0:0:0:0:a9fe:a9fe]/', false, 'IPv4-compatible metadata, long form'],
+    ['https://[0000::A9FE:A9FE]/', false, 'IPv4-compatible metadata, upper case and zeros'],
+    ['https://[::7f00:1]/', false, 'IPv4-compatible loopback'],
+    ['https://[::10.0.0.1]/', false, 'IPv4-compatible private'],
+    ['https://[::8.8.8.8]/', false, 'IPv4-compatible public (deprecated, refused whole)'],
+    ['https://[::ffff:0:a9fe:a9fe]/', false, 'IPv4-translated metadata'],
+    ['https://[::ffff:192.168.0.1]/', false, 'IPv4-mapped private, dotted'],
+    ['https://[64:ff9b::169.254.169.254]/', false, 'NAT64 of metadata, dotted'],
+    ['https://[64:ff9b::8.8.8.8]/', false, 'NAT64 of a public address (refused whole)'],
+    ['https://[64:ff9b:1::a9fe:a9fe]/', false, 'local-use NAT64 of metadata'],
+    ['https://[2002:a9fe:a9fe::1]/', false, '6to4 of metadata'],
+    ['https://[2002:0a00:0001::]/', false, '6to4 of a private address'],
+    ['https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/', false, 'Teredo'],
+    ['https://[4000::1]/', false, 'outside global unicast'],
+    ['https://compat.example.com/', false, 'a name resolving to IPv4-compatible metadata'],
+    ['https://nat64.example.com/', false, 'a name resolving to NAT64 of a private address'],
     ['https://localhost/', false, 'localhost'],
     ['https://metadata/', false, 'a single-label name'],
     ['https://metadata.google.internal/', false, 'an .internal name'],
@@ -125,10 +145,24 @@ describe('the webhook SSRF guard', () => {
     expect(isPublicAddress('fe80::1%eth0')).toBe(false);
   });
 
-  /** The oracle: ipaddr.js's range of the address (IPv4-mapped judged as its IPv4), as the guard used to ask it. */
+  it('refuses the whole IPv4-compatible ::/96 and every IPv6 address outside global unicast 2000::/3, in any spelling', () => {
+    for (const address of ['::a9fe:a9fe', '::169.254.169.254', '0:0:0:0:0:0:169.254.169.254', '::A9FE:A9FE', '::2', '::8.8.8.8', '::ffff:ffff', '0::0:0:1:0', '1fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', '4000::', 'e000::1']) {
+      expect({ address, public: isPublicAddress(address) }).toEqual({ address, public: false });
+    }
+    for (const address of ['2000::1', '2606:4700::1111', '3ffe:ffff::1', '::FFFF:8.8.8.8', '0:0:0:0:0:ffff:808:808']) {
+      expect({ address, public: isPublicAddress(address) }).toEqual({ address, public: true });
+    }
+  });
+
+  /**
+   * The oracle: ipaddr.js's range of the address (IPv4-mapped judged as its IPv4), as the guard used to ask
+   * it, and for other IPv6 also inside global unicast 2000::/3 (ipaddr.js calls the rest, IPv4-compatible
+   * ::/96 among it, unicast).
+   */
   const oracle = (address: string) => {
     let parsed = ipaddr.parse(address);
     if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+    if (parsed.kind() === 'ipv6' && !(parsed as ipaddr.IPv6).match(ipaddr.IPv6.parse('2000::'), 3)) return false;
     return parsed.range() === 'unicast';
   };
   const v4 = (n: number) => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
