@@ -26,9 +26,9 @@ export interface HandlerAccess {
   /**
    * The data bucket, by prefix: `files/` uploads (multipart: create, sign parts, list parts, complete,
    * abort), reads (GetObject, also what a presigned download URL carries) and deletes; `outputs/` and
-   * `checkpoints/` reads. Presigned URLs carry the signer's rights, so each function gets only these.
+   * `checkpoints/` reads; `sweep-uploads` lists the open uploads of `files/` and aborts them. Presigned URLs carry the signer's rights, so each function gets only these.
    */
-  objects?: ReadonlyArray<'upload-files' | 'read-files' | 'delete-files' | 'read-outputs'>;
+  objects?: ReadonlyArray<'upload-files' | 'read-files' | 'delete-files' | 'read-outputs' | 'sweep-uploads'>;
   /** Read the admin key from Secrets Manager. */
   adminKey?: boolean;
   /** Put events on the project's custom EventBridge bus. */
@@ -115,6 +115,8 @@ export const handlerAccess: Record<string, HandlerAccess> = {
   'api/get-file-content': { events: ['read'], objects: ['read-files'] },
   'api/list-job-outputs': { events: ['read'], objects: ['read-outputs'] },
   'api/list-job-checkpoints': { events: ['read'], objects: ['read-outputs'] },
+  // Fails files whose upload was abandoned (24 h) and aborts their multipart uploads.
+  'expire-uploads': { events: ['read', 'append'], objects: ['sweep-uploads'] },
   // The Lambda authorizer (no route table names it): reads key streams, and the admin key for admin routes.
   'api-authorizer': { events: ['read'], adminKey: true, memoryMb: 256, timeoutSeconds: 3 },
 };

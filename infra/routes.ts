@@ -87,10 +87,12 @@ export const schedules: ReadonlyArray<{
   // Webhook retries from the durable schedule. The first retry is due after 5 s: every 2 s locally keeps
   // it close without loading the local DynamoDB; in AWS it waits for the next minute.
   { name: 'send-webhooks', handler: 'send-webhooks', rateSeconds: 60, localRateSeconds: 2 },
+  // Uploads not completed within Policy.uploadExpirySeconds (24 h): the file fails, its parts are deleted.
+  { name: 'expire-uploads', handler: 'expire-uploads', rateSeconds: 3600, localRateSeconds: 60 },
 ];
 
 /** Handlers run only on a schedule. */
-export type ScheduleHandler = 'grant-monthly-credits' | 'enforce-holds' | 'reconcile-jobs' | 'scale-capacity' | 'send-webhooks';
+export type ScheduleHandler = 'grant-monthly-credits' | 'enforce-holds' | 'reconcile-jobs' | 'scale-capacity' | 'send-webhooks' | 'expire-uploads';
 
 export type HttpRoute = (typeof httpRoutes)[number];
 export type HandlerName =

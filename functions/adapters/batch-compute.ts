@@ -15,11 +15,12 @@ import {
   type SubmitJobCommandInput,
 } from '@aws-sdk/client-batch';
 import { BatchJobStatus } from '../../events/batch-state-change';
-import type { Capacity, CapacityPool, Compute, ComputeJobDetail, ComputeJobSpec, DescribedJob } from './compute';
+import type { Capacity, CapacityPool, Compute, ComputeInput, ComputeJobDetail, ComputeJobSpec, DescribedJob } from './compute';
 import {
   ALL_NODES,
   BATCH_MIN_TIMEOUT_SECONDS,
   CONTAINER_CHECKPOINT_DIR,
+  CONTAINER_INPUT_DIR,
   CONTAINER_ENTRYPOINT,
   CONTAINER_OUTPUT_DIR,
   deriveForImage,
@@ -214,11 +215,14 @@ export function submitJobInput(spec: ComputeJobSpec, where: { jobQueue: string; 
     { name: 'SX_JOB_ID', value: spec.jobId },
     { name: 'SX_OUTPUT_DIR', value: CONTAINER_OUTPUT_DIR },
     { name: 'SX_CHECKPOINT_DIR', value: CONTAINER_CHECKPOINT_DIR },
+    { name: 'SX_INPUT_DIR', value: CONTAINER_INPUT_DIR },
     // Where the job definition's entrypoint syncs those directories, so a retried attempt resumes.
     { name: 'SX_OUTPUT_URI', value: `s3://${where.bucket}/outputs/${spec.jobId}/` },
     { name: 'SX_CHECKPOINT_URI', value: `s3://${where.bucket}/checkpoints/${spec.jobId}/` },
     { name: 'SX_GPU_COUNT', value: String(spec.gpuCount) },
     { name: 'SX_STOP_GRACE_SECONDS', value: String(spec.graceSeconds) },
+    // What the node's sx-job-sync fetches into SX_INPUT_DIR before the command starts.
+    ...(spec.inputs?.length ? [{ name: 'SX_INPUTS', value: inputsVariable(spec.inputs, where.bucket) }] : []),
   ];
   const container = { command: [CONTAINER_ENTRYPOINT, ...spec.command], environment, resourceRequirements: resourcesFor(gpusPerNode) };
   return {
@@ -235,6 +239,18 @@ export function submitJobInput(spec: ComputeJobSpec, where: { jobQueue: string; 
     tags: { 'sx:job-id': spec.jobId, 'sx:account-id': spec.accountId },
     propagateTags: true,
   };
+}
+
+/**
+ * A job's inputs for the node (`SX_INPUTS`): one line per input, `name TAB kind TAB s3-uri TAB filename
+ * TAB extract` (a job input: its output prefix, no filename, extract 0), base64 so that no file name
+ * can break the line format or the environment. Decoded by infra/cdk/node/sx-job-sync.sh.
+ */
+export function inputsVariable(inputs: ComputeInput[], bucket: string): string {
+  const lines = inputs.map((i) =>
+    i.kind === 'file' ? [i.name, 'file', `s3://${bucket}/${i.key}`, i.filename, i.extract ? '1' : '0'] : [i.name, 'job', `s3://${bucket}/${i.prefix}`, '', '0'],
+  );
+  return Buffer.from(lines.map((l) => `${l.join('\t')}\n`).join('')).toString('base64');
 }
 
 /** A `DescribeJobs` entry as the `detail` of a state-change event (the same fields, by design). */

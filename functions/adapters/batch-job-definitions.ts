@@ -44,6 +44,8 @@ export const MAX_ATTEMPT_SECONDS = 1_209_600 + 600;
 /** Where the job's container finds its directories (the job definition mounts them; see docs/compute.md). */
 export const CONTAINER_OUTPUT_DIR = '/sx/output';
 export const CONTAINER_CHECKPOINT_DIR = '/sx/checkpoints';
+/** Where the job reads its inputs: the node fetches them there before the command starts; read-only in the container. */
+export const CONTAINER_INPUT_DIR = '/sx/input';
 /**
  * The first word of every job's command: mounted from the node (infra/cdk/node/sx-entry.sh), it
  * waits until the node has restored the job's checkpoint directory from S3, then runs the job's
@@ -99,8 +101,10 @@ export function jobDefinitionTemplates(settings: TemplateSettings): { singleNode
     logDriver: 'awslogs' as const,
     options: { 'awslogs-group': settings.logGroup, 'awslogs-region': settings.region, 'awslogs-stream-prefix': 'job' },
   };
-  const volumes = [{ name: 'sx-checkpoints' }, { name: 'sx-output' }, { name: 'sx-bin', host: { sourcePath: `${NODE_SX_DIR}/bin` } }];
+  const volumes = [{ name: 'sx-checkpoints' }, { name: 'sx-output' }, { name: 'sx-input' }, { name: 'sx-bin', host: { sourcePath: `${NODE_SX_DIR}/bin` } }];
   const mountPoints = [
+    // Filled by the node (which writes the volume on the host), read-only to the job.
+    { sourceVolume: 'sx-input', containerPath: CONTAINER_INPUT_DIR, readOnly: true },
     { sourceVolume: 'sx-checkpoints', containerPath: CONTAINER_CHECKPOINT_DIR, readOnly: false },
     { sourceVolume: 'sx-output', containerPath: CONTAINER_OUTPUT_DIR, readOnly: false },
     { sourceVolume: 'sx-bin', containerPath: CONTAINER_ENTRYPOINT.slice(0, CONTAINER_ENTRYPOINT.lastIndexOf('/')), readOnly: true },

@@ -11,6 +11,14 @@ export interface ListedObject {
   size: number;
 }
 
+/** A multipart upload S3 holds open (neither completed nor aborted). */
+export interface OpenUpload {
+  key: string;
+  uploadId: string;
+  /** When it was started (ISO 8601). */
+  initiated: string;
+}
+
 /** S3 refused a completion: a part is missing, too small, or named by a wrong ETag. */
 export class InvalidPartError extends Error {
   override readonly name = 'InvalidPartError';
@@ -30,6 +38,8 @@ export interface ObjectStore {
   listParts(key: string, uploadId: string): Promise<StoredPart[]>;
   /** Completes the upload from these parts. @throws InvalidPartError when S3 refuses the parts. */
   completeUpload(key: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): Promise<void>;
+  /** Every multipart upload still open under `prefix`, oldest first. */
+  listUploads(prefix: string): Promise<OpenUpload[]>;
   /** Aborts the upload and deletes its parts; an upload already gone is fine. */
   abortUpload(key: string, uploadId: string): Promise<void>;
   /** The object's size, or null when there is none. */

@@ -9,6 +9,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
   PutObjectCommand,
@@ -20,7 +21,14 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
-import { InvalidPartError, NoSuchUploadError, type ListedObject, type ObjectStore, type StoredPart } from './object-store';
+import { InvalidPartError, NoSuchUploadError, type ListedObject, type ObjectStore, type OpenUpload, type StoredPart } from './object-store';
+
+/**
+ * Options every S3 client of the data path is built with. Checksums only where S3 requires them: by
+ * default the SDK puts the CRC32 of an empty body (`x-amz-checksum-crc32=AAAAAA==`) into presigned
+ * `UploadPart` URLs, and S3 would refuse every real part sent to them.
+ */
+export const S3_CLIENT_OPTIONS = { requestChecksumCalculation: 'WHEN_REQUIRED' } as const;
 
 export interface S3ObjectStoreConfig {
   client: S3Client;
@@ -80,6 +88,22 @@ export class S3ObjectStore implements ObjectStore {
       if (name === 'NoSuchUpload') throw new NoSuchUploadError(`No upload ${uploadId}`);
       throw error;
     }
+  }
+
+  async listUploads(prefix: string): Promise<OpenUpload[]> {
+    const uploads: OpenUpload[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+      );
+      for (const u of page.Uploads ?? []) {
+        if (u.Key && u.UploadId) uploads.push({ key: u.Key, uploadId: u.UploadId, initiated: (u.Initiated ?? new Date(0)).toISOString() });
+      }
+      [keyMarker, uploadIdMarker] = page.IsTruncated ? [page.NextKeyMarker, page.NextUploadIdMarker] : [undefined, undefined];
+    } while (keyMarker);
+    return uploads.sort((a, b) => (a.initiated < b.initiated ? -1 : a.initiated > b.initiated ? 1 : 0));
   }
 
   async abortUpload(key: string, uploadId: string): Promise<void> {

@@ -1,7 +1,9 @@
 import { Annotations, CfnOutput, Duration, Fn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as logsDestinations from 'aws-cdk-lib/aws-logs-destinations';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { defaultPolicy } from '../../domain/policy';
 import { readSettings, ServiceSettings } from '../../functions/env';
@@ -228,7 +230,7 @@ export class StatelessStack extends Stack {
         'forward-events on-failure': this.projections.forwarding.onFailure,
         'projections dlq': this.projections.deadLetters,
         ...Object.fromEntries(Object.entries(this.eventRouting.rules).map(([n, r]) => [`${n} dlq`, r.dlq])),
-        ...Object.fromEntries(Object.entries(this.schedules.schedules).map(([n, s]) => [`${n} dlq`, s.dlq])),
+        ...(this.schedules.dlq ? { 'schedules dlq': this.schedules.dlq } : {}),
       },
       streamConsumers: { [FORWARDER_HANDLER]: forwarder.function },
       projectionQueues: Object.fromEntries(Object.entries(this.projections.mappings).map(([n, m]) => [n, m.queue])),
@@ -248,6 +250,7 @@ export class StatelessStack extends Stack {
         connectSources: [`https://${bucket.bucketRegionalDomainName}`],
       });
       new CfnOutput(this, 'ConsoleUrl', { value: this.console.url });
+      this.allowBrowserUploads(bucket, this.console.url);
     }
 
     this.acknowledgeFindings();
@@ -332,7 +335,37 @@ export class StatelessStack extends Stack {
       fn.allow(['logs:GetLogEvents', 'logs:FilterLogEvents'], [stateful.storage.jobLogs.logGroupArn]);
     }
     if (needs.adminKey) stateful.storage.adminKey.grantRead(fn.role);
+    // The data bucket, one managed policy (defined beside the bucket) per kind of access, each on one prefix.
+    for (const kind of needs.objects ?? []) fn.role.addManagedPolicy(stateful.storage.objectPolicies[kind]);
     if (needs.bus) fn.allow(['events:PutEvents'], [fn.arn('events', `event-bus/${busName}`)]);
+  }
+
+  /**
+   * The data bucket's CORS rule: the console's pages (and no other origin's) may PUT parts to signed
+   * URLs, read each part's ETag, and GET signed downloads. The signature is still the authorization.
+   * Set here, by an SDK call at deploy time, because only this stack knows the console's origin.
+   */
+  private allowBrowserUploads(bucket: StatefulStack['storage']['bucket'], origin: string): void {
+    const cors = new cr.AwsCustomResource(this, 'DataBucketCors', {
+      onUpdate: {
+        service: 'S3',
+        action: 'putBucketCors',
+        parameters: { Bucket: bucket.bucketName, CORSConfiguration: { CORSRules: [browserCorsRule(origin)] } },
+        physicalResourceId: cr.PhysicalResourceId.of(`${bucket.bucketName}-cors`),
+      },
+      onDelete: { service: 'S3', action: 'deleteBucketCors', parameters: { Bucket: bucket.bucketName } },
+      // PutBucketCors and DeleteBucketCors are both s3:PutBucketCORS, on this bucket only.
+      policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({ actions: ['s3:PutBucketCORS'], resources: [bucket.bucketArn] })]),
+      installLatestAwsSdk: false,
+    });
+    const provider = this.node.tryFindChild(`AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replaceAll('-', '')}`);
+    for (const scope of [cors, ...(provider ? [provider] : [])]) {
+      Validations.of(scope).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: "aws-cdk-lib's AwsCustomResource handler writes its own logs with the basic execution policy; it runs only during deployments.",
+      });
+      Validations.of(scope).acknowledge({ id: 'AwsSolutions-L1', reason: "The AwsCustomResource handler runtime is chosen and updated by aws-cdk-lib itself, not by this project." });
+    }
   }
 
   /** Findings that hold for the whole stack, each with its reason. */
@@ -345,3 +378,12 @@ export class StatelessStack extends Stack {
     }
   }
 }
+
+/** The CORS rule of the data bucket for a browser origin (S3's CORSRule shape; the local object server serves the same). */
+export const browserCorsRule = (origin: string) => ({
+  AllowedOrigins: [origin],
+  AllowedMethods: ['PUT', 'GET', 'HEAD'],
+  AllowedHeaders: ['content-type', 'content-length', 'content-md5', 'x-amz-*'],
+  ExposeHeaders: ['ETag'],
+  MaxAgeSeconds: 3600,
+});

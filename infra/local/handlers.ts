@@ -37,6 +37,7 @@ import * as listWebhookDeliveries from '../../functions/api/list-webhook-deliver
 import * as retryWebhookDelivery from '../../functions/api/retry-webhook-delivery';
 import * as fanOutWebhooks from '../../functions/fan-out-webhooks';
 import * as sendWebhooks from '../../functions/send-webhooks';
+import * as expireUploads from '../../functions/expire-uploads';
 import * as createFile from '../../functions/api/create-file';
 import * as listFiles from '../../functions/api/list-files';
 import * as getFile from '../../functions/api/get-file';
@@ -93,6 +94,7 @@ export const factories = {
   'api/retry-webhook-delivery': retryWebhookDelivery.make,
   'fan-out-webhooks': fanOutWebhooks.make,
   'send-webhooks': sendWebhooks.make,
+  'expire-uploads': expireUploads.make,
   'api/create-file': createFile.make,
   'api/list-files': listFiles.make,
   'api/get-file': getFile.make,

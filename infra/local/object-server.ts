@@ -14,8 +14,9 @@ export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S
 export const LOCAL_BUCKET = 'sx-local-data';
 
 /**
- * The bucket's CORS rule, as the AWS bucket's (infra/cdk/constructs/storage.ts): the web console, on
- * another origin, sends signed parts and reads each part's ETag. The signature still authorizes.
+ * The bucket's CORS rule: the web console, on another origin, sends signed parts and reads each part's
+ * ETag. The signature still authorizes. In AWS the rule names the console's origin only
+ * (`browserCorsRule`, infra/cdk/stateless-stack.ts); locally the console's port is chosen at start.
  */
 const BROWSER_CORS = `<CORSConfiguration><CORSRule>
 <AllowedOrigin>*</AllowedOrigin><AllowedMethod>PUT</AllowedMethod><AllowedMethod>GET</AllowedMethod><AllowedMethod>HEAD</AllowedMethod>
@@ -48,8 +49,8 @@ interface KoaContext {
  * The server is s3rver's maintained fork (`@20minutes/s3rver`, Node 20): it checks SigV4 signatures
  * of presigned URLs (expiry included) and does presigned multipart uploads. The original `s3rver`
  * accepts any SigV4 signature at all. What the fork lacks and our data path uses is added here, in
- * front of its router: `ListParts` (resuming an upload), `AbortMultipartUpload` (the sweep of
- * abandoned uploads) and `NoSuchUpload` on completing an upload that is gone, read from its own
+ * front of its router: `ListParts` (resuming an upload), `ListMultipartUploads` and
+ * `AbortMultipartUpload` (the sweep of abandoned uploads) and `NoSuchUpload` on completing an upload that is gone, read from its own
  * on-disk layout; and, as a private S3 bucket does, a refusal
  * of unsigned requests. Completion's part checks are ours (functions/files), identical in AWS.
  */
@@ -97,6 +98,7 @@ export function localS3Client(endpoint: string): S3Client {
 async function extraOperations(ctx: KoaContext, next: () => Promise<void>, uploadsDir: string, bucket: string): Promise<void> {
   const signed = 'authorization' in ctx.headers || 'X-Amz-Signature' in ctx.query || 'Signature' in ctx.query;
   if (!signed && ctx.method !== 'OPTIONS') return xmlError(ctx, 403, 'AccessDenied', 'Access Denied');
+  if (ctx.method === 'GET' && 'uploads' in ctx.query && /^\/[^/]+\/?$/.test(ctx.path)) return listUploads(ctx, uploadsDir, bucket);
   const match = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
   const uploadId = ctx.query.uploadId;
   const listParts = ctx.method === 'GET' && uploadId !== undefined;
@@ -128,6 +130,35 @@ async function extraOperations(ctx: KoaContext, next: () => Promise<void>, uploa
       '<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
       `<Bucket>${bucket}</Bucket><Key>${escapeXml(key)}</Key><UploadId>${uploadId}</UploadId>` +
       `<MaxParts>10000</MaxParts><IsTruncated>false</IsTruncated>${parts.join('')}</ListPartsResult>`;
+  });
+}
+
+/** `ListMultipartUploads` (`GET /<bucket>?uploads&prefix=`), from s3rver's upload directories: one page, oldest first. */
+async function listUploads(ctx: KoaContext, uploadsDir: string, bucket: string): Promise<void> {
+  const name = ctx.path.split('/')[1]!;
+  ctx.params = { bucket: name };
+  await authentication()(ctx, async () => {
+    if (name !== bucket) return xmlError(ctx, 404, 'NoSuchBucket', 'The specified bucket does not exist');
+    const prefix = ctx.query.prefix ?? '';
+    const ids = (await readdir(uploadsDir).catch(() => [] as string[])).filter((id) => /^[0-9a-f]{8,128}$/.test(id));
+    const uploads = (
+      await Promise.all(
+        ids.map(async (id) => {
+          const keyFile = join(uploadsDir, id, 'key');
+          const [key, info] = await Promise.all([readFile(keyFile, 'utf8').catch(() => null), stat(keyFile).catch(() => null)]);
+          return key !== null && info && key.startsWith(prefix) ? { id, key, initiated: info.mtime.toISOString() } : null;
+        }),
+      )
+    )
+      .filter((u) => u !== null)
+      .sort((a, b) => (a.initiated < b.initiated ? -1 : 1));
+    ctx.status = 200;
+    ctx.type = 'application/xml';
+    ctx.body =
+      '<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+      `<Bucket>${bucket}</Bucket><Prefix>${escapeXml(prefix)}</Prefix><MaxUploads>10000</MaxUploads><IsTruncated>false</IsTruncated>` +
+      uploads.map((u) => `<Upload><Key>${escapeXml(u.key)}</Key><UploadId>${u.id}</UploadId><Initiated>${u.initiated}</Initiated></Upload>`).join('') +
+      '</ListMultipartUploadsResult>';
   });
 }
 

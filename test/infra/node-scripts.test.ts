@@ -30,7 +30,7 @@ const checkpointDir = () => {
   return dir;
 };
 const entry = (dir: string, args: string[], env: Record<string, string> = {}) =>
-  spawnSync('sh', [script('sx-entry.sh'), ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, SX_CHECKPOINT_DIR: dir, ...env } });
+  spawnSync('sh', [script('sx-entry.sh'), ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, SX_CHECKPOINT_DIR: dir, SX_SAVE_TIMEOUT_SECONDS: '0', ...env } });
 
 describe('sx-entry (the first word of every job command)', () => {
   it("runs the job's command with its arguments and exit code once the checkpoint directory is restored", () => {
@@ -52,7 +52,7 @@ describe('sx-entry (the first word of every job command)', () => {
     writeFileSync(join(dir, '.sx-restored'), '');
     const ready = join(dir, 'ready');
     const job = spawn('sh', [script('sx-entry.sh'), 'sh', '-c', `trap 'exit 7' TERM; touch ${ready}; while :; do sleep 0.1; done`], {
-      env: { PATH: process.env.PATH, SX_CHECKPOINT_DIR: dir, SX_STOP_GRACE_SECONDS: '30' },
+      env: { PATH: process.env.PATH, SX_CHECKPOINT_DIR: dir, SX_STOP_GRACE_SECONDS: '30', SX_SAVE_TIMEOUT_SECONDS: '0' },
       stdio: 'ignore',
       detached: true,
     });
@@ -62,6 +62,21 @@ describe('sx-entry (the first word of every job command)', () => {
     process.kill(job.pid!, 'SIGTERM');
     expect(await exited).toBe(7);
     expect(existsSync(join(dir, '.sx-stopped'))).toBe(false); // not an interruption: nothing is marked
+  });
+
+  it("marks the command's end and exits only once the node has saved the outputs", async () => {
+    const dir = checkpointDir();
+    writeFileSync(join(dir, '.sx-restored'), '');
+    const job = spawn('sh', [script('sx-entry.sh'), 'sh', '-c', 'exit 5'], { env: { PATH: process.env.PATH, SX_CHECKPOINT_DIR: dir }, stdio: 'ignore', detached: true });
+    processes.push(job);
+    const exited = new Promise<number | null>((resolve) => job.once('exit', (code) => resolve(code)));
+
+    await until(() => existsSync(join(dir, '.sx-exited')));
+    const before = job.exitCode;
+    writeFileSync(join(dir, '.sx-saved'), '');
+
+    expect(before).toBeNull(); // still waiting for the save
+    expect(await exited).toBe(5);
   });
 
   it('refuses an empty command with 64', () => {
@@ -136,6 +151,74 @@ describe('sx-job-sync (the node service)', () => {
     expect(filesIn(join(node.s3, 'bucket/checkpoints/job_1'))).toEqual(['step-100', 'step-200']);
     expect(filesIn(join(node.s3, 'bucket/outputs/job_1'))).toEqual(['model.json']);
     expect(node.calls().filter((c) => c.startsWith('aws')).every((c) => !c.includes('pause'))).toBe(true);
+  });
+
+  it("fetches a job's inputs into its read-only input volume before releasing the command: a file, an unpacked archive, an earlier job's output", () => {
+    const node = aNode();
+    const [ckpt, out, input] = ['vol-ckpt', 'vol-out', 'vol-in'].map((d) => join(node.root, d)) as [string, string, string];
+    for (const d of [ckpt, out, input]) mkdirSync(d);
+    const files = join(node.s3, 'bucket/files/acct_1');
+    mkdirSync(files, { recursive: true });
+    writeFileSync(join(files, 'file_a'), 'to be or not to be');
+    const src = join(node.root, 'archive-src');
+    mkdirSync(join(src, 'shards'), { recursive: true });
+    writeFileSync(join(src, 'shards/0.txt'), 'shard zero');
+    spawnSync('tar', ['-czf', join(files, 'file_b'), '-C', src, 'shards']);
+    mkdirSync(join(node.s3, 'bucket/outputs/job_0/model'), { recursive: true });
+    writeFileSync(join(node.s3, 'bucket/outputs/job_0/model/weights.bin'), 'weights');
+    const inputs = [
+      ['data', 'file', 's3://bucket/files/acct_1/file_a', 'train.txt', '0'],
+      ['corpus', 'file', 's3://bucket/files/acct_1/file_b', 'corpus.tar.gz', '1'],
+      ['base', 'job', 's3://bucket/outputs/job_0/', '', '0'],
+    ];
+    const spec = Buffer.from(inputs.map((l) => `${l.join('\t')}\n`).join('')).toString('base64');
+    node.container('c1', { env: { ...jobEnv, SX_INPUTS: spec }, mounts: { '/sx/checkpoints': ckpt, '/sx/output': out, '/sx/input': input }, running: false });
+
+    node.events(['start c1']);
+    spawnSync('bash', [script('sx-job-sync.sh')], { encoding: 'utf8', env: node.env({ SX_AWS_CONFIG: join(node.root, 'aws-config') }) });
+
+    expect(filesIn(ckpt)).toEqual(['.sx-restored']);
+    expect(filesIn(input)).toEqual(['base', 'corpus', 'data']);
+    expect(readFileSync(join(input, 'data/train.txt'), 'utf8')).toBe('to be or not to be');
+    expect(readFileSync(join(input, 'corpus/shards/0.txt'), 'utf8')).toBe('shard zero');
+    expect(filesIn(join(input, 'corpus'))).toEqual(['shards']); // the archive itself is gone
+    expect(readFileSync(join(input, 'base/model/weights.bin'), 'utf8')).toBe('weights');
+    expect(node.calls().filter((c) => c.startsWith('aws batch'))).toEqual([]);
+  });
+
+  it('fails the job as infrastructure, without releasing its command, when an input cannot be fetched', () => {
+    const node = aNode();
+    const [ckpt, input] = ['vol-ckpt', 'vol-in'].map((d) => join(node.root, d)) as [string, string];
+    for (const d of [ckpt, input]) mkdirSync(d);
+    const spec = Buffer.from('data\tfile\ts3://bucket/files/acct_1/gone\ttrain.txt\t0\n').toString('base64');
+    node.container('c1', { env: { ...jobEnv, SX_INPUTS: spec, AWS_BATCH_JOB_ID: 'batch-1' }, mounts: { '/sx/checkpoints': ckpt, '/sx/input': input }, running: false });
+
+    node.events(['start c1']);
+    const res = spawnSync('bash', [script('sx-job-sync.sh')], { encoding: 'utf8', env: node.env({ SX_RETRY_DELAY_SECONDS: '0', SX_AWS_CONFIG: join(node.root, 'aws-config') }) });
+
+    expect(filesIn(ckpt)).toEqual([]); // sx-entry never starts the command
+    expect(node.calls().filter((c) => c.startsWith('aws batch'))).toEqual(['aws batch terminate-job --job-id batch-1 --reason sx:infrastructure']);
+    expect(res.stderr).toMatch(/inputs could not be fetched; failing the job as infrastructure/);
+  });
+
+  it('saves the outputs when the command has ended and only then lets the container exit', async () => {
+    const node = aNode();
+    const [ckpt, out] = ['vol-ckpt', 'vol-out'].map((d) => join(node.root, d)) as [string, string];
+    for (const d of [ckpt, out]) mkdirSync(d);
+    node.container('c1', { env: jobEnv, mounts: { '/sx/checkpoints': ckpt, '/sx/output': out }, running: true });
+    node.events(['start c1']);
+    const sync = spawn('bash', [script('sx-job-sync.sh')], { env: node.env({ SX_EXIT_POLL_SECONDS: '0.05', SX_AWS_CONFIG: join(node.root, 'aws-config') }), stdio: 'ignore', detached: true });
+    processes.push(sync);
+    await until(() => existsSync(join(ckpt, '.sx-restored')));
+
+    // sx-entry: the command wrote its model and ended.
+    writeFileSync(join(out, 'model.json'), '{"w":1}');
+    writeFileSync(join(ckpt, 'step-9'), 'last');
+    writeFileSync(join(ckpt, '.sx-exited'), '');
+    await until(() => existsSync(join(ckpt, '.sx-saved')));
+
+    expect(filesIn(join(node.s3, 'bucket/outputs/job_1'))).toEqual(['model.json']);
+    expect(filesIn(join(node.s3, 'bucket/checkpoints/job_1'))).toEqual(['step-9']); // markers stay on the node
   });
 
   it('on a Spot interruption notice, SIGTERMs each job, lets it checkpoint within the grace, saves the checkpoint, and keeps the container up for Batch to retry', async () => {

@@ -8,7 +8,7 @@ import type { Deps } from '../../functions/deps';
 import { LambdaEnv } from '../../functions/env';
 import { json, route } from '../../functions/http/route';
 import { handlerAccess, publicRoutes } from '../../infra/access';
-import { CONTAINER_CHECKPOINT_DIR, CONTAINER_ENTRYPOINT, CONTAINER_OUTPUT_DIR, MAX_ATTEMPT_SECONDS } from '../../functions/adapters/batch-job-definitions';
+import { CONTAINER_CHECKPOINT_DIR, CONTAINER_ENTRYPOINT, CONTAINER_INPUT_DIR, CONTAINER_OUTPUT_DIR, MAX_ATTEMPT_SECONDS } from '../../functions/adapters/batch-job-definitions';
 import { nodeScript } from '../../infra/cdk/constructs/batch-compute';
 import type { StatefulStack } from '../../infra/cdk/stateful-stack';
 import { declaredRoutes, STOP_GRACE_SECONDS, type StatelessStack } from '../../infra/cdk/stateless-stack';
@@ -94,13 +94,40 @@ describe('stateful stack (us-east-1)', () => {
       LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'outputs/' }),
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
-          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } }),
+          // An upload has 24 h; the sweep aborts it then, this rule is the backstop.
+          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
           Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 7 } }),
           Match.objectLike({ Prefix: 'checkpoints/', ExpirationInDays: 30, Status: 'Enabled' }),
           Match.objectLike({ Prefix: 'outputs/', Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }] }),
         ]),
       },
     });
+  });
+
+  it('gives the functions one managed policy per kind of data access, each on its own prefixes of the bucket', () => {
+    const bucketArn = { 'Fn::GetAtt': [stateful.getLogicalId(stateful.storage.bucket.node.defaultChild as any), 'Arn'] };
+    const under = (prefix: string) => ({ 'Fn::Join': ['', [bucketArn, `/${prefix}/*`]] });
+    const listing = (action: string, prefixes: string[]) => ({ Effect: 'Allow', Action: action, Resource: bucketArn, Condition: { StringLike: { 's3:prefix': prefixes } } });
+    const policy = (construct: any) => resourcesOf(template, 'AWS::IAM::ManagedPolicy')[stateful.getLogicalId(construct.node.defaultChild ?? construct)]!.Properties.PolicyDocument.Statement;
+    const { objectPolicies } = stateful.storage;
+    expect(policy(objectPolicies['upload-files'])).toEqual([
+      { Effect: 'Allow', Action: ['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:PutObject'], Resource: under('files') },
+    ]);
+    expect(policy(objectPolicies['read-files'])).toEqual([{ Effect: 'Allow', Action: 's3:GetObject', Resource: under('files') }, listing('s3:ListBucket', ['files/*'])]);
+    expect(policy(objectPolicies['delete-files'])).toEqual([{ Effect: 'Allow', Action: 's3:DeleteObject', Resource: under('files') }]);
+    expect(policy(objectPolicies['read-outputs'])).toEqual([
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: [under('checkpoints'), under('outputs')] },
+      listing('s3:ListBucket', ['outputs/*', 'checkpoints/*']),
+    ]);
+    expect(policy(objectPolicies['sweep-uploads'])).toEqual([
+      { Effect: 'Allow', Action: 's3:AbortMultipartUpload', Resource: under('files') },
+      listing('s3:ListBucketMultipartUploads', ['files/*']),
+    ]);
+  });
+
+  it('leaves the CORS rule of the data bucket to the stateless stack, which knows the console origin', () => {
+    const bucket = resourcesOf(template, 'AWS::S3::Bucket')[stateful.getLogicalId(stateful.storage.bucket.node.defaultChild as any)]!;
+    expect(bucket.Properties.CorsConfiguration).toBeUndefined();
   });
 
   it('denies every request to the buckets that is not over TLS (1.2 or later for outputs)', () => {
@@ -138,6 +165,7 @@ function statementsOf(handler: string): Array<{ Action: string | string[]; Resou
 }
 const actionsOf = (handler: string) => statementsOf(handler).flatMap((s) => [s.Action].flat()).sort();
 const logicalIdOf = (construct: any) => stateless.getLogicalId(construct.node.defaultChild ?? construct);
+const fromStatefulOutput = (output: RegExp) => ({ 'Fn::GetStackOutput': expect.objectContaining({ StackName: 'sx-us-east-1-stateful', OutputName: expect.stringMatching(output) }) });
 
 describe('stateless stack (us-east-1): functions', () => {
   const handlers = [...new Set([...httpRoutes, ...streamConsumers, ...eventRules, ...declaredRoutes.schedules, ...logSubscriptions].map((r) => r.handler))];
@@ -298,6 +326,39 @@ describe('stateless stack (us-east-1): least privilege', () => {
       const onViews = statementsOf(handler).filter((s) => /EventStoreviews/.test(JSON.stringify(s.Resource))).flatMap((s) => [s.Action].flat());
       expect(onViews, handler).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
     }
+  });
+
+  it('attaches to each function exactly the data-bucket policies infra/access.ts declares for it, and none to the others', () => {
+    const storagePolicies = (handler: string) => {
+      const role = resourcesOf(app, 'AWS::IAM::Role')[logicalIdOf(stateless.functions[handler]!.role)]!;
+      return ((role.Properties.ManagedPolicyArns ?? []) as unknown[])
+        .map((arn) => /Storage(FilesUpload|FilesRead|FilesDelete|OutputsRead|UploadsSweep)/.exec(JSON.stringify(arn))?.[1])
+        .filter(Boolean)
+        .sort();
+    };
+    const names = { 'upload-files': 'FilesUpload', 'read-files': 'FilesRead', 'delete-files': 'FilesDelete', 'read-outputs': 'OutputsRead', 'sweep-uploads': 'UploadsSweep' } as const;
+    for (const handler of Object.keys(stateless.functions)) {
+      const expected = (handlerAccess[handler]?.objects ?? []).map((kind) => names[kind]).sort();
+      expect(storagePolicies(handler), handler).toEqual(expected);
+      // Nothing of S3 is granted inline.
+      expect(actionsOf(handler).filter((a) => a.startsWith('s3:')), handler).toEqual([]);
+    }
+    expect(storagePolicies('api/complete-file')).toEqual(['FilesDelete', 'FilesRead', 'FilesUpload']);
+    expect(storagePolicies('expire-uploads')).toEqual(['UploadsSweep']);
+  });
+
+  it("sets the data bucket's CORS rule to the console's origin only, with a deploy-time call allowed nothing but PutBucketCORS on that bucket", () => {
+    const [cors, ...others] = Object.values(resourcesOf(app, 'Custom::AWS'));
+    expect(others).toEqual([]);
+    const create = JSON.stringify(cors!.Properties.Create).replaceAll('\\"', '"');
+    expect(create).toContain('putBucketCors');
+    expect(create).toContain('"AllowedOrigins":["https://",{"Fn::GetAtt":["' + logicalIdOf(stateless.console!.distribution) + '","DomainName"]}');
+    expect(create).toContain('"ExposeHeaders":["ETag"]');
+    expect(JSON.stringify(cors!.Properties.Delete)).toContain('deleteBucketCors');
+    const policy = Object.values(resourcesOf(app, 'AWS::IAM::Policy')).find((p) => JSON.stringify(p.Properties.PolicyDocument).includes('PutBucketCORS'))!;
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Action: 's3:PutBucketCORS', Resource: fromStatefulOutput(/StorageOutputs[0-9A-F]+Arn/) },
+    ]);
   });
 
   it('lets only get-job-logs read the job log group, and no API route touch Batch beyond describe', () => {
@@ -474,8 +535,9 @@ describe('stateless stack (us-east-1): projections, events, schedules', () => {
     app.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 90 });
   });
 
-  it('runs each schedule on EventBridge Scheduler (rounded up to whole minutes) with retries and a DLQ', () => {
+  it('runs each schedule on EventBridge Scheduler (rounded up to whole minutes) with retries and one DLQ shared by all', () => {
     const { dlq } = stateless.schedules.schedules[SAMPLE_SCHEDULE.name]!;
+    expect(new Set(Object.values(stateless.schedules.schedules).map((s) => s.dlq))).toEqual(new Set([stateless.schedules.dlq]));
     app.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'rate(2 minutes)',
       GroupName: Match.anyValue(),
@@ -542,9 +604,10 @@ describe('stateless stack (us-east-1): Batch', () => {
     for (const data of templates) expect(data.InstanceInitiatedShutdownBehavior).toBe('terminate');
   });
 
-  it('mounts task-scoped checkpoint and output volumes and the read-only entrypoint in both job definitions', () => {
-    const volumes = [{ Name: 'sx-checkpoints' }, { Name: 'sx-output' }, { Name: 'sx-bin', Host: { SourcePath: '/opt/sx/bin' } }];
+  it('mounts task-scoped checkpoint, output and (read-only) input volumes and the read-only entrypoint in both job definitions', () => {
+    const volumes = [{ Name: 'sx-checkpoints' }, { Name: 'sx-output' }, { Name: 'sx-input' }, { Name: 'sx-bin', Host: { SourcePath: '/opt/sx/bin' } }];
     const mountPoints = [
+      { SourceVolume: 'sx-input', ContainerPath: CONTAINER_INPUT_DIR, ReadOnly: true },
       { SourceVolume: 'sx-checkpoints', ContainerPath: CONTAINER_CHECKPOINT_DIR, ReadOnly: false },
       { SourceVolume: 'sx-output', ContainerPath: CONTAINER_OUTPUT_DIR, ReadOnly: false },
       { SourceVolume: 'sx-bin', ContainerPath: '/sx/bin', ReadOnly: true },
@@ -556,13 +619,14 @@ describe('stateless stack (us-east-1): Batch', () => {
     expect(CONTAINER_ENTRYPOINT).toBe('/sx/bin/sx-entry');
   });
 
-  it('lets the nodes read and write only the checkpoints/ and outputs/ prefixes of the bucket', () => {
+  it('lets the nodes read files/ (inputs), and read and write only the checkpoints/ and outputs/ prefixes of the bucket', () => {
     // The policy lives beside the bucket (stateful); the node role (stateless) attaches it.
     const bucketArn = { 'Fn::GetAtt': [stateful.getLogicalId(stateful.storage.bucket.node.defaultChild as any), 'Arn'] };
     template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
         Version: '2012-10-17',
         Statement: [
+          { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [bucketArn, '/files/*']] } },
           {
             Effect: 'Allow',
             Action: ['s3:GetObject', 's3:PutObject'],
@@ -576,6 +640,11 @@ describe('stateless stack (us-east-1): Batch', () => {
     expect(roles).toHaveLength(1);
     expect(roles[0]!.Properties.ManagedPolicyArns).toHaveLength(2); // the ECS instance policy and this one
     expect(JSON.stringify(roles[0]!.Properties.ManagedPolicyArns[1])).toContain('NodeJobFiles');
+    // And fail a job whose inputs it cannot fetch (TerminateJob, reason sx:infrastructure), nothing else.
+    const inline = Object.values(resourcesOf(app, 'AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes(Object.keys(resourcesOf(app, 'AWS::IAM::Role')).find((id) => resourcesOf(app, 'AWS::IAM::Role')[id] === roles[0])!));
+    expect(inline.flatMap((p) => p.Properties.PolicyDocument.Statement)).toEqual([
+      { Effect: 'Allow', Action: 'batch:TerminateJob', Resource: { 'Fn::Join': ['', ['arn:aws:batch:us-east-1:', { Ref: 'AWS::AccountId' }, ':job/*']] } },
+    ]);
   });
 
   it('has an on-demand queue and a Spot queue that falls back to on-demand', () => {

@@ -1,4 +1,4 @@
-import { Annotations, Fn, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as batch from 'aws-cdk-lib/aws-batch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -20,6 +20,9 @@ export const CHECKPOINT_SYNC_SECONDS = 300;
  * The scripts the nodes run (see `infra/cdk/node/`): the job entrypoint and the host-side S3 sync
  * (with the Spot interruption watch) on every node, the EFA setup first on the multi-node ones.
  */
+/** How cdk-nag prints an ARN part in a finding id: a token as `<AWS::Pseudo>`. */
+const nagPart = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+
 export const nodeScript = (name: 'sx-entry.sh' | 'sx-job-sync.sh' | 'sx-efa-setup.sh') => readFileSync(new URL(`../node/${name}`, import.meta.url), 'utf8');
 
 /**
@@ -127,6 +130,15 @@ export class BatchCompute extends Construct {
     // The host-side sync (infra/cdk/node/sx-job-sync.sh) restores and saves each job's directories
     // with the instance role; customer containers have no credentials and cannot reach this role.
     instanceRole.addManagedPolicy(props.jobFilesPolicy);
+    // A job whose inputs cannot be fetched is failed by the node before its command starts (reason sx:infrastructure).
+    const stack = Stack.of(this);
+    instanceRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['batch:TerminateJob'], resources: [`arn:${stack.partition}:batch:${stack.region}:${stack.account}:job/*`] }),
+    );
+    Validations.of(instanceRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:${nagPart(stack.partition, 'Partition')}:batch:${nagPart(stack.region, 'Region')}:${nagPart(stack.account, 'AccountId')}:job/*]`,
+      reason: 'Batch job ARNs carry ids Batch assigns at submission; the node fails a job it runs (its AWS_BATCH_JOB_ID) whose inputs it could not fetch.',
+    });
     const instanceProfile = new iam.CfnInstanceProfile(this, 'InstanceProfile', { roles: [instanceRole.roleName] });
 
     const placementGroup = new ec2.CfnPlacementGroup(this, 'Cluster', { strategy: 'cluster' });
@@ -263,6 +275,8 @@ export class BatchCompute extends Construct {
       'SX_EOF',
       `chmod 0755 ${NODE_SX_DIR}/bin/sx-entry ${NODE_SX_DIR}/sx-job-sync`,
       'command -v aws || dnf install -y awscli-2',
+      // Unpacking .zip inputs (tar is on the AMI).
+      'command -v unzip || dnf install -y unzip',
       "cat > /etc/systemd/system/sx-job-sync.service <<'SX_EOF'",
       '[Unit]',
       'Description=suanxiang-cloud: restore and save job checkpoints and outputs (S3), and stop jobs on a Spot interruption notice',

@@ -24,17 +24,22 @@ export interface SchedulesProps {
 /**
  * The ticks and sweeps, on EventBridge Scheduler: one schedule per entry invoking its function
  * (whose reserved concurrency of 1 keeps two ticks from running at once, as the local scheduler
- * does), a few retries, then a DLQ. Scheduler's finest rate is one minute: a faster entry is
- * rounded up, with a synth warning.
+ * does), a few retries, then one DLQ shared by all schedules (a message names its schedule; one queue
+ * and one alarm instead of one per schedule keeps the stack under CloudFormation's 500 resources).
+ * Scheduler's finest rate is one minute: a faster entry is rounded up, with a synth warning.
  */
 export class Schedules extends Construct {
   readonly schedules: Record<string, { schedule: scheduler.Schedule; dlq: sqs.Queue }> = {};
   readonly group: scheduler.ScheduleGroup | undefined;
+  /** Where every schedule's undeliverable ticks go. */
+  readonly dlq: sqs.Queue | undefined;
 
   constructor(scope: Construct, id: string, props: SchedulesProps) {
     super(scope, id);
     if (props.schedules.length === 0) return;
     this.group = new scheduler.ScheduleGroup(this, 'Group', { scheduleGroupName: props.groupName });
+    const dlq = deadLetterQueue(this, 'dlq');
+    this.dlq = dlq;
     for (const entry of props.schedules) {
       const minutes = Math.max(1, Math.ceil(entry.rateSeconds / 60));
       if (minutes * 60 !== entry.rateSeconds) {
@@ -43,7 +48,6 @@ export class Schedules extends Construct {
           `Schedule ${entry.name} asks for every ${entry.rateSeconds}s; EventBridge Scheduler runs it every ${minutes} min`,
         );
       }
-      const dlq = deadLetterQueue(this, `${entry.name}-dlq`);
       const target = props.functionFor(entry.handler).function;
       // One role per schedule, so what it may invoke is exactly its own function.
       const role = new iam.Role(this, `${entry.name}-role`, {

@@ -5,7 +5,11 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
+/** The kinds of access to the data bucket a function can be given (infra/access.ts, `objects`). */
+export type ObjectAccess = 'upload-files' | 'read-files' | 'delete-files' | 'read-outputs' | 'sweep-uploads';
+
 export interface StorageProps {
+
   /** Deployment prefix, for the job log group's name. */
   readonly prefix: string;
   /** Days a checkpoint is kept after it was written (a finished job's checkpoints are of no use). @default 30 */
@@ -32,6 +36,12 @@ export class Storage extends Construct {
    * the bucket, and attached to the node role by the stateless stack.
    */
   readonly nodeJobFilesPolicy: iam.ManagedPolicy;
+  /**
+   * What the functions may do with the bucket, one policy per kind of `objects` access in
+   * infra/access.ts, each on one prefix. A presigned URL carries the rights of the role that signed
+   * it, and is signed for one key (and one part): these bound what any URL a function signs can do.
+   */
+  readonly objectPolicies: Record<ObjectAccess, iam.ManagedPolicy>;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
@@ -54,19 +64,12 @@ export class Storage extends Construct {
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'outputs/',
       removalPolicy: RemovalPolicy.RETAIN,
-      // The web console uploads parts and downloads outputs by signed URLs from its own origin: the
-      // signature is the authorization, CORS only lets the browser send it and read the part's ETag.
-      cors: [
-        {
-          allowedMethods: [s3.HttpMethods.PUT, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
-          allowedOrigins: ['*'],
-          allowedHeaders: ['*'],
-          exposedHeaders: ['ETag'],
-          maxAge: 3600,
-        },
-      ],
+      // No CORS rule here: the stateless stack sets one for the web console's origin, which only it
+      // knows (a CloudFront domain), so that only the console's pages may use signed URLs from a browser.
       lifecycleRules: [
-        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+        // An upload has 24 h (Policy.uploadExpirySeconds); the expire-uploads sweep fails the file and
+        // aborts it then. This rule is the backstop that frees the parts of any upload the sweep missed.
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
         { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(7) },
         { id: 'expire-checkpoints', prefix: 'checkpoints/', expiration: Duration.days(props.checkpointDays ?? 30) },
         {
@@ -80,8 +83,10 @@ export class Storage extends Construct {
     });
 
     this.nodeJobFilesPolicy = new iam.ManagedPolicy(this, 'NodeJobFiles', {
-      description: 'Batch nodes: restore and save job checkpoints and outputs (sx-job-sync)',
+      description: 'Batch nodes: fetch job inputs, restore and save job checkpoints and outputs (sx-job-sync)',
       statements: [
+        // Inputs: customers' files (read only) and earlier jobs' outputs (read with the statement below).
+        new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects('files/*')] }),
         new iam.PolicyStatement({
           actions: ['s3:GetObject', 's3:PutObject'],
           resources: [this.bucket.arnForObjects('checkpoints/*'), this.bucket.arnForObjects('outputs/*')],
@@ -94,12 +99,61 @@ export class Storage extends Construct {
       ],
     });
     const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
-    for (const prefix of ['checkpoints', 'outputs']) {
-      Validations.of(this.nodeJobFilesPolicy).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}/*]`,
-        reason: `Job ${prefix} are keyed by job id, assigned at run time: Batch nodes read and write the ${prefix}/ prefix of the job bucket, nothing else of it.`,
-      });
-    }
+    const acknowledgePrefixes = (policy: iam.ManagedPolicy, prefixes: string[], reason: string) => {
+      for (const prefix of prefixes) {
+        Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}/*]`, reason: reason.replaceAll('PREFIX', prefix) });
+      }
+    };
+    acknowledgePrefixes(
+      this.nodeJobFilesPolicy,
+      ['checkpoints', 'outputs'],
+      'Job PREFIX are keyed by job id, assigned at run time: Batch nodes read and write the PREFIX/ prefix of the job bucket, nothing else of it.',
+    );
+    acknowledgePrefixes(this.nodeJobFilesPolicy, ['files'], "Job inputs are customers' files, keyed by account and file id: Batch nodes only read the files/ prefix.");
+
+    const files = this.bucket.arnForObjects('files/*');
+    const onPrefixes = (prefixes: string[]) =>
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': prefixes } } });
+    const objectPolicy = (id: string, description: string, statements: iam.PolicyStatement[], prefixes: string[]) => {
+      const policy = new iam.ManagedPolicy(this, id, { description, statements });
+      acknowledgePrefixes(policy, prefixes, 'Objects under PREFIX/ are keyed by ids assigned at run time; the function signs URLs for one key at a time and may touch nothing outside PREFIX/.');
+      return policy;
+    };
+    this.objectPolicies = {
+      // CreateMultipartUpload, UploadPart and CompleteMultipartUpload are all s3:PutObject.
+      'upload-files': objectPolicy(
+        'FilesUpload',
+        'Functions: start, sign parts of, list, complete and abort multipart uploads of files/',
+        [new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'], resources: [files] })],
+        ['files'],
+      ),
+      // ListBucket on the prefix, so a missing object is 404 to HeadObject rather than 403.
+      'read-files': objectPolicy(
+        'FilesRead',
+        'Functions: read (and sign downloads of) files/',
+        [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [files] }), onPrefixes(['files/*'])],
+        ['files'],
+      ),
+      'delete-files': objectPolicy('FilesDelete', 'Functions: delete objects of files/', [new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [files] })], ['files']),
+      'read-outputs': objectPolicy(
+        'OutputsRead',
+        "Functions: list and sign downloads of jobs' outputs/ and checkpoints/",
+        [
+          new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects('outputs/*'), this.bucket.arnForObjects('checkpoints/*')] }),
+          onPrefixes(['outputs/*', 'checkpoints/*']),
+        ],
+        ['outputs', 'checkpoints'],
+      ),
+      'sweep-uploads': objectPolicy(
+        'UploadsSweep',
+        'The upload sweep: list the open multipart uploads of files/ and abort them',
+        [
+          new iam.PolicyStatement({ actions: ['s3:AbortMultipartUpload'], resources: [files] }),
+          new iam.PolicyStatement({ actions: ['s3:ListBucketMultipartUploads'], resources: [this.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': ['files/*'] } } }),
+        ],
+        ['files'],
+      ),
+    };
 
     this.jobLogs = new logs.LogGroup(this, 'JobLogs', {
       logGroupName: `/${props.prefix}/batch/jobs`,

@@ -7,10 +7,14 @@
 # SIGTERM): the command gets SX_STOP_GRACE_SECONDS to checkpoint, then SIGKILL; sx-entry marks the
 # directory .sx-stopped (sx-job-sync then saves it) and stays up until the host goes away, so Batch
 # ends the attempt as "Host EC2 … terminated" and retries the job from that checkpoint.
+# When the command has ended, sx-entry marks the directory .sx-exited and waits (at most
+# SX_SAVE_TIMEOUT_SECONDS) until sx-job-sync has saved the checkpoint and output directories
+# (.sx-saved): the outputs are in S3 before Batch sees the job end.
 # Fails with exit code 70 when the restore has not finished within SX_RESTORE_TIMEOUT_SECONDS.
 dir="${SX_CHECKPOINT_DIR:-/sx/checkpoints}"
 limit="${SX_RESTORE_TIMEOUT_SECONDS:-900}"
 grace="${SX_STOP_GRACE_SECONDS:-30}"
+save_limit="${SX_SAVE_TIMEOUT_SECONDS:-900}"
 waited=0
 while [ ! -e "$dir/.sx-restored" ]; do
   if [ "$waited" -ge "$limit" ]; then
@@ -57,4 +61,11 @@ if [ -e "$dir/.sx-interrupted" ]; then
   trap - TERM INT
   while :; do sleep 3600; done
 fi
+touch "$dir/.sx-exited"
+waited=0
+while [ ! -e "$dir/.sx-saved" ] && [ "$waited" -lt "$save_limit" ]; do
+  sleep 1
+  waited=$((waited + 1))
+done
+[ -e "$dir/.sx-saved" ] || echo "sx-entry: the outputs were not saved within ${save_limit}s; the node saves them again as the container ends" >&2
 exit "$status"

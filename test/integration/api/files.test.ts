@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { make as makeExpireUploads } from '../../../functions/expire-uploads';
 import { eventItems, signUp, startTestStack, type TestStack } from '../../support/local-stack';
 
 /** Per test: megabytes through the whole stack take long on a busy machine (no timing is asserted). */
@@ -143,5 +144,33 @@ describe('files over HTTP on the local stack', () => {
     expect(next.body.data.map((f: { id: string }) => f.id)).toEqual([ids[0]]);
     expect(bobs.body.data.map((f: { id: string }) => f.id)).not.toContain(ids[0]);
     expect((await bob.api.post(`/v1/files/${ids[0]}/upload`)).status).toBe(404);
+  }, BUSY_MACHINE_MS);
+  // Last: the sweep, run a day ahead, ends every upload still open in this stack.
+  it('fails an upload abandoned for 24 h, deletes its parts and frees its storage; a fresh one is left alone', async () => {
+    // Arrange
+    const carol = await signUp(stack.url, 'carol@example.com');
+    const bytes = randomBytes(8 * MiB + 1);
+    const old = (await carol.api.post('/v1/files', { filename: 'old.bin', size: bytes.length })).body;
+    await sendParts(bytes, old.upload.part_size, old.upload.parts.slice(0, 1));
+    const ready = (await carol.api.post('/v1/files', { filename: 'done.txt', size: 3 })).body;
+    await carol.api.post(`/v1/files/${ready.id}/complete`, { parts: await sendParts(Buffer.from('abc'), ready.upload.part_size, ready.upload.parts) });
+    const key = `files/${carol.accountId}/${old.id}`;
+    const dayLater = new Date(Date.now() + 24 * 3600 * 1000 + 60_000);
+
+    // Act: once at the current time (nothing is old enough), then a day later, twice.
+    const early = await makeExpireUploads(stack.deps)();
+    const sweep = makeExpireUploads({ ...stack.deps, now: () => dayLater });
+    const first = await sweep();
+    const second = await sweep();
+
+    // Assert
+    expect(early.expired).not.toContain(old.id);
+    expect(first.expired).toContain(old.id);
+    expect(second).toEqual({ expired: [], aborted: 0 });
+    expect((await carol.api.get(`/v1/files/${old.id}`)).body).toMatchObject({ status: 'failed', failure_reason: 'expired' });
+    expect((await carol.api.get(`/v1/files/${ready.id}`)).body.status).toBe('ready');
+    expect((await carol.api.get('/v1/account')).body.storage.used_bytes).toBe(3);
+    expect((await stack.deps.objects.listUploads('files/')).map((u) => u.key)).not.toContain(key);
+    expect((await carol.api.post(`/v1/files/${old.id}/upload`)).status).toBeGreaterThanOrEqual(400);
   }, BUSY_MACHINE_MS);
 });

@@ -55,14 +55,21 @@ describe('S3ObjectStore on the local object server', () => {
     await expect(store.listParts(key, uploadId)).rejects.toBeInstanceOf(NoSuchUploadError);
   });
 
-  it('aborts an upload and forgets its parts', async () => {
+  it('lists the open uploads under a prefix, aborts one and forgets its parts', async () => {
     const key = 'files/acct_a/file_2';
     const uploadId = await store.createUpload(key);
+    const elsewhere = await store.createUpload('outputs/job_1/x');
     await put(await store.signPart(key, uploadId, 1, 60), parts[2]!);
+    const before = Date.now();
 
+    const open = await store.listUploads('files/acct_a/');
     await store.abortUpload(key, uploadId);
     await store.abortUpload(key, uploadId);
 
+    expect(open.map(({ key, uploadId }) => ({ key, uploadId }))).toEqual([{ key, uploadId }]);
+    expect(Date.parse(open[0]!.initiated)).toBeLessThanOrEqual(before);
+    expect(await store.listUploads('files/')).toEqual([]);
+    expect((await store.listUploads('outputs/')).map((u) => u.uploadId)).toEqual([elsewhere]);
     await expect(store.listParts(key, uploadId)).rejects.toBeInstanceOf(NoSuchUploadError);
     await expect(store.completeUpload(key, uploadId, [{ partNumber: 1, etag: '"x"' }])).rejects.toBeInstanceOf(NoSuchUploadError);
   });

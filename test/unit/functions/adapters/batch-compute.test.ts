@@ -98,6 +98,7 @@ const ENV = [
   { name: 'SX_JOB_ID', value: 'job_01jd0000000000000000000000' },
   { name: 'SX_OUTPUT_DIR', value: '/sx/output' },
   { name: 'SX_CHECKPOINT_DIR', value: '/sx/checkpoints' },
+  { name: 'SX_INPUT_DIR', value: '/sx/input' },
   { name: 'SX_OUTPUT_URI', value: 's3://sx-outputs-123/outputs/job_01jd0000000000000000000000/' },
   { name: 'SX_CHECKPOINT_URI', value: 's3://sx-outputs-123/checkpoints/job_01jd0000000000000000000000/' },
 ];
