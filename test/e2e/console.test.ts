@@ -89,7 +89,7 @@ const poll = <T,>(fn: () => T | Promise<T>, options: { timeout?: number; interva
 
 const heading = (name: RegExp | string) => page.getByRole('heading', { level: 1, name });
 
-describe('the web console', { timeout: 60_000 }, () => {
+describe('the web console', { timeout: 120_000 }, () => {
   let apiKey = '';
 
   it('serves its page with a strict Content-Security-Policy and signs up, showing the key once', async () => {
@@ -348,7 +348,8 @@ describe('the web console', { timeout: 60_000 }, () => {
     expect(revoked).toBe(401);
   });
 
-  it('switches to Chinese, with numbers, money and times through Intl', async () => {
+  // Eight pages, each through axe: minutes on a loaded machine.
+  it('switches to Chinese, with numbers, money and times through Intl', { timeout: 240_000 }, async () => {
     await page.getByRole('button', { name: '中文' }).click();
     expect(await page.evaluate('document.documentElement.lang')).toBe('zh-CN');
     await page.getByRole('link', { name: '费用' }).click();
