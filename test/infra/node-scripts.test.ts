@@ -211,6 +211,8 @@ describe('sx-job-sync (the node service)', () => {
     processes.push(sync);
     await until(() => existsSync(join(ckpt, '.sx-restored')));
 
+    // The command runs for a few of the service's polls (a fractional poll interval once ended the watch).
+    await until(() => node.calls().filter((c) => c.includes('.State.Running')).length >= 3);
     // sx-entry: the command wrote its model and ended.
     writeFileSync(join(out, 'model.json'), '{"w":1}');
     writeFileSync(join(ckpt, 'step-9'), 'last');
