@@ -26,6 +26,8 @@ export const Problem = /* @__PURE__ */ defineSchema(() => z.object({
   status: Int,
   detail: z.string().optional(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  /** With 409 `quota_exceeded`: which quota of the account, and its limit. */
+  quota: z.object({ name: z.enum(['concurrent_gpus', 'storage_bytes']), limit: Int }).optional(),
   request_id: z.string().optional(),
 }));
 export type Problem = z.infer<typeof Problem>;

@@ -1,6 +1,7 @@
 import { describe, it } from 'vitest';
 import { InvalidStateError, NotFoundError } from '../../../domain/errors';
-import { decideFiles, evolveFileRegistry, FileTooLargeError, initialFileRegistry, InvalidUploadError, QuotaExceededError, type FileCommand } from '../../../domain/files/files';
+import { QuotaExceededError } from '../../../domain/errors';
+import { decideFiles, evolveFileRegistry, FileTooLargeError, initialFileRegistry, InvalidUploadError, type FileCommand } from '../../../domain/files/files';
 import type { FileEvent } from '../../../events/file-events';
 import { deciderSpec } from '../../support/decider-spec';
 import { accountId, at } from './fixtures';
