@@ -12,12 +12,13 @@ import {
 } from '../../domain/errors';
 import { FileTooLargeError, InvalidUploadError } from '../../domain/files/files';
 import { ConcurrencyError } from '../adapters/event-store';
+import type { ProblemType } from '../../events/api/common';
 
-/** An RFC 9457 problem: `type` is one of API.md's slugs. */
+/** An RFC 9457 problem: `type` is one of API.md's slugs (`problemStatuses`, which the OpenAPI document lists). */
 export class HttpProblem extends Error {
   constructor(
     readonly status: number,
-    readonly type: string,
+    readonly type: ProblemType,
     readonly title: string,
     readonly detail?: string,
     readonly errors?: Array<{ path: string; message: string }>,
@@ -34,6 +35,9 @@ export const invalidRequest = (detail: string, errors?: Array<{ path: string; me
 export const unauthorized = (detail = 'A valid API key is required: Authorization: Bearer sk_…') =>
   new HttpProblem(401, 'unauthorized', 'Unauthorized', detail, undefined, { 'www-authenticate': 'Bearer' });
 export const notFound = (detail = 'No such resource') => new HttpProblem(404, 'not_found', 'Not found', detail);
+/** 415: a body that is not JSON (`Content-Type` other than `application/json` or a `+json` type). */
+export const unsupportedMediaType = () =>
+  new HttpProblem(415, 'unsupported_media_type', 'Unsupported media type', 'Send JSON with Content-Type: application/json');
 export const payloadTooLarge = (limit: number) =>
   new HttpProblem(413, 'payload_too_large', 'Payload too large', `Request bodies are limited to ${limit} bytes`);
 

@@ -24,7 +24,7 @@ import { rebuildChangedProjections } from '../../functions/rebuild';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { LocalEventBus } from './event-bus';
 import { makeHandler } from './handlers';
-import { HttpFront } from './http-front';
+import { HttpFront, type ObservedExchange } from './http-front';
 import { make as makeAuthorizer } from '../../functions/api-authorizer';
 import { publicRoutes } from '../access';
 import { StreamPoller } from './stream-poller';
@@ -75,6 +75,8 @@ export interface LocalStackOptions {
   console?: boolean;
   /** Overrides of the request limits the settings give (every local client is 127.0.0.1; tests set their own). */
   rateLimits?: Partial<RateLimits>;
+  /** Sees every answer as it leaves (the tests check each against the OpenAPI document); must not throw. */
+  observe?: (exchange: ObservedExchange) => void;
 }
 
 export interface LocalStack {
@@ -205,6 +207,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       })),
       // The console's pages send file parts straight to the object store, on its own origin.
       consoleBuild ? consoleAssets(consoleBuild.dir, { connectSources: [objectServer.endpoint] }) : undefined,
+      options.observe,
     );
     const port = await front.listen(options.port ?? 3000).catch(async (error: NodeJS.ErrnoException) => {
       await Promise.all(pollers.map((p) => p.stop()));
