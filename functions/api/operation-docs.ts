@@ -141,7 +141,11 @@ export const operationDocs = {
     examples: { request: { url: 'https://hooks.example.com/sx', events: ['job.succeeded', 'job.failed'] } },
   },
   'api/list-webhook-endpoints': { tag: 'Webhook endpoints', summary: 'List webhook endpoints', description: 'The account\'s endpoints, newest first.' },
-  'api/get-webhook-endpoint': { tag: 'Webhook endpoints', summary: 'Get a webhook endpoint' },
+  'api/get-webhook-endpoint': {
+    tag: 'Webhook endpoints',
+    summary: 'Get a webhook endpoint',
+    description: 'Its URL, the event types sent to it, whether it is enabled (and if not, why and since when), and until when a rotated-out secret still signs. The secret itself is shown only when the endpoint is created or its secret rotated.',
+  },
   'api/delete-webhook-endpoint': { tag: 'Webhook endpoints', summary: 'Delete a webhook endpoint', description: 'No further deliveries; pending ones are given up.' },
   'api/rotate-webhook-secret': {
     tag: 'Webhook endpoints',
@@ -173,7 +177,11 @@ export const operationDocs = {
     examples: { request: { filename: 'train.jsonl', size: 10485760, purpose: 'dataset' } },
   },
   'api/list-files': { tag: 'Files', summary: 'List files', description: 'The account\'s files, newest first, optionally of one purpose.' },
-  'api/get-file': { tag: 'Files', summary: 'Get a file' },
+  'api/get-file': {
+    tag: 'Files',
+    summary: 'Get a file',
+    description: 'Its name, size, purpose, SHA-256 when given, and status: `uploading` until completed, then `ready` (usable as a job input and downloadable) or `failed`.',
+  },
   'api/delete-file': {
     tag: 'Files',
     summary: 'Delete a file',
