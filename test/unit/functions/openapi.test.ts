@@ -38,6 +38,20 @@ describe('GET /v1/openapi.json', () => {
     expect(Object.keys(operation.responses)).toContain(String(schemas.status ?? 200));
   });
 
+  it('gives every operation a summary, a description and at least one example', async () => {
+    const doc = await served();
+    const lacking = routesWithModules().flatMap((route) => {
+      const operation = doc.paths[route.path][route.method.toLowerCase()];
+      const name = `${route.method} ${route.path}`;
+      return [
+        ...(operation.summary ? [] : [`${name}: summary`]),
+        ...(operation.description ? [] : [`${name}: description`]),
+        ...(/"examples?":/.test(JSON.stringify(operation)) ? [] : [`${name}: example`]),
+      ];
+    });
+    expect(lacking).toEqual([]);
+  });
+
   it('rejects unknown fields in every request body (additionalProperties: false)', async () => {
     const doc = await served();
     for (const route of routesWithModules().filter((r) => r.module.schemas.body)) {
