@@ -58,6 +58,11 @@ export interface LocalStackOptions {
   policy?: Partial<Policy>;
   /** Stream poll interval when idle. @default 50 */
   pollMs?: number;
+  /**
+   * Run the stream consumers (projections, webhook fan-out, metrics). Tests that show what a request
+   * writes by itself, with nothing projected after it, turn them off. @default true
+   */
+  consumeStreams?: boolean;
   /** The admin key. @default a new random one (see `LocalStack.adminKey`) */
   adminKey?: string;
   /** Per-schedule rate overrides in seconds, by schedule name (tests speed up retry clocks with this). */
@@ -173,7 +178,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           pollMs: options.pollMs,
         }),
     );
-    pollers.forEach((poller) => poller.start());
+    if (options.consumeStreams !== false) pollers.forEach((poller) => poller.start());
     // Before the stack takes requests: a projection whose code version changed is rebuilt, and only
     // it. The consumers may already run beside it: rebuildProjections is safe alongside them.
     const rebuilt = await rebuildChangedProjections({ deps: { doc, tables } }).catch(async (error: unknown) => {
