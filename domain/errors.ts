@@ -24,15 +24,35 @@ export class NotFoundError extends DomainError {
   override readonly name = 'NotFoundError';
 }
 
+/** A quota of the account, by name, and its limit (GPUs, bytes). */
+export interface Quota {
+  name: 'concurrent_gpus' | 'storage_bytes';
+  limit: number;
+}
+
 /**
- * A per-account quota is used up (concurrent GPUs, jobs per hour). `retryAfterSeconds` is when the
- * request could succeed again, or null when it never can under the current quota.
+ * A limit of the account that waiting will not lift: a job larger than its concurrent-GPU quota, a
+ * file that does not fit its storage. Raising the quota (or deleting files) helps; retrying does not.
+ */
+export class QuotaExceededError extends DomainError {
+  override readonly name = 'QuotaExceededError';
+  constructor(
+    message: string,
+    readonly quota: Quota,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A per-account quota is used up for now (concurrent GPUs, jobs per hour). `retryAfterSeconds` is when the
+ * request could succeed again.
  */
 export class RateLimitedError extends DomainError {
   override readonly name = 'RateLimitedError';
   constructor(
     message: string,
-    readonly retryAfterSeconds: number | null,
+    readonly retryAfterSeconds: number,
   ) {
     super(message);
   }

@@ -1,5 +1,5 @@
 import type { AccountEvent } from '../events/account-events';
-import { RateLimitedError } from './errors';
+import { QuotaExceededError, RateLimitedError } from './errors';
 import type { Policy } from './policy';
 
 /**
@@ -50,17 +50,18 @@ const HOUR_MS = 3_600_000;
 
 /**
  * Checks a new job of `gpuCount` GPUs at `now` against the account's quotas.
- * @throws RateLimitedError when the concurrent GPUs would exceed `policy.maxConcurrentGpus` (retry
- *   after `policy.concurrencyRetryAfterSeconds`, or never if the job alone is larger than the quota), or
+ * @throws QuotaExceededError when the job alone is larger than `policy.maxConcurrentGpus` (waiting
+ *   cannot help); RateLimitedError when the account's running jobs and this one would exceed it (retry
+ *   after `policy.concurrencyRetryAfterSeconds`), or
  *   when `policy.maxJobsPerHour` jobs were placed in the hour before `now` (retry when the oldest of
  *   them leaves the window).
  */
 export function checkQuotas(state: QuotaState, gpuCount: number, policy: Policy, now: string): void {
   if (gpuCount > policy.maxConcurrentGpus) {
-    throw new RateLimitedError(
-      `A ${gpuCount}-GPU job exceeds the account's quota of ${policy.maxConcurrentGpus} concurrent GPUs; ask support to raise it`,
-      null,
-    );
+    throw new QuotaExceededError(`A ${gpuCount}-GPU job exceeds the account's quota of ${policy.maxConcurrentGpus} concurrent GPUs; ask support to raise it`, {
+      name: 'concurrent_gpus',
+      limit: policy.maxConcurrentGpus,
+    });
   }
   const inUse = Object.values(state.openGpus).reduce((sum, gpus) => sum + gpus, 0);
   if (inUse + gpuCount > policy.maxConcurrentGpus) {

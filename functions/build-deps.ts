@@ -29,7 +29,7 @@ export interface Ports {
  */
 export function buildDeps(settings: ServiceSettings, ports: Ports, now: () => number = Date.now): Deps {
   return {
-    store: new DynamoDbEventStore({ doc: ports.doc, tableName: ports.tables.events }),
+    store: new DynamoDbEventStore({ doc: ports.doc, tableName: ports.tables.events, viewsTableName: ports.tables.views }),
     doc: ports.doc,
     tables: ports.tables,
     metricsRetentionDays: settings.SX_METRICS_RETENTION_DAYS,

@@ -108,6 +108,7 @@ export const handlerAccess: Record<string, HandlerAccess> = {
   'api/create-file': { events: ['read', 'append'], views: ['read', 'write'], objects: ['upload-files'] },
   'api/list-files': { events: ['read'], views: ['read'] },
   'api/get-file': { events: ['read'], views: ['read'] },
+  // Refused while an active job (views) reads the file.
   'api/delete-file': { events: ['read', 'append'], views: ['read'], objects: ['upload-files', 'delete-files'] },
   // Completing reads the whole object once when a SHA-256 was declared: a longer timeout.
   'api/complete-file': { events: ['read', 'append'], views: ['read'], objects: ['upload-files', 'read-files', 'delete-files'], memoryMb: 512, timeoutSeconds: 29 },

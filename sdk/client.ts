@@ -2,7 +2,7 @@ import { AdminAccountBody, AdminAccountList, AdminJobList, AdminVoucherBody, Adm
 import type * as z from 'zod';
 import { AccountBody, SignupResponse, type SignupRequest } from '../events/api/accounts';
 import { ApiKeyList, CreatedApiKeyBody, type CreateApiKeyRequest } from '../events/api/api-keys';
-import { Problem } from '../events/api/common';
+import { AnyProblem } from '../events/api/common';
 import { JobBody, JobEventList, JobFileList, JobList, type CreateJobRequest, type JobStatus } from '../events/api/jobs';
 import { UsageBody } from '../events/api/usage';
 import { JobMetricsBody } from '../events/api/metrics';
@@ -508,10 +508,10 @@ function queryString(query: Record<string, string | number | undefined> = {}): s
 }
 
 /** The problem of an error answer; a gateway's non-JSON error still becomes one readable problem. */
-async function problemOf(response: Response): Promise<Problem> {
+async function problemOf(response: Response): Promise<AnyProblem> {
   const text = await response.text().catch(() => '');
   try {
-    const parsed = Problem.safeParse(JSON.parse(text));
+    const parsed = AnyProblem.safeParse(JSON.parse(text));
     if (parsed.success) return parsed.data;
   } catch {
     // not JSON: fall through

@@ -1,4 +1,4 @@
-import type { Problem } from '../events/api/common';
+import type { AnyProblem } from '../events/api/common';
 
 /**
  * The API answered with an RFC 9457 problem (any 4xx or 5xx). `type` is one of API.md's slugs
@@ -16,7 +16,7 @@ export class SxApiError extends Error {
   /** The method and path asked, e.g. `POST /v1/jobs`. */
   readonly request: string;
 
-  constructor(problem: Problem, request: string) {
+  constructor(problem: AnyProblem, request: string) {
     const fields = (problem.errors ?? []).map((e) => `${e.path}: ${e.message}`);
     const detail = problem.detail ?? problem.title;
     // The detail of a validation error already names the fields; only add them when it does not.

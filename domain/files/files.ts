@@ -1,10 +1,5 @@
 import type { FileEvent, FilePurpose } from '../../events/file-events';
-import { DomainError, InvalidStateError, NotFoundError } from '../errors';
-
-/** The account's storage would pass its quota: deleting files frees it, waiting does not. 409 `quota_exceeded`. */
-export class QuotaExceededError extends DomainError {
-  override readonly name = 'QuotaExceededError';
-}
+import { DomainError, InvalidStateError, NotFoundError, QuotaExceededError } from '../errors';
 
 /** The file is larger than any file may be. 413. */
 export class FileTooLargeError extends DomainError {
@@ -124,7 +119,10 @@ export function decideFiles(command: FileCommand, state: FileRegistryState): Fil
       if (file.size > maxFileBytes) throw new FileTooLargeError(`A file can have at most ${maxFileBytes} bytes; this one declares ${file.size}`);
       const used = storageUsed(state);
       if (used + file.size > quotaBytes) {
-        throw new QuotaExceededError(`This file needs ${file.size} bytes; the account uses ${used} of its ${quotaBytes}. Delete files to make room`);
+        throw new QuotaExceededError(`This file needs ${file.size} bytes; the account uses ${used} of its ${quotaBytes}. Delete files to make room`, {
+          name: 'storage_bytes',
+          limit: quotaBytes,
+        });
       }
       const expiresAt = new Date(Date.parse(now) + expiresInSeconds * 1000).toISOString();
       return [{ type: 'FileCreated', data: { ...file, createdAt: now, expiresAt } }];

@@ -94,6 +94,16 @@ export const fundingOf = (hold: Pick<Hold, 'trialGpuSeconds' | 'ratePerGpuHour' 
   credits: hold.credits,
 });
 
+/** A credit as granted: all of it free, nothing held or charged yet. */
+const freshCredit = ({ amount, ...rest }: Pick<Credit, 'creditId' | 'source' | 'voucherId' | 'expiresAt' | 'grantedAt' | 'period'> & { amount: number }): Credit => ({
+  ...rest,
+  granted: amount,
+  remaining: amount,
+  held: 0,
+  charged: 0,
+  lowNotified: false,
+});
+
 /** Applies one ledger event. Events are facts: evolve never rejects, it only folds. */
 export function evolveAccount(state: AccountState, event: AccountEvent): AccountState {
   if (event.type === 'AccountOpened') {
@@ -169,38 +179,14 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
         ...state,
         credits: {
           ...state.credits,
-          [d.creditId]: {
-            creditId: d.creditId,
-            source: d.source,
-            voucherId: d.voucherId,
-            granted: d.amount,
-            remaining: d.amount,
-            held: 0,
-            charged: 0,
-            expiresAt: d.expiresAt,
-            grantedAt: d.grantedAt,
-            period: d.period,
-            lowNotified: false,
-          },
+          [d.creditId]: freshCredit({ creditId: d.creditId, source: d.source, voucherId: d.voucherId, amount: d.amount, expiresAt: d.expiresAt, grantedAt: d.grantedAt, period: d.period }),
         },
         vouchers: { ...state.vouchers, [d.voucherId]: { ...voucher, periods: [...voucher.periods, d.period] } },
       };
     }
     case 'AdjustmentGranted': {
       const d = event.data;
-      const credit: Credit = {
-        creditId: d.creditId,
-        source: 'adjustment',
-        voucherId: null,
-        granted: d.amount,
-        remaining: d.amount,
-        held: 0,
-        charged: 0,
-        expiresAt: d.expiresAt,
-        grantedAt: d.grantedAt,
-        period: periodOf(d.grantedAt),
-        lowNotified: false,
-      };
+      const credit = freshCredit({ creditId: d.creditId, source: 'adjustment', voucherId: null, amount: d.amount, expiresAt: d.expiresAt, grantedAt: d.grantedAt, period: periodOf(d.grantedAt) });
       return { ...state, credits: { ...state.credits, [d.creditId]: credit } };
     }
     case 'AccountSuspended': {

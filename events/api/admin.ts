@@ -41,7 +41,7 @@ export type AdminAccountBody = z.infer<typeof AdminAccountBody>;
 
 /** `GET /v1/admin/accounts?email=`: a case-insensitive prefix of the email (all accounts without one). */
 export const AdminAccountsQuery = /* @__PURE__ */ defineSchema(() => ListQuery.extend({ email: z.string().max(254).optional() }));
-export const AdminAccountList = /* @__PURE__ */ defineSchema(() => listOf(AdminAccountBody));
+export const AdminAccountList = /* @__PURE__ */ defineSchema(() => listOf(AdminAccountBody, 'AdminAccountList'));
 
 /** A signed quantity of the ledger: trial GPU-seconds and money (negative when it leaves the balance). */
 const LedgerAmount = z.object({ trial_gpu_seconds: Int, amount: MoneyBody });
@@ -68,7 +68,7 @@ export const LedgerEntry = /* @__PURE__ */ defineSchema(() => z.object({
   reason: NullableString,
 }));
 export type LedgerEntry = z.infer<typeof LedgerEntry>;
-export const LedgerList = /* @__PURE__ */ defineSchema(() => listOf(LedgerEntry));
+export const LedgerList = /* @__PURE__ */ defineSchema(() => listOf(LedgerEntry, 'LedgerList'));
 export const LedgerQuery = ListQuery;
 
 /** A voucher as an operator sees it (never its code: only a hash is stored). */
@@ -85,11 +85,11 @@ export const AdminVoucherBody = /* @__PURE__ */ defineSchema(() => z.object({
   /** Who disabled it, when and why (null unless disabled). */
   disabled: OperatorAction.nullable(),
 }));
-export const AdminVoucherList = /* @__PURE__ */ defineSchema(() => listOf(AdminVoucherBody));
+export const AdminVoucherList = /* @__PURE__ */ defineSchema(() => listOf(AdminVoucherBody, 'AdminVoucherList'));
 export const AdminVouchersQuery = ListQuery;
 
 /** `GET /v1/admin/jobs?status=&account_id=`. */
 export const AdminJobsQuery = /* @__PURE__ */ defineSchema(() => ListJobsQuery.extend({ account_id: z.string().regex(/^acct_[0-9a-z]{26}$/).optional() }));
 /** A job with the account it belongs to. */
 export const AdminJobBody = /* @__PURE__ */ defineSchema(() => JobBody.extend({ account_id: z.string() }));
-export const AdminJobList = /* @__PURE__ */ defineSchema(() => listOf(AdminJobBody));
+export const AdminJobList = /* @__PURE__ */ defineSchema(() => listOf(AdminJobBody, 'AdminJobList'));

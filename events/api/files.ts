@@ -1,10 +1,10 @@
 import * as z from 'zod';
 import { defineSchema } from '../define-schema';
 import { Int, NullableString } from '../values';
-import { ListQuery, listOf } from './common';
+import { ListQuery, NullableTimestamp, Timestamp, listOf } from './common';
 
 /** What a file is for (API.md, Files). */
-export const FilePurposeBody = /* @__PURE__ */ defineSchema(() => z.enum(['dataset', 'model', 'other']));
+export const FilePurposeBody = /* @__PURE__ */ defineSchema(() => z.enum(['dataset', 'model', 'other']).meta({ id: 'FilePurpose' }));
 
 /** `POST /v1/files` body. The bytes are not in it: they go to the signed part URLs of the answer. */
 export const CreateFileRequest = /* @__PURE__ */ defineSchema(() => z.strictObject({
@@ -24,7 +24,7 @@ export const UploadPartBody = /* @__PURE__ */ defineSchema(() => z.object({
   headers: z.record(z.string(), z.string()).optional(),
   /** Bytes this part must have (extra field: the last part may be shorter). */
   size: Int,
-}));
+}).meta({ id: 'UploadPart' }));
 
 /** The file object. */
 export const FileBody = /* @__PURE__ */ defineSchema(() => z.object({
@@ -35,18 +35,18 @@ export const FileBody = /* @__PURE__ */ defineSchema(() => z.object({
   purpose: FilePurposeBody,
   sha256: NullableString,
   status: z.enum(['uploading', 'ready', 'failed']),
-  created_at: z.string(),
+  created_at: Timestamp,
   /** While `uploading`: when the upload fails if not completed. */
-  expires_at: NullableString,
+  expires_at: NullableTimestamp,
   /** On `failed`: `expired`, `size_mismatch` or `sha256_mismatch`. */
   failure_reason: NullableString,
-}));
+}).meta({ id: 'File', description: 'A file: data a job reads (a dataset, a base model, anything).' }));
 export type FileBody = z.infer<typeof FileBody>;
 
 /** The answer to `POST /v1/files`: the file and where to send its parts. */
 export const CreatedFile = /* @__PURE__ */ defineSchema(() => FileBody.extend({
-  upload: z.object({ part_size: Int, parts: z.array(UploadPartBody), expires_at: z.string() }),
-}));
+  upload: z.object({ part_size: Int, parts: z.array(UploadPartBody), expires_at: Timestamp }),
+}).meta({ id: 'CreatedFile' }));
 export type CreatedFile = z.infer<typeof CreatedFile>;
 
 /** `POST /v1/files/{id}/complete` body: every part, with the `ETag` its upload answered. */
@@ -60,12 +60,12 @@ export const ResumedUpload = /* @__PURE__ */ defineSchema(() => z.object({
   part_size: Int,
   uploaded: z.array(z.object({ part_number: Int, etag: z.string(), size: Int })),
   parts: z.array(UploadPartBody),
-  expires_at: z.string(),
-}));
+  expires_at: Timestamp,
+}).meta({ id: 'ResumedUpload' }));
 export type ResumedUpload = z.infer<typeof ResumedUpload>;
 
 export const ListFilesQuery = /* @__PURE__ */ defineSchema(() => ListQuery.extend({ purpose: FilePurposeBody.optional() }));
-export const FileList = /* @__PURE__ */ defineSchema(() => listOf(FileBody));
+export const FileList = /* @__PURE__ */ defineSchema(() => listOf(FileBody, 'FileList'));
 export type FileList = z.infer<typeof FileList>;
 
 /** `storage` on `GET /v1/account`. */

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { defineSchema } from '../define-schema';
+import { Timestamp } from './common';
 
 /** `GET /v1/jobs/{id}/metrics` query. */
 export const JobMetricsQuery = /* @__PURE__ */ defineSchema(() => z.strictObject({
@@ -10,16 +11,16 @@ export const JobMetricsQuery = /* @__PURE__ */ defineSchema(() => z.strictObject
 /** One point of a series: `step` is the line's `step` field, when it had one. */
 export const MetricPointBody = /* @__PURE__ */ defineSchema(() => z.object({
   step: z.number().int().nullable(),
-  time: z.string(),
+  time: Timestamp,
   value: z.number(),
-}));
+}).meta({ id: 'MetricPoint' }));
 
 /** One metric's series, oldest first, and its last point (never downsampled away). */
 export const MetricSeriesBody = /* @__PURE__ */ defineSchema(() => z.object({
   name: z.string(),
   points: z.array(MetricPointBody),
   last: MetricPointBody,
-}));
+}).meta({ id: 'MetricSeries' }));
 
-export const JobMetricsBody = /* @__PURE__ */ defineSchema(() => z.object({ data: z.array(MetricSeriesBody) }));
+export const JobMetricsBody = /* @__PURE__ */ defineSchema(() => z.object({ data: z.array(MetricSeriesBody) }).meta({ id: 'JobMetrics' }));
 export type JobMetricsBody = z.infer<typeof JobMetricsBody>;

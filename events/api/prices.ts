@@ -17,5 +17,5 @@ export const PriceList = /* @__PURE__ */ defineSchema(() => z.object({
   stop_grace_seconds: Int,
   /** A100 GPU-seconds a new account's trial pays. */
   trial_gpu_seconds: Int,
-}));
+}).meta({ id: 'PriceList' }));
 export type PriceList = z.infer<typeof PriceList>;

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { defineSchema } from '../define-schema';
 import { GpuType, Int, NullableString } from '../values';
-import { MoneyBody } from './common';
+import { MoneyBody, Timestamp } from './common';
 
 /** `GET /v1/usage` query: lines whose billed period ended in [from, to). Both optional. */
 export const UsageQuery = /* @__PURE__ */ defineSchema(() => z
@@ -21,12 +21,12 @@ export const UsageLineBody = /* @__PURE__ */ defineSchema(() => z.object({
   /** `trial` or `credit`. */
   source: z.enum(['trial', 'credit']),
   credit_id: NullableString,
-  period_start: z.string(),
-  period_end: z.string(),
-}));
+  period_start: Timestamp,
+  period_end: Timestamp,
+}).meta({ id: 'UsageLine', description: 'What one funding source (the trial or one credit) paid for one job.' }));
 
 export const UsageBody = /* @__PURE__ */ defineSchema(() => z.object({
   object: z.literal('usage'),
   data: z.array(UsageLineBody),
   total: z.object({ gpu_seconds: Int, trial_gpu_seconds: Int, cost: MoneyBody }),
-}));
+}).meta({ id: 'Usage', description: 'Usage lines and their total: every GPU-second is paid once.' }));

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { defineSchema } from '../define-schema';
 import { Int, NonEmptyString, NullableString } from '../values';
-import { MoneyBody } from './common';
+import { MoneyBody, NullableTimestamp, Timestamp } from './common';
 
 /** At most ¥100,000,000 per voucher: a typo guard, far above any real voucher. */
 const MAX_VOUCHER_FEN = 10_000_000_000;
@@ -22,10 +22,10 @@ export const VoucherBody = /* @__PURE__ */ defineSchema(() => z.object({
   code: z.string(),
   amount: MoneyBody,
   max_redemptions: Int,
-  expires_at: NullableString,
+  expires_at: NullableTimestamp,
   recurrence: z.enum(['monthly']).nullable(),
-  created_at: z.string(),
-}));
+  created_at: Timestamp,
+}).meta({ id: 'Voucher' }));
 
 /** `POST /v1/vouchers/redeem` body. */
 export const RedeemVoucherRequest = /* @__PURE__ */ defineSchema(() => z.strictObject({ code: NonEmptyString.max(128) }));
@@ -42,11 +42,11 @@ export const CreditBody = /* @__PURE__ */ defineSchema(() => z.object({
   remaining: MoneyBody,
   held: MoneyBody,
   used: MoneyBody,
-  expires_at: NullableString,
+  expires_at: NullableTimestamp,
   recurrence: z.enum(['monthly']).nullable(),
   /** The calendar month (Asia/Shanghai, `YYYY-MM`) the grant is for. */
   period: z.string(),
-  created_at: z.string(),
-}));
+  created_at: Timestamp,
+}).meta({ id: 'Credit', description: 'Compute credit on the account, from a voucher.' }));
 
-export const RedeemVoucherResponse = /* @__PURE__ */ defineSchema(() => z.object({ credit: CreditBody }));
+export const RedeemVoucherResponse = /* @__PURE__ */ defineSchema(() => z.object({ credit: CreditBody }).meta({ id: 'RedeemedVoucher' }));

@@ -10,6 +10,7 @@ import {
   assertValidAppends,
   assertValidFromVersion,
   ConcurrencyError,
+  type AppendOptions,
   type AppendToStream,
   type EventMetadata,
   type EventStore,
@@ -70,10 +71,13 @@ export interface EventItem {
 export class DynamoDbEventStore implements EventStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly tableName: string;
+  private readonly viewsTableName: string | undefined;
 
-  constructor(options: { doc: DynamoDBDocumentClient; tableName: string }) {
+  /** `viewsTableName`: where inline views go (the `views` table); without it an append with views is refused. */
+  constructor(options: { doc: DynamoDBDocumentClient; tableName: string; viewsTableName?: string }) {
     this.doc = options.doc;
     this.tableName = options.tableName;
+    this.viewsTableName = options.viewsTableName;
   }
 
   async readStream(streamId: string, fromVersion = 1): Promise<ReadStreamResult> {
@@ -107,12 +111,14 @@ export class DynamoDbEventStore implements EventStore {
     return { events, version: typeof version === 'number' ? version : 0 };
   }
 
-  async append(appends: AppendToStream[], options: { at: string; metadata?: EventMetadata }): Promise<void> {
-    assertValidAppends(appends);
+  async append(appends: AppendToStream[], options: AppendOptions): Promise<void> {
+    const inline = options.inline ?? [];
+    assertValidAppends(appends, inline);
     if (appends.length === 0) return;
+    if (inline.length > 0 && this.viewsTableName === undefined) throw new Error('Cannot append inline views: this event store was made without a views table');
     const metadata = options.metadata ?? {};
 
-    const only = appends.length === 1 ? appends[0] : undefined;
+    const only = appends.length === 1 && inline.length === 0 ? appends[0] : undefined;
     const onlyEvent = only?.events.length === 1 ? only.events[0] : undefined;
     if (only !== undefined && onlyEvent !== undefined) {
       // The common case (one event, one stream): a plain conditional put costs half a transaction.
@@ -148,6 +154,10 @@ export class DynamoDbEventStore implements EventStore {
         items.push({ Put: { TableName: this.tableName, Item: item, ConditionExpression: SLOT_IS_FREE } });
         itemStreams.push(streamId);
       });
+    }
+    for (const view of inline) {
+      items.push({ Put: { TableName: this.viewsTableName!, Item: view.item, ConditionExpression: SLOT_IS_FREE } });
+      itemStreams.push(`${view.pk} ${view.sk}`);
     }
     if (items.length > MAX_TRANSACT_ITEMS) {
       throw new Error(

@@ -42,6 +42,29 @@ export interface AppendToStream {
   events: NewEvent[];
 }
 
+/**
+ * A view entry written in the same atomic append as the events it shows (an inline projection, as
+ * Marten and emmett call it), so that a caller's next read of a list shows what it just created. Only
+ * for entries that cannot exist yet, such as the list entry of a stream's first events: it is written
+ * on the condition that its key is free, and a taken key fails the whole append (a `ConcurrencyError`).
+ * The asynchronous projection writes the same entry later; it must leave an entry of the same version
+ * as it is (see `putJobView`).
+ */
+export interface InlineView {
+  /** The views table's key. */
+  pk: string;
+  sk: string;
+  /** The whole entry, key included, exactly as the asynchronous projection would write it. */
+  item: Record<string, unknown>;
+}
+
+/** What an append carries besides the events: when, who, and the view entries written with them. */
+export interface AppendOptions {
+  at: string;
+  metadata?: EventMetadata;
+  inline?: InlineView[];
+}
+
 export interface ReadStreamResult {
   /** The events from `fromVersion` on, in version order. */
   events: StoredEvent[];
@@ -59,13 +82,15 @@ export interface EventStore {
    */
   readStream(streamId: string, fromVersion?: number): Promise<ReadStreamResult>;
   /**
-   * Appends to one or more streams atomically: all events are written or none. An empty `appends`
-   * is a no-op.
+   * Appends to one or more streams atomically: all events are written or none, and with them the
+   * `inline` view entries, each only if its key is free. An empty `appends` is a no-op.
    * @throws ConcurrencyError if any stream is not at its expected version (nothing is written).
+   * @throws ConcurrencyError if an inline view's key is taken (nothing is written).
    * @throws Error (never retried) if the request is malformed: a stream listed twice, a negative or
-   *   fractional version, or more than {@link MAX_EVENTS_PER_APPEND} events in all.
+   *   fractional version, an inline view listed twice, or more than {@link MAX_EVENTS_PER_APPEND}
+   *   events and inline views in all.
    */
-  append(appends: AppendToStream[], options: { at: string; metadata?: EventMetadata }): Promise<void>;
+  append(appends: AppendToStream[], options: AppendOptions): Promise<void>;
 }
 
 /** A stream moved on since it was read. Callers reload and decide again. */
@@ -84,9 +109,14 @@ export const MAX_EVENTS_PER_APPEND = 100;
  * same way (a plain Error, before any I/O) whichever store runs it.
  * @throws Error describing the first rule broken.
  */
-export function assertValidAppends(appends: AppendToStream[]): void {
+export function assertValidAppends(appends: AppendToStream[], inline: InlineView[] = []): void {
   const seen = new Set<string>();
-  let eventCount = 0;
+  let eventCount = inline.length;
+  const views = new Set(inline.map((v) => JSON.stringify([v.pk, v.sk])));
+  if (views.size < inline.length) throw new Error('Cannot append: an inline view is listed twice');
+  for (const view of inline) {
+    if (view.item.pk !== view.pk || view.item.sk !== view.sk) throw new Error(`Cannot append: inline view ${view.pk} ${view.sk} has an item with another key`);
+  }
   for (const { streamId, expectedVersion, events } of appends) {
     if (typeof streamId !== 'string' || streamId.length === 0) {
       throw new Error('Cannot append: a stream id is empty');
@@ -106,7 +136,7 @@ export function assertValidAppends(appends: AppendToStream[]): void {
   }
   if (eventCount > MAX_EVENTS_PER_APPEND) {
     throw new Error(
-      `Cannot append ${eventCount} events at once: at most ${MAX_EVENTS_PER_APPEND} fit in one atomic append (DynamoDB TransactWriteItems limit)`,
+      `Cannot append ${eventCount} events and views at once: at most ${MAX_EVENTS_PER_APPEND} fit in one atomic append (DynamoDB TransactWriteItems limit)`,
     );
   }
 }

@@ -2,8 +2,8 @@ import {
   assertValidAppends,
   assertValidFromVersion,
   ConcurrencyError,
+  type AppendOptions,
   type AppendToStream,
-  type EventMetadata,
   type EventStore,
   type ReadStreamResult,
   type StoredEvent,
@@ -16,10 +16,12 @@ import { currentSchemaVersion, upcast } from '../../events/upcasters';
  * stream is not at its expected version (checked exactly), the same request validation. Everything is
  * deep-copied on the way in and out, so a caller mutating an event cannot change history; the copy in
  * goes through JSON so that, as in DynamoDB, `undefined` fields vanish and only JSON-like data survives.
+ * Inline views are kept beside the streams, readable with {@link view}.
  */
 export class InMemoryEventStore implements EventStore {
   private readonly streams = new Map<string, StoredEvent[]>();
   private readonly log: StoredEvent[] = [];
+  private readonly views = new Map<string, Record<string, unknown>>();
 
   async readStream(streamId: string, fromVersion = 1): Promise<ReadStreamResult> {
     assertValidFromVersion(fromVersion);
@@ -27,13 +29,17 @@ export class InMemoryEventStore implements EventStore {
     return { events: structuredClone(stream.slice(fromVersion - 1)).map((stored) => upcast(stored)), version: stream.length };
   }
 
-  async append(appends: AppendToStream[], options: { at: string; metadata?: EventMetadata }): Promise<void> {
-    assertValidAppends(appends);
-    // Check every stream before writing any: this, with no await in between, is what makes it atomic.
-    const conflicting = appends
-      .filter(({ streamId, expectedVersion }) => (this.streams.get(streamId)?.length ?? 0) !== expectedVersion)
-      .map(({ streamId }) => streamId);
+  async append(appends: AppendToStream[], options: AppendOptions): Promise<void> {
+    const inline = options.inline ?? [];
+    assertValidAppends(appends, inline);
+    if (appends.length === 0) return;
+    // Check every stream and view before writing any: this, with no await in between, is what makes it atomic.
+    const conflicting = [
+      ...appends.filter(({ streamId, expectedVersion }) => (this.streams.get(streamId)?.length ?? 0) !== expectedVersion).map(({ streamId }) => streamId),
+      ...inline.filter((v) => this.views.has(viewKey(v.pk, v.sk))).map((v) => `${v.pk} ${v.sk}`),
+    ];
     if (conflicting.length > 0) throw new ConcurrencyError(conflicting);
+    for (const view of inline) this.views.set(viewKey(view.pk, view.sk), jsonCopy(view.item));
 
     const metadata = jsonCopy(options.metadata ?? {});
     for (const { streamId, expectedVersion, events } of appends) {
@@ -56,11 +62,19 @@ export class InMemoryEventStore implements EventStore {
     }
   }
 
+  /** An inline view written with an append (a copy), or undefined. For tests. */
+  view(pk: string, sk: string): Record<string, unknown> | undefined {
+    const item = this.views.get(viewKey(pk, sk));
+    return item === undefined ? undefined : structuredClone(item);
+  }
+
   /** Every event of every stream, in append order (copies). For tests. */
   all(): StoredEvent[] {
     return structuredClone(this.log);
   }
 }
+
+const viewKey = (pk: string, sk: string) => JSON.stringify([pk, sk]);
 
 function jsonCopy<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;

@@ -4,6 +4,7 @@ import { fold } from '../aggregates/aggregate';
 import { jobs } from '../aggregates/jobs';
 import { accounts } from '../aggregates/ledger';
 import { loadAccount } from '../views/account-snapshots';
+import { inlineJobView } from '../views/job-views';
 import { retryOnConflict } from '../adapters/with-retry';
 import type { Deps } from '../deps';
 import { resolveInputs } from '../files/inputs';
@@ -50,14 +51,16 @@ export const make = (deps: Deps) =>
         ...(inputs.length > 0 ? { inputs } : {}),
       };
       const decided = decideSubmission(account.state, submit, deps.policy, now, account.quotas);
+      const job = fold(jobs, jobs.initial(), decided.job) as KnownJobState;
       await deps.store.append(
         [
           { streamId: jobs.streamId(jobId), expectedVersion: 0, events: decided.job },
           { streamId: accounts.streamId(accountId), expectedVersion: account.version, events: decided.account },
         ],
-        { at: now, metadata: { actor: accountId } },
+        // The job's list entry in the same write: the caller's next list shows the job (read-your-writes).
+        { at: now, metadata: { actor: accountId }, inline: [inlineJobView(job, decided.job.length)] },
       );
-      return fold(jobs, jobs.initial(), decided.job) as KnownJobState;
+      return job;
     });
     return json(201, presentJob(state, deps.now(), deps.files), { location: `/v1/jobs/${jobId}` });
   });

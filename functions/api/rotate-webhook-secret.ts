@@ -5,7 +5,8 @@ import { lambda } from '../lambda';
 import { runWebhookCommand } from '../webhooks/commands';
 import { loadOwnEndpoint, newWebhookSecret, presentEndpoint } from './webhook-route';
 
-export const schemas = { body: RotateWebhookSecretRequest, response: RotatedWebhookSecret };
+// The body is optional: no body rotates with the default overlap.
+export const schemas = { body: RotateWebhookSecretRequest.optional(), response: RotatedWebhookSecret };
 
 export const options: RouteOptions = { auth: 'key' };
 

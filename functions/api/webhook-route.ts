@@ -31,7 +31,8 @@ export function presentEndpoint(endpoint: EndpointState, now: Date): WebhookEndp
     id: endpoint.endpointId,
     object: 'webhook_endpoint',
     url: endpoint.url,
-    events: endpoint.events ?? ['*'],
+    // Recorded from a request validated against WebhookEventType: the stream holds only its values.
+    events: (endpoint.events ?? ['*']) as WebhookEndpointBody['events'],
     description: endpoint.description,
     status: endpoint.status === 'disabled' ? 'disabled' : 'enabled',
     disabled_reason: endpoint.disabledReason,
@@ -47,7 +48,7 @@ export function presentDelivery(delivery: Delivery): WebhookDeliveryBody {
     object: 'webhook_delivery',
     endpoint_id: delivery.endpointId,
     event_id: delivery.eventId,
-    event_type: delivery.eventType,
+    event_type: delivery.eventType as WebhookDeliveryBody['event_type'],
     status: delivery.status,
     created_at: delivery.createdAt,
     attempt_count: delivery.attempts.length,

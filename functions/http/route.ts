@@ -5,7 +5,7 @@ import type { Deps } from '../deps';
 import { authenticateAdmin, authenticateKey, authorizerContextOf } from './auth';
 import { headerOf } from './headers';
 import { claimIdempotencyKey, finishIdempotentRequest, isSaved, type IdempotencyClaim } from './idempotency';
-import { accountSuspended, HttpProblem, invalidRequest, payloadTooLarge, problemResponse, toProblem, unauthorized } from './problem';
+import { accountSuspended, HttpProblem, invalidRequest, payloadTooLarge, problemResponse, toProblem, unauthorized, unsupportedMediaType } from './problem';
 import { logger } from '../logger';
 import { countRequest, rateLimitsOf, recordRequest, refuseOverLimit } from './rate-limits';
 
@@ -90,16 +90,22 @@ const idempotency = (deps: Deps): MiddlewareObj<ApiEvent, ApiResult, Error, Rout
   },
 });
 
+/** The methods whose body the API reads. */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
 /** Enforces the body limit and parses JSON; malformed JSON is a 400, never a 5xx. */
 const jsonBody = (): MiddlewareObj<ApiEvent, ApiResult, Error, RouteContext> => ({
   before: async (request) => {
     const { body, isBase64Encoded } = request.event;
     if (body === undefined || body === '') return;
+    // Content in a GET or DELETE has no meaning (RFC 9110, 9.3.1 and 9.3.5): it is ignored, so these
+    // operations answer no body-related problems (413, 415, malformed JSON) the document would have to list.
+    if (!BODY_METHODS.has(request.event.requestContext.http.method)) return;
     const text = isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
     if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw payloadTooLarge(MAX_BODY_BYTES);
     const type = headerOf(request.event, 'content-type') ?? 'application/json';
     if (!/^application\/([a-z0-9.+-]*\+)?json\b/i.test(type)) {
-      throw new HttpProblem(415, 'invalid_request', 'Unsupported media type', 'Send JSON with Content-Type: application/json');
+      throw unsupportedMediaType();
     }
     try {
       request.context.sx.body = JSON.parse(text);

@@ -21,6 +21,15 @@ export interface LocalRoute {
   authorize?: (event: APIGatewayRequestAuthorizerEventV2) => Promise<{ isAuthorized: boolean; context?: Record<string, unknown> }>;
 }
 
+/** One answer as it left the front, for an observer (the tests check each against the OpenAPI document). */
+export interface ObservedExchange {
+  method: string;
+  path: string;
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
 const compile = (path: string) =>
   new RegExp(`^${path.replace(/\{(\w+)\}/g, (_m, name: string) => `(?<${name}>[^/]+)`)}$`);
 
@@ -40,6 +49,7 @@ export class HttpFront {
   constructor(
     routes: LocalRoute[],
     private readonly assets?: (path: string) => Promise<APIGatewayProxyStructuredResultV2 | null>,
+    private readonly observe?: (exchange: ObservedExchange) => void,
   ) {
     this.routes = routes.map((r) => ({ ...r, pattern: compile(r.path) }));
     // Node answers a request without Host itself, with a bare 400: `serve` answers it as a problem.
@@ -83,12 +93,12 @@ export class HttpFront {
       }
       const match = this.match(req.method ?? 'GET', url.pathname);
       const body = await readBody(req);
-      if (body === null) return send(res, gatewayProblem(413, 'payload_too_large', 'Payload too large', requestId));
+      if (body === null) return this.reply(req, url.pathname, res, gatewayProblem(413, 'payload_too_large', 'Payload too large', requestId));
       if (!match && this.assets && (req.method === 'GET' || req.method === 'HEAD') && !url.pathname.startsWith('/v1/')) {
         const asset = await this.assets(url.pathname);
-        if (asset) return send(res, asset, req.method === 'HEAD');
+        if (asset) return this.reply(req, url.pathname, res, asset, req.method === 'HEAD');
       }
-      if (!match) return send(res, gatewayProblem(404, 'not_found', `No route ${req.method} ${url.pathname}`, requestId));
+      if (!match) return this.reply(req, url.pathname, res, gatewayProblem(404, 'not_found', `No route ${req.method} ${url.pathname}`, requestId));
       const event = toEvent(req, url, body, match.route, match.params, requestId);
       if (match.route.authorize) {
         let result: Awaited<ReturnType<NonNullable<LocalRoute['authorize']>>>;
@@ -97,18 +107,33 @@ export class HttpFront {
         } catch (error) {
           // API Gateway answers an authorizer that fails with a bare 500 and never calls the route.
           logger.error('authorizer failed', { requestId, authorizer: true, error });
-          return send(res, gatewayMessage(500, 'Internal Server Error'));
+          return this.reply(req, url.pathname, res, gatewayMessage(500, 'Internal Server Error'));
         }
-        if (!result.isAuthorized) return send(res, gatewayMessage(403, 'Forbidden'));
+        if (!result.isAuthorized) return this.reply(req, url.pathname, res, gatewayMessage(403, 'Forbidden'));
         // What API Gateway passes on from a simple response: the context under `lambda`.
         event.requestContext = { ...event.requestContext, authorizer: { lambda: result.context ?? {} } } as typeof event.requestContext;
       }
-      send(res, await match.route.invoke(event));
+      this.reply(req, url.pathname, res, await match.route.invoke(event));
     } catch (error) {
       // A handler must never throw (middy turns errors into problems); if one does, answer like API Gateway.
       logger.error('handler threw', { requestId, error });
-      send(res, gatewayMessage(500, 'Internal Server Error'));
+      this.reply(req, (req.url ?? '/').split('?')[0]!, res, gatewayMessage(500, 'Internal Server Error'));
     }
+  }
+
+  /** Sends an answer, after showing it to the observer (if any). */
+  private reply(req: IncomingMessage, path: string, res: ServerResponse, result: APIGatewayProxyStructuredResultV2, headOnly = false) {
+    if (this.observe) {
+      const body = result.body ?? '';
+      this.observe({
+        method: req.method ?? 'GET',
+        path,
+        status: result.statusCode ?? 200,
+        headers: Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)])),
+        body: result.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body,
+      });
+    }
+    send(res, result, headOnly);
   }
 
   private match(method: string, path: string) {

@@ -24,7 +24,7 @@ import { rebuildChangedProjections } from '../../functions/rebuild';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { LocalEventBus } from './event-bus';
 import { makeHandler } from './handlers';
-import { HttpFront } from './http-front';
+import { HttpFront, type ObservedExchange } from './http-front';
 import { make as makeAuthorizer } from '../../functions/api-authorizer';
 import { publicRoutes } from '../access';
 import { StreamPoller } from './stream-poller';
@@ -58,6 +58,11 @@ export interface LocalStackOptions {
   policy?: Partial<Policy>;
   /** Stream poll interval when idle. @default 50 */
   pollMs?: number;
+  /**
+   * Run the stream consumers (projections, webhook fan-out, metrics). Tests that show what a request
+   * writes by itself, with nothing projected after it, turn them off. @default true
+   */
+  consumeStreams?: boolean;
   /** The admin key. @default a new random one (see `LocalStack.adminKey`) */
   adminKey?: string;
   /** Per-schedule rate overrides in seconds, by schedule name (tests speed up retry clocks with this). */
@@ -75,6 +80,8 @@ export interface LocalStackOptions {
   console?: boolean;
   /** Overrides of the request limits the settings give (every local client is 127.0.0.1; tests set their own). */
   rateLimits?: Partial<RateLimits>;
+  /** Sees every answer as it leaves (the tests check each against the OpenAPI document); must not throw. */
+  observe?: (exchange: ObservedExchange) => void;
 }
 
 export interface LocalStack {
@@ -171,7 +178,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           pollMs: options.pollMs,
         }),
     );
-    pollers.forEach((poller) => poller.start());
+    if (options.consumeStreams !== false) pollers.forEach((poller) => poller.start());
     // Before the stack takes requests: a projection whose code version changed is rebuilt, and only
     // it. The consumers may already run beside it: rebuildProjections is safe alongside them.
     const rebuilt = await rebuildChangedProjections({ deps: { doc, tables } }).catch(async (error: unknown) => {
@@ -205,6 +212,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       })),
       // The console's pages send file parts straight to the object store, on its own origin.
       consoleBuild ? consoleAssets(consoleBuild.dir, { connectSources: [objectServer.endpoint] }) : undefined,
+      options.observe,
     );
     const port = await front.listen(options.port ?? 3000).catch(async (error: NodeJS.ErrnoException) => {
       await Promise.all(pollers.map((p) => p.stop()));

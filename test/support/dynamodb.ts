@@ -38,7 +38,7 @@ export async function createTestTables(): Promise<TestTables> {
     client,
     doc,
     names,
-    store: new DynamoDbEventStore({ doc, tableName: names.events }),
+    store: new DynamoDbEventStore({ doc, tableName: names.events, viewsTableName: names.views }),
     async drop() {
       try {
         await deleteTables(client, names);

@@ -16,14 +16,20 @@ const event = (type: string, data: Record<string, unknown> = {}): NewEvent => ({
  */
 export function eventStoreContract(
   name: string,
-  make: () => Promise<{ store: EventStore; cleanup?: () => Promise<void> }>,
+  make: () => Promise<{
+    store: EventStore;
+    /** Reads an inline view the store wrote (from the views table, for DynamoDB). */
+    readView: (pk: string, sk: string) => Promise<Record<string, unknown> | undefined>;
+    cleanup?: () => Promise<void>;
+  }>,
 ): void {
   describe(`EventStore contract: ${name}`, () => {
     let store: EventStore;
+    let readView: (pk: string, sk: string) => Promise<Record<string, unknown> | undefined>;
     let cleanup: (() => Promise<void>) | undefined;
 
     beforeAll(async () => {
-      ({ store, cleanup } = await make());
+      ({ store, readView, cleanup } = await make());
     });
     afterAll(async () => {
       await cleanup?.();
@@ -261,6 +267,66 @@ export function eventStoreContract(
         await expect(store.append([{ streamId: newStream(), expectedVersion: 0, events: [] }], { at })).resolves.toBeUndefined();
         await expect(store.append([{ streamId, expectedVersion: 0, events: [] }], { at })).rejects.toBeInstanceOf(ConcurrencyError);
         expect((await store.readStream(streamId)).version).toBe(1);
+      });
+    });
+
+    describe('with inline views (a list entry written with the first events)', () => {
+      const view = (streamId: string, version: number) => ({ pk: `list#${streamId}`, sk: streamId, item: { pk: `list#${streamId}`, sk: streamId, kind: 'test', version } });
+
+      it('writes the view in the same append as the events', async () => {
+        // Prepare
+        const streamId = newStream();
+
+        // Act
+        await store.append([{ streamId, expectedVersion: 0, events: [event('A')] }], { at, inline: [view(streamId, 1)] });
+
+        // Assess
+        expect((await store.readStream(streamId)).version).toBe(1);
+        expect(await readView(`list#${streamId}`, streamId)).toEqual({ pk: `list#${streamId}`, sk: streamId, kind: 'test', version: 1 });
+      });
+
+      it('writes neither the events nor the view when a stream moved on', async () => {
+        // Prepare
+        const streamId = newStream();
+        const other = newStream();
+        await store.append([{ streamId: other, expectedVersion: 0, events: [event('A')] }], { at });
+
+        // Act
+        const append = store.append(
+          [
+            { streamId, expectedVersion: 0, events: [event('A')] },
+            { streamId: other, expectedVersion: 0, events: [event('B')] },
+          ],
+          { at, inline: [view(streamId, 1)] },
+        );
+
+        // Assess
+        await expect(append).rejects.toBeInstanceOf(ConcurrencyError);
+        expect((await store.readStream(streamId)).version).toBe(0);
+        expect(await readView(`list#${streamId}`, streamId)).toBeUndefined();
+      });
+
+      it('refuses the whole append when the view already exists, writing no event', async () => {
+        // Prepare
+        const first = newStream();
+        await store.append([{ streamId: first, expectedVersion: 0, events: [event('A')] }], { at, inline: [view(first, 1)] });
+        const second = newStream();
+
+        // Act
+        const append = store.append([{ streamId: second, expectedVersion: 0, events: [event('A')] }], { at, inline: [view(first, 7)] });
+
+        // Assess
+        await expect(append).rejects.toBeInstanceOf(ConcurrencyError);
+        expect((await store.readStream(second)).version).toBe(0);
+        expect(await readView(`list#${first}`, first)).toMatchObject({ version: 1 });
+      });
+
+      it('refuses a view listed twice or keyed unlike its item, before any write', async () => {
+        const streamId = newStream();
+        const v = view(streamId, 1);
+        await expect(store.append([{ streamId, expectedVersion: 0, events: [event('A')] }], { at, inline: [v, v] })).rejects.toThrow(/listed twice/);
+        await expect(store.append([{ streamId, expectedVersion: 0, events: [event('A')] }], { at, inline: [{ ...v, sk: 'other' }] })).rejects.toThrow(/another key/);
+        expect((await store.readStream(streamId)).version).toBe(0);
       });
     });
 

@@ -5,16 +5,34 @@ import { deleteTables } from '../../infra/local/create-tables';
 import { apiClient, ROOMY_RATE_LIMITS } from '../../infra/local/stack-process';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../infra/local/stack';
 import { testDynamoEndpoint } from './dynamodb';
+import { openApiContract } from './openapi-contract';
 
 export type Api = ReturnType<typeof apiClient>;
 
 /** What a test may set; where the stack runs (its port, data, DynamoDB and tables) is the helper's. */
 export type TestStackOptions = Omit<LocalStackOptions, 'port' | 'dataDir' | 'dynamoEndpoint' | 'tablePrefix'>;
-export type TestStack = LocalStack & { drop(options?: { graceSeconds?: number }): Promise<void> };
+export type TestStack = LocalStack & {
+  drop(options?: { graceSeconds?: number }): Promise<void>;
+  /** What the stack answered that the OpenAPI document does not say, so far (see `drop`). */
+  contractViolations: string[];
+};
 
-/** The local stack in process, on the run's DynamoDB Local, with its own tables; `drop()` stops it and deletes them. */
+/**
+ * The local stack in process, on the run's DynamoDB Local, with its own tables; `drop()` stops it and
+ * deletes them. Every answer it gives, to any client (fetch, the SDK, `sx`, the console in Chromium),
+ * is checked against the OpenAPI document: `drop()` fails if one was not as documented.
+ */
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
+  const contract = openApiContract();
+  const contractViolations: string[] = [];
   const stack = await startLocalStack({
+    observe: (exchange) => {
+      try {
+        contractViolations.push(...contract.check(exchange));
+      } catch (error) {
+        contractViolations.push(`${exchange.method} ${exchange.path}: the check failed: ${String(error)}`);
+      }
+    },
     port: 0,
     dataDir: null,
     dynamoEndpoint: testDynamoEndpoint(),
@@ -26,6 +44,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   });
   return {
     ...stack,
+    contractViolations,
     async drop({ graceSeconds = 1 } = {}) {
       await stack.stop({ graceSeconds });
       const { client } = createDynamoClients({ endpoint: stack.dynamoEndpoint });
@@ -33,6 +52,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
         await deleteTables(client, stack.deps.tables);
       } finally {
         client.destroy();
+      }
+      if (contractViolations.length) {
+        throw new Error(`${contractViolations.length} answer(s) not as the OpenAPI document says:\n${[...new Set(contractViolations)].slice(0, 20).join('\n')}`);
       }
     },
   };

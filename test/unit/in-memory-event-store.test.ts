@@ -4,7 +4,10 @@ import { InMemoryEventStore } from '../../functions/adapters/in-memory-event-sto
 import { retryOnConflict } from '../../functions/adapters/with-retry';
 import { eventStoreContract } from '../support/event-store-contract';
 
-eventStoreContract('in memory', async () => ({ store: new InMemoryEventStore() }));
+eventStoreContract('in memory', async () => {
+  const store = new InMemoryEventStore();
+  return { store, readView: async (pk, sk) => store.view(pk, sk) };
+});
 
 describe('InMemoryEventStore.all', () => {
   it('lists every event of every stream in append order', async () => {

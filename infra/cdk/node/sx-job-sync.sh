@@ -128,7 +128,7 @@ restore() {
     return 0
   fi
   touch "$ckpt/.sx-restored"
-  local waited=0
+  local saved_at=$SECONDS
   while [ "$(docker inspect -f '{{.State.Running}}' "$c" 2>/dev/null)" = "true" ]; do
     if [ -e "$ckpt/.sx-exited" ]; then
       # The command has ended; sx-entry waits for this save before the container exits.
@@ -137,9 +137,9 @@ restore() {
       return 0
     fi
     sleep "$POLL"
-    waited=$((waited + POLL))
-    if [ "$waited" -ge "$INTERVAL" ]; then
-      waited=0
+    # Bash's own clock: POLL may be a fraction of a second, which $(( )) cannot add.
+    if [ $((SECONDS - saved_at)) -ge "$INTERVAL" ]; then
+      saved_at=$SECONDS
       [ -e "$ckpt/.sx-exited" ] || save "$c"
     fi
   done

@@ -142,8 +142,10 @@ describe('Quotas', () => {
     expect(refused.type).toBe('application/problem+json');
     expect(refused.body.type).toBe('rate_limited');
     const res = await fetch(`${stack.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${(await signUpKey())}` }, body: JSON.stringify(job(8)) });
-    expect(res.status).toBe(429); // larger than the quota: refused, with no Retry-After (waiting cannot help)
+    // Larger than the quota: waiting cannot help, so 409 quota_exceeded naming it, with no Retry-After.
+    expect(res.status).toBe(409);
     expect(res.headers.get('retry-after')).toBeNull();
+    expect(await res.json()).toMatchObject({ type: 'quota_exceeded', quota: { name: 'concurrent_gpus', limit: 4 } });
     for (const a of answers.filter((a) => a.status === 201)) await api.post(`/v1/jobs/${a.body.id}/cancel`);
   });
 

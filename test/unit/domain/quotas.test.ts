@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimitedError } from '../../../domain/errors';
+import { QuotaExceededError, RateLimitedError } from '../../../domain/errors';
 import { decideSubmission, type SubmitJob } from '../../../domain/job-ledger';
 import { evolveAccount, initialAccountState, type AccountState } from '../../../domain/ledger/account';
 import { defaultPolicy, type Policy } from '../../../domain/policy';
@@ -57,10 +57,13 @@ describe('Quotas, decided with the submission', () => {
   });
 
   describe('When a job alone is larger than the quota', () => {
-    it('refuses it with no retry hint: waiting cannot help', () => {
+    it('refuses it as over the quota, naming it: waiting cannot help', () => {
       const account = [opened].reduce(evolveAccount, initialAccountState());
       const { now, submit: s } = submit(64, minute(0));
-      expect(() => decideSubmission(account, s, policy, now, initialQuotaState())).toThrow(expect.objectContaining({ retryAfterSeconds: null }));
+      expect(() => decideSubmission(account, s, policy, now, initialQuotaState())).toThrow(QuotaExceededError);
+      expect(() => decideSubmission(account, s, policy, now, initialQuotaState())).toThrow(
+        expect.objectContaining({ quota: { name: 'concurrent_gpus', limit: 16 } }),
+      );
     });
   });
 

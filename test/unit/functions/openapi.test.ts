@@ -34,15 +34,30 @@ describe('GET /v1/openapi.json', () => {
     expect(operation.requestBody !== undefined).toBe(schemas.body !== undefined);
     if (schemas.query) expect(operation.parameters.filter((p: { in: string }) => p.in === 'query').length).toBeGreaterThan(0);
     expect(operation.security).toEqual(options!.auth === 'none' ? [] : [{ [options!.auth === 'admin' ? 'adminKey' : 'apiKey']: [] }]);
-    expect(operation.parameters?.some((p: { name: string }) => p.name === 'Idempotency-Key') ?? false).toBe(options!.idempotent === true);
+    expect(operation.parameters?.some((p: { $ref?: string }) => p.$ref === '#/components/parameters/IdempotencyKey') ?? false).toBe(options!.idempotent === true);
     expect(Object.keys(operation.responses)).toContain(String(schemas.status ?? 200));
+  });
+
+  it('gives every operation a summary, a description and at least one example', async () => {
+    const doc = await served();
+    const lacking = routesWithModules().flatMap((route) => {
+      const operation = doc.paths[route.path][route.method.toLowerCase()];
+      const name = `${route.method} ${route.path}`;
+      return [
+        ...(operation.summary ? [] : [`${name}: summary`]),
+        ...(operation.description ? [] : [`${name}: description`]),
+        ...(/"examples?":/.test(JSON.stringify(operation)) ? [] : [`${name}: example`]),
+      ];
+    });
+    expect(lacking).toEqual([]);
   });
 
   it('rejects unknown fields in every request body (additionalProperties: false)', async () => {
     const doc = await served();
     for (const route of routesWithModules().filter((r) => r.module.schemas.body)) {
-      const schema = doc.paths[route.path][route.method.toLowerCase()].requestBody.content['application/json'].schema;
-      const object = schema.anyOf?.find((s: { type?: string }) => s.type === 'object') ?? schema;
+      const resolve = (s: { $ref?: string }) => (s.$ref ? doc.components.schemas[s.$ref.slice('#/components/schemas/'.length)] : s);
+      const schema = resolve(doc.paths[route.path][route.method.toLowerCase()].requestBody.content['application/json'].schema);
+      const object = resolve(schema.anyOf?.find((s: { type?: string; $ref?: string }) => s.type === 'object' || s.$ref) ?? schema);
       expect({ route: route.path, additionalProperties: object.additionalProperties }).toEqual({ route: route.path, additionalProperties: false });
     }
   });
