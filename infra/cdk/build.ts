@@ -3,11 +3,14 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { ServiceSettings } from '../../functions/env';
 import { serviceSettingsIssues, type DeploymentConfig } from './regions';
 import { StatefulStack } from './stateful-stack';
-import { StatelessStack, type StatelessStackProps } from './stateless-stack';
+import { RouteStack, splitRoutes, type RouteGroup } from './route-stack';
+import { declaredRoutes, StatelessStack, type StatelessStackProps } from './stateless-stack';
 
 export interface RegionStacks {
   stateful: StatefulStack;
   stateless: StatelessStack;
+  /** The groups of routes in stacks of their own (infra/cdk/route-stack.ts). */
+  routes: Record<RouteGroup, RouteStack>;
 }
 
 /**
@@ -37,6 +40,8 @@ export function buildApp(
   Tags.of(app).add('project', 'suanxiang-cloud');
   Tags.of(app).add('sx:deployment', config.prefix);
 
+  const { routes: tables = declaredRoutes, ...overrides } = options.overrides ?? {};
+  const split = splitRoutes(tables.httpRoutes);
   const built: Record<string, RegionStacks> = {};
   for (const region of regions) {
     const env = { region: region.region, account: region.account ?? process.env.CDK_DEFAULT_ACCOUNT };
@@ -51,10 +56,22 @@ export function buildApp(
       config: { ...region, settings: { ...region.settings, ...fromContext } },
       stateful,
       description: `suanxiang-cloud ${region.region}: API, functions, projections, events, schedules, Batch, alarms`,
-      ...options.overrides,
+      ...overrides,
+      routes: { ...tables, httpRoutes: split.stateless },
     });
     stateless.addStackDependency(stateful);
-    built[region.region] = { stateful, stateless };
+    const routes = {} as Record<RouteGroup, RouteStack>;
+    for (const [group, groupRoutes] of Object.entries(split.groups) as Array<[RouteGroup, typeof split.stateless]>) {
+      routes[group] = new RouteStack(app, `${config.prefix}-${region.region}-${group}`, {
+        env,
+        stateless,
+        routes: groupRoutes,
+        codeFor: overrides.codeFor,
+        description: `suanxiang-cloud ${region.region}: the ${group} routes of the API and their functions`,
+      });
+      routes[group].addStackDependency(stateless);
+    }
+    built[region.region] = { stateful, stateless, routes };
   }
   return built;
 }

@@ -96,12 +96,21 @@ export class StatelessStack extends Stack {
   readonly console?: Console;
   /** The environment every function gets: exactly `LambdaEnv` (functions/env.ts). */
   readonly lambdaEnvironment: Record<string, string>;
+  private readonly stateful: StatefulStack;
+  /** What each handler may use (infra/access.ts). */
+  readonly access: Record<string, HandlerAccess>;
+  private readonly busName: string;
+  private readonly codeFor?: (handler: string) => lambda.Code;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
     const { prefix, config, stateful } = props;
+    this.codeFor = props.codeFor;
     const tables = props.routes ?? declaredRoutes;
     const access = props.access ?? handlerAccess;
+    this.stateful = stateful;
+    this.access = access;
+    this.busName = `${prefix}-events`;
     const { events, views } = stateful.eventStore;
     const { bucket, jobLogs, adminKey } = stateful.storage;
     // Checked with the schema the functions read them with: a value they would refuse fails the synth.
@@ -139,7 +148,7 @@ export class StatelessStack extends Stack {
       SX_STOP_GRACE_SECONDS: String(settings.SX_STOP_GRACE_SECONDS),
     };
 
-    const busName = `${prefix}-events`;
+    const busName = this.busName;
     // Every handler named in any table, with the kind of the first table naming it.
     const kinds = new Map<string, HandlerKind>();
     const note = (kind: HandlerKind, handlers: readonly { handler: string }[]) =>
@@ -153,28 +162,7 @@ export class StatelessStack extends Stack {
 
     const functionsScope = new Construct(this, 'Functions');
     for (const [handler, kind] of kinds) {
-      let needs = access[handler];
-      if (!needs) {
-        needs = defaultAccess[kind];
-        Annotations.of(this).addWarningV2(
-          `sx:undeclared-access:${handler}`,
-          `${handler} has no entry in infra/access.ts; it gets the default for a ${kind} handler. Declare what it uses to narrow it.`,
-        );
-      }
-      const fn = new AppFunction(functionsScope, handler.replaceAll('/', '-'), {
-        handler,
-        environment: this.lambdaEnvironment,
-        ...(props.codeFor ? { code: props.codeFor(handler) } : {}),
-        memoryMb: needs.memoryMb ?? 512,
-        timeout: Duration.seconds(needs.timeoutSeconds ?? (kind === 'http' ? 10 : 60)),
-        ...(scheduled.has(handler) ? { reservedConcurrency: 1 } : {}),
-      });
-      this.grant(fn, needs, stateful, busName);
-      // Every route counts its requests (functions/http/rate-limits.ts): its own counter items only.
-      if (kind === 'http') {
-        fn.allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [views.tableArn], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ratelimit#*'] } });
-      }
-      this.functions[handler] = fn;
+      this.functions[handler] = this.addFunction(functionsScope, handler, kind, { scheduled: scheduled.has(handler) });
     }
     // The authorizer reads API key streams (and the admin key for admin routes): what access.ts declares.
     const authorizerNeeds = access[AUTHORIZER_HANDLER] ?? {};
@@ -269,6 +257,46 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
     new CfnOutput(this, 'OnDemandQueue', { value: this.compute.names.onDemandQueue });
     new CfnOutput(this, 'AlarmTopic', { value: this.alarms.topic.topicArn });
+  }
+
+  /**
+   * One function for `handler` under `scope` (in this stack, or in a stack of routes of this region),
+   * granted exactly what `infra/access.ts` declares for it (the default of its kind, with a warning,
+   * when it declares nothing).
+   */
+  addFunction(
+    scope: Construct,
+    handler: string,
+    kind: HandlerKind,
+    options: { scheduled?: boolean; environment?: Record<string, string>; codeFor?: (handler: string) => lambda.Code } = {},
+  ): AppFunction {
+    let needs = this.access[handler];
+    if (!needs) {
+      needs = defaultAccess[kind];
+      Annotations.of(scope).addWarningV2(
+        `sx:undeclared-access:${handler}`,
+        `${handler} has no entry in infra/access.ts; it gets the default for a ${kind} handler. Declare what it uses to narrow it.`,
+      );
+    }
+    const codeFor = options.codeFor ?? this.codeFor;
+    const fn = new AppFunction(scope, handler.replaceAll('/', '-'), {
+      handler,
+      environment: options.environment ?? this.lambdaEnvironment,
+      ...(codeFor ? { code: codeFor(handler) } : {}),
+      memoryMb: needs.memoryMb ?? 512,
+      timeout: Duration.seconds(needs.timeoutSeconds ?? (kind === 'http' ? 10 : 60)),
+      ...(options.scheduled ? { reservedConcurrency: 1 } : {}),
+    });
+    this.grant(fn, needs, this.stateful, this.busName);
+    // Every route counts its requests (functions/http/rate-limits.ts): its own counter items only.
+    if (kind === 'http') {
+      fn.allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [this.stateful.eventStore.views.tableArn], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ratelimit#*'] } });
+    }
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'Node.js 22 is the runtime this project targets and tests (DESIGN.md); moving to a newer runtime is a deliberate upgrade.',
+    });
+    return fn;
   }
 
   /** Grants one function exactly what `needs` declares. */

@@ -16,12 +16,12 @@ describe('every configured region synthesizes cleanly', () => {
     const assembly = app.synth();
     // Assess
     expect(assembly.stacks.map((s) => s.stackName).sort()).toEqual(
-      loadDeploymentConfig().regions.flatMap((r) => [`sx-${r.region}-stateful`, `sx-${r.region}-stateless`]).sort(),
+      loadDeploymentConfig().regions.flatMap((r) => [`sx-${r.region}-stateful`, `sx-${r.region}-stateless`, `sx-${r.region}-operators`, `sx-${r.region}-webhooks`]).sort(),
     );
     const report = new AwsSolutionsChecks(app).validateScope(app);
     expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
-    for (const { stateful, stateless } of Object.values(stacks)) {
-      for (const construct of [...stateful.node.findAll(), ...stateless.node.findAll()]) {
+    for (const { stateful, stateless, routes } of Object.values(stacks)) {
+      for (const construct of [stateful, stateless, ...Object.values(routes)].flatMap((s) => s.node.findAll())) {
         for (const entry of construct.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules')) {
           for (const [rule, reason] of Object.entries(entry.data as Record<string, string>)) {
             expect(reason.length, `${construct.node.path} ${rule}`).toBeGreaterThan(40);

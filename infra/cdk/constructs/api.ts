@@ -50,6 +50,9 @@ export class Api extends Construct {
   readonly stage: apigw.HttpStage;
   readonly accessLogs: logs.LogGroup;
   readonly url: string;
+  /** The API-key authorizer every keyed route uses, in this stack or another. */
+  readonly authorizer: HttpLambdaAuthorizer;
+  private readonly publicRoutes: ReadonlySet<string>;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -100,33 +103,47 @@ export class Api extends Construct {
     this.url = props.domain ? `https://${props.domain.name}/` : this.stage.url;
 
     // No identity source, so no 401 from API Gateway itself; caching requires one, so it is off (TTL 0).
-    const authorizer = new HttpLambdaAuthorizer('ApiKey', props.authorizer, {
+    this.authorizer = new HttpLambdaAuthorizer('ApiKey', props.authorizer, {
       authorizerName: 'api-key',
       identitySource: [],
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       resultsCacheTtl: Duration.seconds(0),
     });
-
-    for (const route of props.routes) {
-      const key = `${route.method} ${route.path}`;
-      const isPublic = props.publicRoutes.has(key);
-      const [created] = this.httpApi.addRoutes({
-        path: route.path,
-        methods: [route.method as apigw.HttpMethod],
-        integration: new HttpLambdaIntegration(`Integration ${key.replaceAll('/', '|')}`, props.functionFor(route.handler)),
-        ...(isPublic ? {} : { authorizer }),
-      });
-      if (isPublic && created) {
-        Validations.of(created).acknowledge({
-          id: 'AwsSolutions-APIG4',
-          reason: `${key} is public by API.md (no API key exists yet at signup; the OpenAPI document is public).`,
-        });
-      }
-    }
+    this.publicRoutes = props.publicRoutes;
+    this.addRoutes(this.httpApi, props.routes, props.functionFor);
     // CDK renders `identitySource: []` as an empty list; leave the property out, as the API
     // Gateway reference describes an authorizer without identity sources.
     for (const child of this.httpApi.node.findAll()) {
       if (child instanceof apigw.CfnAuthorizer) child.addPropertyDeletionOverride('IdentitySource');
     }
+  }
+
+  /**
+   * Adds routes to this API, each served by `functionFor(route.handler)`, behind the API-key authorizer
+   * unless public. `scope` may be in another stack of the same region (a stack of routes, see
+   * `infra/cdk/route-stack.ts`): the routes, their integrations and invoke permissions are then
+   * resources of that stack, which refers to this API and its authorizer by their ids.
+   */
+  addRoutes(scope: Construct, routes: readonly ApiRoute[], functionFor: (handler: string) => lambda.IFunction): apigw.HttpRoute[] {
+    const created: apigw.HttpRoute[] = [];
+    for (const route of routes) {
+      const key = `${route.method} ${route.path}`;
+      const isPublic = this.publicRoutes.has(key);
+      const method = route.method as apigw.HttpMethod;
+      const httpRoute = new apigw.HttpRoute(scope, `${method}${route.path}`, {
+        httpApi: this.httpApi,
+        routeKey: apigw.HttpRouteKey.with(route.path, method),
+        integration: new HttpLambdaIntegration(`Integration ${key.replaceAll('/', '|')}`, functionFor(route.handler)),
+        ...(isPublic ? {} : { authorizer: this.authorizer }),
+      });
+      if (isPublic) {
+        Validations.of(httpRoute).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${key} is public by API.md (no API key exists yet at signup; the OpenAPI document is public).`,
+        });
+      }
+      created.push(httpRoute);
+    }
+    return created;
   }
 }
