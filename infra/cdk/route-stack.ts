@@ -46,13 +46,14 @@ export interface RouteStackProps extends StackProps {
  * Routes of the region's HTTP API and their functions, in a stack of their own. The functions get the
  * environment and exactly the grants the stateless stack gives its own (infra/access.ts); the routes
  * are added to the stateless stack's API behind its authorizer; each function's errors page the
- * stateless stack's alarm topic. What this stack takes from the stateless one is the API's id, the
- * authorizer's id and the topic's ARN, none of which changes while the stacks live.
+ * stateless stack's alarm topic. What this stack takes from the stateless one (read at deploy,
+ * `Fn::GetStackOutput`) is the API's id, the authorizer's id and the topic's ARN, none of which
+ * changes while the stacks live.
  *
- * Batch is out of bounds here: the compute environments' ARNs would be exports of the stateless stack,
- * and CloudFormation refuses to replace a resource whose export another stack imports. A handler that
- * needs Batch stays in the stateless stack (checked at synthesis), and these functions get
- * `SX_COMPUTE_ENVIRONMENTS` empty (only the scaler reads it).
+ * Batch is out of bounds here: the compute environments' ARNs change when the stateless stack replaces
+ * one, and this stack would keep the old ones until it is deployed again. A handler that needs Batch
+ * stays in the stateless stack (checked at synthesis), and these functions get `SX_COMPUTE_ENVIRONMENTS`
+ * empty (only the scaler reads it).
  */
 export class RouteStack extends Stack {
   readonly functions: Record<string, AppFunction> = {};
