@@ -22,7 +22,7 @@ export interface OperationDocs {
   description?: string;
   /**
    * Problems this operation answers besides those every operation of its kind does (the document adds
-   * `invalid_request`, `unauthorized`, `not_found`, `conflict`, `payload_too_large`,
+   * `invalid_request`, `unauthorized`, `account_suspended` (keyed routes), `not_found`, `conflict`, `payload_too_large`,
    * `unsupported_media_type`, `idempotency_key_reuse`, `rate_limited` and `internal_error` from its
    * method, path, schemas and options: see `functions/http/openapi.ts`).
    */

@@ -93,6 +93,8 @@ export function problemsOf(method: string, path: string, module: RouteModule, do
   // A body that is not valid JSON, a failed validation of body or query, or a bad Idempotency-Key.
   if (readsBody || module.schemas.query || module.options?.idempotent) problems.add('invalid_request');
   if (auth !== 'none') problems.add('unauthorized');
+  // An operator can suspend the account a key belongs to: every keyed route then answers 403.
+  if (auth === 'key') problems.add('account_suspended');
   if (path.includes('{')) problems.add('not_found');
   // A write can lose a race it does not retry away, and an Idempotency-Key can be in use by a request in flight.
   if (method !== 'GET' || module.options?.idempotent) problems.add('conflict');
