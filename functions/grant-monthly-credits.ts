@@ -1,11 +1,9 @@
-import { decideLedger } from '../domain/ledger/decide';
 import { nextPeriod, periodOf, periodStart } from '../domain/ledger/periods';
 import { accounts } from './aggregates/ledger';
-import { retryOnConflict } from './adapters/with-retry';
+import { handleCommands, writeTo } from './command-handler';
 import type { Deps } from './deps';
 import { lambda } from './lambda';
 import { forgetMonthlyVoucher, listMonthlyVouchers } from './views/monthly-vouchers';
-import { loadAccount } from './views/account-snapshots';
 import { logger } from './logger';
 
 /**
@@ -25,14 +23,15 @@ export async function grantMonthlyCredits(deps: Deps): Promise<number> {
   for (const entry of entries) byAccount.set(entry.accountId, [...(byAccount.get(entry.accountId) ?? []), entry]);
   for (const [accountId, own] of byAccount) {
     try {
-      granted += await retryOnConflict(async () => {
-        const account = await loadAccount(deps, accountId);
-        const events = decideLedger({ type: 'GrantMonthlyCredits', data: {}, metadata: { now } }, account.state, deps.policy);
-        if (events.length > 0) {
-          await deps.store.append([{ streamId: accounts.streamId(accountId), expectedVersion: account.version, events }], { at: now, metadata: { actor: 'scheduler' } });
-        }
-        return events.length;
-      });
+      granted += await handleCommands(
+        deps,
+        async ({ loadAccount }) => {
+          const account = await loadAccount(accountId);
+          const events = accounts.decide({ type: 'GrantMonthlyCredits', data: {}, metadata: { now, policy: deps.policy } }, account.state);
+          return { writes: [writeTo(account, events)], result: events.length };
+        },
+        { metadata: { actor: 'scheduler' } },
+      );
       // Next month's start is past the voucher's expiry: nothing more will ever be granted.
       for (const entry of own) {
         const next = periodStart(nextPeriod(periodOf(now)));

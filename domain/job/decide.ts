@@ -11,7 +11,10 @@ import {
   type JobSpec,
   type JobState,
   type KnownJobState,
+  evolveJob,
+  initialJobState,
 } from './job';
+import type { StreamDecider } from '../decider';
 
 type Meta = { metadata: { now: string } };
 
@@ -193,3 +196,11 @@ export const finalEventOf = (events: JobEvent[]) =>
     (e): e is Extract<JobEvent, { type: 'JobSucceeded' | 'JobFailed' | 'JobCancelled' }> =>
       e.type === 'JobSucceeded' || e.type === 'JobFailed' || e.type === 'JobCancelled',
   );
+
+/** A job: its own stream (`job#<job id>`). */
+export const jobDecider: StreamDecider<JobState, JobCommand, JobEvent> = {
+  streamId: (jobId) => `job#${jobId}`,
+  initialState: initialJobState,
+  decide: decideJob,
+  evolve: evolveJob,
+};

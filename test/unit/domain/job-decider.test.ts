@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { decideJob, failureReason, TIMEOUT_REASON, type JobCommand } from '../../../domain/job/decide';
+import { decideJob, failureReason, jobDecider, TIMEOUT_REASON, type JobCommand } from '../../../domain/job/decide';
 import { evolveJob, initialJobState, type JobState } from '../../../domain/job/job';
 import { ConflictError, InvalidStateError, NotFoundError } from '../../../domain/errors';
 import type { JobEvent } from '../../../events/job-events';
 import { deciderSpec } from '../../support/decider-spec';
 import { at, jobQueued, meta, running, starting, submitted } from './fixtures';
 
-const given = deciderSpec<JobState, JobEvent, JobCommand>({ decide: decideJob, evolve: evolveJob, initialState: initialJobState });
+const given = deciderSpec(jobDecider);
 const observe = (status: Extract<JobCommand, { type: 'ObserveCompute' }>['data']['status'], data: Partial<Extract<JobCommand, { type: 'ObserveCompute' }>['data']> = {}, second = 10): JobCommand => ({
   type: 'ObserveCompute',
   data: { status, ...data },
