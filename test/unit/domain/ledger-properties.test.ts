@@ -219,7 +219,9 @@ class World {
             startedAt: iso(truth.startedAt),
             stoppedAt: iso(stoppedAt),
             exitCode: ok ? 0 : op.op === 'exhaust' ? 137 : 1,
-            statusReason: op.op === 'exhaust' ? 'sx:insufficient_balance' : null,
+            statusReason: op.op === 'exhaust' ? 'Job attempt duration exceeded timeout' : null,
+            // Batch's timeout at the held time, as the compute adapter reads it.
+            cause: op.op === 'exhaust' ? 'timeout' : null,
           },
         });
         return;
