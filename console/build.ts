@@ -91,29 +91,42 @@ async function buildInto(dir: string): Promise<string[]> {
     logLevel: 'silent',
     define: { 'process.env.NODE_ENV': '"production"' },
   });
-  const { js, css } = entryOutputs(result.metafile, dir);
-  const initial = [js, ...(css ? [css] : [])];
-  await writeFile(join(dir, 'index.html'), indexHtml(js, css));
+  const { js, css, chunks } = entryOutputs(result.metafile, dir);
+  const initial = [js, ...chunks, ...(css ? [css] : [])];
+  await writeFile(join(dir, 'index.html'), indexHtml(js, css, chunks));
   await writeFile(join(dir, 'manifest.json'), JSON.stringify({ initial }));
   return initial;
 }
 
-/** The entry's JS and CSS output, relative to the build directory. */
-function entryOutputs(metafile: Metafile, dir: string): { js: string; css: string | undefined } {
+/**
+ * The entry's JS and CSS output, relative to the build directory, and the chunks it imports
+ * statically (shared with the lazy chunks): part of the first load too.
+ */
+function entryOutputs(metafile: Metafile, dir: string): { js: string; css: string | undefined; chunks: string[] } {
   const [jsPath, output] = Object.entries(metafile.outputs).find(([, o]) => o.entryPoint === 'console/src/main.tsx') ?? [];
   if (!jsPath || !output) throw new Error('console build: no output for the entry point');
   const rel = (p: string) => relative(dir, join(root, p)).split('\\').join('/');
-  return { js: rel(jsPath), css: output.cssBundle ? rel(output.cssBundle) : undefined };
+  const chunks = new Set<string>();
+  const visit = (path: string) => {
+    for (const i of metafile.outputs[path]?.imports ?? []) {
+      if (i.kind !== 'import-statement' || i.external || chunks.has(i.path)) continue;
+      chunks.add(i.path);
+      visit(i.path);
+    }
+  };
+  visit(jsPath);
+  return { js: rel(jsPath), css: output.cssBundle ? rel(output.cssBundle) : undefined, chunks: [...chunks].map(rel) };
 }
 
-function indexHtml(js: string, css: string | undefined): string {
+/** Loads the entry; its static chunks are preloaded beside it rather than found only once it has been parsed. */
+function indexHtml(js: string, css: string | undefined, chunks: string[]): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>算想云 Console</title>
-${css ? `<link rel="stylesheet" href="/${css}">\n` : ''}<script type="module" src="/${js}"></script>
+${css ? `<link rel="stylesheet" href="/${css}">\n` : ''}${chunks.map((c) => `<link rel="modulepreload" href="/${c}">\n`).join('')}<script type="module" src="/${js}"></script>
 </head>
 <body>
 <div id="app"></div>

@@ -108,7 +108,8 @@ export const handlerAccess: Record<string, HandlerAccess> = {
   'api/create-file': { events: ['read', 'append'], views: ['read', 'write'], objects: ['upload-files'] },
   'api/list-files': { events: ['read'] },
   'api/get-file': { events: ['read'] },
-  'api/delete-file': { events: ['read', 'append'], objects: ['upload-files', 'delete-files'] },
+  // Refused while an active job (views) reads the file.
+  'api/delete-file': { events: ['read', 'append'], views: ['read'], objects: ['upload-files', 'delete-files'] },
   // Completing reads the whole object once when a SHA-256 was declared: a longer timeout.
   'api/complete-file': { events: ['read', 'append'], objects: ['upload-files', 'read-files', 'delete-files'], memoryMb: 512, timeoutSeconds: 29 },
   'api/resume-file-upload': { events: ['read'], objects: ['upload-files'] },

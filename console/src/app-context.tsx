@@ -28,8 +28,9 @@ export function useApp(): AppContext {
 export const localeTools = (locale: Locale) => ({ t: (key: MessageKey, params?: Params) => translate(locale, key, params), f: formatters(locale) });
 
 /**
- * Loads data for a page: `load` runs at mount, when `deps` change, on `reload()` and every `pollMs`
- * while the page is visible (for live status). A 401 signs the tab out: the key was revoked.
+ * Loads data for a page: `load` runs at mount, when `deps` change (the data shown is cleared then),
+ * on `reload()` and every `pollMs` while the page is visible (for live status). A change of `pollMs`
+ * alone (stopping once a job has ended) keeps what is shown. A 401 signs the tab out: the key was revoked.
  */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[], pollMs?: number) {
   const { t, signOut } = useApp();
@@ -38,6 +39,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], pollMs?: num
   const latest = useRef(load);
   latest.current = load;
   const generation = useRef(0);
+  const lastDeps = useRef<unknown[] | null>(null);
 
   const run = useCallback(async () => {
     const mine = ++generation.current;
@@ -54,17 +56,20 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], pollMs?: num
   }, [t, signOut]);
 
   useEffect(() => {
-    setData(undefined);
-    void run();
+    const previous = lastDeps.current;
+    lastDeps.current = deps;
+    if (!previous || previous.length !== deps.length || deps.some((d, i) => !Object.is(d, previous[i]))) {
+      setData(undefined);
+      void run();
+    }
     if (!pollMs) return;
     const timer = setInterval(() => {
       if (document.visibilityState === 'visible') void run();
     }, pollMs);
-    return () => {
-      clearInterval(timer);
-      generation.current++;
-    };
-  }, deps);
+    return () => clearInterval(timer);
+  }, [...deps, pollMs]);
+  // Unmounted: an answer still on its way is dropped.
+  useEffect(() => () => void generation.current++, []);
 
   return { data, error, reload: run, setData };
 }

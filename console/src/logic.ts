@@ -130,11 +130,12 @@ export function inputName(filename: string): string {
  * A metric's points as a chart series: by step when every point has one (a training loop's own
  * count), else by time in seconds.
  */
-export function metricSeries(metric: { name: string; points: Array<{ step: number | null; time: string; value: number }>; last: { value: number } }) {
+export function metricSeries(metric: { name: string; points: Array<{ step: number | null; time: string; value: number }>; last: { step: number | null; value: number } }) {
   const bySteps = metric.points.length > 0 && metric.points.every((p) => p.step !== null);
   return {
     bySteps,
     last: metric.last.value,
+    lastStep: metric.last.step,
     series: {
       label: metric.name,
       x: metric.points.map((p) => (bySteps ? (p.step as number) : Date.parse(p.time) / 1000)),

@@ -113,7 +113,8 @@ function Page({ route }: { route: Route }) {
     case 'jobs':
       return <JobsPage />;
     case 'job':
-      return <JobPage id={route.id} />;
+      // Keyed: another job is a fresh page (its own state, polling until it ends).
+      return <JobPage key={route.id} id={route.id} />;
     case 'new':
       return <NewJobPage />;
     case 'billing':

@@ -1,4 +1,6 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { metricLimits } from '../../domain/metrics/limits';
 import { batchWrite, queryAll } from '../adapters/dynamodb';
 import type { Deps } from '../deps';
@@ -30,6 +32,10 @@ const POINTS_PER_ITEM = 1000;
 const DEFAULT_RETENTION_DAYS = 365;
 /** The sort key of a job's count of recorded points (below every `m#` key). */
 const COUNT_KEY = '#count';
+/** The sort keys of the batches counted (above `#count`, below every `m#` key). */
+const BATCH_PREFIX = 'b#';
+/** Contention on a job's count is between its nodes' log streams: a handful of writers at most. */
+const MAX_COUNT_ATTEMPTS = 20;
 
 /**
  * The metrics table (infra/tables.ts): a job's points as chunks of one metric each, keyed
@@ -42,28 +48,27 @@ export class MetricStore {
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly retentionDays = DEFAULT_RETENTION_DAYS,
+    private readonly maxPoints: number = metricLimits.maxPointsPerJob,
   ) {}
 
   /**
-   * Keeps `points` (in log order) of a job, up to {@link metricLimits.maxPointsPerJob} in all: the
-   * job's count is raised first, and what would go beyond the limit is dropped.
+   * Keeps `points` (in log order) of a job, up to the limit on points per job in all
+   * ({@link metricLimits.maxPointsPerJob}); what would go beyond it is dropped.
+   *
+   * Counting is idempotent per batch: a batch is named by the positions and names of its points (a
+   * redelivered subscription batch, or lines read again, name the same batch), and the job's count is
+   * raised in one transaction with an item recording that batch and how many of its points it kept. A
+   * batch seen before is not counted again: its kept points are written again (the same items), so a
+   * delivery that failed halfway completes. The count item carries a version, so batches of a job's
+   * several log streams (one per node) arriving at once are each counted exactly once.
    * @returns how many were kept. @throws any DynamoDB error (then some chunks may be written: retry the same points).
    */
   async record(jobId: string, points: readonly PointToRecord[], nowMs: number): Promise<number> {
     if (points.length === 0) return 0;
     const expiresAt = Math.floor(nowMs / 1000) + this.retentionDays * 86_400;
-    const { Attributes } = await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: jobId, sk: COUNT_KEY },
-        UpdateExpression: 'ADD #points :n, #names :names SET expiresAt = :e',
-        ExpressionAttributeNames: { '#points': 'points', '#names': 'names' },
-        ExpressionAttributeValues: { ':n': points.length, ':names': new Set(points.map((p) => p.name)), ':e': expiresAt },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    const before = Number(Attributes?.points ?? points.length) - points.length;
-    const kept = points.slice(0, Math.max(0, Math.min(points.length, metricLimits.maxPointsPerJob - before)));
+    const batchKey = `${BATCH_PREFIX}${createHash('sha256').update(points.map((p) => `${p.position}\u0000${p.name}`).join('\n')).digest('base64url')}`;
+    const keptCount = await this.count(jobId, batchKey, points, expiresAt);
+    const kept = points.slice(0, keptCount);
     const byName = new Map<string, PointToRecord[]>();
     for (const point of kept) {
       const series = byName.get(point.name);
@@ -81,6 +86,52 @@ export class MetricStore {
     });
     await batchWrite(this.doc, this.tableName, items, { concurrency: 4 });
     return kept.length;
+  }
+
+  /** How many of a batch's points the job keeps, counting the batch once however often it is recorded. */
+  private async count(jobId: string, batchKey: string, points: readonly PointToRecord[], expiresAt: number): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      const [{ Item: batch }, { Item: counter }] = await Promise.all([
+        this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: jobId, sk: batchKey }, ConsistentRead: true })),
+        this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: jobId, sk: COUNT_KEY }, ConsistentRead: true })),
+      ]);
+      if (batch) return Number(batch.kept);
+      const before = Number(counter?.points ?? 0);
+      const version = Number(counter?.version ?? 0);
+      const kept = Math.max(0, Math.min(points.length, this.maxPoints - before));
+      // Nothing to keep: the count only grows, so a redelivery finds the limit reached again.
+      if (kept === 0) return 0;
+      const names = new Set(points.slice(0, kept).map((p) => p.name));
+      try {
+        await this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.tableName,
+                  Key: { pk: jobId, sk: COUNT_KEY },
+                  UpdateExpression: 'SET #points = :points, #version = :next, expiresAt = :e ADD #names :names',
+                  ConditionExpression: version === 0 ? 'attribute_not_exists(#version)' : '#version = :version',
+                  ExpressionAttributeNames: { '#points': 'points', '#version': 'version', '#names': 'names' },
+                  ExpressionAttributeValues: { ':points': before + kept, ':next': version + 1, ':e': expiresAt, ':names': names, ...(version === 0 ? {} : { ':version': version }) },
+                },
+              },
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: { pk: jobId, sk: batchKey, kept, expiresAt },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+            ],
+          }),
+        );
+        return kept;
+      } catch (error) {
+        // Another batch of the job was counted meanwhile, or this one: read again and decide again.
+        if (!(error instanceof TransactionCanceledException) || attempt >= MAX_COUNT_ATTEMPTS) throw error;
+      }
+    }
   }
 
   /**

@@ -2,7 +2,9 @@ import { Annotations, CfnOutput, Duration, Fn, Stack, Validations, type StackPro
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logsDestinations from 'aws-cdk-lib/aws-logs-destinations';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { defaultPolicy } from '../../domain/policy';
@@ -16,6 +18,7 @@ import { BatchCompute } from './constructs/batch-compute';
 import { Console } from './constructs/console';
 import { EventRouting, type EventRoute } from './constructs/event-routing';
 import { Projections, type StreamConsumer } from './constructs/projections';
+import { deadLetterQueue } from './constructs/queues';
 import { Schedules, type ScheduleRoute } from './constructs/schedules';
 import { partitionOf, type RegionConfig } from './regions';
 import type { StatefulStack } from './stateful-stack';
@@ -214,13 +217,21 @@ export class StatelessStack extends Stack {
     this.eventRouting = new EventRouting(this, 'Events', { busName, rules, functionFor });
     this.schedules = new Schedules(this, 'Schedules', { schedules: tables.schedules, functionFor, groupName: prefix });
     // Every event of the job log group goes to these (LambdaDestination also lets CloudWatch Logs invoke them).
+    // CloudWatch Logs invokes asynchronously: once Lambda's two retries are spent (a stream not indexed
+    // yet, a throttled table), the batch (its whole invocation payload, to redrive) goes to an on-failure
+    // queue whose depth alarm pages, instead of being dropped.
+    const logSubscriptionFailures: Record<string, sqs.Queue> = {};
     for (const subscription of tables.logSubscriptions ?? []) {
+      const target = functionFor(subscription.handler).function;
       new logs.SubscriptionFilter(this, `LogSubscription-${subscription.name}`, {
         logGroup: jobLogs,
-        destination: new logsDestinations.LambdaDestination(functionFor(subscription.handler).function),
+        destination: new logsDestinations.LambdaDestination(target),
         filterPattern: logs.FilterPattern.allEvents(),
         filterName: `${prefix}-${subscription.name}`,
       });
+      const onFailure = deadLetterQueue(this, `LogSubscription-${subscription.name}-on-failure`);
+      target.configureAsyncInvoke({ onFailure: new lambdaDestinations.SqsDestination(onFailure), retryAttempts: 2, maxEventAge: Duration.hours(6) });
+      logSubscriptionFailures[`${subscription.name} on-failure`] = onFailure;
     }
 
     this.alarms = new Alarms(this, 'Alarms', {
@@ -229,6 +240,7 @@ export class StatelessStack extends Stack {
       deadLetterQueues: {
         'forward-events on-failure': this.projections.forwarding.onFailure,
         'projections dlq': this.projections.deadLetters,
+        ...logSubscriptionFailures,
         ...Object.fromEntries(Object.entries(this.eventRouting.rules).map(([n, r]) => [`${n} dlq`, r.dlq])),
         ...(this.schedules.dlq ? { 'schedules dlq': this.schedules.dlq } : {}),
       },

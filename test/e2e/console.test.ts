@@ -1,9 +1,10 @@
 /**
  * The web console in a real browser (Debian's Chromium through playwright-core) against the local
- * stack: sign up, run the example trainer from the form and watch it succeed with its log, redeem a
- * voucher, add a webhook endpoint and see its deliveries, manage API keys, switch language. Every
- * page is checked with axe-core (no serious or critical violations) and photographed in English and
- * Chinese into test-artifacts/console/.
+ * stack: sign up, upload an input, run the example trainer from the form (another input uploaded on
+ * the spot) and watch it succeed with its log and loss chart, download its output, cancel a job,
+ * redeem a voucher, add webhook endpoints and see their deliveries (retry, rotate the secret, enable
+ * a disabled one), manage API keys, switch language. Every page is checked with axe-core (no serious
+ * or critical violations) and photographed in English and Chinese into test-artifacts/console/.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { startTestStack, type TestStack } from '../support/local-stack';
 import { Receiver } from '../support/webhook-receiver';
 
 const TRAINER = fileURLToPath(new URL('../../examples/char-lm/train.mjs', import.meta.url));
+const SONNETS = fileURLToPath(new URL('../../examples/char-lm/sonnets.txt', import.meta.url));
 
 let stack: TestStack;
 let browser: Browser;
@@ -49,17 +51,45 @@ afterAll(async () => {
   await stack?.drop();
 });
 
-async function check(name: string) {
-  await page.waitForLoadState('networkidle');
+async function check(name: string, on: Page = page) {
+  await on.waitForLoadState('networkidle');
   // Before axe runs: it is the test's script, not the page's.
-  expect(await page.evaluate('window.cspViolations ?? []'), `CSP on ${name}`).toEqual([]);
-  expect(await seriousViolations(page), `axe on ${name}`).toEqual([]);
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  expect(await on.evaluate('window.cspViolations ?? []'), `CSP on ${name}`).toEqual([]);
+  expect(await seriousViolations(on), `axe on ${name}`).toEqual([]);
+  await on.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
+
+/** How many pixels of a canvas under `selector` are the charts' line colour (#2563eb): a drawn series, not an empty frame. */
+const seriesPixels = (selector: string) =>
+  page.evaluate<number>(`(() => {
+    let n = 0;
+    for (const canvas of document.querySelectorAll(${JSON.stringify(selector)} + ' canvas')) {
+      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+      for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i] - 37) < 12 && Math.abs(data[i + 1] - 99) < 12 && Math.abs(data[i + 2] - 235) < 12 && data[i + 3] > 200) n++;
+    }
+    return n;
+  })()`);
+
+/** The metric points a log's JSON lines hold (what the service reads from them), by name. */
+function pointsInLog(log: string): Record<string, Array<{ step: number; value: number }>> {
+  const out: Record<string, Array<{ step: number; value: number }>> = {};
+  for (const line of log.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const { step, ...fields } = JSON.parse(line) as Record<string, number>;
+    for (const [name, value] of Object.entries(fields)) (out[name] ??= []).push({ step: step!, value });
+  }
+  return out;
+}
+
+/**
+ * Waits for a condition on the page, as long as it takes on a loaded machine (vitest's default is 1 s):
+ * the steps never depend on how fast the stack or the browser is, only on what they end up showing.
+ */
+const poll = <T,>(fn: () => T | Promise<T>, options: { timeout?: number; interval?: number } = {}) => expect.poll(fn, { timeout: 20_000, interval: 100, ...options });
 
 const heading = (name: RegExp | string) => page.getByRole('heading', { level: 1, name });
 
-describe('the web console', { timeout: 60_000 }, () => {
+describe('the web console', { timeout: 120_000 }, () => {
   let apiKey = '';
 
   it('serves its page with a strict Content-Security-Policy and signs up, showing the key once', async () => {
@@ -88,12 +118,28 @@ describe('the web console', { timeout: 60_000 }, () => {
     await check('jobs-empty-en');
   });
 
-  it('adds a webhook endpoint and shows its secret once', async () => {
-    const endpoint = receiver.route();
+  type Route = ReturnType<Receiver['route']>;
+  let endpoint: Route;
+  // Answers 410 Gone: the service disables it at its first delivery.
+  let gone: Route;
+  let firstSecret = '';
+
+  it('adds webhook endpoints and shows each secret once', async () => {
+    // Routes once the receiver listens: their URLs carry its port.
+    endpoint = receiver.route();
+    gone = receiver.route(() => ({ status: 410 }));
     await page.getByRole('link', { name: 'Webhooks' }).click();
     await page.getByLabel('Endpoint URL').fill(endpoint.url);
     await page.getByRole('button', { name: 'Add endpoint' }).click();
-    expect(await page.getByTestId('secret').textContent()).toMatch(/^whsec_/);
+    await poll(() => page.getByTestId('secret').textContent()).toMatch(/^whsec_/);
+    firstSecret = (await page.getByTestId('secret').textContent())!;
+    await page.getByLabel('Endpoint URL').fill(gone.url);
+    await page.getByLabel('Event types (empty: all)').fill('credit.added');
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    await poll(() => page.getByRole('status').filter({ hasText: gone.url }).count()).toBe(1);
+    expect(await page.getByTestId('secret').textContent()).not.toBe(firstSecret);
+    await poll(() => page.locator('section[data-endpoint]').count()).toBe(2);
+    expect(await page.getByRole('region', { name: gone.url }).textContent()).toContain('credit.added');
   });
 
   it('redeems a voucher on the billing page and shows the credit', async () => {
@@ -105,12 +151,12 @@ describe('the web console', { timeout: 60_000 }, () => {
     await page.getByRole('button', { name: 'Redeem' }).click();
     // An API error is one sentence, never its JSON.
     const error = page.getByRole('alert');
-    await expect.poll(() => error.textContent()).toMatch(/^Not found\./);
+    await poll(() => error.textContent()).toMatch(/^Not found\./);
     expect(await error.textContent()).not.toContain('{');
     await page.getByLabel('Voucher code').fill(code!);
     await page.getByRole('button', { name: 'Redeem' }).click();
-    await expect.poll(() => page.getByRole('status').textContent()).toBe('Added a credit of ¥50.00.');
-    await expect.poll(() => page.getByTestId('available').textContent()).toBe('¥50.00');
+    await poll(() => page.getByRole('status').textContent()).toBe('Added a credit of ¥50.00.');
+    await poll(() => page.getByTestId('available').textContent()).toBe('¥50.00');
     await check('billing-en');
   });
 
@@ -120,83 +166,171 @@ describe('the web console', { timeout: 60_000 }, () => {
     await heading('Files').waitFor();
     await page.getByLabel('File', { exact: true }).setInputFiles({ name: 'train.txt', mimeType: 'text/plain', buffer: bytes });
     await page.getByRole('button', { name: 'Upload' }).click();
-    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Uploaded' }).textContent()).toBe('Uploaded train.txt.');
+    await poll(() => page.getByRole('status').filter({ hasText: 'Uploaded' }).textContent()).toBe('Uploaded train.txt.');
     const row = page.locator('tr', { hasText: 'train.txt' });
-    await expect.poll(() => row.textContent()).toContain('Ready');
+    await poll(() => row.textContent()).toContain('Ready');
     expect(await row.textContent()).toContain('17.6 kB');
-    await expect.poll(() => page.getByTestId('storage').textContent()).toMatch(/^17\.6 kB of [\d.]+ GB$/);
+    await poll(() => page.getByTestId('storage').textContent()).toMatch(/^17\.6 kB of [\d.]+ GB$/);
 
     // An upload that stopped before its parts were sent: the page resumes it from the same file.
     const client = new SxClient({ baseUrl: stack.url, apiKey });
     const stopped = await client.files.create({ filename: 'resumed.txt', size: bytes.length });
     await page.reload();
     const stoppedRow = page.locator(`tr[data-file="${stopped.id}"]`);
-    await expect.poll(() => stoppedRow.textContent()).toContain('Uploading');
+    await poll(() => stoppedRow.textContent()).toContain('Uploading');
     await check('files-en');
     await stoppedRow.getByRole('button', { name: 'Resume upload' }).click();
     await page.getByLabel('File', { exact: true }).setInputFiles({ name: 'resumed.txt', mimeType: 'text/plain', buffer: bytes });
     await page.getByRole('button', { name: 'Resume upload' }).first().click();
-    await expect.poll(() => stoppedRow.textContent()).toContain('Ready');
+    await poll(() => stoppedRow.textContent()).toContain('Ready');
     expect((await client.files.get(stopped.id)).status).toBe('ready');
 
     page.once('dialog', (d) => void d.accept());
     await stoppedRow.getByRole('button', { name: 'Delete' }).click();
-    await expect.poll(() => stoppedRow.count()).toBe(0);
+    await poll(() => stoppedRow.count()).toBe(0);
   });
 
-  it('runs the example trainer from the form, with its cost shown first, and follows it to success', { timeout: 180_000 }, async () => {
+  it('runs the example trainer from the form, with an input uploaded on the spot and its cost shown first, and follows it to success with its loss chart', { timeout: 180_000 }, async () => {
     await page.getByRole('link', { name: 'New job' }).first().click();
     await heading('New job').waitFor();
     await page.getByLabel('Name (optional)').fill('char-lm <b>sonnets</b>');
     await page.getByLabel('Command').fill(['node', TRAINER, '--steps', '200', '--checkpoint-every', '100', '--log-every', '20'].join('\n'));
     await page.getByLabel('Maximum runtime (minutes)').fill('10');
     await page.getByLabel('Environment variables').fill('GREETING=<script>alert(1)</script>');
-    await page.getByLabel('Metric definitions').fill('loss=step \\d+/\\d+ loss ([0-9.]+)');
-    // Inputs: the file uploaded before, picked from the list.
+    // A regex RE2 refuses: the API's 400 is one sentence naming it, never JSON.
+    await page.getByLabel('Metric definitions').fill('loss=(a)\\1=(\\d+)');
+    await page.getByRole('button', { name: 'Start job' }).click();
+    const refused = page.getByRole('alert');
+    await poll(() => refused.textContent()).toMatch(/^Please check the form\. .*metric_definitions/);
+    expect(await refused.textContent()).not.toMatch(/[{}]/);
+    // Without definitions the service reads the trainer's JSON lines: its training and held-out loss, by step.
+    await page.getByLabel('Metric definitions').fill('');
+    // Inputs: the file uploaded before, picked from the list…
     await page.locator('select[name="input-file"]').selectOption({ label: 'train.txt' });
     expect(await page.getByLabel('Input name').inputValue()).toBe('train');
     await page.getByRole('button', { name: 'Add input' }).click();
-    await expect.poll(() => page.getByTestId('inputs').textContent()).toContain('train ← train.txt');
+    // …and one uploaded from the form: `data`, which the trainer trains on.
+    const text = (await readFile(SONNETS, 'utf8')).slice(0, 30_000);
+    await page.getByLabel('Or upload a file now').setInputFiles({ name: 'data.txt', mimeType: 'text/plain', buffer: Buffer.from(text) });
+    const inputs = page.getByTestId('inputs');
+    await poll(() => inputs.textContent()).toContain('data ← data.txt');
+    expect(await inputs.textContent()).toContain('train ← train.txt');
     const estimate = page.getByTestId('estimate');
     // 1 GPU for 600 s: the trial's 300 GPU-seconds free, 300 at ¥11.63 per GPU-hour = ¥0.97 (rounded up).
-    await expect.poll(() => estimate.textContent()).toContain('At most ¥0.97 if it runs the whole 10 min (600 GPU-seconds).');
+    await poll(() => estimate.textContent()).toContain('At most ¥0.97 if it runs the whole 10 min (600 GPU-seconds).');
     expect(await estimate.textContent()).toContain('Your trial pays the first 300 A100 GPU-seconds free.');
+    expect(await estimate.textContent()).toMatch(/Your balance covers about 10 min of this job\./);
     await check('new-job-en');
     await page.getByRole('button', { name: 'Start job' }).click();
 
     await page.waitForURL(/#\/jobs\/job_/);
     const status = page.locator('.page-head .badge').first();
-    await expect.poll(() => status.textContent(), { timeout: 90_000, interval: 500 }).toBe('Succeeded');
+    await poll(() => status.textContent(), { timeout: 90_000, interval: 500 }).toBe('Succeeded');
     const log = page.getByTestId('log');
-    await expect.poll(() => log.textContent()).toMatch(/\{"step":200,"loss":[0-9.]+\}[\s\S]*done: 200 steps/);
+    await poll(() => log.textContent()).toMatch(/\{"step":200,"loss":[0-9.]+\}[\s\S]*done: 200 steps/);
+    // It trained on the file uploaded from the form.
+    expect(await log.textContent()).toContain(`starting from scratch: ${[...text].length} characters`);
     // A name that looks like markup is text on the page, never an element.
-    await expect.poll(() => heading(/char-lm <b>sonnets<\/b>/).count()).toBe(1);
+    await poll(() => heading(/char-lm <b>sonnets<\/b>/).count()).toBe(1);
     expect(await page.locator('h1 b').count()).toBe(0);
     const timeline = await page.locator('.timeline li').allTextContents();
     expect(timeline.map((t) => t.replace(/^.* /, ''))).toEqual(['Queued', 'Starting', 'Running', 'Succeeded']);
-    await expect.poll(() => page.getByTestId('gpu-seconds').textContent()).toMatch(/^\d+ GPU-seconds$/);
-    await expect.poll(() => page.locator('dd', { hasText: 'train ← file_' }).count()).toBe(1);
+    await poll(() => page.getByTestId('gpu-seconds').textContent()).toMatch(/^\d+ GPU-seconds$/);
+    await poll(() => page.locator('dd', { hasText: 'train ← file_' }).textContent()).toContain('data ← file_');
+
+    // The loss chart: one uPlot canvas per metric with its series drawn, and the last value of the log in words.
+    const expected = pointsInLog((await log.textContent())!);
+    expect(Object.keys(expected).sort()).toEqual(['loss', 'val_loss']);
+    const number = new Intl.NumberFormat('en-US');
+    for (const [name, points] of Object.entries(expected)) {
+      const last = points[points.length - 1]!;
+      const figure = page.locator(`figure[data-metric="${name}"]`);
+      await poll(() => figure.locator('figcaption').textContent(), { timeout: 30_000 })
+        .toBe(`${name}${name}: ${number.format(last.value)} at step ${last.step} (latest; points: ${points.length})`);
+      await poll(() => figure.locator('canvas').count()).toBe(1);
+      expect(await figure.getByRole('img').getAttribute('aria-label')).toBe(`${name}: ${number.format(last.value)} at step ${last.step} (latest; points: ${points.length})`);
+    }
+    await poll(() => seriesPixels('figure[data-metric="loss"]')).toBeGreaterThan(100);
+
     // Its outputs, downloaded from their signed links.
     const outputs = page.getByTestId('outputs');
-    await expect.poll(() => outputs.textContent(), { timeout: 30_000 }).toContain('model.json');
+    await poll(() => outputs.textContent(), { timeout: 30_000 }).toContain('model.json');
     const [download] = await Promise.all([page.waitForEvent('download'), outputs.getByRole('link', { name: 'model.json' }).click()]);
     const model = JSON.parse(await readFile((await download.path())!, 'utf8'));
     expect(model).toMatchObject({ kind: 'char-mlp', steps: 200 });
-    await expect.poll(() => page.getByTestId('checkpoints').textContent()).toContain('ckpt-00000100.json');
+    await poll(() => page.getByTestId('checkpoints').textContent()).toContain('ckpt-00000100.json');
+    // Once the job has ended and its metrics are settled, the charts stay.
+    await poll(() => page.locator('figure[data-metric] canvas').count()).toBe(2);
     await check('job-en');
+    expect(await page.locator('figure[data-metric] canvas').count()).toBe(2);
 
     await page.getByRole('link', { name: 'Jobs' }).first().click();
-    await expect.poll(() => page.locator('tbody tr').first().textContent()).toContain('Succeeded');
+    await poll(() => page.locator('tbody tr').first().textContent()).toContain('Succeeded');
     await check('jobs-en');
   });
 
-  it('shows the endpoint’s deliveries', async () => {
+  it('cancels a running job from its page, charting its metric by time meanwhile', { timeout: 120_000 }, async () => {
+    await page.getByRole('link', { name: 'New job' }).first().click();
+    await page.getByLabel('Name (optional)').fill('forever');
+    // Prints `tick N` every 200 ms until stopped; a metric definition reads it (no step: charted by time).
+    await page.getByLabel('Command').fill(['node', '-e', 'let n = 0; setInterval(() => console.log(`tick ${++n}`), 200)'].join('\n'));
+    await page.getByLabel('Metric definitions').fill('ticks=^tick (\\d+)$');
+    await page.getByLabel('Maximum runtime (minutes)').fill('5');
+    await page.getByRole('button', { name: 'Start job' }).click();
+    await page.waitForURL(/#\/jobs\/job_/);
+    const status = page.locator('.page-head .badge').first();
+    await poll(() => status.textContent(), { timeout: 60_000 }).toBe('Running');
+    const ticks = page.locator('figure[data-metric="ticks"]');
+    await poll(() => ticks.locator('figcaption').textContent(), { timeout: 30_000 }).toMatch(/^ticksticks: [\d,]+ \(latest; points: [\d,]+\)$/);
+    await poll(() => ticks.locator('canvas').count()).toBe(1);
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Cancel job' }).click();
+    await poll(() => status.textContent(), { timeout: 60_000 }).toBe('Cancelled');
+    expect(await page.locator('.timeline li').last().textContent()).toMatch(/Cancelled$/);
+    expect(await page.getByRole('button', { name: 'Cancel job' }).count()).toBe(0);
+
+    // The jobs list, newest first, and its status filter.
+    await page.getByRole('link', { name: 'Jobs' }).first().click();
+    await poll(() => page.locator('tbody tr').allTextContents()).toEqual([expect.stringMatching(/^forever.*Cancelled/), expect.stringMatching(/^char-lm.*Succeeded/)]);
+    await page.getByLabel('Status').selectOption({ label: 'Succeeded' });
+    await poll(() => page.locator('tbody tr').count()).toBe(1);
+    await page.getByLabel('Status').selectOption({ label: 'All' });
+    await poll(() => page.locator('tbody tr').count()).toBe(2);
+  });
+
+  it('shows the endpoints’ deliveries, retries one, rotates a secret and enables a disabled endpoint', { timeout: 90_000 }, async () => {
     await page.getByRole('link', { name: 'Webhooks' }).click();
-    await page.getByRole('button', { name: 'Show deliveries' }).click();
-    const deliveries = page.getByTestId('deliveries');
-    await expect.poll(() => deliveries.textContent(), { timeout: 30_000 }).toContain('job.succeeded');
+    const card = page.getByRole('region', { name: endpoint.url });
+    await card.getByRole('button', { name: 'Show deliveries' }).click();
+    const deliveries = card.getByTestId('deliveries');
+    await poll(() => deliveries.textContent(), { timeout: 30_000 }).toContain('job.succeeded');
+    await poll(() => deliveries.textContent(), { timeout: 30_000 }).toContain('job.cancelled');
     expect(await deliveries.textContent()).toContain('credit.added');
+
+    // Retry: the same delivery (same webhook-id) is sent again, and its attempts go to 2.
+    const row = deliveries.locator('tr', { hasText: 'credit.added' });
+    await poll(() => row.locator('td').nth(1).textContent(), { timeout: 30_000 }).toBe('Succeeded');
+    const sent = () => endpoint.got().filter((r) => JSON.parse(r.body).type === 'credit.added');
+    expect(sent()).toHaveLength(1);
+    await row.getByRole('button', { name: 'Retry' }).click();
+    await poll(() => card.getByRole('status').textContent()).toBe('The delivery will be sent again shortly.');
+    await poll(() => row.locator('td').nth(3).textContent(), { timeout: 30_000 }).toBe('2');
+    await poll(() => row.locator('td').nth(1).textContent(), { timeout: 30_000 }).toBe('Succeeded');
+    expect(sent().map((r) => r.headers['webhook-id'])).toEqual([sent()[0]!.headers['webhook-id'], sent()[0]!.headers['webhook-id']]);
     await check('webhooks-en');
+
+    // Rotate the secret: a new one, shown once.
+    await card.getByRole('button', { name: 'Rotate secret' }).click();
+    await poll(() => page.getByTestId('secret').textContent()).toMatch(/^whsec_/);
+    expect(await page.getByTestId('secret').textContent()).not.toBe(firstSecret);
+
+    // The endpoint that answered 410 was disabled; enabling it is one click.
+    const goneCard = page.getByRole('region', { name: gone.url });
+    await poll(() => goneCard.locator('.badge').first().textContent(), { timeout: 30_000 }).toBe('Disabled');
+    expect(gone.got()).toHaveLength(1);
+    await goneCard.getByRole('button', { name: 'Enable' }).click();
+    await poll(() => goneCard.locator('.badge').first().textContent()).toBe('Enabled');
+    expect(await goneCard.getByRole('button', { name: 'Enable' }).count()).toBe(0);
   });
 
   it('creates and revokes an API key', async () => {
@@ -205,29 +339,41 @@ describe('the web console', { timeout: 60_000 }, () => {
     await page.getByRole('button', { name: 'Create key' }).click();
     const created = (await page.getByTestId('secret').textContent())!;
     expect(created).toMatch(/^sk_/);
-    await expect.poll(() => page.locator('tbody tr').count()).toBe(2);
+    await poll(() => page.locator('tbody tr').count()).toBe(2);
     await check('keys-en');
     page.once('dialog', (d) => void d.accept());
     await page.locator('tr', { hasText: 'ci' }).getByRole('button', { name: 'Revoke' }).click();
-    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
+    await poll(() => page.locator('tbody tr').count()).toBe(1);
     const revoked = await new SxClient({ baseUrl: stack.url, apiKey: created, maxRetries: 0 }).account().catch((e: { status: number }) => e.status);
     expect(revoked).toBe(401);
   });
 
-  it('switches to Chinese, with numbers, money and times through Intl', async () => {
+  // Eight pages, each through axe: minutes on a loaded machine.
+  it('switches to Chinese, with numbers, money and times through Intl', { timeout: 240_000 }, async () => {
     await page.getByRole('button', { name: '中文' }).click();
     expect(await page.evaluate('document.documentElement.lang')).toBe('zh-CN');
     await page.getByRole('link', { name: '费用' }).click();
     await heading('费用').waitFor();
-    await expect.poll(() => page.getByTestId('available').textContent()).toBe('¥50.00');
+    await poll(() => page.getByTestId('available').textContent()).not.toBe('');
+    expect(await page.getByTestId('available').textContent()).toMatch(/^¥\d+\.\d\d$/);
+    // GPU-seconds per day: today's bar drawn, the total in its text alternative.
+    const chart = page.getByTestId('usage-chart');
+    await poll(() => chart.locator('canvas').count()).toBe(1);
+    expect(await chart.getByRole('img').getAttribute('aria-label')).toMatch(/^每日 GPU 秒：最近 30 天共 [1-9][\d,]* 秒$/);
+    await poll(() => seriesPixels('[data-testid="usage-chart"]')).toBeGreaterThan(10);
     await check('billing-zh');
     for (const [link, name] of [['任务', 'jobs-zh'], ['新建任务', 'new-job-zh'], ['文件', 'files-zh'], ['Webhooks', 'webhooks-zh'], ['API 密钥', 'keys-zh']] as const) {
       await page.getByRole('navigation').getByRole('link', { name: link, exact: true }).click();
       await check(name);
     }
     await page.getByRole('navigation').getByRole('link', { name: '任务', exact: true }).click();
-    await page.locator('tbody tr a').first().click();
-    await expect.poll(() => page.locator('.page-head .badge').first().textContent()).toBe('成功');
+    await page.locator('tbody tr', { hasText: 'char-lm' }).getByRole('link').click();
+    await poll(() => page.locator('.page-head .badge').first().textContent()).toBe('成功');
+    // The chart's words in Chinese, its numbers through Intl.
+    await poll(() => page.locator('figure[data-metric="loss"] figcaption').textContent()).toMatch(/^lossloss：第 200 步 [\d.]+（最新，共 11 个点）$/);
+    await poll(() => page.locator('figure[data-metric="loss"] canvas').count()).toBe(1);
+    // Times through Intl in Chinese (the context's time zone is Asia/Shanghai), the statuses in words.
+    expect(await page.locator('.timeline li').first().textContent()).toMatch(/^\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}:\d{2} 排队中$/);
     await check('job-zh');
     // The choice outlives a reload; the session too (same tab).
     await page.reload();
@@ -241,9 +387,16 @@ describe('the web console', { timeout: 60_000 }, () => {
   it('follows a Chinese browser at first visit and met no CSP violation or page error', async () => {
     const zhContext = await browser.newContext({ locale: 'zh-CN' });
     const zhPage = await zhContext.newPage();
-    await zhPage.goto(stack.url);
-    await zhPage.getByRole('heading', { level: 1, name: '登录或注册' }).waitFor();
-    await zhContext.close();
+    try {
+      await zhPage.goto(stack.url);
+      await zhPage.getByRole('heading', { level: 1, name: '登录或注册' }).waitFor();
+      await zhPage.getByLabel('邮箱').fill('console-zh@example.com');
+      await zhPage.getByRole('button', { name: '注册' }).click();
+      await poll(() => zhPage.getByTestId('secret').textContent()).toMatch(/^sk_/);
+      await check('signup-key-zh', zhPage);
+    } finally {
+      await zhContext.close();
+    }
     expect(pageProblems).toEqual([]);
   });
 });

@@ -262,7 +262,8 @@ describe('sx-job-sync (the node service)', () => {
     processes.push(sync);
 
     const saved = join(node.s3, 'bucket/checkpoints/job_1');
-    await until(() => existsSync(join(saved, 'step')));
+    // The file appears before its bytes do (the sync copies it): wait for a whole line, not for the name.
+    await until(() => existsSync(join(saved, 'step')) && readFileSync(join(saved, 'step'), 'utf8').endsWith('\n'));
     expect(readFileSync(join(saved, 'step'), 'utf8')).toBe('200\n');
     expect(filesIn(saved)).toEqual(['step']); // the markers stay on the node
     expect(filesIn(ckpt)).toEqual(['.sx-interrupted', '.sx-restored', '.sx-stopped', 'step']);

@@ -400,6 +400,27 @@ describe('stateless stack (us-east-1): least privilege', () => {
     });
   });
 
+  it('sends a log batch ingest-job-metrics could not handle after two retries to an on-failure queue with an alarm, not into the void', () => {
+    const fn = stateless.functions['ingest-job-metrics']!.function;
+    const config = Object.values(resourcesOf(app, 'AWS::Lambda::EventInvokeConfig')).map((r) => r.Properties);
+    const forMetrics = config.filter((c) => JSON.stringify(c.FunctionName) === JSON.stringify({ Ref: logicalIdOf(fn) }));
+    expect(forMetrics).toEqual([
+      expect.objectContaining({
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 6 * 3600,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/^LogSubscriptionjobmetricsonfailure/), 'Arn'] } } },
+      }),
+    ]);
+    const queueId = forMetrics[0].DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0] as string;
+    expect(resourcesOf(app, 'AWS::SQS::Queue')[queueId]).toBeDefined();
+    expect(actionsOf('ingest-job-metrics')).toEqual(expect.arrayContaining(['sqs:SendMessage']));
+    const alarms = Object.values(resourcesOf(app, 'AWS::CloudWatch::Alarm')).map((r) => r.Properties);
+    expect(alarms.filter((a) => JSON.stringify(a.Dimensions ?? []).includes(queueId))).toHaveLength(1);
+    // CloudFormation's limit on one stack.
+    expect(Object.keys(app.toJSON().Resources).length).toBeLessThanOrEqual(500);
+  });
+
   it('lets the authorizer read the events table (API keys) and the admin key, and nothing else', () => {
     expect(actionsOf('api-authorizer').sort()).toEqual(
       ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', ...XRAY_ACTIONS].sort(),

@@ -112,7 +112,9 @@ export function BillingPage() {
       <Section title={t('billing.usage')} id="usage-title">
         <p>{t('billing.total', { gpuSeconds: usage.total.gpu_seconds, cost: f.money(usage.total.cost) })}</p>
         <h3>{t('billing.chart')}</h3>
-        <Chart series={series} bars label={`${t('billing.chart')}: ${f.number(total)}`} />
+        <div data-testid="usage-chart">
+          <Chart series={series} bars label={t('billing.chart.label', { total })} />
+        </div>
         {usage.data.length === 0 ? (
           <p class="empty">{t('billing.usage.empty')}</p>
         ) : (

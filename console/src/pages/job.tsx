@@ -17,7 +17,7 @@ export function JobPage({ id }: { id: string }) {
       const [job, events, log] = await Promise.all([client.jobs.get(id), client.jobs.events(id), client.jobs.logs(id)]);
       return { job, events, log };
     },
-    [id, final],
+    [id],
     final ? undefined : 2000,
   );
   const cancel = useAction();
@@ -185,14 +185,21 @@ function JobFiles(props: { title: string; id: string; testId: string; final: boo
   );
 }
 
-/** The job's metrics, one chart each (by step when every point has one, else by time), refreshed while it runs. */
+/**
+ * The job's metrics, one chart each (by step when every point has one, else by time), refreshed
+ * while it runs. After the job ends its last points follow the log by a few seconds, so reading
+ * stops once two reads after the end agree.
+ */
 function JobMetrics({ id, final }: { id: string; final: boolean }) {
   const { t, f, client } = useApp();
   const [settled, setSettled] = useState(false);
-  // While it runs, and after it ends until its last points are in (they follow the log by a few seconds).
-  const { data, error } = useLoad(() => client.jobs.metrics(id, { maxPoints: 500 }), [id, settled], settled ? undefined : 3000);
+  const { data, error } = useLoad(() => client.jobs.metrics(id, { maxPoints: 500 }), [id], settled ? undefined : 3000);
+  const previous = useRef<string | null>(null);
   useEffect(() => {
-    if (final && data && data.length > 0) setSettled(true);
+    if (!data) return;
+    const signature = JSON.stringify(data.map((m) => [m.name, m.points.length, m.last]));
+    if (final && previous.current === signature) setSettled(true);
+    previous.current = final ? signature : null;
   }, [final, data]);
   const charts = useMemo(() => (data ?? []).map(metricSeries), [data]);
   return (
@@ -200,13 +207,23 @@ function JobMetrics({ id, final }: { id: string; final: boolean }) {
       <ErrorLine error={error} />
       {data && data.length === 0 && <p class="empty">{t('detail.metrics.empty')}</p>}
       <div class="grid" data-testid="metrics">
-        {charts.map((c) => (
-          <div>
-            <h3>{c.series.label}</h3>
-            <p class="sub">{t('detail.metric.last', { name: c.series.label, value: f.number(c.last) })}</p>
-            <Chart series={c.series} time={!c.bySteps} label={t('detail.metric.last', { name: c.series.label, value: f.number(c.last) })} />
-          </div>
-        ))}
+        {charts.map((c) => {
+          const summary = t(c.lastStep === null ? 'detail.metric.last' : 'detail.metric.lastStep', {
+            name: c.series.label,
+            value: f.number(c.last),
+            ...(c.lastStep === null ? {} : { step: c.lastStep }),
+            points: c.series.x.length,
+          });
+          return (
+            <figure class="metric" data-metric={c.series.label}>
+              <figcaption>
+                <h3>{c.series.label}</h3>
+                <p class="sub">{summary}</p>
+              </figcaption>
+              <Chart series={c.series} time={!c.bySteps} label={summary} />
+            </figure>
+          );
+        })}
       </div>
     </Section>
   );

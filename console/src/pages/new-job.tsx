@@ -10,7 +10,7 @@ import { go } from '../router';
  * `available` balance and the public price list.
  */
 export function NewJobPage() {
-  const { t, f, client } = useApp();
+  const { t, f, client, locale } = useApp();
   const [form, setForm] = useState({ name: '', image: 'local/node:20', command: '', gpus: '1', minutes: '60', env: '', metrics: '' });
   const set = (field: keyof typeof form) => (e: { currentTarget: { value: string } }) => setForm({ ...form, [field]: e.currentTarget.value });
   const { data, error: loadError } = useLoad(async () => {
@@ -21,7 +21,7 @@ export function NewJobPage() {
   const upload = useAction();
   const [inputs, setInputs] = useState<Array<{ name: string; fileId: string; filename: string }>>([]);
   const [pick, setPick] = useState({ fileId: '', name: '' });
-  const [uploading, setUploading] = useState<string | null>(null);
+  const [uploading, setUploading] = useState<{ name: string; done: number; total: number } | null>(null);
   const addInput = (fileId: string, filename: string, name = inputName(filename)) =>
     setInputs((list) => [...list.filter((i) => i.name !== name), { name, fileId, filename }]);
 
@@ -158,17 +158,30 @@ export function NewJobPage() {
                 onChange={(e) => {
                   const file = e.currentTarget.files?.[0];
                   if (!file) return;
-                  setUploading(file.name);
+                  setUploading({ name: file.name, done: 0, total: file.size });
                   void upload
                     .act(async () => {
-                      const ready = await client.files.upload(file, { purpose: 'dataset' });
+                      const ready = await client.files.upload(file, {
+                        purpose: 'dataset',
+                        onProgress: (p) => setUploading({ name: file.name, done: p.uploadedBytes, total: p.totalBytes }),
+                      });
                       addInput(ready.id, ready.filename);
                     })
                     .finally(() => setUploading(null));
                 }}
               />
             </label>
-            {uploading && <p role="status">{t('files.progress', { name: uploading, percent: '…' })}</p>}
+            {uploading && (
+              <div role="status">
+                <p>
+                  {t('files.progress', {
+                    name: uploading.name,
+                    percent: new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0 }).format(uploading.total ? uploading.done / uploading.total : 0),
+                  })}
+                </p>
+                <progress max={uploading.total} value={uploading.done} aria-label={uploading.name} />
+              </div>
+            )}
             <ErrorLine error={upload.error} />
           </fieldset>
           <ErrorLine error={submit.error} />

@@ -136,4 +136,27 @@ describe("a job's inputs", () => {
     expect(notReady.body.errors).toEqual([{ path: 'inputs.0.file_id', message: `input d: file ${unfinished} is uploading, not ready` }]);
     expect(JSON.stringify(otherFile.body)).not.toContain('b.txt');
   }, BUSY_MACHINE_MS);
+
+  it('refuses to delete a file while a queued or running job reads it, and deletes it once the job has ended', async () => {
+    const created = (await alice.api.post('/v1/files', { filename: 'in.txt', size: 2 })).body;
+    const etag = (await fetch(created.upload.parts[0].url, { method: 'PUT', body: 'hi' })).headers.get('etag');
+    await alice.api.post(`/v1/files/${created.id}/complete`, { parts: [{ part_number: 1, etag }] });
+    const job = (await alice.api.post('/v1/jobs', { image: 'local/sh:1', command: ['sleep', '60'], gpu_count: 1, max_runtime_seconds: 120, inputs: [{ name: 'd', file_id: created.id }] })).body;
+
+    // The set of active jobs is a projection: wait until the refusal shows.
+    const refused = await eventually(async () => {
+      const res = await alice.api.request('DELETE', `/v1/files/${created.id}`);
+      return res.status === 409 && res;
+    }, 30_000, 'the delete to be refused');
+    await alice.api.post(`/v1/jobs/${job.id}/cancel`);
+    const deleted = await eventually(async () => {
+      const res = await alice.api.request('DELETE', `/v1/files/${created.id}`);
+      return res.status === 204 && res;
+    }, 30_000, 'the delete once the job has ended');
+
+    expect(refused.body.type).toBe('invalid_state');
+    expect(refused.body.detail).toContain(job.id);
+    expect(deleted.status).toBe(204);
+    expect((await alice.api.get(`/v1/jobs/${job.id}`)).body.status).toBe('cancelled');
+  }, BUSY_MACHINE_MS);
 });

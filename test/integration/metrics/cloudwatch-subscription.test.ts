@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { indexLogStreams } from '../../../functions/job-metrics/log-streams';
 import { BatchJobStateChange } from '../../../events/batch-state-change';
 import * as ingestJobMetrics from '../../../functions/ingest-job-metrics';
-import { metricStore } from '../../../functions/job-metrics/metric-store';
+import { MetricStore, metricStore } from '../../../functions/job-metrics/metric-store';
 import { signUp, startTestStack, type TestStack } from '../../support/local-stack';
 
 let stack: TestStack;
@@ -109,6 +109,61 @@ describe("the job log group's subscription (AWS), on DynamoDB Local", () => {
       ['lr', [0]],
     ]);
     expect(ends[0].last).toEqual(all.last);
+  });
+
+  it('counts a batch once against the points-per-job limit however often it is delivered, and batches arriving at once each once', async () => {
+    // Given a store keeping at most 5 points per job
+    const { api } = await signUp(stack.url, 'limit@example.com');
+    const jobId = (await api.post('/v1/jobs', { image: 'a/b:1', command: ['true'], gpu_count: 1 })).body.id as string;
+    const store = new MetricStore(stack.deps.doc, stack.deps.tables.metrics, 30, 5);
+    const batch = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({ name: 'loss', value: from + i, step: from + i, timeMs: 1_796_292_000_000 + from + i, position: String(from + i).padStart(15, '0') }));
+
+    // When a batch of 3 is delivered three times, then another batch of 3
+    for (let i = 0; i < 3; i++) expect(await store.record(jobId, batch(0, 3), Date.now())).toBe(3);
+    // Then the second batch still finds room for 2 of its points: the first counted once, not three times
+    expect(await store.record(jobId, batch(3, 3), Date.now())).toBe(2);
+    expect(await store.record(jobId, batch(3, 3), Date.now())).toBe(2);
+    expect(await store.record(jobId, batch(6, 1), Date.now())).toBe(0);
+    const steps = (await store.read(jobId, Date.now())).get('loss')!.map((p) => p.step);
+    expect(steps).toEqual([0, 1, 2, 3, 4]);
+
+    // And eight batches of one job's nodes recorded at once, each twice, are counted once each
+    const other = (await api.post('/v1/jobs', { image: 'a/b:1', command: ['true'], gpu_count: 1 })).body.id as string;
+    const roomy = new MetricStore(stack.deps.doc, stack.deps.tables.metrics, 30, 1_000);
+    const kept = await Promise.all([...Array(16).keys()].map((i) => roomy.record(other, batch((i % 8) * 10, 10), Date.now())));
+    expect(kept).toEqual(Array(16).fill(10));
+    expect(await roomy.record(other, batch(1_000, 1_000), Date.now())).toBe(920);
+  });
+
+  it("maps each node's log stream of a multi-node job to the job, from the nodes' own state changes", async () => {
+    // Given a 16-GPU job on two nodes, and the state changes Batch sends: the parent's (no container,
+    // its node properties instead) and one per node job (`<parent>#<node>`, under the parent's name)
+    // (a job id of the right shape: the index and the subscription need no more of the job than that)
+    const jobId = 'job_0mnp0000000000000000000000';
+    const parent = running(jobId, 'unused');
+    const { container: _none, ...parentDetail } = parent.detail;
+    const node = (index: number) => {
+      const event = running(jobId, `sx-multi-node/default/node${index}task`);
+      return {
+        ...event,
+        id: `node-${index}-running`,
+        detail: { ...event.detail, jobId: `${event.detail.jobId}#${index}`, nodeDetails: { nodeIndex: index, isMainNode: index === 0 } },
+      };
+    };
+    const batchEvents = (await import('../../../functions/batch-events')).make(stack.deps);
+    for (const event of [{ ...parent, detail: { ...parentDetail, nodeProperties: { numNodes: 2, mainNode: 0 } } }, node(0), node(1)]) {
+      await batchEvents(event as never);
+    }
+
+    // Then each node's stream maps to the job, and points logged on node 1 are the job's
+    const store = metricStore(stack.deps);
+    expect(await store.jobOfLogStream('sx-multi-node/default/node0task')).toBe(jobId);
+    expect(await store.jobOfLogStream('sx-multi-node/default/node1task')).toBe(jobId);
+    const ingest = ingestJobMetrics.make(stack.deps);
+    await ingest(dataMessage('sx-multi-node/default/node0task', [{ id: '1', timestamp: 1_796_292_011_000, message: '{"loss": 2, "step": 1}' }]));
+    expect(await ingest(dataMessage('sx-multi-node/default/node1task', [{ id: '2', timestamp: 1_796_292_011_500, message: '{"rank1_loss": 3, "step": 1}' }]))).toEqual({ points: 1 });
+    expect([...(await store.read(jobId, Date.now())).keys()]).toEqual(['loss', 'rank1_loss']);
   });
 
   it('answers the delivery check, and fails (to be retried) on a stream no job is known to write yet', async () => {

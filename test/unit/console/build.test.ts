@@ -35,6 +35,10 @@ describe('the console build', () => {
       expect(body).toBe('');
     }
     expect(html).not.toMatch(/<style|\sstyle=|\son\w+=/i);
+    // The chunks the entry imports statically are preloaded beside it, and counted in the first load.
+    for (const chunk of build.initial.filter((f) => f.endsWith('.js') && !f.includes('/main-'))) {
+      expect(html).toContain(`<link rel="modulepreload" href="/${chunk}">`);
+    }
   });
 
   it('renders nothing as HTML: no innerHTML or the like in its sources', async () => {

