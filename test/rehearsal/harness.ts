@@ -116,10 +116,32 @@ export class DeployedFunction {
 }
 
 /** An HTTP API (payload 2.0) event for a route, as API Gateway hands it to the integration. */
-export function httpEvent(routeKey: string, options: { path: string; body?: unknown; headers?: Record<string, string>; sourceIp?: string; authorizer?: unknown }) {
-  const [method] = routeKey.split(' ');
-  const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+/** The event API Gateway gives a Lambda authorizer (payload format 2.0) for a request. */
+export function authorizerEvent(routeKey: string, options: { path: string; headers?: Record<string, string> }) {
+  const request = httpEvent(routeKey, options);
   return {
+    version: '2.0',
+    type: 'REQUEST',
+    routeArn: `arn:aws:execute-api:us-east-1:123456789012:rehearsal/$default/${routeKey.replace(' ', '')}`,
+    identitySource: [options.headers?.authorization ?? ''],
+    routeKey,
+    rawPath: request.rawPath,
+    rawQueryString: '',
+    headers: request.headers,
+    requestContext: request.requestContext,
+    ...('pathParameters' in request ? { pathParameters: request.pathParameters } : {}),
+  };
+}
+
+export function httpEvent(routeKey: string, options: { path: string; body?: unknown; headers?: Record<string, string>; sourceIp?: string; authorizer?: unknown }) {
+  const [method, template] = routeKey.split(' ') as [string, string];
+  const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+  // Path parameters as API Gateway fills them from the route's template (`/v1/jobs/{id}`).
+  const names = template.split('/');
+  const values = options.path.split('/');
+  const pathParameters = Object.fromEntries(names.flatMap((n, i) => (n.startsWith('{') ? [[n.slice(1, -1), values[i]!]] : [])));
+  return {
+    ...(Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
     version: '2.0',
     routeKey,
     rawPath: options.path,

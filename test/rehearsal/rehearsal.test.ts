@@ -3,7 +3,7 @@ import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDynamoEndpoint } from '../support/dynamodb';
 import { SYNTH_TIMEOUT_MS } from '../infra/cdk-app';
-import { DeployedFunction, httpEvent, NODE22, synthesizeRegion } from './harness';
+import { authorizerEvent, DeployedFunction, httpEvent, NODE22, synthesizeRegion } from './harness';
 import type { Region } from './template';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../infra/cdk/bundling';
@@ -70,8 +70,17 @@ describe('rehearsal of one synthesized region', () => {
   async function call(routeKey: string, path: string, body?: unknown, headers?: Record<string, string>) {
     const route = region.routes().find((r) => r.routeKey === routeKey);
     if (!route) throw new Error(`No route ${routeKey} in the template`);
+    let authorizer: unknown;
+    if (route.authorized) {
+      // As API Gateway does: the authorizer first (simple responses), its context passed to the route.
+      const spec = region.authorizer();
+      expect([spec.payloadFormatVersion, spec.simpleResponses]).toEqual(['2.0', true]);
+      const verdict = await (await functionFor(spec.functionId)).invoke(authorizerEvent(routeKey, { path, headers }));
+      if (verdict.isAuthorized !== true) return { status: 403, body: { message: 'Forbidden' } };
+      authorizer = { lambda: verdict.context ?? {} };
+    }
     const fn = await functionFor(route.functionId);
-    const res = await fn.invoke(httpEvent(routeKey, { path, body, headers }));
+    const res = await fn.invoke(httpEvent(routeKey, { path, body, headers, ...(authorizer ? { authorizer } : {}) }));
     if (res.statusCode >= 500) throw new Error(`${routeKey} answered ${res.statusCode}; the function logged:\n${fn.output}\nits DynamoDB calls: ${JSON.stringify(fn.log.decisions)}`);
     return { status: res.statusCode as number, body: res.body ? JSON.parse(res.body) : undefined };
   }
@@ -88,6 +97,27 @@ describe('rehearsal of one synthesized region', () => {
     const signup = deployed.get(region.routes().find((r) => r.routeKey === 'POST /v1/signup')!.functionId)!;
     expect(signup.log.requests).toBeGreaterThan(0);
     expect(signup.log.denied).toEqual([]);
+  });
+
+  it('submits, lists, reads and cancels a job through the authorizer, each function within its policy', async () => {
+    const signup = await call('POST /v1/signup', '/v1/signup', { email: 'rehearsal-jobs@example.com' });
+    expect(signup.status).toBe(201);
+    const auth = { authorization: `Bearer ${signup.body.api_key}` };
+
+    const created = await call('POST /v1/jobs', '/v1/jobs', { image: 'registry.example.com/team/train:1', command: ['python', 'train.py'], gpu_count: 1, max_runtime_seconds: 120 }, { ...auth, 'idempotency-key': 'job-1' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const replayed = await call('POST /v1/jobs', '/v1/jobs', { image: 'registry.example.com/team/train:1', command: ['python', 'train.py'], gpu_count: 1, max_runtime_seconds: 120 }, { ...auth, 'idempotency-key': 'job-1' });
+    expect(replayed.body.id).toBe(created.body.id);
+    const listed = await call('GET /v1/jobs', '/v1/jobs', undefined, auth);
+    expect(listed.body.data.map((j: { id: string }) => j.id)).toEqual([created.body.id]);
+    expect((await call('GET /v1/jobs/{id}', `/v1/jobs/${created.body.id}`, undefined, auth)).body.status).toBe('queued');
+    expect((await call('GET /v1/account', '/v1/account', undefined, auth)).status).toBe(200);
+    const cancelled = await call('POST /v1/jobs/{id}/cancel', `/v1/jobs/${created.body.id}/cancel`, undefined, auth);
+    expect(cancelled.body.status, JSON.stringify(cancelled.body)).toBe('cancelled');
+    expect((await call('GET /v1/jobs', '/v1/jobs', undefined, { authorization: 'Bearer sk_wrong' })).status).toBe(401);
+
+    const denied = [...deployed.values()].flatMap((d) => d.log.denied.map((x) => `${d.fn.name}: ${JSON.stringify(x)}`));
+    expect(denied).toEqual([]);
   });
 
   it('denies, as AWS would, what a policy does not grant', async () => {

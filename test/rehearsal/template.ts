@@ -200,6 +200,28 @@ export class Region {
     return out;
   }
 
+  /** The HTTP API's Lambda authorizer: its function's logical id and how API Gateway calls it. */
+  authorizer(): { functionId: string; payloadFormatVersion: string; simpleResponses: boolean; resultTtl: number } {
+    const found = Object.values(this.stateless.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Authorizer');
+    if (found.length !== 1) throw new Error(`Expected one HTTP API authorizer, found ${found.length}`);
+    const p = found[0]!.Properties;
+    const getAtt = (value: unknown): string | undefined => {
+      if (Array.isArray(value)) return value.map(getAtt).find(Boolean);
+      if (value === null || typeof value !== 'object') return undefined;
+      const v = value as Record<string, unknown>;
+      if (Array.isArray(v['Fn::GetAtt'])) return String((v['Fn::GetAtt'] as unknown[])[0]);
+      return Object.values(v).map(getAtt).find(Boolean);
+    };
+    const functionId = getAtt(p.AuthorizerUri);
+    if (!functionId) throw new Error('The authorizer names no function');
+    return {
+      functionId,
+      payloadFormatVersion: p.AuthorizerPayloadFormatVersion,
+      simpleResponses: p.EnableSimpleResponses === true,
+      resultTtl: p.AuthorizerResultTtlInSeconds ?? 300,
+    };
+  }
+
   /** HTTP API routes: route key → function logical id, and whether the route uses the authorizer. */
   routes(): { routeKey: string; functionId: string; authorized: boolean }[] {
     const res = this.stateless.Resources;
