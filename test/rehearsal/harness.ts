@@ -10,6 +10,7 @@ import { bundleDirOf, bundleHandlers, REPO_ROOT } from '../../infra/cdk/bundling
 import { loadDeploymentConfig } from '../../infra/cdk/regions';
 import { handlerNames } from '../../infra/cdk/stateless-stack';
 import { cdkContext } from '../infra/cdk-app';
+import { startStandIns, type Cloud } from './stand-ins';
 import { startDynamoGuard, type GuardLog } from './guard';
 import { Region, type ResolvedFunction } from './template';
 
@@ -50,16 +51,22 @@ export class DeployedFunction {
   constructor(
     readonly fn: ResolvedFunction,
     private readonly outdir: string,
-    private readonly endpoints: { dynamodb: string; region: string },
+    private readonly endpoints: { dynamodb: string; region: string; cloud?: Cloud },
   ) {}
 
   async start() {
     const guard = await startDynamoGuard({ upstream: this.endpoints.dynamodb, region: this.endpoints.region, principal: this.fn.roleArn, policies: this.fn.policies, log: this.log });
     this.closers.push(() => guard.server.close());
+    const standIns = this.endpoints.cloud ? await startStandIns({ cloud: this.endpoints.cloud, principal: this.fn.roleArn, policies: this.fn.policies, log: this.log }) : undefined;
+    if (standIns) this.closers.push(() => standIns.server.close());
     const [file, exportName] = this.fn.handler.split('.');
+    // SQS clients send to the host of the queue URL they are given (`useQueueUrlAsEndpoint`), as DNS
+    // would resolve it: the template's queue URLs point at the stand-in, as AWS's name would at SQS.
+    const sqsHost = `https://sqs.${this.endpoints.region}.amazonaws.com`;
+    const environment = Object.fromEntries(Object.entries(this.fn.environment).map(([k, v]) => [k, standIns ? String(v).replaceAll(sqsHost, standIns.endpoint) : v]));
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
-      ...this.fn.environment,
+      ...environment,
       AWS_REGION: this.endpoints.region,
       AWS_DEFAULT_REGION: this.endpoints.region,
       AWS_LAMBDA_FUNCTION_NAME: this.fn.name,
@@ -69,6 +76,9 @@ export class DeployedFunction {
       AWS_SECRET_ACCESS_KEY: 'rehearsal',
       AWS_SESSION_TOKEN: 'rehearsal',
       AWS_ENDPOINT_URL_DYNAMODB: guard.endpoint,
+      ...(standIns
+        ? { AWS_ENDPOINT_URL_SQS: standIns.endpoint, AWS_ENDPOINT_URL_BATCH: standIns.endpoint, AWS_ENDPOINT_URL_SECRETS_MANAGER: standIns.endpoint }
+        : {}),
       // Anything not stood in for is unreachable, so an unexpected call fails instead of leaving the machine.
       AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
     };

@@ -3,7 +3,12 @@ import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDynamoEndpoint } from '../support/dynamodb';
 import { SYNTH_TIMEOUT_MS } from '../infra/cdk-app';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { toLambdaRecord } from '../../infra/local/stream-poller';
 import { authorizerEvent, DeployedFunction, httpEvent, NODE22, synthesizeRegion } from './harness';
+import { apiShape, Cloud } from './stand-ins';
 import type { Region } from './template';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../infra/cdk/bundling';
@@ -21,6 +26,8 @@ describe('rehearsal of one synthesized region', () => {
   let client: DynamoDBClient;
   const tables: string[] = [];
   let hello: DeployedFunction;
+  let cloud: Cloud;
+  const adminKey = `sk_admin_${'r'.repeat(40)}`;
   const started = Date.now();
 
   beforeAll(async () => {
@@ -43,6 +50,14 @@ describe('rehearsal of one synthesized region', () => {
       );
       tables.push(TableName);
     }
+    // The stand-ins: the admin key's secret as the stateful stack names it, the template's job definitions.
+    const secretId = region.functions().map((f) => f.environment.SX_ADMIN_KEY_SECRET).find(Boolean);
+    cloud = new Cloud(region.region, new Map(secretId ? [[secretId, adminKey]] : []));
+    for (const [id, r] of Object.entries(region.stateless.Resources)) {
+      if (r.Type !== 'AWS::Batch::JobDefinition') continue;
+      const definition = apiShape(region.resolve('stateless', r.Properties));
+      cloud.addDefinition({ ...definition, jobDefinitionName: definition.jobDefinitionName ?? region.physicalName('stateless', id) });
+    }
   }, SYNTH_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -58,7 +73,7 @@ describe('rehearsal of one synthesized region', () => {
     if (!d) {
       const fn = region.functions().find((f) => f.logicalId === logicalId);
       if (!fn) throw new Error(`No function ${logicalId}`);
-      d = new DeployedFunction(fn, outdir, { dynamodb: testDynamoEndpoint(), region: region.region });
+      d = new DeployedFunction(fn, outdir, { dynamodb: testDynamoEndpoint(), region: region.region, cloud });
       const ready = await d.start();
       expect(ready.node).toMatch(/^v22\./);
       expect(ready.hasHandler).toBe(true);
@@ -116,6 +131,110 @@ describe('rehearsal of one synthesized region', () => {
     expect(cancelled.body.status, JSON.stringify(cancelled.body)).toBe('cancelled');
     expect((await call('GET /v1/jobs', '/v1/jobs', undefined, { authorization: 'Bearer sk_wrong' })).status).toBe(401);
 
+    const denied = [...deployed.values()].flatMap((d) => d.log.denied.map((x) => `${d.fn.name}: ${JSON.stringify(x)}`));
+    expect(denied).toEqual([]);
+  });
+
+  // Lambda's event source mappings, as the template declares them: the events table's stream to its
+  // reader, each queue to its consumer, in batches of the mapping's size through its filters.
+  const shardCursor = new Map<string, string>();
+  const delivered = new Map<string, number>();
+  const matches = (pattern: unknown, value: unknown): boolean =>
+    Array.isArray(pattern) ? pattern.includes(value) : typeof pattern === 'object' && pattern !== null ? Object.entries(pattern).every(([k, p]) => matches(p, (value as Record<string, unknown>)?.[k])) : pattern === value;
+  const passes = (filters: string[], record: unknown) => filters.length === 0 || filters.some((f) => matches(JSON.parse(f), record));
+
+  async function newStreamRecords(): Promise<DynamoDBRecord[]> {
+    const eventsTable = tables.find((t) => /events/i.test(t))!;
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: eventsTable }));
+    const streams = new DynamoDBStreamsClient({ endpoint: testDynamoEndpoint(), region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const out: DynamoDBRecord[] = [];
+    try {
+      const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: Table!.LatestStreamArn! }));
+      for (const shard of StreamDescription?.Shards ?? []) {
+        const after = shardCursor.get(shard.ShardId!);
+        let { ShardIterator } = await streams.send(
+          new GetShardIteratorCommand({ StreamArn: Table!.LatestStreamArn!, ShardId: shard.ShardId!, ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { ShardIteratorType: 'TRIM_HORIZON' }) }),
+        );
+        for (let pages = 0; ShardIterator && pages < 50; pages++) {
+          const page = await streams.send(new GetRecordsCommand({ ShardIterator }));
+          for (const r of page.Records ?? []) {
+            out.push(toLambdaRecord(r, Table!.LatestStreamArn!));
+            shardCursor.set(shard.ShardId!, r.dynamodb!.SequenceNumber!);
+          }
+          if ((page.Records ?? []).length === 0) break;
+          ShardIterator = page.NextShardIterator;
+        }
+      }
+    } finally {
+      streams.destroy();
+    }
+    return out;
+  }
+
+  /** Runs the mappings until nothing new arrives: what Lambda's pollers would do after the requests. */
+  async function pump() {
+    for (let round = 0; round < 10; round++) {
+      let moved = false;
+      const records = await newStreamRecords();
+      for (const mapping of region.eventSourceMappings().filter((m) => m.kind === 'dynamodb')) {
+        const batch = records.filter((r) => passes(mapping.filters, r));
+        for (let i = 0; i < batch.length; i += mapping.batchSize) {
+          const res = await (await functionFor(mapping.functionId)).invoke({ Records: batch.slice(i, i + mapping.batchSize) });
+          expect(res?.batchItemFailures ?? [], `stream reader ${mapping.functionId}: ${(await functionFor(mapping.functionId)).output.slice(-1500)}`).toEqual([]);
+          moved = true;
+        }
+      }
+      for (const mapping of region.eventSourceMappings().filter((m) => m.kind === 'sqs')) {
+        const queueName = mapping.source.split(':').pop()!;
+        const url = [...cloud.queues.keys()].find((u) => u.endsWith(`/${queueName}`));
+        const messages = url ? cloud.queues.get(url)! : [];
+        const from = delivered.get(queueName) ?? 0;
+        const pending = messages.slice(from).map((m) => ({
+          messageId: m.messageId,
+          receiptHandle: m.messageId,
+          body: m.body,
+          attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), ...(m.groupId ? { MessageGroupId: m.groupId } : {}), ...(m.deduplicationId ? { MessageDeduplicationId: m.deduplicationId } : {}) },
+          messageAttributes: {},
+          md5OfBody: '',
+          eventSource: 'aws:sqs',
+          eventSourceARN: mapping.source,
+          awsRegion: region.region,
+        }));
+        const batch = pending.filter((m) => passes(mapping.filters, m));
+        for (let i = 0; i < batch.length; i += mapping.batchSize) {
+          const res = await (await functionFor(mapping.functionId)).invoke({ Records: batch.slice(i, i + mapping.batchSize) });
+          expect(res?.batchItemFailures ?? [], `queue consumer ${mapping.functionId}: ${(await functionFor(mapping.functionId)).output.slice(-1500)}`).toEqual([]);
+          moved = true;
+        }
+        delivered.set(queueName, messages.length);
+      }
+      if (!moved) return;
+    }
+  }
+
+  it('redeems a voucher and submits single- and multi-node jobs to Batch through the stream, the queues and their consumers, as Batch accepts them', async () => {
+    const voucher = await call('POST /v1/admin/vouchers', '/v1/admin/vouchers', { amount: { amount: 100_000, currency: 'CNY' }, max_redemptions: 1 }, { authorization: `Bearer ${adminKey}` });
+    expect(voucher.status, JSON.stringify(voucher.body)).toBe(201);
+    const signup = await call('POST /v1/signup', '/v1/signup', { email: 'rehearsal-batch@example.com' });
+    const auth = { authorization: `Bearer ${signup.body.api_key}` };
+    expect((await call('POST /v1/vouchers/redeem', '/v1/vouchers/redeem', { code: voucher.body.code }, auth)).status).toBe(200);
+    // A single-node job on another account, on its trial (one account's 16 GPUs go to the multi-node job).
+    const other = await call('POST /v1/signup', '/v1/signup', { email: 'rehearsal-single@example.com' });
+    const single = await call('POST /v1/jobs', '/v1/jobs', { image: 'registry.example.com/team/train:1', command: ['python', 'train.py'], gpu_count: 1, max_runtime_seconds: 120 }, { authorization: `Bearer ${other.body.api_key}` });
+    const multi = await call('POST /v1/jobs', '/v1/jobs', { image: 'registry.example.com/team/train:1', command: ['torchrun', 'train.py'], gpu_count: 16, max_runtime_seconds: 600 }, auth);
+    expect([single.status, multi.status], JSON.stringify([single.body, multi.body])).toEqual([201, 201]);
+
+    await pump();
+
+    expect(cloud.refused).toEqual([]);
+    const byName = new Map(cloud.submitted.map((s) => [s.request.jobName, s.request]));
+    expect([...byName.keys()].sort()).toEqual([single.body.id, multi.body.id].sort());
+    const multiNode = byName.get(multi.body.id)!;
+    expect(multiNode.nodeOverrides?.numNodes).toBe(2);
+    expect(String(multiNode.jobDefinition)).toMatch(/job-definition\/sx-multi-node-[0-9a-f]{16}:1$/);
+    // Each job's Batch id is recorded on the job, through the dispatcher's own append.
+    await pump();
+    expect((await call('GET /v1/jobs/{id}', `/v1/jobs/${multi.body.id}`, undefined, auth)).body.status).toBe('queued');
     const denied = [...deployed.values()].flatMap((d) => d.log.denied.map((x) => `${d.fn.name}: ${JSON.stringify(x)}`));
     expect(denied).toEqual([]);
   });

@@ -37,6 +37,8 @@ export class Region {
     const p = r.Properties ?? {};
     const named = p.TableName ?? p.FunctionName ?? p.BucketName ?? p.QueueName ?? p.RoleName ?? p.Name ?? p.LogGroupName;
     if (named !== undefined) return String(this.resolve(stack, named));
+    // CloudFormation ends a generated FIFO queue's name in `.fifo`, as SQS requires.
+    if (r.Type === 'AWS::SQS::Queue' && p.FifoQueue === true) return `${`${stack}-${logicalId}`.slice(0, 75)}.fifo`;
     return `${stack}-${logicalId}`.slice(0, 64);
   }
 
@@ -198,6 +200,23 @@ export class Region {
       });
     }
     return out;
+  }
+
+  /** Lambda's event source mappings: which function reads which stream or queue, how much at once, and through which filters. */
+  eventSourceMappings(): Array<{ functionId: string; kind: 'dynamodb' | 'sqs'; source: string; batchSize: number; filters: string[] }> {
+    return Object.values(this.stateless.Resources)
+      .filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping')
+      .map((r) => {
+        const p = r.Properties;
+        const source = String(this.resolve('stateless', p.EventSourceArn));
+        return {
+          functionId: String(p.FunctionName.Ref),
+          kind: source.includes(':sqs:') ? ('sqs' as const) : ('dynamodb' as const),
+          source,
+          batchSize: p.BatchSize ?? (source.includes(':sqs:') ? 10 : 100),
+          filters: (p.FilterCriteria?.Filters ?? []).map((f: { Pattern: string }) => f.Pattern),
+        };
+      });
   }
 
   /** The HTTP API's Lambda authorizer: its function's logical id and how API Gateway calls it. */
