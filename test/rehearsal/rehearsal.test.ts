@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +58,12 @@ describe('rehearsal of one synthesized region', () => {
       if (r.Type !== 'AWS::Batch::JobDefinition') continue;
       const definition = apiShape(region.resolve('stateless', r.Properties));
       cloud.addDefinition({ ...definition, jobDefinitionName: definition.jobDefinitionName ?? region.physicalName('stateless', id) });
+    }
+    for (const [id, r] of Object.entries(region.stateless.Resources)) {
+      if (r.Type !== 'AWS::Batch::ComputeEnvironment') continue;
+      const ce = apiShape(region.resolve('stateless', r.Properties));
+      const name = region.physicalName('stateless', id);
+      cloud.computeEnvironments.set(name, { ...ce, computeEnvironmentName: name, computeEnvironmentArn: region.arnOf('stateless', id), state: 'ENABLED', status: 'VALID' });
     }
   }, SYNTH_TIMEOUT_MS);
 
@@ -212,7 +219,14 @@ describe('rehearsal of one synthesized region', () => {
     }
   }
 
-  it('redeems a voucher and submits single- and multi-node jobs to Batch through the stream, the queues and their consumers, as Batch accepts them', async () => {
+  /** Delivers an event to every function whose EventBridge rule matches it, as the default bus does. */
+  async function emit(event: Record<string, unknown>) {
+    const rules = region.eventRules().filter((r) => matches(r.pattern, event));
+    expect(rules.length, `no rule matches ${JSON.stringify(event).slice(0, 300)}`).toBeGreaterThan(0);
+    for (const rule of rules) for (const id of rule.functionIds) await (await functionFor(id)).invoke(event);
+  }
+
+  it('carries a voucher, a single- and a multi-node job from the API through the stream, the queues and their consumers to Batch, and Batch state changes back through the event rule to settlement', async () => {
     const voucher = await call('POST /v1/admin/vouchers', '/v1/admin/vouchers', { amount: { amount: 100_000, currency: 'CNY' }, max_redemptions: 1 }, { authorization: `Bearer ${adminKey}` });
     expect(voucher.status, JSON.stringify(voucher.body)).toBe(201);
     const signup = await call('POST /v1/signup', '/v1/signup', { email: 'rehearsal-batch@example.com' });
@@ -232,9 +246,54 @@ describe('rehearsal of one synthesized region', () => {
     const multiNode = byName.get(multi.body.id)!;
     expect(multiNode.nodeOverrides?.numNodes).toBe(2);
     expect(String(multiNode.jobDefinition)).toMatch(/job-definition\/sx-multi-node-[0-9a-f]{16}:1$/);
-    // Each job's Batch id is recorded on the job, through the dispatcher's own append.
+    // Batch's state changes, through the template's EventBridge rule to its function, then the projections.
+    const queueArn = (queue: string) => (queue.startsWith('arn:') ? queue : `arn:aws:batch:${region.region}:123456789012:job-queue/${queue}`);
+    const submittedJob = (jobId: string) => cloud.submitted.find((s) => s.request.jobName === jobId)!;
+    const t0 = Date.now();
+    const change = (jobId: string, status: string, extra: Record<string, unknown> = {}) => ({
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Batch Job State Change',
+      source: 'aws.batch',
+      account: '123456789012',
+      time: new Date().toISOString(),
+      region: region.region,
+      resources: [`arn:aws:batch:${region.region}:123456789012:job/${submittedJob(jobId).jobId}`],
+      // Batch names the queue by its ARN in its events, whatever the submission named it by.
+      detail: { jobName: jobId, jobId: submittedJob(jobId).jobId, jobQueue: queueArn(String(submittedJob(jobId).request.jobQueue)), status, createdAt: t0, attempts: [], ...extra },
+    });
+    const describe = (jobId: string, detail: Record<string, unknown>) => (submittedJob(jobId).detail = detail);
+    describe(single.body.id, { status: 'RUNNING', startedAt: t0 });
+    describe(multi.body.id, { status: 'RUNNING', startedAt: t0 });
+    await emit(change(single.body.id, 'RUNNING', { startedAt: t0 }));
+    await emit(change(multi.body.id, 'RUNNING', { startedAt: t0 }));
     await pump();
-    expect((await call('GET /v1/jobs/{id}', `/v1/jobs/${multi.body.id}`, undefined, auth)).body.status).toBe('queued');
+    expect((await call('GET /v1/jobs/{id}', `/v1/jobs/${multi.body.id}`, undefined, auth)).body.status).toBe('running');
+    const attempt = (exitCode: number) => [{ startedAt: t0, stoppedAt: t0 + 30_000, container: { exitCode } }];
+    describe(single.body.id, { status: 'SUCCEEDED', startedAt: t0, stoppedAt: t0 + 30_000, attempts: attempt(0), container: { exitCode: 0 } });
+    describe(multi.body.id, { status: 'FAILED', startedAt: t0, stoppedAt: t0 + 30_000, attempts: attempt(1), container: { exitCode: 1 } });
+    await emit(change(single.body.id, 'SUCCEEDED', { startedAt: t0, stoppedAt: t0 + 30_000, attempts: attempt(0), container: { exitCode: 0 } }));
+    await emit(change(multi.body.id, 'FAILED', { startedAt: t0, stoppedAt: t0 + 30_000, attempts: attempt(1), container: { exitCode: 1 }, statusReason: 'Essential container in task exited' }));
+    await pump();
+
+    const failed = (await call('GET /v1/jobs/{id}', `/v1/jobs/${multi.body.id}`, undefined, auth)).body;
+    expect({ status: failed.status, reason: failed.failure_reason, gpuSeconds: failed.usage.gpu_seconds }).toEqual({ status: 'failed', reason: 'non_zero_exit', gpuSeconds: 16 * 30 });
+    const succeeded = (await call('GET /v1/jobs/{id}', `/v1/jobs/${single.body.id}`, undefined, { authorization: `Bearer ${other.body.api_key}` })).body;
+    expect({ status: succeeded.status, gpuSeconds: succeeded.usage.gpu_seconds }).toEqual({ status: 'succeeded', gpuSeconds: 30 });
+    const account = (await call('GET /v1/account', '/v1/account', undefined, auth)).body;
+    expect(JSON.stringify(account)).not.toContain('"held":{"amount":1'); // nothing is held once both have settled
+    const usage = await call('GET /v1/usage', '/v1/usage', undefined, auth);
+    // One line per funding source of the settlement (trial, then the voucher's credit): 480 GPU-seconds in all.
+    const lines = usage.body.data as Array<{ job_id: string; gpu_seconds: number }>;
+    expect(new Set(lines.map((l) => l.job_id))).toEqual(new Set([multi.body.id]));
+    expect(lines.reduce((sum, l) => sum + l.gpu_seconds, 0)).toBe(480);
+
+    // Every schedule's function, invoked as EventBridge Scheduler does, runs within its policy; all but
+    // the upload sweep, which lists S3's multipart uploads (the S3 server is not behind a guard yet).
+    for (const schedule of region.schedules().filter((s) => !/expireuploads/i.test(s.id))) await (await functionFor(schedule.functionId)).invoke({});
+    expect(region.schedules().length).toBeGreaterThanOrEqual(6);
+    expect(cloud.refused).toEqual([]);
+
     const denied = [...deployed.values()].flatMap((d) => d.log.denied.map((x) => `${d.fn.name}: ${JSON.stringify(x)}`));
     expect(denied).toEqual([]);
   });

@@ -19,8 +19,11 @@ export class Cloud {
   readonly queues = new Map<string, Array<{ body: string; groupId?: string; deduplicationId?: string; messageId: string }>>();
   /** Batch job definitions by name: the template's, from the stack, and those registered since. */
   readonly definitions = new Map<string, Array<Record<string, any>>>();
-  /** Batch SubmitJob requests that were accepted, with the ids given. */
-  readonly submitted: Array<{ jobId: string; request: Record<string, any> }> = [];
+  /** Batch SubmitJob requests that were accepted, with the ids given and the job's state as Batch would describe it. */
+  readonly submitted: Array<{ jobId: string; request: Record<string, any>; detail?: Record<string, any> }> = [];
+  /** Compute environments by name (from the template), and the UpdateComputeEnvironment requests. */
+  readonly computeEnvironments = new Map<string, Record<string, any>>();
+  readonly updates: Array<Record<string, any>> = [];
   readonly terminated: Array<{ jobId: string; reason: string }> = [];
   /** Requests refused for a service rule (not IAM), as readable lines. */
   readonly refused: string[] = [];
@@ -130,6 +133,9 @@ export async function startStandIns(options: { cloud: Cloud; principal: string; 
         const name = String(body.jobDefinitionName);
         const resource = arn('batch', `job-definition/${name}`);
         if (!(await allowed('batch:RegisterJobDefinition', resource))) return denied('batch:RegisterJobDefinition', resource);
+        // Tags on create also need batch:TagResource under `batch:CreateAction`, a condition key the
+        // simulator's data does not have (it ignores it and denies): not evaluated here; the CDK
+        // tests pin that grant (test/infra).
         if (!JOB_NAME.test(name)) return clientError(`jobDefinitionName ${name} does not match ${JOB_NAME}`);
         if (body.type === 'multinode') {
           const problems = registerViolations(body.nodeProperties);
@@ -148,6 +154,7 @@ export async function startStandIns(options: { cloud: Cloud; principal: string; 
         const definitionArn = String(definition?.jobDefinitionArn ?? body.jobDefinition);
         for (const resource of [queueArn, definitionArn]) if (!(await allowed('batch:SubmitJob', resource))) return denied('batch:SubmitJob', resource);
         if (!definition) return clientError(`Job definition ${body.jobDefinition} not found`);
+        const jobId = randomUUID();
         if (!JOB_NAME.test(String(body.jobName))) return clientError(`jobName ${body.jobName} does not match ${JOB_NAME}`);
         if (body.timeout?.attemptDurationSeconds !== undefined && body.timeout.attemptDurationSeconds < 60) return clientError('timeout.attemptDurationSeconds must be at least 60');
         if (Object.keys(body.tags ?? {}).length > 50) return clientError('at most 50 tags');
@@ -157,9 +164,34 @@ export async function startStandIns(options: { cloud: Cloud; principal: string; 
           const problems = submitViolations(definition.nodeProperties, body.nodeOverrides);
           if (problems.length > 0) return clientError(problems.join('; '));
         }
-        const jobId = randomUUID();
         cloud.submitted.push({ jobId, request: body });
         return [200, { jobId, jobName: body.jobName, jobArn: arn('batch', `job/${jobId}`) }];
+      }
+      case '/v1/describejobs': {
+        if (!(await allowed('batch:DescribeJobs', '*'))) return denied('batch:DescribeJobs', '*');
+        if ((body.jobs ?? []).length > 100) return clientError('at most 100 jobs per DescribeJobs');
+        const jobs = cloud.submitted
+          .filter((s) => body.jobs.includes(s.jobId))
+          .map((s) => ({ jobName: s.request.jobName, jobId: s.jobId, jobQueue: s.request.jobQueue, status: 'SUBMITTED', createdAt: Date.now(), attempts: [], ...s.detail }));
+        return [200, { jobs }];
+      }
+      case '/v1/describecomputeenvironments': {
+        if (!(await allowed('batch:DescribeComputeEnvironments', '*'))) return denied('batch:DescribeComputeEnvironments', '*');
+        const names: string[] = body.computeEnvironments ?? [...cloud.computeEnvironments.keys()];
+        return [200, { computeEnvironments: names.map((n) => cloud.computeEnvironments.get(n.split('/').pop()!)).filter(Boolean) }];
+      }
+      case '/v1/updatecomputeenvironment': {
+        const name = String(body.computeEnvironment).split('/').pop()!;
+        const resource = arn('batch', `compute-environment/${name}`);
+        if (!(await allowed('batch:UpdateComputeEnvironment', resource))) return denied('batch:UpdateComputeEnvironment', resource);
+        const ce = cloud.computeEnvironments.get(name);
+        if (!ce) return clientError(`Compute environment ${name} not found`);
+        const { minvCpus, desiredvCpus, maxvCpus = ce.computeResources.maxvCpus } = body.computeResources ?? {};
+        if (minvCpus !== undefined && minvCpus > maxvCpus) return clientError(`minvCpus ${minvCpus} is above maxvCpus ${maxvCpus}`);
+        if (desiredvCpus !== undefined && (desiredvCpus > maxvCpus || desiredvCpus < (minvCpus ?? ce.computeResources.minvCpus ?? 0))) return clientError(`desiredvCpus ${desiredvCpus} is outside its bounds`);
+        cloud.updates.push(body);
+        ce.computeResources = { ...ce.computeResources, ...body.computeResources };
+        return [200, { computeEnvironmentName: name, computeEnvironmentArn: resource }];
       }
       case '/v1/terminatejob': {
         const resource = arn('batch', `job/${body.jobId}`);

@@ -35,7 +35,7 @@ export class Region {
     const r = this.templateOf(stack).Resources[logicalId];
     if (!r) throw new Error(`No resource ${logicalId} in the ${stack} stack`);
     const p = r.Properties ?? {};
-    const named = p.TableName ?? p.FunctionName ?? p.BucketName ?? p.QueueName ?? p.RoleName ?? p.Name ?? p.LogGroupName;
+    const named = p.TableName ?? p.FunctionName ?? p.BucketName ?? p.QueueName ?? p.RoleName ?? p.Name ?? p.LogGroupName ?? p.JobQueueName ?? p.JobDefinitionName ?? p.ComputeEnvironmentName;
     if (named !== undefined) return String(this.resolve(stack, named));
     // CloudFormation ends a generated FIFO queue's name in `.fifo`, as SQS requires.
     if (r.Type === 'AWS::SQS::Queue' && p.FifoQueue === true) return `${`${stack}-${logicalId}`.slice(0, 75)}.fifo`;
@@ -99,7 +99,7 @@ export class Region {
   private getAtt(stack: 'stateful' | 'stateless', id: string, attr: string): string {
     const r = this.templateOf(stack).Resources[id];
     if (!r) throw new Error(`GetAtt of unknown ${id} in ${stack}`);
-    if (attr === 'Arn') return this.arnOf(stack, id);
+    if (attr === 'Arn' || attr === 'JobQueueArn' || attr === 'JobDefinitionArn' || attr === 'ComputeEnvironmentArn') return this.arnOf(stack, id);
     if (attr === 'StreamArn') return `${this.arnOf(stack, id)}/stream/2026-01-01T00:00:00.000`;
     if (attr === 'QueueName' || attr === 'TableName') return this.physicalName(stack, id);
     if (attr === 'QueueUrl') return this.refOf(stack, id);
@@ -217,6 +217,24 @@ export class Region {
           filters: (p.FilterCriteria?.Filters ?? []).map((f: { Pattern: string }) => f.Pattern),
         };
       });
+  }
+
+  /** EventBridge rules: the pattern an event must match and the functions it is delivered to. */
+  eventRules(): Array<{ id: string; pattern: Record<string, unknown>; functionIds: string[] }> {
+    return Object.entries(this.stateless.Resources)
+      .filter(([, r]) => r.Type === 'AWS::Events::Rule' && r.Properties.State !== 'DISABLED')
+      .map(([id, r]) => ({
+        id,
+        pattern: this.resolve('stateless', r.Properties.EventPattern),
+        functionIds: (r.Properties.Targets ?? []).map((t: { Arn: { 'Fn::GetAtt': [string, string] } }) => t.Arn['Fn::GetAtt'][0]),
+      }));
+  }
+
+  /** EventBridge Scheduler schedules: the function each one invokes and how often. */
+  schedules(): Array<{ id: string; expression: string; functionId: string }> {
+    return Object.entries(this.stateless.Resources)
+      .filter(([, r]) => r.Type === 'AWS::Scheduler::Schedule')
+      .map(([id, r]) => ({ id, expression: r.Properties.ScheduleExpression, functionId: r.Properties.Target.Arn['Fn::GetAtt'][0] }));
   }
 
   /** The HTTP API's Lambda authorizer: its function's logical id and how API Gateway calls it. */
