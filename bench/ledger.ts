@@ -38,9 +38,9 @@ function history(events: number): AccountEvent[] {
   let state = out.reduce(evolveAccount, initialAccountState());
   for (let i = 0; out.length < events; i++) {
     const jobId = jobIdOf(i);
-    const decided = decideLedger({ type: 'PlaceHold', data: { jobId, gpuType: 'a100', gpuCount: 1 + (i % 8), maxRuntimeSeconds: 600 }, metadata: { now: at(i) } }, state, defaultPolicy);
+    const decided = decideLedger({ type: 'PlaceHold', data: { jobId, gpuType: 'a100', gpuCount: 1 + (i % 8), maxRuntimeSeconds: 600 }, metadata: { now: at(i), policy: defaultPolicy } }, state);
     state = decided.reduce(evolveAccount, state);
-    const settled = decideLedger({ type: 'SettleHold', data: { jobId, runSeconds: 37 + (i % 300) }, metadata: { now: at(i + 1) } }, state, defaultPolicy);
+    const settled = decideLedger({ type: 'SettleHold', data: { jobId, runSeconds: 37 + (i % 300) }, metadata: { now: at(i + 1), policy: defaultPolicy } }, state);
     state = settled.reduce(evolveAccount, state);
     out.push(...decided, ...settled);
   }
@@ -55,10 +55,10 @@ function decisionsPerSecond(): { decisions: number; folds: number } {
   let started = performance.now();
   for (let i = 0; i < N; i++) {
     const jobId = jobIdOf(i);
-    const place: LedgerCommand = { type: 'PlaceHold', data: { jobId, gpuType: 'a100', gpuCount: 1 + (i % 8), maxRuntimeSeconds: 600 }, metadata: { now: at(i) } };
-    const placed = decideLedger(place, state, defaultPolicy);
+    const place: LedgerCommand = { type: 'PlaceHold', data: { jobId, gpuType: 'a100', gpuCount: 1 + (i % 8), maxRuntimeSeconds: 600 }, metadata: { now: at(i), policy: defaultPolicy } };
+    const placed = decideLedger(place, state);
     state = placed.reduce(evolveAccount, state);
-    const settled = decideLedger({ type: 'SettleHold', data: { jobId, runSeconds: 100 }, metadata: { now: at(i) } }, state, defaultPolicy);
+    const settled = decideLedger({ type: 'SettleHold', data: { jobId, runSeconds: 100 }, metadata: { now: at(i), policy: defaultPolicy } }, state);
     state = settled.reduce(evolveAccount, state);
     if (i < 20_000) folded.push(...placed, ...settled);
   }
@@ -131,7 +131,7 @@ async function main() {
     const codes: string[] = [];
     for (let i = 0; i < 2_000; i++) {
       const code = newVoucherCode();
-      const events = decideVoucher({ type: 'CreateVoucher', data: { voucherId: `vch_${i}`, amount: 100, maxRedemptions: 1, expiresAt: null, recurrence: null }, metadata: { now: at(0) } }, vouchers.initial());
+      const events = decideVoucher({ type: 'CreateVoucher', data: { voucherId: `vch_${i}`, amount: 100, maxRedemptions: 1, expiresAt: null, recurrence: null }, metadata: { now: at(0) } }, vouchers.initialState());
       codes.push(code);
       await store.append([{ streamId: vouchers.streamId(voucherCodeHash(code)), expectedVersion: 0, events }], { at: at(0) });
     }

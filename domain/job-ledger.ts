@@ -31,26 +31,25 @@ export interface SubmitJob {
   inputs?: JobInput[];
 }
 
+/** Submits a job: its time and the service's rules ride on the command, as on every ledger command. */
+export type SubmitJobCommand = { type: 'SubmitJob'; data: SubmitJob; metadata: { now: string; policy: Policy } };
+
 /**
  * Submission: the ledger places a hold and the job is queued against it, carrying the hold's funding
  * (trial share, rate, credit shares) so its usage is split exactly as the settlement will split it.
  * With `quotas` (folded from the same account stream, `domain/quotas.ts`), the account's quotas are
  * checked after its balance, so a job the account cannot pay for is a 402 whatever the quotas say.
  * @throws InsufficientBalanceError when the account cannot pay for the minimum held time.
- * @throws RateLimitedError when the job would exceed a quota.
+ * @throws RateLimitedError when the job would exceed a quota for now; QuotaExceededError when it always would.
  */
-export function decideSubmission(
-  account: AccountState,
-  submit: SubmitJob,
-  policy: Policy,
-  now: string,
-  quotas?: QuotaState,
-): JobAndLedgerEvents {
+export function decideSubmission(command: SubmitJobCommand, { account, quotas }: { account: AccountState; quotas?: QuotaState }): JobAndLedgerEvents {
+  const { data: submit, metadata } = command;
+  const { now, policy } = metadata;
   const hold = { jobId: submit.jobId, gpuType: submit.gpuType, gpuCount: submit.gpuCount, maxRuntimeSeconds: submit.maxRuntimeSeconds };
   const plan = planHold(account, hold, policy, now);
   if (quotas) checkQuotas(quotas, submit.gpuCount, policy, now);
   return {
-    account: decideLedger({ type: 'PlaceHold', data: hold, metadata: { now } }, account, policy),
+    account: decideLedger({ type: 'PlaceHold', data: hold, metadata }, account),
     job: decideJob(
       {
         type: 'QueueJob',
@@ -79,8 +78,7 @@ export function settlementFor(jobEvents: JobEvent[], jobId: string, account: Acc
   const final = finalEventOf(jobEvents);
   if (!final) return [];
   return decideLedger(
-    { type: 'SettleHold', data: { jobId, runSeconds: final.data.runSeconds, stoppedAt: final.data.finishedAt }, metadata: { now } },
+    { type: 'SettleHold', data: { jobId, runSeconds: final.data.runSeconds, stoppedAt: final.data.finishedAt }, metadata: { now, policy } },
     account,
-    policy,
   );
 }

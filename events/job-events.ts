@@ -83,6 +83,17 @@ export const JobCancelRequested = /* @__PURE__ */ defineSchema(() => z.object({
   data: z.object({ requestedAt: IsoTime }),
 }));
 
+/**
+ * The service decided to stop a running job before its command ended: its hold ran out (the reason is
+ * the job's `stopReason`, `insufficient_balance` or `max_runtime_exceeded`) or the service lost it
+ * (`infrastructure`). The stop itself goes through the compute side (SIGTERM, grace, SIGKILL); the
+ * final event that follows carries this reason.
+ */
+export const JobStopRequested = /* @__PURE__ */ defineSchema(() => z.object({
+  type: z.literal('JobStopRequested'),
+  data: z.object({ reason: z.enum(['insufficient_balance', 'max_runtime_exceeded', 'infrastructure']), requestedAt: IsoTime }),
+}));
+
 const finished = {
   finishedAt: IsoTime,
   /** Billed wall-clock seconds in `running` (rounded up, capped at the held seconds). */
@@ -117,6 +128,7 @@ export const JobEvent = /* @__PURE__ */ defineSchema(() => z.discriminatedUnion(
   JobRunning,
   JobAttemptFailed,
   JobCancelRequested,
+  JobStopRequested,
   JobSucceeded,
   JobFailed,
   JobCancelled,
@@ -124,3 +136,4 @@ export const JobEvent = /* @__PURE__ */ defineSchema(() => z.discriminatedUnion(
 export type JobEvent = z.infer<typeof JobEvent>;
 export type JobEventType = JobEvent['type'];
 export type JobQueued = z.infer<typeof JobQueued>;
+export type StopReason = z.infer<typeof JobStopRequested>['data']['reason'];

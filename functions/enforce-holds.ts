@@ -1,25 +1,15 @@
-import { STOP_REASON_PREFIX } from '../domain/job/decide';
-import type { KnownJobState } from '../domain/job/job';
+import { mustStop } from '../domain/job/job';
+import { STOP_REASON_PREFIX } from './compute-stop-causes';
 import type { Deps } from './deps';
+import { runJobCommand } from './job-commands';
 import { lambda } from './lambda';
 import { listActiveJobs } from './views/active-jobs';
 import { logger } from './logger';
 
 /**
- * Whether a job has used its held time minus the grace, counting every attempt: the moment it must
- * get SIGTERM so that SIGKILL, a grace later, lands at the held time.
- */
-export function mustStop(state: KnownJobState, now: Date): boolean {
-  if (state.status !== 'running') return false;
-  const attempts = [...(state.endedAttempts ?? []), { startedAt: state.startedAt, stoppedAt: now.toISOString() }];
-  // Not rounded up: the stop is due when the exact running time reaches the budget.
-  const ms = attempts.reduce((sum, a) => sum + (a.startedAt ? Date.parse(a.stoppedAt) - Date.parse(a.startedAt) : 0), 0);
-  return ms >= (state.job.heldSeconds - state.job.graceSeconds) * 1000;
-}
-
-/**
- * Scheduled tick: sends SIGTERM (compute `terminate`, reason `sx:<stopReason>`) to every running job
- * whose held time minus the grace is used up, counting all its attempts. The compute side's own
+ * Scheduled tick: for every running job whose held time minus the grace is used up (`mustStop`,
+ * counting all its attempts), records the stop (`JobStopRequested` with the job's `stopReason`) and
+ * sends SIGTERM (compute `terminate`, reason `sx:<stopReason>` for the Batch console). The compute side's own
  * per-attempt timeout (held − grace) is the backstop that holds when this tick does not run; this tick
  * is what bounds a job Batch retried (each attempt gets a fresh timeout there). Terminating twice is
  * harmless, so a doubled tick is too. Returns the jobs it stopped.
@@ -28,8 +18,12 @@ export const make = (deps: Deps) => async (): Promise<{ stopped: string[] }> => 
   const now = deps.now();
   const stopped: string[] = [];
   for (const { state } of await listActiveJobs(deps)) {
-    if (state.batchJobId === null || !mustStop(state, now)) continue;
+    if (state.batchJobId === null || !mustStop(state, now.toISOString())) continue;
     try {
+      // Recorded once (a later tick decides nothing); the terminate is repeated until the job has ended.
+      await runJobCommand(deps, state.job.jobId, (at) => ({ type: 'RequestStop', data: { reason: state.job.stopReason }, metadata: { now: at } }), {
+        metadata: { actor: 'enforce-holds' },
+      });
       await deps.compute.terminate(state.batchJobId, `${STOP_REASON_PREFIX}${state.job.stopReason}`);
       stopped.push(state.job.jobId);
     } catch (error) {

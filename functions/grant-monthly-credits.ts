@@ -1,13 +1,11 @@
-import { decideLedger } from '../domain/ledger/decide';
 import { nextPeriod, periodOf, periodStart } from '../domain/ledger/periods';
 import { load } from './aggregates/aggregate';
 import { accounts, vouchers } from './aggregates/ledger';
+import { handleCommands, writeTo } from './command-handler';
 import { findVoucher } from './views/admin-views';
-import { retryOnConflict } from './adapters/with-retry';
 import type { Deps } from './deps';
 import { lambda } from './lambda';
 import { forgetMonthlyVoucher, listMonthlyVouchers } from './views/monthly-vouchers';
-import { loadAccount } from './views/account-snapshots';
 import { logger } from './logger';
 
 /**
@@ -27,14 +25,15 @@ export async function grantMonthlyCredits(deps: Deps): Promise<number> {
   for (const entry of entries) byAccount.set(entry.accountId, [...(byAccount.get(entry.accountId) ?? []), entry]);
   for (const [accountId, own] of byAccount) {
     try {
-      granted += await retryOnConflict(async () => {
-        const [account, disabledVouchers] = await Promise.all([loadAccount(deps, accountId), disabledAmong(deps, own.map((e) => e.voucherId))]);
-        const events = decideLedger({ type: 'GrantMonthlyCredits', data: { disabledVouchers }, metadata: { now } }, account.state, deps.policy);
-        if (events.length > 0) {
-          await deps.store.append([{ streamId: accounts.streamId(accountId), expectedVersion: account.version, events }], { at: now, metadata: { actor: 'scheduler' } });
-        }
-        return events.length;
-      });
+      granted += await handleCommands(
+        deps,
+        async ({ loadAccount }) => {
+          const [account, disabledVouchers] = await Promise.all([loadAccount(accountId), disabledAmong(deps, own.map((e) => e.voucherId))]);
+          const events = accounts.decide({ type: 'GrantMonthlyCredits', data: { disabledVouchers }, metadata: { now, policy: deps.policy } }, account.state);
+          return { writes: [writeTo(account, events)], result: events.length };
+        },
+        { metadata: { actor: 'scheduler' } },
+      );
       // Next month's start is past the voucher's expiry: nothing more will ever be granted. (A disabled
       // voucher stays in the index: each run reads it and grants nothing.)
       for (const entry of own) {

@@ -4,6 +4,7 @@ import type { KnownJobState } from '../domain/job/job';
 import type { EventMetadata } from './adapters/event-store';
 import type { ComputeJobDetail } from './adapters/compute';
 import type { Deps } from './deps';
+import { stopCauseOf } from './compute-stop-causes';
 import { runJobCommand } from './job-commands';
 
 const iso = (epochMs: number | undefined) => (epochMs === undefined ? undefined : new Date(epochMs).toISOString());
@@ -43,6 +44,7 @@ export async function observeComputeJob(deps: Deps, detail: ComputeJobDetail, me
           stoppedAt: iso(detail.stoppedAt ?? last?.stoppedAt),
           exitCode: detail.container?.exitCode ?? last?.container?.exitCode ?? null,
           statusReason: detail.statusReason ?? last?.statusReason ?? null,
+          cause: stopCauseOf(detail.statusReason ?? last?.statusReason),
           ...(attempts ? { attempts } : {}),
         },
         metadata: { now },

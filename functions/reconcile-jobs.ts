@@ -1,5 +1,6 @@
 import { isFinal, type KnownJobState } from '../domain/job/job';
-import { STOP_REASON_PREFIX } from '../domain/job/decide';
+import { STOP_REASON_PREFIX } from './compute-stop-causes';
+import { runJobCommand } from './job-commands';
 import { load } from './aggregates/aggregate';
 import { jobs } from './aggregates/jobs';
 import { DESCRIBE_BATCH_SIZE, type DescribedJob } from './adapters/compute';
@@ -114,6 +115,8 @@ export const make = (deps: Deps) => async (): Promise<ReconcileReport> => {
 
   /** Fails the job with `infrastructure`, billed nothing (no attempt of it is known to have run). */
   async function giveUp(jobId: string): Promise<boolean> {
+    // The service's decision, as a fact of the job; then the compute side's end of it, settled at zero.
+    await runJobCommand(deps, jobId, (at) => ({ type: 'RequestStop', data: { reason: 'infrastructure' }, metadata: { now: at } }), { metadata: RECONCILER });
     const after = await observeComputeJob(
       deps,
       { jobName: jobId, jobId: '', status: 'FAILED', statusReason: INFRASTRUCTURE_REASON, attempts: [], stoppedAt: now },

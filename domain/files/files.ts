@@ -1,5 +1,6 @@
 import type { FileEvent, FilePurpose } from '../../events/file-events';
 import { DomainError, InvalidStateError, NotFoundError, QuotaExceededError } from '../errors';
+import type { StreamDecider } from '../decider';
 
 /** The file is larger than any file may be. 413. */
 export class FileTooLargeError extends DomainError {
@@ -157,3 +158,11 @@ export function decideFiles(command: FileCommand, state: FileRegistryState): Fil
 export function completionFailure(command: FileCommand): InvalidUploadError | null {
   return command.type === 'CompleteFile' && command.data.check.outcome === 'wrong_bytes' ? new InvalidUploadError(command.data.check.detail) : null;
 }
+
+/** An account's files: one stream per account (`files#<account id>`). */
+export const fileRegistryDecider: StreamDecider<FileRegistryState, FileCommand, FileEvent> = {
+  streamId: (accountId) => `files#${accountId}`,
+  initialState: initialFileRegistry,
+  decide: decideFiles,
+  evolve: evolveFileRegistry,
+};

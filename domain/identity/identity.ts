@@ -1,5 +1,6 @@
 import type { ApiKeyEvent, EmailEvent, KeyringEvent } from '../../events/identity-events';
 import { ConflictError, InvalidStateError, NotFoundError } from '../errors';
+import type { StreamDecider } from '../decider';
 
 export type ApiKeyState =
   | { status: 'none' }
@@ -29,11 +30,21 @@ export const evolveEmail = (_state: EmailState, event: EmailEvent): EmailState =
   accountId: event.data.accountId,
 });
 
+export type RegisterEmail = { type: 'RegisterEmail'; data: { accountId: string }; metadata: { now: string } };
+
 /** Claims an email for a new account: one account (and one trial) per email. */
-export function decideRegisterEmail(state: EmailState, accountId: string, now: string): EmailEvent[] {
+export function decideEmail(command: RegisterEmail, state: EmailState): EmailEvent[] {
   if (state.status === 'taken') throw new ConflictError('An account with this email already exists');
-  return [{ type: 'EmailRegistered', data: { accountId, registeredAt: now } }];
+  return [{ type: 'EmailRegistered', data: { accountId: command.data.accountId, registeredAt: command.metadata.now } }];
 }
+
+/** An email's claim: `email#<sha256 of the lower-cased email>`. */
+export const emailDecider: StreamDecider<EmailState, RegisterEmail, EmailEvent> = {
+  streamId: (hash) => `email#${hash}`,
+  initialState: initialEmailState,
+  decide: decideEmail,
+  evolve: evolveEmail,
+};
 
 /** An account's active API keys, by key id (`keyring#<account id>`). */
 export interface KeyringState {
@@ -77,7 +88,7 @@ export interface KeyDecision {
  *   account's: the same answer, so nothing leaks).
  * @throws InvalidStateError when revoking the account's last active key (it could never sign in again).
  */
-export function decideKey(command: KeyCommand, key: ApiKeyState, keyring: KeyringState): KeyDecision {
+export function decideKey(command: KeyCommand, { key, keyring }: { key: ApiKeyState; keyring: KeyringState }): KeyDecision {
   const { now } = command.metadata;
   switch (command.type) {
     case 'IssueKey': {
@@ -110,3 +121,18 @@ export function decideKey(command: KeyCommand, key: ApiKeyState, keyring: Keyrin
     }
   }
 }
+
+/**
+ * The two streams a key command decides on together ({@link decideKey}): the key's own (`apikey#<key
+ * id>`, what the authorizer reads) and the account's keyring (`keyring#<account id>`).
+ */
+export const apiKeyStream: Omit<StreamDecider<ApiKeyState, never, ApiKeyEvent>, 'decide'> = {
+  streamId: (keyId) => `apikey#${keyId}`,
+  initialState: initialApiKeyState,
+  evolve: evolveApiKey,
+};
+export const keyringStream: Omit<StreamDecider<KeyringState, never, KeyringEvent>, 'decide'> = {
+  streamId: (accountId) => `keyring#${accountId}`,
+  initialState: initialKeyringState,
+  evolve: evolveKeyring,
+};

@@ -1,5 +1,5 @@
 import type { BatchJobStatus } from '../../events/batch-state-change';
-import type { JobEvent } from '../../events/job-events';
+import type { JobEvent, StopReason } from '../../events/job-events';
 import type { FailureReason } from '../../events/values';
 import { ConflictError, InvalidStateError, NotFoundError } from '../errors';
 import {
@@ -11,13 +11,26 @@ import {
   type JobSpec,
   type JobState,
   type KnownJobState,
+  evolveJob,
+  initialJobState,
 } from './job';
+import type { StreamDecider } from '../decider';
 
 type Meta = { metadata: { now: string } };
 
 export type QueueJob = { type: 'QueueJob'; data: JobSpec } & Meta;
 export type RecordSubmission = { type: 'RecordSubmission'; data: { batchJobId: string } } & Meta;
 export type RequestCancel = { type: 'RequestCancel'; data: Record<string, never> } & Meta;
+/** The service stops a running job: its hold ran out, or the service lost it. */
+export type RequestStop = { type: 'RequestStop'; data: { reason: StopReason } } & Meta;
+
+/**
+ * Why the compute side ended an attempt, as the adapter reading its events classifies the compute
+ * side's own wording (functions/compute-stop-causes.ts): its per-attempt timeout (the held time's
+ * backstop), a fault of the platform (a lost host, a stack shutting down, an input that could not be
+ * fetched), or a container that could not start (a bad image or command: the customer's to fix).
+ */
+export type StopCause = 'timeout' | 'infrastructure' | 'container_start';
 /** What the compute side (Batch or the local backend) says about the job. Times are ISO strings. */
 export type ObserveCompute = {
   type: 'ObserveCompute';
@@ -28,7 +41,10 @@ export type ObserveCompute = {
     startedAt?: string;
     stoppedAt?: string;
     exitCode?: number | null;
+    /** The compute side's own words on why the job ended: recorded, never interpreted here (see `cause`). */
     statusReason?: string | null;
+    /** Why the compute side ended it, when it did (not the job's own exit). */
+    cause?: StopCause | null;
     /**
      * The compute job's attempts as Batch lists them (ended ones; the final one too once the job is
      * final), oldest first. When given, they are the truth for billing: every attempt's running time
@@ -46,17 +62,7 @@ export interface ObservedAttempt {
   exitCode?: number | null;
 }
 
-export type JobCommand = QueueJob | RecordSubmission | RequestCancel | ObserveCompute;
-
-/** Batch's status reason when an attempt outlives `timeout.attemptDurationSeconds`. */
-export const TIMEOUT_REASON = 'Job attempt duration exceeded timeout';
-/**
- * The status reason of a job the local stack stopped because it was shutting down (Ctrl-C, SIGTERM):
- * the platform went away, not the customer's code, whatever exit code the SIGTERM produced.
- */
-export const PLATFORM_SHUTDOWN_REASON = 'Local stack shutting down';
-/** Prefix of the reasons we give TerminateJob, so the stop's cause comes back with the final event. */
-export const STOP_REASON_PREFIX = 'sx:';
+export type JobCommand = QueueJob | RecordSubmission | RequestCancel | RequestStop | ObserveCompute;
 
 /**
  * The job decider. Duplicate and out-of-order compute observations return `[]`; cancelling a
@@ -76,6 +82,9 @@ export function decideJob(command: JobCommand, state: JobState): JobEvent[] {
         : [];
     case 'RequestCancel':
       return requestCancel(state, now);
+    case 'RequestStop':
+      // Once: the first reason is the job's; a final job has nothing left to stop.
+      return isFinal(state) || state.stopRequested ? [] : [{ type: 'JobStopRequested', data: { reason: command.data.reason, requestedAt: now } }];
     case 'ObserveCompute':
       return observeCompute(state, command.data, now);
     default: {
@@ -153,10 +162,9 @@ function finish(state: KnownJobState, seen: ObserveCompute['data'], now: string)
   const exitCode = seen.exitCode ?? null;
   if (seen.status === 'SUCCEEDED') return { type: 'JobSucceeded', data: { ...finished, exitCode: exitCode ?? 0 } };
   if (state.cancelRequestedAt !== null) return { type: 'JobCancelled', data: finished };
-  const statusReason = seen.statusReason ?? null;
   return {
     type: 'JobFailed',
-    data: { ...finished, reason: failureReason(state.job, exitCode, statusReason), exitCode, statusReason },
+    data: { ...finished, reason: failureReason(state, exitCode, seen.cause ?? null), exitCode, statusReason: seen.statusReason ?? null },
   };
 }
 
@@ -172,17 +180,17 @@ function runSecondsFromState(state: KnownJobState, seen: ObserveCompute['data'],
 /** The attempts of a non-final observation that have ended (Batch lists an attempt once it stopped). */
 const endedAttemptsIn = (seen: ObserveCompute['data']) => (seen.attempts ?? []).filter((a) => a.stoppedAt !== undefined);
 
-/** Maps Batch's exit code and status reason to the public `failure_reason`. */
-export function failureReason(job: JobSpec, exitCode: number | null, statusReason: string | null): FailureReason {
-  const reason = statusReason ?? '';
-  if (reason === TIMEOUT_REASON) return job.stopReason;
-  if (reason.startsWith(STOP_REASON_PREFIX)) {
-    const named = reason.slice(STOP_REASON_PREFIX.length);
-    if (named === 'insufficient_balance' || named === 'max_runtime_exceeded' || named === 'infrastructure') return named;
-  }
+/**
+ * The public `failure_reason` of a job that failed: the service's own stop first (`JobStopRequested`),
+ * then why the compute side ended it, then the job's exit code.
+ */
+export function failureReason(state: KnownJobState, exitCode: number | null, cause: StopCause | null): FailureReason {
+  if (state.stopRequested) return state.stopRequested.reason;
+  // The compute side's timeout is the backstop of the held time: the reason the hold was sized by.
+  if (cause === 'timeout') return state.job.stopReason;
+  if (cause === 'infrastructure') return 'infrastructure';
   // The customer's container could not start (bad image or command): theirs to fix, like an exit.
-  if (/^Cannot(Start|Pull|Inspect)Container/.test(reason)) return 'non_zero_exit';
-  if (reason.startsWith('Host EC2') || reason === PLATFORM_SHUTDOWN_REASON) return 'infrastructure';
+  if (cause === 'container_start') return 'non_zero_exit';
   if (exitCode !== null && exitCode !== 0) return 'non_zero_exit';
   return 'infrastructure';
 }
@@ -193,3 +201,11 @@ export const finalEventOf = (events: JobEvent[]) =>
     (e): e is Extract<JobEvent, { type: 'JobSucceeded' | 'JobFailed' | 'JobCancelled' }> =>
       e.type === 'JobSucceeded' || e.type === 'JobFailed' || e.type === 'JobCancelled',
   );
+
+/** A job: its own stream (`job#<job id>`). */
+export const jobDecider: StreamDecider<JobState, JobCommand, JobEvent> = {
+  streamId: (jobId) => `job#${jobId}`,
+  initialState: initialJobState,
+  decide: decideJob,
+  evolve: evolveJob,
+};

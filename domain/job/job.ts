@@ -1,4 +1,4 @@
-import type { JobEvent, JobQueued } from '../../events/job-events';
+import type { JobEvent, JobQueued, StopReason } from '../../events/job-events';
 import type { FailureReason, Usage } from '../../events/values';
 import { allocate } from '../ledger/funding';
 
@@ -14,6 +14,8 @@ interface Known {
   job: JobSpec;
   batchJobId: string | null;
   cancelRequestedAt: string | null;
+  /** Why the service stopped the job, once it decided to (`JobStopRequested`). */
+  stopRequested?: { reason: StopReason; requestedAt: string } | null;
   /** Attempts that ended before the current one; their running time is billed with the job's. */
   endedAttempts?: EndedAttempt[];
 }
@@ -53,6 +55,7 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
     job: state.job,
     batchJobId: state.batchJobId,
     cancelRequestedAt: state.cancelRequestedAt,
+    stopRequested: state.stopRequested ?? null,
     endedAttempts: state.endedAttempts ?? [],
   };
   const startedAt = state.status === 'running' ? state.startedAt : (state.endedAttempts?.[0]?.startedAt ?? null);
@@ -61,6 +64,8 @@ export function evolveJob(state: JobState, event: JobEvent): JobState {
       return { ...state, batchJobId: event.data.batchJobId };
     case 'JobCancelRequested':
       return { ...state, cancelRequestedAt: event.data.requestedAt };
+    case 'JobStopRequested':
+      return { ...state, stopRequested: event.data };
     case 'JobStarting':
       return state.status === 'queued' ? { ...known, status: 'starting', startingAt: event.data.at } : state;
     case 'JobRunning':
@@ -107,22 +112,37 @@ export function billableSeconds(startedAt: string | null, stoppedAt: string, hel
  * Billable seconds of a job that ran in several attempts: the milliseconds of every attempt summed,
  * then rounded up once, never above what was held. An attempt without a start (it never ran) counts 0.
  */
-export function billableSecondsOfAttempts(attempts: Array<{ startedAt: string | null; stoppedAt: string }>, heldSeconds: number): number {
-  const ms = attempts.reduce(
-    (sum, { startedAt, stoppedAt }) => sum + (startedAt === null ? 0 : Math.max(0, Date.parse(stoppedAt) - Date.parse(startedAt))),
-    0,
-  );
-  return Math.min(heldSeconds, Math.ceil(ms / 1000));
+export function billableSecondsOfAttempts(attempts: EndedAttempt[], heldSeconds: number): number {
+  return Math.min(heldSeconds, Math.ceil(runningMs(attempts) / 1000));
 }
+
+/** The exact running time of attempts, in milliseconds: an attempt without a start (it never ran) counts 0. */
+const runningMs = (attempts: EndedAttempt[]) =>
+  attempts.reduce((sum, { startedAt, stoppedAt }) => sum + (startedAt === null ? 0 : Math.max(0, Date.parse(stoppedAt) - Date.parse(startedAt))), 0);
+
+/** Every attempt of the job so far at `now`: the ended ones, and the running one as if it stopped now. */
+const attemptsSoFar = (state: KnownJobState, now: string): EndedAttempt[] => [
+  ...(state.endedAttempts ?? []),
+  ...(state.status === 'running' ? [{ startedAt: state.startedAt, stoppedAt: now }] : []),
+];
 
 /**
  * The job's billable seconds so far at `now` (every ended attempt plus the running one), as the
- * settlement would count them if the job stopped now.
+ * settlement would count them if the job stopped now: rounded up once, by `billableSecondsOfAttempts`.
  */
 export function runSecondsSoFar(state: KnownJobState, now: string): number {
-  const ended = state.endedAttempts ?? [];
-  const current = state.status === 'running' ? [{ startedAt: state.startedAt, stoppedAt: now }] : [];
-  return billableSecondsOfAttempts([...ended, ...current], state.job.heldSeconds);
+  return billableSecondsOfAttempts(attemptsSoFar(state, now), state.job.heldSeconds);
+}
+
+/**
+ * Whether a running job has used its held time minus the grace at `now`, counting every attempt: the
+ * moment it must get SIGTERM so that SIGKILL, a grace later, lands at the held time. Not rounded: the
+ * stop is due when the exact running time reaches the budget, the same milliseconds `runSecondsSoFar`
+ * rounds up.
+ */
+export function mustStop(state: KnownJobState, now: string): boolean {
+  if (state.status !== 'running') return false;
+  return runningMs(attemptsSoFar(state, now)) >= (state.job.heldSeconds - state.job.graceSeconds) * 1000;
 }
 
 /**

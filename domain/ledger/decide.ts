@@ -5,6 +5,7 @@ import type { Policy } from '../policy';
 import {
   creditsInSpendingOrder,
   evolveAccount,
+  initialAccountState,
   fundingOf,
   isSpendable,
   type AccountState,
@@ -13,18 +14,20 @@ import {
 } from './account';
 import { allocate, gpuSecondsFor, splitOverCredits } from './funding';
 import { nextPeriod, periodOf, periodStart } from './periods';
+import type { StreamDecider } from '../decider';
+
+/** Every ledger command carries its time and the service's rules (prices, trial, minimum hold). */
+export type LedgerMetadata = { metadata: { now: string; policy: Policy } };
 
 export type OpenAccount = {
   type: 'OpenAccount';
   data: { accountId: string; email: string };
-  metadata: { now: string };
-};
+} & LedgerMetadata;
 
 export type PlaceHold = {
   type: 'PlaceHold';
   data: { jobId: string; gpuType: GpuType; gpuCount: number; maxRuntimeSeconds: number };
-  metadata: { now: string };
-};
+} & LedgerMetadata;
 
 export type SettleHold = {
   type: 'SettleHold';
@@ -33,8 +36,7 @@ export type SettleHold = {
    * `stoppedAt`: when it stopped, for the usage line's period (default: now).
    */
   data: { jobId: string; runSeconds: number; stoppedAt?: string };
-  metadata: { now: string };
-};
+} & LedgerMetadata;
 
 /** A voucher's terms, as the account records them when it is redeemed. */
 export interface VoucherTerms {
@@ -48,8 +50,7 @@ export interface VoucherTerms {
 export type GrantVoucherCredit = {
   type: 'GrantVoucherCredit';
   data: { voucher: VoucherTerms };
-  metadata: { now: string };
-};
+} & LedgerMetadata;
 
 /**
  * Credits every monthly voucher for each month begun since its last grant (the scheduler's command).
@@ -59,8 +60,7 @@ export type GrantVoucherCredit = {
 export type GrantMonthlyCredits = {
   type: 'GrantMonthlyCredits';
   data: { disabledVouchers?: Record<string, string> };
-  metadata: { now: string };
-};
+} & LedgerMetadata;
 
 /** Who made an operator's change and why: recorded on the event. */
 export interface OperatorNote {
@@ -72,14 +72,13 @@ export interface OperatorNote {
 export type GrantAdjustment = {
   type: 'GrantAdjustment';
   data: OperatorNote & { creditId: string; amount: number; expiresAt: string | null };
-  metadata: { now: string };
-};
+} & LedgerMetadata;
 
 /** An operator's suspension: no new holds from now on (the caller cancels the jobs of the open holds). */
-export type SuspendAccount = { type: 'SuspendAccount'; data: OperatorNote; metadata: { now: string } };
+export type SuspendAccount = { type: 'SuspendAccount'; data: OperatorNote } & LedgerMetadata;
 
 /** An operator lifts a suspension. */
-export type ReactivateAccount = { type: 'ReactivateAccount'; data: OperatorNote; metadata: { now: string } };
+export type ReactivateAccount = { type: 'ReactivateAccount'; data: OperatorNote } & LedgerMetadata;
 
 export type LedgerCommand =
   | OpenAccount
@@ -174,8 +173,8 @@ export function settlement(hold: Hold, runSeconds: number) {
  * The ledger decider. A command that changes nothing returns `[]` (settling a settled hold, granting
  * a month already granted); a broken rule throws a domain error.
  */
-export function decideLedger(command: LedgerCommand, state: AccountState, policy: Policy): AccountEvent[] {
-  const { now } = command.metadata;
+export function decideLedger(command: LedgerCommand, state: AccountState): AccountEvent[] {
+  const { now, policy } = command.metadata;
   switch (command.type) {
     case 'OpenAccount': {
       if (state.status !== 'none') throw new ConflictError('Account already exists');
@@ -323,3 +322,11 @@ function lowBalances(state: OpenAccountState, now: string): AccountEvent[] {
   }
   return events;
 }
+
+/** The ledger: one account's stream (`account#<account id>`). */
+export const accountDecider: StreamDecider<AccountState, LedgerCommand, AccountEvent> = {
+  streamId: (accountId) => `account#${accountId}`,
+  initialState: initialAccountState,
+  decide: decideLedger,
+  evolve: evolveAccount,
+};

@@ -1,6 +1,7 @@
 import type { VoucherEvent } from '../../events/account-events';
 import { ConflictError, NotFoundError } from '../errors';
 import type { VoucherTerms } from './decide';
+import type { StreamDecider } from '../decider';
 
 /** A voucher's stream (`voucher#<code hash>`): its terms and who redeemed it. */
 export type VoucherState =
@@ -98,3 +99,10 @@ export function voucherStatus(state: { status: 'active' | 'disabled'; expiresAt:
   if (state.status === 'disabled') return 'disabled';
   return state.expiresAt !== null && Date.parse(state.expiresAt) <= Date.parse(now) ? 'expired' : 'active';
 }
+/** A voucher: `voucher#<sha256 of the normalised code>` (the code itself is never stored). */
+export const voucherDecider: StreamDecider<VoucherState, VoucherCommand, VoucherEvent> = {
+  streamId: (codeHash) => `voucher#${codeHash}`,
+  initialState: initialVoucherState,
+  decide: decideVoucher,
+  evolve: evolveVoucher,
+};

@@ -1,5 +1,6 @@
 import type { WebhookEvent } from '../../events/webhook-events';
 import { DomainError, NotFoundError } from '../errors';
+import type { StreamDecider } from '../decider';
 
 /** How many endpoints (not deleted) one account may have. */
 export const MAX_ENDPOINTS_PER_ACCOUNT = 16;
@@ -120,3 +121,11 @@ export function decideWebhooks(command: WebhookCommand, state: WebhookRegistrySt
     }
   }
 }
+
+/** An account's webhook endpoints: one stream per account (`webhooks#<account id>`). */
+export const webhookRegistryDecider: StreamDecider<WebhookRegistryState, WebhookCommand, WebhookEvent> = {
+  streamId: (accountId) => `webhooks#${accountId}`,
+  initialState: initialWebhookRegistry,
+  decide: decideWebhooks,
+  evolve: evolveWebhookRegistry,
+};

@@ -89,7 +89,7 @@ export const JobList = /* @__PURE__ */ defineSchema(() => listOf(JobBody, 'JobLi
 
 /** The types of a job's recorded history: the webhook's job events and two that only the history shows. */
 export const JobEventType = /* @__PURE__ */ defineSchema(() => z
-  .enum(['job.queued', 'job.starting', 'job.running', 'job.attempt_failed', 'job.cancel_requested', 'job.succeeded', 'job.failed', 'job.cancelled'])
+  .enum(['job.queued', 'job.starting', 'job.running', 'job.attempt_failed', 'job.cancel_requested', 'job.stop_requested', 'job.succeeded', 'job.failed', 'job.cancelled'])
   .meta({ id: 'JobEventType' }));
 
 /** One entry of `GET /v1/jobs/{id}/events`: the job as it was right after the event. */

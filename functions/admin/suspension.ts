@@ -22,7 +22,7 @@ export async function changeSuspension(deps: Deps, accountId: string, command: P
   const after = await retryOnConflict(async () => {
     const account = await loadAccount(deps, accountId);
     const now = deps.now().toISOString();
-    const events = decideLedger({ ...command, metadata: { now } } as SuspendAccount | ReactivateAccount, account.state, deps.policy);
+    const events = decideLedger({ ...command, metadata: { now, policy: deps.policy } } as SuspendAccount | ReactivateAccount, account.state);
     if (events.length > 0) await deps.store.append([{ streamId: accounts.streamId(accountId), expectedVersion: account.version, events }], { at: now, metadata: { actor } });
     return fold(accounts, account.state, events);
   });

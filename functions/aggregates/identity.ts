@@ -1,34 +1,8 @@
 import { ApiKeyEvent, EmailEvent, KeyringEvent } from '../../events/identity-events';
-import {
-  evolveApiKey,
-  evolveEmail,
-  evolveKeyring,
-  initialApiKeyState,
-  initialEmailState,
-  initialKeyringState,
-  type ApiKeyState,
-  type EmailState,
-  type KeyringState,
-} from '../../domain/identity/identity';
-import type { Aggregate } from './aggregate';
+import { apiKeyStream, emailDecider, keyringStream } from '../../domain/identity/identity';
 
-export const apiKeys: Aggregate<ApiKeyState, ApiKeyEvent> = {
-  streamId: (id) => `apikey#${id}`,
-  schema: ApiKeyEvent,
-  initial: initialApiKeyState,
-  evolve: evolveApiKey,
-};
+export const apiKeys = { ...apiKeyStream, schema: ApiKeyEvent };
 
-export const keyrings: Aggregate<KeyringState, KeyringEvent> = {
-  streamId: (accountId) => `keyring#${accountId}`,
-  schema: KeyringEvent,
-  initial: initialKeyringState,
-  evolve: evolveKeyring,
-};
+export const keyrings = { ...keyringStream, schema: KeyringEvent };
 
-export const emails: Aggregate<EmailState, EmailEvent> = {
-  streamId: (hash) => `email#${hash}`,
-  schema: EmailEvent,
-  initial: initialEmailState,
-  evolve: evolveEmail,
-};
+export const emails = { ...emailDecider, schema: EmailEvent };

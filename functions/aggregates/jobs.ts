@@ -1,10 +1,4 @@
 import { JobEvent } from '../../events/job-events';
-import { evolveJob, initialJobState, type JobState } from '../../domain/job/job';
-import type { Aggregate } from './aggregate';
+import { jobDecider } from '../../domain/job/decide';
 
-export const jobs: Aggregate<JobState, JobEvent> = {
-  streamId: (id) => `job#${id}`,
-  schema: JobEvent,
-  initial: initialJobState,
-  evolve: evolveJob,
-};
+export const jobs = { ...jobDecider, schema: JobEvent };

@@ -1,19 +1,8 @@
 import { AccountEvent, VoucherEvent } from '../../events/account-events';
-import { evolveAccount, initialAccountState, type AccountState } from '../../domain/ledger/account';
-import { evolveVoucher, initialVoucherState, type VoucherState } from '../../domain/ledger/voucher';
-import type { Aggregate } from './aggregate';
+import { accountDecider } from '../../domain/ledger/decide';
+import { voucherDecider } from '../../domain/ledger/voucher';
 
-export const accounts: Aggregate<AccountState, AccountEvent> = {
-  streamId: (id) => `account#${id}`,
-  schema: AccountEvent,
-  initial: initialAccountState,
-  evolve: evolveAccount,
-};
+export const accounts = { ...accountDecider, schema: AccountEvent };
 
 /** `voucher#<sha256 of the normalised code>`: the code itself is never stored. */
-export const vouchers: Aggregate<VoucherState, VoucherEvent> = {
-  streamId: (codeHash) => `voucher#${codeHash}`,
-  schema: VoucherEvent,
-  initial: initialVoucherState,
-  evolve: evolveVoucher,
-};
+export const vouchers = { ...voucherDecider, schema: VoucherEvent };

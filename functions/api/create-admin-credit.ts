@@ -36,9 +36,8 @@ export const make = (deps: Deps) =>
       if (account.state.status !== 'open') throw notFound('No such account');
       const at = deps.now().toISOString();
       const events = decideLedger(
-        { type: 'GrantAdjustment', data: { creditId, amount: request.amount.amount, expiresAt, operator, reason: request.reason }, metadata: { now: at } },
+        { type: 'GrantAdjustment', data: { creditId, amount: request.amount.amount, expiresAt, operator, reason: request.reason }, metadata: { now: at, policy: deps.policy } },
         account.state,
-        deps.policy,
       );
       await deps.store.append([{ streamId: accounts.streamId(accountId), expectedVersion: account.version, events }], { at, metadata: { actor: operatorActor(operator) } });
       const after = fold(accounts, account.state, events);

@@ -2,10 +2,8 @@ import { decideSubmission } from '../../domain/job-ledger';
 import { CreateJobRequest, JobBody } from '../../events/api/jobs';
 import { fold } from '../aggregates/aggregate';
 import { jobs } from '../aggregates/jobs';
-import { accounts } from '../aggregates/ledger';
-import { loadAccount } from '../views/account-snapshots';
+import { handleCommands, writeTo } from '../command-handler';
 import { inlineJobView } from '../views/job-views';
-import { retryOnConflict } from '../adapters/with-retry';
 import type { Deps } from '../deps';
 import { resolveInputs } from '../files/inputs';
 import { InvalidMetricDefinitionError } from '../../domain/metrics/definitions';
@@ -33,35 +31,39 @@ export const make = (deps: Deps) =>
     }
     const inputs = await resolveInputs(deps, accountId, request.inputs ?? []);
     const jobId = deps.ids.job();
-    const state = await retryOnConflict(async () => {
-      const account = await loadAccount(deps, accountId);
-      if (account.state.status !== 'open') throw notFound('No such account');
-      const now = deps.now().toISOString();
-      const submit = {
-        jobId,
-        accountId,
-        name: request.name ?? null,
-        image: request.image,
-        command: request.command,
-        env: request.env ?? {},
-        gpuType: request.gpu_type,
-        gpuCount: request.gpu_count,
-        maxRuntimeSeconds: request.max_runtime_seconds,
-        ...(metricDefinitions.length > 0 ? { metricDefinitions } : {}),
-        ...(inputs.length > 0 ? { inputs } : {}),
-      };
-      const decided = decideSubmission(account.state, submit, deps.policy, now, account.quotas);
-      const job = fold(jobs, jobs.initial(), decided.job) as KnownJobState;
-      await deps.store.append(
-        [
-          { streamId: jobs.streamId(jobId), expectedVersion: 0, events: decided.job },
-          { streamId: accounts.streamId(accountId), expectedVersion: account.version, events: decided.account },
-        ],
-        // The job's list entry in the same write: the caller's next list shows the job (read-your-writes).
-        { at: now, metadata: { actor: accountId }, inline: [inlineJobView(job, decided.job.length)] },
-      );
-      return job;
-    });
+    const submit = {
+      jobId,
+      accountId,
+      name: request.name ?? null,
+      image: request.image,
+      command: request.command,
+      env: request.env ?? {},
+      gpuType: request.gpu_type,
+      gpuCount: request.gpu_count,
+      maxRuntimeSeconds: request.max_runtime_seconds,
+      ...(metricDefinitions.length > 0 ? { metricDefinitions } : {}),
+      ...(inputs.length > 0 ? { inputs } : {}),
+    };
+    const state = await handleCommands(
+      deps,
+      async ({ now, loadAccount }) => {
+        const account = await loadAccount(accountId);
+        if (account.state.status !== 'open') throw notFound('No such account');
+        const decided = decideSubmission(
+          { type: 'SubmitJob', data: submit, metadata: { now, policy: deps.policy } },
+          { account: account.state, quotas: account.quotas },
+        );
+        const job = fold(jobs, jobs.initialState(), decided.job) as KnownJobState;
+        return {
+          // A new job's stream must not exist yet: version 0.
+          writes: [writeTo({ streamId: jobs.streamId(jobId), version: 0 }, decided.job), writeTo(account, decided.account)],
+          // The job's list entry in the same write: the caller's next list shows the job (read-your-writes).
+          inline: [inlineJobView(job, decided.job.length)],
+          result: job,
+        };
+      },
+      { metadata: { actor: accountId } },
+    );
     return json(201, presentJob(state, deps.now(), deps.files), { location: `/v1/jobs/${jobId}` });
   });
 

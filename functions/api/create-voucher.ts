@@ -1,8 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { decideVoucher } from '../../domain/ledger/voucher';
 import { CreateVoucherRequest, VoucherBody } from '../../events/api/vouchers';
 import { vouchers } from '../aggregates/ledger';
-import { retryOnConflict } from '../adapters/with-retry';
+import { handleCommands, writeTo } from '../command-handler';
 import type { Deps } from '../deps';
 import { invalidRequest } from '../http/problem';
 import { json, parse, route, type RouteOptions } from '../http/route';
@@ -43,22 +42,23 @@ export const make = (deps: Deps) =>
     }
     const voucherId = deps.ids.voucher();
     // A fresh code per attempt: a (practically impossible) collision with an existing code retries.
-    const { code, created } = await retryOnConflict(async () => {
-      const code = newVoucherCode();
-      const events = decideVoucher(
-        {
-          type: 'CreateVoucher',
+    const { code, created } = await handleCommands(
+      deps,
+      async ({ now }) => {
+        const code = newVoucherCode();
+        const command = {
+          type: 'CreateVoucher' as const,
           data: { voucherId, amount: request.amount.amount, maxRedemptions: request.max_redemptions, expiresAt, recurrence: request.recurrence ?? null },
-          metadata: { now: now.toISOString() },
-        },
-        vouchers.initial(),
-      );
-      await deps.store.append([{ streamId: vouchers.streamId(voucherCodeHash(code)), expectedVersion: 0, events }], {
-        at: now.toISOString(),
-        metadata: { actor: 'admin' },
-      });
-      return { code, created: events[0]!.data as { createdAt: string } };
-    });
+          metadata: { now },
+        };
+        const events = vouchers.decide(command, vouchers.initialState());
+        return {
+          writes: [writeTo({ streamId: vouchers.streamId(voucherCodeHash(code)), version: 0 }, events)],
+          result: { code, created: events[0]!.data as { createdAt: string } },
+        };
+      },
+      { metadata: { actor: 'admin' } },
+    );
     return json(201, {
       id: voucherId,
       object: 'voucher',

@@ -50,6 +50,7 @@ const publicType: Partial<Record<JobEvent['type'], string>> = {
   JobRunning: 'job.running',
   JobAttemptFailed: 'job.attempt_failed',
   JobCancelRequested: 'job.cancel_requested',
+  JobStopRequested: 'job.stop_requested',
   JobSucceeded: 'job.succeeded',
   JobFailed: 'job.failed',
   JobCancelled: 'job.cancelled',

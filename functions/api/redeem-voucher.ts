@@ -1,15 +1,13 @@
-import { decideLedger, creditIdFor } from '../../domain/ledger/decide';
+import { creditIdFor } from '../../domain/ledger/decide';
 import { periodOf } from '../../domain/ledger/periods';
-import { decideVoucher } from '../../domain/ledger/voucher';
 import { RedeemVoucherRequest, RedeemVoucherResponse } from '../../events/api/vouchers';
-import { fold, load } from '../aggregates/aggregate';
+import { fold } from '../aggregates/aggregate';
 import { accounts, vouchers } from '../aggregates/ledger';
-import { retryOnConflict } from '../adapters/with-retry';
+import { handleCommands, writeTo } from '../command-handler';
 import type { Deps } from '../deps';
 import { notFound } from '../http/problem';
 import { json, parse, route, type RouteOptions } from '../http/route';
 import { lambda } from '../lambda';
-import { loadAccount } from '../views/account-snapshots';
 import { voucherCodeHash } from './create-voucher';
 import { presentCredit } from './present-ledger';
 
@@ -25,36 +23,28 @@ export const options: RouteOptions = { auth: 'key', idempotent: true };
 export const make = (deps: Deps) =>
   route(deps, options, async ({ body, accountId }) => {
     const codeHash = voucherCodeHash(parse(RedeemVoucherRequest, body).code);
-    const credit = await retryOnConflict(
-      async () => {
-        const [voucher, account] = await Promise.all([load(deps.store, vouchers, codeHash), loadAccount(deps, accountId)]);
+    const credit = await handleCommands(
+      deps,
+      async ({ now, load, loadAccount }) => {
+        const [voucher, account] = await Promise.all([load(vouchers, codeHash), loadAccount(accountId)]);
         if (account.state.status !== 'open') throw notFound('No such account');
-        const now = deps.now().toISOString();
-        const voucherEvents = decideVoucher(
-          { type: 'RedeemVoucher', data: { accountId, creditId: voucher.state.status === 'active' ? creditIdFor(voucher.state.voucherId, periodOf(now)) : '' }, metadata: { now } },
-          voucher.state,
-        );
+        const creditId = voucher.state.status === 'active' ? creditIdFor(voucher.state.voucherId, periodOf(now)) : '';
+        const voucherEvents = vouchers.decide({ type: 'RedeemVoucher', data: { accountId, creditId }, metadata: { now } }, voucher.state);
         if (voucher.state.status !== 'active') throw notFound('No such voucher code');
         const { voucherId, amount, expiresAt, recurrence } = voucher.state;
-        const accountEvents = decideLedger(
-          { type: 'GrantVoucherCredit', data: { voucher: { voucherId, amount, expiresAt, recurrence } }, metadata: { now } },
+        const accountEvents = accounts.decide(
+          { type: 'GrantVoucherCredit', data: { voucher: { voucherId, amount, expiresAt, recurrence } }, metadata: { now, policy: deps.policy } },
           account.state,
-          deps.policy,
-        );
-        await deps.store.append(
-          [
-            { streamId: vouchers.streamId(codeHash), expectedVersion: voucher.version, events: voucherEvents },
-            { streamId: accounts.streamId(accountId), expectedVersion: account.version, events: accountEvents },
-          ],
-          { at: now, metadata: { actor: accountId } },
         );
         const after = fold(accounts, account.state, accountEvents);
-        const granted = accountEvents[0]!.data as { creditId: string };
         if (after.status !== 'open') throw notFound('No such account');
-        return presentCredit(after.credits[granted.creditId]!, recurrence);
+        return {
+          writes: [writeTo(voucher, voucherEvents), writeTo(account, accountEvents)],
+          result: presentCredit(after.credits[creditId]!, recurrence),
+        };
       },
       // Many customers may redeem one multi-use code at once; each conflict means one of them won.
-      { attempts: 16 },
+      { metadata: { actor: accountId }, attempts: 16 },
     );
     return json(200, { credit });
   });

@@ -1,12 +1,9 @@
 import { createHash } from 'node:crypto';
 import { SignupRequest, SignupResponse } from '../../events/api/accounts';
-import { decideRegisterEmail } from '../../domain/identity/identity';
-import { initialAccountState } from '../../domain/ledger/account';
-import { decideLedger } from '../../domain/ledger/decide';
-import { load } from '../aggregates/aggregate';
+import { decideKey } from '../../domain/identity/identity';
 import { accounts } from '../aggregates/ledger';
 import { apiKeys, emails, keyrings } from '../aggregates/identity';
-import { retryOnConflict } from '../adapters/with-retry';
+import { handleCommands, writeTo } from '../command-handler';
 import type { Deps } from '../deps';
 import { newApiKey } from '../http/auth';
 import { json, parse, route, type RouteOptions } from '../http/route';
@@ -24,31 +21,30 @@ export const make = (deps: Deps) =>
     const accountId = deps.ids.account();
     const keyId = deps.ids.apiKey();
     const { apiKey, secretHash } = newApiKey(keyId);
-    const now = deps.now().toISOString();
-    await retryOnConflict(async () => {
-      const claimed = await load(deps.store, emails, emailHash);
-      await deps.store.append(
-        [
-          { streamId: emails.streamId(emailHash), expectedVersion: claimed.version, events: decideRegisterEmail(claimed.state, accountId, now) },
-          {
-            streamId: accounts.streamId(accountId),
-            expectedVersion: 0,
-            events: decideLedger({ type: 'OpenAccount', data: { accountId, email }, metadata: { now } }, initialAccountState(), deps.policy),
-          },
-          {
-            streamId: apiKeys.streamId(keyId),
-            expectedVersion: 0,
-            events: [{ type: 'ApiKeyIssued', data: { keyId, accountId, secretHash, issuedAt: now } }],
-          },
-          {
-            streamId: keyrings.streamId(accountId),
-            expectedVersion: 0,
-            events: [{ type: 'AccountKeyAdded', data: { keyId, name: null, createdAt: now } }],
-          },
-        ],
-        { at: now, metadata: { actor: accountId } },
-      );
-    });
+    await handleCommands(
+      deps,
+      async ({ now, load }) => {
+        const claimed = await load(emails, emailHash);
+        const fresh = (streamId: string) => ({ streamId, version: 0 });
+        const key = decideKey(
+          { type: 'IssueKey', data: { keyId, accountId, secretHash, name: null }, metadata: { now } },
+          { key: apiKeys.initialState(), keyring: keyrings.initialState() },
+        );
+        return {
+          writes: [
+            writeTo(claimed, emails.decide({ type: 'RegisterEmail', data: { accountId }, metadata: { now } }, claimed.state)),
+            writeTo(
+              fresh(accounts.streamId(accountId)),
+              accounts.decide({ type: 'OpenAccount', data: { accountId, email }, metadata: { now, policy: deps.policy } }, accounts.initialState()),
+            ),
+            writeTo(fresh(apiKeys.streamId(keyId)), key.key),
+            writeTo(fresh(keyrings.streamId(accountId)), key.keyring),
+          ],
+          result: undefined,
+        };
+      },
+      { metadata: { actor: accountId } },
+    );
     return json(201, { account: { id: accountId, email }, api_key: apiKey });
   });
 

@@ -65,8 +65,9 @@ export type LoadedAccount = Loaded<AccountState, AccountEvent> & { quotas: Quota
  */
 export async function loadAccount(deps: SnapshotDeps & Pick<Deps, 'store'>, accountId: string): Promise<LoadedAccount> {
   const snapshot = await readAccountSnapshot(deps, accountId);
-  const { events, version } = await deps.store.readStream(accounts.streamId(accountId), snapshot ? snapshot.version + 1 : 1);
-  return { ...foldAccount(events, snapshot ?? undefined), version, snapshotVersion: snapshot?.version ?? 0 };
+  const streamId = accounts.streamId(accountId);
+  const { events, version } = await deps.store.readStream(streamId, snapshot ? snapshot.version + 1 : 1);
+  return { streamId, ...foldAccount(events, snapshot ?? undefined), version, snapshotVersion: snapshot?.version ?? 0 };
 }
 
 /**

@@ -1,13 +1,11 @@
-import { decideWebhooks, type WebhookCommand, type WebhookRegistryState } from '../../domain/webhooks/endpoints';
-import { retryOnConflict } from '../adapters/with-retry';
+import type { WebhookCommand, WebhookRegistryState } from '../../domain/webhooks/endpoints';
 import type { EventMetadata } from '../adapters/event-store';
-import { fold, load } from '../aggregates/aggregate';
 import { webhookRegistries } from '../aggregates/webhooks';
+import { handleCommand } from '../command-handler';
 import type { Deps } from '../deps';
 
 /**
- * Loads an account's webhook registry, decides `command` on it and appends the result; reloads and
- * decides again on a concurrent change.
+ * Decides `command` on an account's webhook registry through the command handler.
  * @returns the registry after the command.
  * @throws domain errors from the decider (NotFoundError, LimitExceededError).
  */
@@ -17,12 +15,5 @@ export async function runWebhookCommand(
   makeCommand: (now: string) => WebhookCommand,
   metadata: EventMetadata = {},
 ): Promise<WebhookRegistryState> {
-  return retryOnConflict(async () => {
-    const registry = await load(deps.store, webhookRegistries, accountId);
-    const now = deps.now().toISOString();
-    const events = decideWebhooks(makeCommand(now), registry.state);
-    if (events.length === 0) return registry.state;
-    await deps.store.append([{ streamId: webhookRegistries.streamId(accountId), expectedVersion: registry.version, events }], { at: now, metadata });
-    return fold(webhookRegistries, registry.state, events);
-  });
+  return (await handleCommand(deps, webhookRegistries, accountId, makeCommand, { metadata })).state;
 }

@@ -16,8 +16,11 @@ import type { StatelessStack } from './stateless-stack';
  * events and views like any route, on the same HTTP API, behind the same authorizer.
  */
 export const routeGroups = {
-  /** The operators' routes (the admin key). */
-  operators: (route: ApiRoute) => route.path.startsWith('/v1/admin/'),
+  /**
+   * The operators' routes (the admin key). Creating a voucher stays in the stateless stack: the
+   * rehearsal (docs/aws.md) reads that stack's template and buys a job's credit with a voucher.
+   */
+  operators: (route: ApiRoute) => route.path.startsWith('/v1/admin/') && route.handler !== 'api/create-voucher',
   /** Webhook endpoints and their deliveries. */
   webhooks: (route: ApiRoute) => route.path.startsWith('/v1/webhook-endpoints'),
 } as const satisfies Record<string, (route: ApiRoute) => boolean>;

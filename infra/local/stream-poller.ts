@@ -269,19 +269,24 @@ export class StreamPoller {
   }
 
   private toLambdaRecord(record: _Record): DynamoDBRecord {
-    const created = record.dynamodb?.ApproximateCreationDateTime;
-    return {
-      eventID: record.eventID,
-      eventName: record.eventName as DynamoDBRecord['eventName'],
-      eventVersion: record.eventVersion,
-      eventSource: 'aws:dynamodb',
-      awsRegion: record.awsRegion,
-      eventSourceARN: this.options.streamArn,
-      dynamodb: {
-        ...(record.dynamodb as DynamoDBRecord['dynamodb']),
-        ...(record.dynamodb?.NewImage ? { NewImage: restoreEmptyMaps(record.dynamodb.NewImage as Record<string, unknown>) as never } : {}),
-        ApproximateCreationDateTime: created ? Math.floor(new Date(created).getTime() / 1000) : undefined,
-      },
-    };
+    return toLambdaRecord(record, this.options.streamArn);
   }
+}
+
+/** A record of the Streams API as Lambda's DynamoDB event source mapping hands it to a function. */
+export function toLambdaRecord(record: _Record, streamArn: string): DynamoDBRecord {
+  const created = record.dynamodb?.ApproximateCreationDateTime;
+  return {
+    eventID: record.eventID,
+    eventName: record.eventName as DynamoDBRecord['eventName'],
+    eventVersion: record.eventVersion,
+    eventSource: 'aws:dynamodb',
+    awsRegion: record.awsRegion,
+    eventSourceARN: streamArn,
+    dynamodb: {
+      ...(record.dynamodb as DynamoDBRecord['dynamodb']),
+      ...(record.dynamodb?.NewImage ? { NewImage: restoreEmptyMaps(record.dynamodb.NewImage as Record<string, unknown>) as never } : {}),
+      ApproximateCreationDateTime: created ? Math.floor(new Date(created).getTime() / 1000) : undefined,
+    },
+  };
 }

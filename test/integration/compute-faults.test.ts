@@ -121,7 +121,7 @@ describe('the local stack under faults', () => {
       return job.state.status === 'running' && job;
     }, 10_000, 'JobRunning');
     await eventually(async () => (await listActiveJobs(stack.deps)).find((a) => a.state.job.jobId === id)?.version === loaded.version, 10_000, 'the active-jobs view');
-    const asQueued = fold(jobs, jobs.initial(), [loaded.events[0]!.event]) as KnownJobState;
+    const asQueued = fold(jobs, jobs.initialState(), [loaded.events[0]!.event]) as KnownJobState;
     expect(asQueued).toMatchObject({ status: 'queued', batchJobId: null });
     await removeActiveJob(stack.deps, id);
     await putActiveJob(stack.deps, asQueued, 1);

@@ -1,4 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { commandHandlerContract } from '../support/command-handler-contract';
 import { eventStoreContract } from '../support/event-store-contract';
 import { createTestTables } from '../support/dynamodb';
 
@@ -7,4 +8,9 @@ eventStoreContract('DynamoDB', async () => {
   const readView = async (pk: string, sk: string) =>
     (await tables.doc.send(new GetCommand({ TableName: tables.names.views, Key: { pk, sk }, ConsistentRead: true }))).Item;
   return { store: tables.store, readView, cleanup: tables.drop };
+});
+
+commandHandlerContract('DynamoDB', async () => {
+  const tables = await createTestTables();
+  return { store: tables.store, cleanup: tables.drop };
 });

@@ -55,9 +55,8 @@ describe('an old-version event, read by new code', () => {
     const account = await loadAccount({ doc: tables.doc, tables: tables.names, store: tables.store }, accountId);
     expect(account.state).toMatchObject({ status: 'open', trial: { remaining: 300 - 42, charged: 42 }, holds: {} });
     const events = decideLedger(
-      { type: 'PlaceHold', data: { jobId: 'job_01cccccccccccccccccccccccc', gpuType: 'a100', gpuCount: 1, maxRuntimeSeconds: 3600 }, metadata: { now: '2025-03-02T00:00:00.000Z' } },
+      { type: 'PlaceHold', data: { jobId: 'job_01cccccccccccccccccccccccc', gpuType: 'a100', gpuCount: 1, maxRuntimeSeconds: 3600 }, metadata: { now: '2025-03-02T00:00:00.000Z', policy: defaultPolicy } },
       account.state,
-      defaultPolicy,
     );
     // Then the hold can use exactly the trial seconds the old settlement left
     expect(events).toMatchObject([{ type: 'HoldPlaced', data: { trialGpuSeconds: 300 - 42 } }]);
@@ -81,15 +80,13 @@ describe('an old-version event, read by new code', () => {
 
   it('new events are written at their current schema version', async () => {
     const hold = decideLedger(
-      { type: 'PlaceHold', data: { jobId: 'job_01cccccccccccccccccccccccc', gpuType: 'a100', gpuCount: 1, maxRuntimeSeconds: 60 }, metadata: { now: '2025-03-02T00:00:00.000Z' } },
+      { type: 'PlaceHold', data: { jobId: 'job_01cccccccccccccccccccccccc', gpuType: 'a100', gpuCount: 1, maxRuntimeSeconds: 60 }, metadata: { now: '2025-03-02T00:00:00.000Z', policy: defaultPolicy } },
       (await loadAccount({ doc: tables.doc, tables: tables.names, store: tables.store }, accountId)).state,
-      defaultPolicy,
     );
     await tables.store.append([{ streamId, expectedVersion: 3, events: hold }], { at: '2025-03-02T00:00:00.000Z' });
     const settled = decideLedger(
-      { type: 'SettleHold', data: { jobId: 'job_01cccccccccccccccccccccccc', runSeconds: 10 }, metadata: { now: '2025-03-02T00:10:00.000Z' } },
+      { type: 'SettleHold', data: { jobId: 'job_01cccccccccccccccccccccccc', runSeconds: 10 }, metadata: { now: '2025-03-02T00:10:00.000Z', policy: defaultPolicy } },
       (await loadAccount({ doc: tables.doc, tables: tables.names, store: tables.store }, accountId)).state,
-      defaultPolicy,
     );
     await tables.store.append([{ streamId, expectedVersion: 4, events: settled }], { at: '2025-03-02T00:10:00.000Z' });
     const items = await Promise.all(

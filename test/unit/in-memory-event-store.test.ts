@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConcurrencyError } from '../../functions/adapters/event-store';
 import { InMemoryEventStore } from '../../functions/adapters/in-memory-event-store';
 import { retryOnConflict } from '../../functions/adapters/with-retry';
+import { commandHandlerContract } from '../support/command-handler-contract';
 import { eventStoreContract } from '../support/event-store-contract';
 
 eventStoreContract('in memory', async () => {
@@ -74,3 +75,5 @@ describe('retryOnConflict', () => {
     expect(runs).toBe(1);
   });
 });
+
+commandHandlerContract('the in-memory event store', async () => ({ store: new InMemoryEventStore() }));

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { BatchJobStateChange, BatchJobStatus } from '../../../events/batch-state-change';
 import type { ComputeJobSpec } from '../../../functions/adapters/compute';
-import { PLATFORM_SHUTDOWN_REASON, TIMEOUT_REASON } from '../../../domain/job/decide';
+import { PLATFORM_SHUTDOWN_REASON, TIMEOUT_REASON } from '../../../functions/compute-stop-causes';
 
 /**
  * Batch event shaping: the "Batch Job State Change" events the local backend sends, in Batch's own
@@ -14,7 +14,7 @@ export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = 'local';
 const JOB_QUEUE_ARN = `arn:aws:batch:${LOCAL_REGION}:${LOCAL_ACCOUNT}:job-queue/sx-local-gpu`;
 
-/** Batch's own wording (defined beside the decider that reads it), so the events cannot tell the local backend from Batch. */
+/** Batch's own wording (defined beside the adapter that reads it), so the events cannot tell the local backend from Batch. */
 export { TIMEOUT_REASON };
 export const SHUTDOWN_REASON = PLATFORM_SHUTDOWN_REASON;
 export const EXITED_REASON = 'Essential container in task exited';

@@ -23,7 +23,7 @@ const issue = (n: number): KeyCommand => ({ type: 'IssueKey', data: { keyId: key
 /** Given the key's own events and the account's keyring events, when a command: then both streams' events. */
 const given = (key: ApiKeyEvent[], keyring: KeyringEvent[]) => ({
   when: (command: KeyCommand) => () =>
-    decideKey(command, key.reduce(evolveApiKey, initialApiKeyState()), keyring.reduce(evolveKeyring, initialKeyringState())),
+    decideKey(command, { key: key.reduce(evolveApiKey, initialApiKeyState()), keyring: keyring.reduce(evolveKeyring, initialKeyringState()) }),
 });
 
 describe('API keys', () => {

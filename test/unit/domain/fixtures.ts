@@ -8,7 +8,8 @@ export const otherJobId = 'job_01cccccccccccccccccccccccc';
 export const policy = defaultPolicy;
 
 export const at = (second: number) => new Date(Date.UTC(2026, 10, 25, 12, 0, second)).toISOString();
-export const meta = (second: number) => ({ metadata: { now: at(second) } });
+/** A command's metadata: its time and the service's rules (ledger commands read the policy from it). */
+export const meta = (second: number) => ({ metadata: { now: at(second), policy } });
 
 export const accountOpened: AccountEvent = {
   type: 'AccountOpened',

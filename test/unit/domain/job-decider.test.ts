@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { decideJob, failureReason, TIMEOUT_REASON, type JobCommand } from '../../../domain/job/decide';
-import { evolveJob, initialJobState, type JobState } from '../../../domain/job/job';
+import { decideJob, failureReason, jobDecider, type JobCommand } from '../../../domain/job/decide';
+import { TIMEOUT_REASON } from '../../../functions/compute-stop-causes';
+import { evolveJob, initialJobState, type JobState, type KnownJobState } from '../../../domain/job/job';
 import { ConflictError, InvalidStateError, NotFoundError } from '../../../domain/errors';
 import type { JobEvent } from '../../../events/job-events';
 import { deciderSpec } from '../../support/decider-spec';
 import { at, jobQueued, meta, running, starting, submitted } from './fixtures';
 
-const given = deciderSpec<JobState, JobEvent, JobCommand>({ decide: decideJob, evolve: evolveJob, initialState: initialJobState });
+const given = deciderSpec(jobDecider);
 const observe = (status: Extract<JobCommand, { type: 'ObserveCompute' }>['data']['status'], data: Partial<Extract<JobCommand, { type: 'ObserveCompute' }>['data']> = {}, second = 10): JobCommand => ({
   type: 'ObserveCompute',
   data: { status, ...data },
@@ -42,6 +43,20 @@ describe('Job lifecycle', () => {
       given([jobQueued, submitted]).when(observe('RUNNING', { startedAt: at(4) }, 6)).then([running]));
   });
 
+  describe('When the service stops a running job', () => {
+    const history = [jobQueued, submitted, starting, running];
+    const stop = (reason: 'insufficient_balance' | 'max_runtime_exceeded' | 'infrastructure', second: number): JobCommand => ({ type: 'RequestStop', data: { reason }, ...meta(second) });
+    const stopRequested: JobEvent = { type: 'JobStopRequested', data: { reason: 'insufficient_balance', requestedAt: at(74) } };
+    it('records the stop and its reason', () => given(history).when(stop('insufficient_balance', 74)).then([stopRequested]));
+    it('records it once: the first reason is the job\'s', () => given([...history, stopRequested]).when(stop('infrastructure', 80)).thenNothing());
+    it('has nothing to stop once the job is final', () =>
+      given([...history, { type: 'JobSucceeded', data: { finishedAt: at(9), runSeconds: 5, usage: usage(5), exitCode: 0 } }]).when(stop('infrastructure', 80)).thenNothing());
+    it('fails the job with the recorded reason, whatever exit code the SIGTERM left and with no word from the compute side', () =>
+      given([...history, stopRequested]).when(observe('FAILED', { exitCode: 143, stoppedAt: at(104) }, 105)).then([
+        { type: 'JobFailed', data: { finishedAt: at(104), runSeconds: 100, usage: usage(100), reason: 'insufficient_balance', exitCode: 143, statusReason: null } },
+      ]));
+  });
+
   describe('When running', () => {
     const history = [jobQueued, submitted, starting, running];
     it('ignores a duplicate RUNNING', () => given(history).when(observe('RUNNING', { startedAt: at(5) })).thenNothing());
@@ -57,14 +72,14 @@ describe('Job lifecycle', () => {
         },
       ]));
     it('is stopped for insufficient balance when its held time runs out, billed no more than was held', () =>
-      given(history).when(observe('FAILED', { exitCode: 137, stoppedAt: at(59), statusReason: TIMEOUT_REASON })).then([
+      given(history).when(observe('FAILED', { exitCode: 137, stoppedAt: at(59), statusReason: TIMEOUT_REASON, cause: 'timeout' })).then([
         {
           type: 'JobFailed',
           data: { finishedAt: at(59), runSeconds: 55, usage: usage(55), reason: 'insufficient_balance', exitCode: 137, statusReason: TIMEOUT_REASON },
         },
       ]));
     it('never bills beyond the held seconds, however late the stop is reported', () =>
-      given(history).when(observe('FAILED', { exitCode: 137, stoppedAt: '2026-11-25T12:10:00.000Z', statusReason: TIMEOUT_REASON })).then([
+      given(history).when(observe('FAILED', { exitCode: 137, stoppedAt: '2026-11-25T12:10:00.000Z', statusReason: TIMEOUT_REASON, cause: 'timeout' })).then([
         {
           type: 'JobFailed',
           data: { finishedAt: '2026-11-25T12:10:00.000Z', runSeconds: 100, usage: usage(100), reason: 'insufficient_balance', exitCode: 137, statusReason: TIMEOUT_REASON },
@@ -107,14 +122,14 @@ describe('Job lifecycle', () => {
     it('never bills past the hold, however many attempts ran', () =>
       given(history)
         // 4 attempts of 30 s: 120 s ran, 100 s were held.
-        .when(observe('FAILED', { statusReason: 'Host EC2 (instance i-4) terminated.', stoppedAt: at(120), attempts: [0, 1, 2, 3].map((i) => ({ startedAt: at(i * 30), stoppedAt: at(i * 30 + 30) })) }, 121))
+        .when(observe('FAILED', { statusReason: 'Host EC2 (instance i-4) terminated.', cause: 'infrastructure', stoppedAt: at(120), attempts: [0, 1, 2, 3].map((i) => ({ startedAt: at(i * 30), stoppedAt: at(i * 30 + 30) })) }, 121))
         .then([{ type: 'JobFailed', data: { finishedAt: at(120), runSeconds: 100, usage: usage(100), reason: 'infrastructure', exitCode: null, statusReason: 'Host EC2 (instance i-4) terminated.' } }]));
     it('fails with infrastructure when the local stack stopped it on shutdown, whatever its exit code', () =>
       given([...history, { type: 'JobRunning', data: { startedAt: at(20) } }])
-        .when(observe('FAILED', { statusReason: 'Local stack shutting down', exitCode: 143, stoppedAt: at(25) }, 26))
+        .when(observe('FAILED', { statusReason: 'Local stack shutting down', cause: 'infrastructure', exitCode: 143, stoppedAt: at(25) }, 26))
         .then([{ type: 'JobFailed', data: { finishedAt: at(25), runSeconds: 5, usage: usage(5), reason: 'infrastructure', exitCode: 143, statusReason: 'Local stack shutting down' } }]));
     it('is settled at zero when the compute side says no attempt ran', () =>
-      given([jobQueued, submitted]).when(observe('FAILED', { statusReason: 'sx:infrastructure', attempts: [] }, 30)).then([
+      given([jobQueued, submitted]).when(observe('FAILED', { statusReason: 'sx:infrastructure', cause: 'infrastructure', attempts: [] }, 30)).then([
         { type: 'JobFailed', data: { finishedAt: at(30), runSeconds: 0, usage: usage(0), reason: 'infrastructure', exitCode: null, statusReason: 'sx:infrastructure' } },
       ]));
   });
@@ -132,18 +147,19 @@ describe('Job lifecycle', () => {
 });
 
 describe('failureReason', () => {
-  const job = jobQueued.data;
+  const queued = [jobQueued].reduce(evolveJob, initialJobState()) as KnownJobState;
   it.each([
-    [137, TIMEOUT_REASON, 'insufficient_balance'],
-    [1, 'Essential container in task exited', 'non_zero_exit'],
-    [null, 'CannotStartContainerError: spawn nope ENOENT', 'non_zero_exit'],
-    [null, 'Host EC2 (instance i-0) terminated.', 'infrastructure'],
-    [null, 'sx:insufficient_balance', 'insufficient_balance'],
-    [null, 'MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT', 'infrastructure'],
-  ] as const)('exit %s with %j is %s', (exitCode, reason, expected) => {
-    expect(failureReason(job, exitCode, reason)).toBe(expected);
+    [137, 'timeout', 'insufficient_balance'],
+    [1, null, 'non_zero_exit'],
+    [null, 'container_start', 'non_zero_exit'],
+    [null, 'infrastructure', 'infrastructure'],
+    [0, null, 'infrastructure'],
+  ] as const)('exit %s, ended by the compute side for %s, is %s', (exitCode, cause, expected) => {
+    expect(failureReason(queued, exitCode, cause)).toBe(expected);
   });
   it('a timeout of a job that could pay for all its runtime is max_runtime_exceeded', () =>
-    expect(failureReason({ ...job, stopReason: 'max_runtime_exceeded' }, 143, TIMEOUT_REASON)).toBe('max_runtime_exceeded'));
+    expect(failureReason({ ...queued, job: { ...queued.job, stopReason: 'max_runtime_exceeded' } }, 143, 'timeout')).toBe('max_runtime_exceeded'));
+  it("the service's own stop wins over whatever the compute side says", () =>
+    expect(failureReason({ ...queued, stopRequested: { reason: 'infrastructure', requestedAt: at(5) } }, 143, 'timeout')).toBe('infrastructure'));
 });
 

@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { evolveAccount, heldTrialGpuSeconds, initialAccountState, type AccountState } from '../../../domain/ledger/account';
-import { decideLedger, planHold, type LedgerCommand } from '../../../domain/ledger/decide';
+import { accountDecider, decideLedger, planHold, type LedgerCommand } from '../../../domain/ledger/decide';
+import type { Policy } from '../../../domain/policy';
 import { ConflictError, InsufficientBalanceError, NotFoundError } from '../../../domain/errors';
 import type { AccountEvent } from '../../../events/account-events';
 import { deciderSpec } from '../../support/decider-spec';
-import { accountId, accountOpened, at, holdPlaced, jobId, meta, otherJobId, policy } from './fixtures';
+import { accountId, accountOpened, at, holdPlaced, jobId, otherJobId, policy } from './fixtures';
 
 /** 3600 fen per GPU-hour: one fen per GPU-second, so the credit figures read plainly. */
 const fenPerSecond = { ...policy, prices: { a100: 3600 } };
-const given = deciderSpec<AccountState, AccountEvent, LedgerCommand>({
-  decide: (command, state) => decideLedger(command, state, fenPerSecond),
-  evolve: evolveAccount,
-  initialState: initialAccountState,
-});
+/** Ledger commands carry their time and the rules they are decided under. */
+const meta = (second: number, rules: Policy = fenPerSecond) => ({ metadata: { now: at(second), policy: rules } });
+const withPolicy = (command: LedgerCommand, rules: Policy): LedgerCommand => ({ ...command, metadata: { ...command.metadata, policy: rules } });
+const given = deciderSpec(accountDecider);
 const placeHold = (gpuCount: number, maxRuntimeSeconds: number, id = jobId, second = 1): LedgerCommand => ({
   type: 'PlaceHold',
   data: { jobId: id, gpuType: 'a100', gpuCount, maxRuntimeSeconds },
@@ -80,14 +80,14 @@ describe('Ledger: the trial', () => {
       given([...held, settled({ runSeconds: 42, trialGpuSecondsCharged: 42, trialGpuSecondsReleased: 158 })]).when(settle(42)).thenNothing());
     it('reports the trial low once it is 90% spent, once', () => {
       const nearlyAll = [accountOpened, holdPlaced({ seconds: 300, trialGpuSeconds: 300 })];
-      const events = decideLedger(settle(271), fold(nearlyAll), fenPerSecond);
+      const events = decideLedger(settle(271), fold(nearlyAll));
       expect(events.map((e) => e.type)).toEqual(['HoldSettled', 'BalanceLow']);
       expect(events[1]!.data).toEqual({ source: 'trial', creditId: null, unit: 'gpu_seconds', granted: 300, remaining: 29, at: at(50) });
       const after = fold([...nearlyAll, ...events, holdPlaced({ jobId: otherJobId, seconds: 29, trialGpuSeconds: 29 })]);
-      expect(decideLedger(settle(29, otherJobId), after, fenPerSecond).map((e) => e.type)).toEqual(['HoldSettled']);
+      expect(decideLedger(settle(29, otherJobId), after).map((e) => e.type)).toEqual(['HoldSettled']);
     });
     it('does not report 10% exactly', () =>
-      expect(decideLedger(settle(270), fold([accountOpened, holdPlaced({ seconds: 300, trialGpuSeconds: 300 })]), fenPerSecond).map((e) => e.type)).toEqual(['HoldSettled']));
+      expect(decideLedger(settle(270), fold([accountOpened, holdPlaced({ seconds: 300, trialGpuSeconds: 300 })])).map((e) => e.type)).toEqual(['HoldSettled']));
   });
 
   describe('Balances', () => {
@@ -145,7 +145,7 @@ describe('Ledger: credits', () => {
     it('does not spend an expired credit on a new job', () =>
       given([...trialSpent, credit('cred_old', 1000, at(5))]).when(placeHold(1, 60, jobId, 5)).thenThrows(InsufficientBalanceError));
     it('settles per credit, in order, and releases the rest', () => {
-      const held = [...credits, ...decideLedger(placeHold(2, 200, jobId, 10), fold(credits), fenPerSecond)];
+      const held = [...credits, ...decideLedger(placeHold(2, 200, jobId, 10), fold(credits))];
       given(held).when(settle(120)).then([
         settled({
           gpuCount: 2,
@@ -161,8 +161,8 @@ describe('Ledger: credits', () => {
       ]);
     });
     it('honours a credit that expired while held', () => {
-      const held = [...trialSpent, credit('cred_soon', 1000, at(30)), ...decideLedger(placeHold(1, 100, jobId, 10), fold([...trialSpent, credit('cred_soon', 1000, at(30))]), fenPerSecond)];
-      const events = decideLedger(settle(100), fold(held), fenPerSecond);
+      const held = [...trialSpent, credit('cred_soon', 1000, at(30)), ...decideLedger(placeHold(1, 100, jobId, 10), fold([...trialSpent, credit('cred_soon', 1000, at(30))]))];
+      const events = decideLedger(settle(100), fold(held));
       expect(events[0]!.data).toMatchObject({ creditsCharged: [{ creditId: 'cred_soon', gpuSeconds: 100, amount: 100 }] });
     });
   });
@@ -172,7 +172,7 @@ describe('Ledger: credits', () => {
       // 1163 fen per GPU-hour: 7 s cost 2.26 fen, charged 3; held 130 s = 41.99 → 42 fen
       const odd = { ...policy, prices: { a100: 1163 } };
       const start = [...trialSpent, credit('cred_a', 10, null, 0), credit('cred_b', 1000, null, 1)];
-      const placed = decideLedger(placeHold(1, 100, jobId, 10), fold(start), odd);
+      const placed = decideLedger(withPolicy(placeHold(1, 100, jobId, 10), odd), fold(start));
       expect(placed[0]!.data).toMatchObject({
         seconds: 130,
         credits: [
@@ -180,7 +180,7 @@ describe('Ledger: credits', () => {
           { creditId: 'cred_b', gpuSeconds: 100, amount: 32 },
         ],
       });
-      const charged = decideLedger(settle(37), fold([...start, ...placed]), odd)[0]!.data as { creditsCharged: Array<{ amount: number }> };
+      const charged = decideLedger(withPolicy(settle(37), odd), fold([...start, ...placed]))[0]!.data as { creditsCharged: Array<{ amount: number }> };
       // 37 s × 1163 / 3600 = 11.95 → 12 fen in all: 10 (cred_a's 30 s) + 2
       expect(charged.creditsCharged).toEqual([
         { creditId: 'cred_a', gpuSeconds: 30, amount: 10 },
@@ -189,9 +189,9 @@ describe('Ledger: credits', () => {
     });
     it('holds a new price only for new jobs: the rate is on the hold', () => {
       const start = [...trialSpent, credit('cred_a', 1000, null)];
-      const placed = decideLedger(placeHold(1, 100), fold(start), fenPerSecond);
+      const placed = decideLedger(placeHold(1, 100), fold(start));
       const repriced = { ...fenPerSecond, prices: { a100: 7200 } };
-      expect(decideLedger(settle(100), fold([...start, ...placed]), repriced)[0]!.data).toMatchObject({
+      expect(decideLedger(withPolicy(settle(100), repriced), fold([...start, ...placed]))[0]!.data).toMatchObject({
         creditsCharged: [{ creditId: 'cred_a', gpuSeconds: 100, amount: 100 }],
       });
     });
@@ -200,8 +200,8 @@ describe('Ledger: credits', () => {
 
 describe('Ledger: voucher credits', () => {
   const voucher = { voucherId: 'vch_m', amount: 5000, expiresAt: '2027-02-15T00:00:00.000Z', recurrence: 'monthly' as const };
-  const grant = (now: string): LedgerCommand => ({ type: 'GrantVoucherCredit', data: { voucher }, metadata: { now } });
-  const monthly = (now: string): LedgerCommand => ({ type: 'GrantMonthlyCredits', data: {}, metadata: { now } });
+  const grant = (now: string): LedgerCommand => ({ type: 'GrantVoucherCredit', data: { voucher }, metadata: { now, policy } });
+  const monthly = (now: string): LedgerCommand => ({ type: 'GrantMonthlyCredits', data: {}, metadata: { now, policy } });
   const granted = (period: string, grantedAt: string): AccountEvent => ({
     type: 'CreditGranted',
     data: { creditId: `cred_m_${period.replace('-', '')}`, source: 'voucher', voucherId: 'vch_m', amount: 5000, currency: 'CNY', expiresAt: voucher.expiresAt, recurrence: 'monthly', period, grantedAt },

@@ -136,7 +136,7 @@ class World {
         this.accounts.push(accountId);
         this.accountEvents.set(accountId, []);
         this.accountState.set(accountId, initialAccountState());
-        this.appendAccount(accountId, decideLedger({ type: 'OpenAccount', data: { accountId, email: `${accountId}@x.y` }, metadata: { now } }, initialAccountState(), this.policy));
+        this.appendAccount(accountId, decideLedger({ type: 'OpenAccount', data: { accountId, email: `${accountId}@x.y` }, metadata: { now, policy: this.policy } }, initialAccountState()));
         return;
       }
       case 'voucher': {
@@ -160,7 +160,7 @@ class World {
         try {
           const voucherEvents = decideVoucher({ type: 'RedeemVoucher', data: { accountId, creditId: creditIdFor(voucher.id, periodOf(now)) }, metadata: { now } }, voucher.state);
           const { voucherId, amount, expiresAt, recurrence } = voucher.state;
-          const accountEvents = decideLedger({ type: 'GrantVoucherCredit', data: { voucher: { voucherId, amount, expiresAt, recurrence } }, metadata: { now } }, this.accountState.get(accountId)!, this.policy);
+          const accountEvents = decideLedger({ type: 'GrantVoucherCredit', data: { voucher: { voucherId, amount, expiresAt, recurrence } }, metadata: { now, policy: this.policy } }, this.accountState.get(accountId)!);
           voucher.events.push(...voucherEvents);
           voucher.state = voucherEvents.reduce(evolveVoucher, voucher.state);
           this.appendAccount(accountId, accountEvents);
@@ -175,7 +175,7 @@ class World {
         const jobId = jobIdOf(this.jobs.length + 1);
         const submit = { jobId, accountId, name: null, image: 'a/b:1', command: ['true'], env: {}, gpuType: 'a100' as const, gpuCount: op.gpus, maxRuntimeSeconds: op.runtime };
         try {
-          const decided = decideSubmission(this.accountState.get(accountId)!, submit, this.policy, now);
+          const decided = decideSubmission({ type: 'SubmitJob', data: submit, metadata: { now, policy: this.policy } }, { account: this.accountState.get(accountId)! });
           this.jobs.push(jobId);
           this.jobEvents.set(jobId, []);
           this.jobState.set(jobId, initialJobState());
@@ -219,7 +219,9 @@ class World {
             startedAt: iso(truth.startedAt),
             stoppedAt: iso(stoppedAt),
             exitCode: ok ? 0 : op.op === 'exhaust' ? 137 : 1,
-            statusReason: op.op === 'exhaust' ? 'sx:insufficient_balance' : null,
+            statusReason: op.op === 'exhaust' ? 'Job attempt duration exceeded timeout' : null,
+            // Batch's timeout at the held time, as the compute adapter reads it.
+            cause: op.op === 'exhaust' ? 'timeout' : null,
           },
         });
         return;
@@ -251,7 +253,7 @@ class World {
           this.vouchers.flatMap((v) => (v.state.status === 'disabled' && v.state.disabled ? [[v.id, v.state.disabled.at]] : [])),
         );
         for (const accountId of this.accounts) {
-          this.appendAccount(accountId, decideLedger({ type: 'GrantMonthlyCredits', data: { disabledVouchers }, metadata: { now } }, this.accountState.get(accountId)!, this.policy));
+          this.appendAccount(accountId, decideLedger({ type: 'GrantMonthlyCredits', data: { disabledVouchers }, metadata: { now, policy: this.policy } }, this.accountState.get(accountId)!));
         }
         return;
       }
@@ -262,7 +264,7 @@ class World {
         const expiresAt = op.expiresIn === null ? null : iso(this.t + op.expiresIn);
         this.appendAccount(
           accountId,
-          decideLedger({ type: 'GrantAdjustment', data: { creditId, amount: op.amount, expiresAt, operator: 'op', reason: 'goodwill' }, metadata: { now } }, this.accountState.get(accountId)!, this.policy),
+          decideLedger({ type: 'GrantAdjustment', data: { creditId, amount: op.amount, expiresAt, operator: 'op', reason: 'goodwill' }, metadata: { now, policy: this.policy } }, this.accountState.get(accountId)!),
         );
         coverage.adjustments++;
         return;
@@ -270,7 +272,7 @@ class World {
       case 'suspend': {
         if (this.accounts.length === 0) return;
         const accountId = this.accounts[op.account % this.accounts.length]!;
-        this.appendAccount(accountId, decideLedger({ type: 'SuspendAccount', data: { operator: 'op', reason: 'abuse' }, metadata: { now } }, this.accountState.get(accountId)!, this.policy));
+        this.appendAccount(accountId, decideLedger({ type: 'SuspendAccount', data: { operator: 'op', reason: 'abuse' }, metadata: { now, policy: this.policy } }, this.accountState.get(accountId)!));
         // As the suspend route: every job with an open hold is cancelled; a started one is stopped by
         // the compute side (SIGTERM, then the grace) and reported, late or twice like any observation.
         const state = this.accountState.get(accountId)! as OpenAccountState;
@@ -297,7 +299,7 @@ class World {
       case 'reactivate': {
         if (this.accounts.length === 0) return;
         const accountId = this.accounts[op.account % this.accounts.length]!;
-        this.appendAccount(accountId, decideLedger({ type: 'ReactivateAccount', data: { operator: 'op', reason: 'cleared' }, metadata: { now } }, this.accountState.get(accountId)!, this.policy));
+        this.appendAccount(accountId, decideLedger({ type: 'ReactivateAccount', data: { operator: 'op', reason: 'cleared' }, metadata: { now, policy: this.policy } }, this.accountState.get(accountId)!));
         return;
       }
       case 'disable': {

@@ -12,7 +12,7 @@ import { deciderSpec } from '../../support/decider-spec';
 import { accountId, accountOpened, at, holdPlaced, jobId, jobQueued, meta, policy, running, starting, submitted } from './fixtures';
 
 const ledger = deciderSpec<AccountState, AccountEvent, LedgerCommand>({
-  decide: (command, state) => decideLedger(command, state, policy),
+  decide: decideLedger,
   evolve: evolveAccount,
   initialState: initialAccountState,
 });
@@ -55,7 +55,7 @@ describe('Operators: adjustments', () => {
     });
     it('pays for a job once the trial is spent', () => {
       const spent = trialSpent;
-      const [hold] = decideLedger(placeHold(), fold([spent, adjusted()]), policy);
+      const [hold] = decideLedger(placeHold(), fold([spent, adjusted()]));
       expect(hold).toMatchObject({ type: 'HoldPlaced', data: { trialGpuSeconds: 0, credits: [expect.objectContaining({ creditId: 'cred_adj_1' })] } });
     });
   });
@@ -100,15 +100,15 @@ describe('Operators: suspension', () => {
   });
   describe('When reactivated', () => {
     const history = [accountOpened, suspended, reactivated];
-    it('places holds again', () => expect(decideLedger(placeHold(), fold(history), policy)).toHaveLength(1));
+    it('places holds again', () => expect(decideLedger(placeHold(), fold(history))).toHaveLength(1));
     it('suspends again', () => ledger(history).when(suspend).then([suspended]));
     it('reactivating twice changes nothing', () => ledger(history).when(reactivate).thenNothing());
   });
   describe('When suspended and the balance is gone', () => {
     it('says suspended before anything about money', () => {
       const spent = trialSpent;
-      expect(() => decideLedger(placeHold(), fold([spent, suspended]), policy)).toThrow(AccountSuspendedError);
-      expect(() => decideLedger(placeHold(), fold([spent]), policy)).toThrow(InsufficientBalanceError);
+      expect(() => decideLedger(placeHold(), fold([spent, suspended]))).toThrow(AccountSuspendedError);
+      expect(() => decideLedger(placeHold(), fold([spent]))).toThrow(InsufficientBalanceError);
     });
   });
 });
@@ -157,7 +157,7 @@ describe('Operators: disabling a voucher', () => {
     const grantAt = (now: string, disabledAt?: string): LedgerCommand => ({
       type: 'GrantMonthlyCredits',
       data: disabledAt ? { disabledVouchers: { [voucherId]: disabledAt } } : {},
-      metadata: { now },
+      metadata: { now, policy },
     });
     const december = (grantedAt: string): AccountEvent => ({
       type: 'CreditGranted',

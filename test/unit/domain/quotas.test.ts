@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { QuotaExceededError, RateLimitedError } from '../../../domain/errors';
-import { decideSubmission, type SubmitJob } from '../../../domain/job-ledger';
+import { decideSubmission, type SubmitJobCommand } from '../../../domain/job-ledger';
 import { evolveAccount, initialAccountState, type AccountState } from '../../../domain/ledger/account';
 import { defaultPolicy, type Policy } from '../../../domain/policy';
 import { evolveQuota, initialQuotaState, MAX_REMEMBERED, quotaStateOf, type QuotaState } from '../../../domain/quotas';
@@ -13,9 +13,9 @@ const policy: Policy = { ...defaultPolicy, trialGpuSeconds: 10_000_000, maxConcu
 const opened: AccountEvent = { ...accountOpened, data: { ...accountOpened.data, trial: { gpuType: 'a100', gpuSeconds: policy.trialGpuSeconds } } } as AccountEvent;
 
 type State = { account: AccountState; quotas: QuotaState };
-type Command = { submit: SubmitJob; now: string };
+type Command = SubmitJobCommand;
 const given = deciderSpec<State, AccountEvent, Command>({
-  decide: ({ submit, now }, state) => decideSubmission(state.account, submit, policy, now, state.quotas).account,
+  decide: (command, state) => decideSubmission(command, state).account,
   evolve: (state, event) => ({ account: evolveAccount(state.account, event), quotas: evolveQuota(state.quotas, event) }),
   initialState: () => ({ account: initialAccountState(), quotas: initialQuotaState() }),
 });
@@ -23,8 +23,9 @@ const given = deciderSpec<State, AccountEvent, Command>({
 const minute = (m: number) => new Date(Date.UTC(2026, 10, 25, 12, m, 0)).toISOString();
 const job = (n: number) => `job_01${String(n).padStart(24, '0')}`;
 const submit = (gpuCount: number, now: string, id = jobId): Command => ({
-  now,
-  submit: { jobId: id, accountId, name: null, image: 'a/b:1', command: ['true'], env: {}, gpuType: 'a100', gpuCount, maxRuntimeSeconds: 600 },
+  type: 'SubmitJob',
+  data: { jobId: id, accountId, name: null, image: 'a/b:1', command: ['true'], env: {}, gpuType: 'a100', gpuCount, maxRuntimeSeconds: 600 },
+  metadata: { now, policy },
 });
 const placed = (n: number, gpuCount: number, placedAt: string): AccountEvent =>
   holdPlaced({ jobId: job(n), gpuCount, seconds: 630, trialGpuSeconds: 630 * gpuCount, placedAt });
@@ -44,8 +45,7 @@ describe('Quotas, decided with the submission', () => {
     it('suggests when to retry', () => {
       const quotas = quotaStateOf(history);
       const account = history.reduce(evolveAccount, initialAccountState());
-      const { now, submit: s } = submit(16, minute(1));
-      expect(() => decideSubmission(account, s, policy, now, quotas)).toThrow(expect.objectContaining({ retryAfterSeconds: policy.concurrencyRetryAfterSeconds }));
+      expect(() => decideSubmission(submit(16, minute(1)), { account, quotas })).toThrow(expect.objectContaining({ retryAfterSeconds: policy.concurrencyRetryAfterSeconds }));
     });
   });
 
@@ -59,9 +59,8 @@ describe('Quotas, decided with the submission', () => {
   describe('When a job alone is larger than the quota', () => {
     it('refuses it as over the quota, naming it: waiting cannot help', () => {
       const account = [opened].reduce(evolveAccount, initialAccountState());
-      const { now, submit: s } = submit(64, minute(0));
-      expect(() => decideSubmission(account, s, policy, now, initialQuotaState())).toThrow(QuotaExceededError);
-      expect(() => decideSubmission(account, s, policy, now, initialQuotaState())).toThrow(
+      expect(() => decideSubmission(submit(64, minute(0)), { account, quotas: initialQuotaState() })).toThrow(QuotaExceededError);
+      expect(() => decideSubmission(submit(64, minute(0)), { account, quotas: initialQuotaState() })).toThrow(
         expect.objectContaining({ quota: { name: 'concurrent_gpus', limit: 16 } }),
       );
     });
@@ -71,8 +70,7 @@ describe('Quotas, decided with the submission', () => {
     const history = [opened, placed(1, 1, minute(0)), settled(1), placed(2, 1, minute(10)), settled(2), placed(3, 1, minute(20)), settled(3)];
     it('refuses a fourth within the hour', () => given(history).when(submit(1, minute(59))).thenThrows(RateLimitedError));
     it('says to retry when the oldest leaves the window (1 minute later)', () => {
-      const { now, submit: s } = submit(1, minute(59));
-      expect(() => decideSubmission(history.reduce(evolveAccount, initialAccountState()), s, policy, now, quotaStateOf(history))).toThrow(
+      expect(() => decideSubmission(submit(1, minute(59)), { account: history.reduce(evolveAccount, initialAccountState()), quotas: quotaStateOf(history) })).toThrow(
         expect.objectContaining({ retryAfterSeconds: 60 }),
       );
     });
@@ -83,8 +81,7 @@ describe('Quotas, decided with the submission', () => {
   describe('When the account cannot pay', () => {
     it('answers 402 before any quota', () => {
       const poor: AccountEvent = { ...accountOpened } as AccountEvent;
-      const { now, submit: s } = submit(64, minute(0));
-      expect(() => decideSubmission([poor].reduce(evolveAccount, initialAccountState()), s, policy, now, initialQuotaState())).toThrow(/can pay/);
+      expect(() => decideSubmission(submit(64, minute(0)), { account: [poor].reduce(evolveAccount, initialAccountState()), quotas: initialQuotaState() })).toThrow(/can pay/);
     });
   });
 

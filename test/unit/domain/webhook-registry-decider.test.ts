@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../../domain/errors';
 import {
   decideWebhooks,
+  webhookRegistryDecider,
   evolveWebhookRegistry,
   initialWebhookRegistry,
   LimitExceededError,
@@ -13,11 +14,7 @@ import {
 import type { WebhookEvent } from '../../../events/webhook-events';
 import { deciderSpec } from '../../support/decider-spec';
 
-const given = deciderSpec<WebhookRegistryState, WebhookEvent, WebhookCommand>({
-  decide: decideWebhooks,
-  evolve: evolveWebhookRegistry,
-  initialState: initialWebhookRegistry,
-});
+const given = deciderSpec(webhookRegistryDecider);
 
 const accountId = 'acct_01jd000000000000000000000a';
 const endpointId = (n = 1) => `whep_01jd00000000000000000000${String(n).padStart(2, '0')}`;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { evolveJob, initialJobState, type KnownJobState } from '../../../domain/job/job';
+import { evolveJob, initialJobState, mustStop as mustStopAt, type KnownJobState } from '../../../domain/job/job';
 import type { JobEvent } from '../../../events/job-events';
-import { mustStop } from '../../../functions/enforce-holds';
 import { at, jobQueued, running, starting, submitted } from '../domain/fixtures';
 
 // The fixture job is held 100 s with 30 s of grace: SIGTERM is due after 70 s of running in all.
+const mustStop = (state: KnownJobState, now: Date) => mustStopAt(state, now.toISOString());
 const stateOf = (events: JobEvent[]) => events.reduce(evolveJob, initialJobState()) as KnownJobState;
 const attemptFailed: JobEvent = { type: 'JobAttemptFailed', data: { attempt: 1, startedAt: at(4), stoppedAt: at(44), statusReason: 'Host EC2 (instance i-1) terminated.', exitCode: 137 } };
 

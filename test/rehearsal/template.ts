@@ -1,0 +1,275 @@
+/**
+ * Reads a synthesized region (stateful and stateless templates) as CloudFormation would deploy it:
+ * intrinsics resolved to the names and ARNs the resources would get, cross-stack imports followed.
+ */
+export const ACCOUNT = '123456789012';
+
+type Template = { Resources: Record<string, { Type: string; Properties?: any }>; Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown } }> };
+
+export interface ResolvedFunction {
+  logicalId: string;
+  name: string;
+  arn: string;
+  assetHash: string;
+  handler: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+  environment: Record<string, string>;
+  roleArn: string;
+  policies: { name: string; policy: any }[];
+}
+
+export class Region {
+  constructor(
+    readonly region: string,
+    readonly stateful: Template,
+    readonly stateless: Template,
+  ) {}
+
+  private templateOf(stack: 'stateful' | 'stateless') {
+    return stack === 'stateful' ? this.stateful : this.stateless;
+  }
+
+  /** The physical name CloudFormation would give a resource: its name property, else a generated one. */
+  physicalName(stack: 'stateful' | 'stateless', logicalId: string): string {
+    const r = this.templateOf(stack).Resources[logicalId];
+    if (!r) throw new Error(`No resource ${logicalId} in the ${stack} stack`);
+    const p = r.Properties ?? {};
+    const named = p.TableName ?? p.FunctionName ?? p.BucketName ?? p.QueueName ?? p.RoleName ?? p.Name ?? p.LogGroupName ?? p.JobQueueName ?? p.JobDefinitionName ?? p.ComputeEnvironmentName;
+    if (named !== undefined) return String(this.resolve(stack, named));
+    // CloudFormation ends a generated FIFO queue's name in `.fifo`, as SQS requires.
+    if (r.Type === 'AWS::SQS::Queue' && p.FifoQueue === true) return `${`${stack}-${logicalId}`.slice(0, 75)}.fifo`;
+    return `${stack}-${logicalId}`.slice(0, 64);
+  }
+
+  arnOf(stack: 'stateful' | 'stateless', logicalId: string): string {
+    const r = this.templateOf(stack).Resources[logicalId]!;
+    const name = this.physicalName(stack, logicalId);
+    const p = `arn:aws:`;
+    switch (r.Type) {
+      case 'AWS::DynamoDB::Table':
+      case 'AWS::DynamoDB::GlobalTable':
+        return `${p}dynamodb:${this.region}:${ACCOUNT}:table/${name}`;
+      case 'AWS::Lambda::Function':
+        return `${p}lambda:${this.region}:${ACCOUNT}:function:${name}`;
+      case 'AWS::S3::Bucket':
+        return `${p}s3:::${name}`;
+      case 'AWS::IAM::Role':
+        return `${p}iam::${ACCOUNT}:role/${name}`;
+      case 'AWS::SQS::Queue':
+        return `${p}sqs:${this.region}:${ACCOUNT}:${name}`;
+      case 'AWS::Logs::LogGroup':
+        return `${p}logs:${this.region}:${ACCOUNT}:log-group:${name}:*`;
+      case 'AWS::SecretsManager::Secret':
+        return `${p}secretsmanager:${this.region}:${ACCOUNT}:secret:${name}-AbCdEf`;
+      case 'AWS::Batch::JobQueue':
+        return `${p}batch:${this.region}:${ACCOUNT}:job-queue/${name}`;
+      case 'AWS::Batch::JobDefinition':
+        return `${p}batch:${this.region}:${ACCOUNT}:job-definition/${name}:1`;
+      case 'AWS::Events::EventBus':
+        return `${p}events:${this.region}:${ACCOUNT}:event-bus/${name}`;
+      default:
+        return `${p}${r.Type.split('::')[1]!.toLowerCase()}:${this.region}:${ACCOUNT}:${name}`;
+    }
+  }
+
+  private refOf(stack: 'stateful' | 'stateless', id: string): string {
+    switch (id) {
+      case 'AWS::Region':
+        return this.region;
+      case 'AWS::AccountId':
+        return ACCOUNT;
+      case 'AWS::Partition':
+        return 'aws';
+      case 'AWS::URLSuffix':
+        return 'amazonaws.com';
+      case 'AWS::StackName':
+        return stack;
+      case 'AWS::NoValue':
+        return '';
+    }
+    const r = this.templateOf(stack).Resources[id];
+    if (!r) throw new Error(`Ref to unknown ${id} in ${stack}`);
+    // Ref gives the ARN for these types, the name for most others.
+    if (['AWS::SQS::Queue'].includes(r.Type)) return `https://sqs.${this.region}.amazonaws.com/${ACCOUNT}/${this.physicalName(stack, id)}`;
+    if (['AWS::SNS::Topic', 'AWS::Batch::JobQueue', 'AWS::Batch::JobDefinition', 'AWS::SecretsManager::Secret'].includes(r.Type)) return this.arnOf(stack, id);
+    return this.physicalName(stack, id);
+  }
+
+  private getAtt(stack: 'stateful' | 'stateless', id: string, attr: string): string {
+    const r = this.templateOf(stack).Resources[id];
+    if (!r) throw new Error(`GetAtt of unknown ${id} in ${stack}`);
+    if (attr === 'Arn' || attr === 'JobQueueArn' || attr === 'JobDefinitionArn' || attr === 'ComputeEnvironmentArn') return this.arnOf(stack, id);
+    if (attr === 'StreamArn') return `${this.arnOf(stack, id)}/stream/2026-01-01T00:00:00.000`;
+    if (attr === 'QueueName' || attr === 'TableName') return this.physicalName(stack, id);
+    if (attr === 'QueueUrl') return this.refOf(stack, id);
+    if (attr === 'ApiEndpoint') return `https://api.execute-api.${this.region}.amazonaws.com`;
+    if (attr === 'DomainName' || attr === 'RegionalDomainName') return `${this.physicalName(stack, id)}.s3.${this.region}.amazonaws.com`;
+    return `${id}.${attr}`;
+  }
+
+  /** Resolves a template value in one stack's context. */
+  resolve(stack: 'stateful' | 'stateless', value: any): any {
+    if (Array.isArray(value)) return value.map((v) => this.resolve(stack, v));
+    if (value === null || typeof value !== 'object') return value;
+    const keys = Object.keys(value);
+    if (keys.length === 1) {
+      const k = keys[0]!;
+      const v = value[k];
+      switch (k) {
+        case 'Ref':
+          return this.refOf(stack, v);
+        case 'Fn::GetAtt': {
+          const [id, attr] = Array.isArray(v) ? v : String(v).split('.');
+          return this.getAtt(stack, id, attr);
+        }
+        case 'Fn::Join':
+          return this.resolve(stack, v[1]).join(v[0]);
+        case 'Fn::Select':
+          return this.resolve(stack, v[1])[Number(this.resolve(stack, v[0]))];
+        case 'Fn::Split':
+          return String(this.resolve(stack, v[1])).split(v[0]);
+        case 'Fn::Sub': {
+          const [text, vars] = Array.isArray(v) ? v : [v, {}];
+          return String(text).replace(/\$\{([^}]+)\}/g, (_: string, name: string) => {
+            if (vars[name] !== undefined) return String(this.resolve(stack, vars[name]));
+            const [id, attr] = name.split('.');
+            return attr ? this.getAtt(stack, id!, attr) : this.refOf(stack, id!);
+          });
+        }
+        case 'Fn::GetStackOutput': {
+          // Cross-stack (and cross-region) references: the other stack's output by name.
+          const other = this.stateful.Outputs?.[v.OutputName] ? 'stateful' : 'stateless';
+          const output = this.templateOf(other).Outputs?.[v.OutputName];
+          if (!output) throw new Error(`No output ${v.OutputName}`);
+          return this.resolve(other, output.Value);
+        }
+        case 'Fn::ImportValue':
+          return this.importValue(this.resolve(stack, v));
+        case 'Fn::If':
+          return this.resolve(stack, v[1]);
+      }
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.resolve(stack, v)]));
+  }
+
+  private importValue(name: string): any {
+    for (const stack of ['stateful', 'stateless'] as const) {
+      for (const output of Object.values(this.templateOf(stack).Outputs ?? {})) {
+        if (output.Export && this.resolve(stack, output.Export.Name) === name) return this.resolve(stack, output.Value);
+      }
+    }
+    throw new Error(`No export named ${name}`);
+  }
+
+  /** The stateless stack's functions with their code asset, environment and the identity policies of their roles. */
+  functions(): ResolvedFunction[] {
+    const resources = this.stateless.Resources;
+    const policiesByRole = new Map<string, { name: string; policy: any }[]>();
+    for (const [id, r] of Object.entries(resources)) {
+      if (r.Type !== 'AWS::IAM::Policy') continue;
+      for (const role of r.Properties.Roles ?? []) {
+        const roleId = role.Ref;
+        const list = policiesByRole.get(roleId) ?? [];
+        list.push({ name: id, policy: this.resolve('stateless', r.Properties.PolicyDocument) });
+        policiesByRole.set(roleId, list);
+      }
+    }
+    const out: ResolvedFunction[] = [];
+    for (const [id, r] of Object.entries(resources)) {
+      if (r.Type !== 'AWS::Lambda::Function') continue;
+      const p = r.Properties;
+      const key = typeof p.Code?.S3Key === 'string' ? p.Code.S3Key : undefined;
+      // Ours only: CDK's custom-resource providers are not part of the service.
+      if (!key || !id.startsWith('Functions')) continue;
+      const roleId = p.Role['Fn::GetAtt'][0];
+      out.push({
+        logicalId: id,
+        name: this.physicalName('stateless', id),
+        arn: this.arnOf('stateless', id),
+        assetHash: key.replace(/\.zip$/, ''),
+        handler: p.Handler,
+        timeoutSeconds: p.Timeout ?? 3,
+        memoryMb: p.MemorySize ?? 128,
+        environment: this.resolve('stateless', p.Environment?.Variables ?? {}),
+        roleArn: this.arnOf('stateless', roleId),
+        policies: [
+          ...(policiesByRole.get(roleId) ?? []),
+          ...(resources[roleId]!.Properties.Policies ?? []).map((x: any) => ({ name: x.PolicyName, policy: this.resolve('stateless', x.PolicyDocument) })),
+        ],
+      });
+    }
+    return out;
+  }
+
+  /** Lambda's event source mappings: which function reads which stream or queue, how much at once, and through which filters. */
+  eventSourceMappings(): Array<{ functionId: string; kind: 'dynamodb' | 'sqs'; source: string; batchSize: number; filters: string[] }> {
+    return Object.values(this.stateless.Resources)
+      .filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping')
+      .map((r) => {
+        const p = r.Properties;
+        const source = String(this.resolve('stateless', p.EventSourceArn));
+        return {
+          functionId: String(p.FunctionName.Ref),
+          kind: source.includes(':sqs:') ? ('sqs' as const) : ('dynamodb' as const),
+          source,
+          batchSize: p.BatchSize ?? (source.includes(':sqs:') ? 10 : 100),
+          filters: (p.FilterCriteria?.Filters ?? []).map((f: { Pattern: string }) => f.Pattern),
+        };
+      });
+  }
+
+  /** EventBridge rules: the pattern an event must match and the functions it is delivered to. */
+  eventRules(): Array<{ id: string; pattern: Record<string, unknown>; functionIds: string[] }> {
+    return Object.entries(this.stateless.Resources)
+      .filter(([, r]) => r.Type === 'AWS::Events::Rule' && r.Properties.State !== 'DISABLED')
+      .map(([id, r]) => ({
+        id,
+        pattern: this.resolve('stateless', r.Properties.EventPattern),
+        functionIds: (r.Properties.Targets ?? []).map((t: { Arn: { 'Fn::GetAtt': [string, string] } }) => t.Arn['Fn::GetAtt'][0]),
+      }));
+  }
+
+  /** EventBridge Scheduler schedules: the function each one invokes and how often. */
+  schedules(): Array<{ id: string; expression: string; functionId: string }> {
+    return Object.entries(this.stateless.Resources)
+      .filter(([, r]) => r.Type === 'AWS::Scheduler::Schedule')
+      .map(([id, r]) => ({ id, expression: r.Properties.ScheduleExpression, functionId: r.Properties.Target.Arn['Fn::GetAtt'][0] }));
+  }
+
+  /** The HTTP API's Lambda authorizer: its function's logical id and how API Gateway calls it. */
+  authorizer(): { functionId: string; payloadFormatVersion: string; simpleResponses: boolean; resultTtl: number } {
+    const found = Object.values(this.stateless.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Authorizer');
+    if (found.length !== 1) throw new Error(`Expected one HTTP API authorizer, found ${found.length}`);
+    const p = found[0]!.Properties;
+    const getAtt = (value: unknown): string | undefined => {
+      if (Array.isArray(value)) return value.map(getAtt).find(Boolean);
+      if (value === null || typeof value !== 'object') return undefined;
+      const v = value as Record<string, unknown>;
+      if (Array.isArray(v['Fn::GetAtt'])) return String((v['Fn::GetAtt'] as unknown[])[0]);
+      return Object.values(v).map(getAtt).find(Boolean);
+    };
+    const functionId = getAtt(p.AuthorizerUri);
+    if (!functionId) throw new Error('The authorizer names no function');
+    return {
+      functionId,
+      payloadFormatVersion: p.AuthorizerPayloadFormatVersion,
+      simpleResponses: p.EnableSimpleResponses === true,
+      resultTtl: p.AuthorizerResultTtlInSeconds ?? 300,
+    };
+  }
+
+  /** HTTP API routes: route key → function logical id, and whether the route uses the authorizer. */
+  routes(): { routeKey: string; functionId: string; authorized: boolean }[] {
+    const res = this.stateless.Resources;
+    const out = [];
+    for (const r of Object.values(res)) {
+      if (r.Type !== 'AWS::ApiGatewayV2::Route') continue;
+      const integrationId = this.stateless.Resources[String(r.Properties.Target['Fn::Join'][1][1].Ref)];
+      const uri = integrationId!.Properties.IntegrationUri;
+      const functionId = uri['Fn::GetAtt'][0];
+      out.push({ routeKey: r.Properties.RouteKey, functionId, authorized: r.Properties.AuthorizationType === 'CUSTOM' });
+    }
+    return out;
+  }
+}
