@@ -27,7 +27,7 @@ export interface CliContext {
    * An SDK client for the configured API, retrying as `SX_MAX_RETRIES` says (default 3) and saying so on stderr.
    * @throws UsageError when a key is needed (the default) and none is configured.
    */
-  client(options?: { needsKey?: boolean; apiUrl?: string }): SxClient;
+  client(options?: { needsKey?: boolean; apiUrl?: string; apiKey?: string }): SxClient;
   /** Writes a line (adding the newline if missing) to stdout. */
   print(text: string): void;
   /** Writes a value as indented JSON to stdout. */
@@ -45,7 +45,7 @@ export function createCliContext(settings: CliSettings): { cli: CliContext; exit
   const cli: CliContext = {
     settings,
     client(options = {}) {
-      const apiKey = settings.apiKey;
+      const apiKey = options.apiKey ?? settings.apiKey;
       if (options.needsKey !== false && !apiKey) {
         throw new UsageError('not logged in: run `sx login` (or `sx signup EMAIL`), or set SX_API_KEY');
       }

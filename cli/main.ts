@@ -11,6 +11,7 @@ import { Command, CommanderError } from 'commander';
 import pc from 'picocolors';
 import { SxApiError, SxConnectionError, SxResponseError } from '../sdk/errors';
 import { registerAccountsCommands } from './commands/accounts';
+import { registerAdminCommands } from './commands/admin';
 import { registerApiKeysCommands } from './commands/api-keys';
 import { registerJobsCommands } from './commands/jobs';
 import { registerRunCommands } from './commands/run';
@@ -50,17 +51,18 @@ SX_API_KEY (overrides the key \`sx login\` saved in ${configPath()}), NO_COLOR.`
   registerFilesCommands(program, cli);
   registerWebhooksCommands(program, cli);
   registerApiKeysCommands(program, cli);
+  registerAdminCommands(program, cli);
 
   try {
     await program.parseAsync(argv);
     return exitCode();
   } catch (error) {
-    return reportError(error);
+    return reportError(error, argv);
   }
 }
 
 /** One readable line on stderr for any failure, and its exit code (2 for usage mistakes, else 1). */
-function reportError(error: unknown): number {
+function reportError(error: unknown, argv: string[]): number {
   if (error instanceof CommanderError) {
     // Help and --version "fail" with exit code 0; commander has already printed its message.
     return error.exitCode === 0 ? 0 : EXIT.usage;
@@ -69,7 +71,10 @@ function reportError(error: unknown): number {
   if (error instanceof SxApiError) {
     if (error.isMissingRoute) line(`this server does not support ${error.request} yet (${error.type} ${error.status})`);
     else line(error.message);
-    if (error.type === 'unauthorized') process.stderr.write(pc.dim('sx: check the key: sx login, or SX_API_KEY\n'));
+    if (error.type === 'unauthorized') {
+      const admin = argv.slice(2).includes('admin');
+      process.stderr.write(pc.dim(admin ? 'sx: check the admin key: SX_ADMIN_KEY\n' : 'sx: check the key: sx login, or SX_API_KEY\n'));
+    }
     return 1;
   }
   if (error instanceof SxConnectionError) {
