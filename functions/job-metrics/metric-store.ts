@@ -130,6 +130,9 @@ export class MetricStore {
       } catch (error) {
         // Another batch of the job was counted meanwhile, or this one: read again and decide again.
         if (!(error instanceof TransactionCanceledException) || attempt >= MAX_COUNT_ATTEMPTS) throw error;
+        // Concurrent transactions on the one counter can cancel each other: back off, with jitter, so
+        // that one of them wins the next round instead of all retrying in step.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));
       }
     }
   }
