@@ -6,6 +6,7 @@ import type { ComputeJobDetail } from './adapters/compute';
 import type { Deps } from './deps';
 import { stopCauseOf } from './compute-stop-causes';
 import { runJobCommand } from './job-commands';
+import { withCommandRuns } from './command-runs';
 
 const iso = (epochMs: number | undefined) => (epochMs === undefined ? undefined : new Date(epochMs).toISOString());
 
@@ -14,15 +15,18 @@ export const isOurJobName = (name: string) => /^job_[0-9a-z]{26}$/.test(name);
 
 /**
  * Records what the compute side says about one job (from a state-change event or a `DescribeJobs`
- * entry): the job decider turns it into lifecycle events, ignoring duplicates and late arrivals, and
+ * entry), its ended attempts narrowed to the command's own run where the node reported it
+ * (`withCommandRuns`): the job decider turns it into lifecycle events, ignoring duplicates and late arrivals, and
  * a final state settles the hold in the same write.
  * @returns the job's state after it, or null when the job is not ours.
  */
-export async function observeComputeJob(deps: Deps, detail: ComputeJobDetail, metadata: EventMetadata): Promise<KnownJobState | null> {
-  if (!isOurJobName(detail.jobName)) return null;
+export async function observeComputeJob(deps: Deps, reported: ComputeJobDetail, metadata: EventMetadata): Promise<KnownJobState | null> {
+  if (!isOurJobName(reported.jobName)) return null;
   // A node of a multi-node job (`<parent id>#<node>`) reports under the parent's name; only the
   // parent's status is the job's (node 1 ending first must not end the job).
-  if (detail.jobId.includes('#')) return null;
+  if (reported.jobId.includes('#')) return null;
+  // Ended attempts are billed from the command's own start and end where the node reported them.
+  const detail = await withCommandRuns(deps.objects, reported);
   // Batch lists an attempt once it has stopped; the current one is described by the job's own fields.
   const attempts: ObservedAttempt[] | undefined = detail.attempts?.map((a) => ({
     startedAt: iso(a.startedAt),

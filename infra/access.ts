@@ -26,9 +26,10 @@ export interface HandlerAccess {
   /**
    * The data bucket, by prefix: `files/` uploads (multipart: create, sign parts, list parts, complete,
    * abort), reads (GetObject, also what a presigned download URL carries) and deletes; `outputs/` and
-   * `checkpoints/` reads; `sweep-uploads` lists the open uploads of `files/` and aborts them. Presigned URLs carry the signer's rights, so each function gets only these.
+   * `checkpoints/` reads; `read-runs` reads the nodes' reports of when jobs' commands ran (`runs/`, what
+   * is billed); `sweep-uploads` lists the open uploads of `files/` and aborts them. Presigned URLs carry the signer's rights, so each function gets only these.
    */
-  objects?: ReadonlyArray<'upload-files' | 'read-files' | 'delete-files' | 'read-outputs' | 'sweep-uploads'>;
+  objects?: ReadonlyArray<'upload-files' | 'read-files' | 'delete-files' | 'read-outputs' | 'read-runs' | 'sweep-uploads'>;
   /** Read the admin key from Secrets Manager. */
   adminKey?: boolean;
   /** Put events on the project's custom EventBridge bus. */
@@ -75,7 +76,7 @@ export const handlerAccess: Record<string, HandlerAccess> = {
   'dispatch-jobs': { events: ['read', 'append'], views: ['read'], batch: ['submit', 'terminate', 'describe'] },
   // A final state settles the hold: the account is loaded from its snapshot (views).
   // It also records which job writes which log stream (job metrics): the metrics table.
-  'batch-events': { events: ['read', 'append'], views: ['read'], metrics: ['write'] },
+  'batch-events': { events: ['read', 'append'], views: ['read'], metrics: ['write'], objects: ['read-runs'] },
   // Issue 3: the ledger. Account loads read snapshots (views); idempotent routes keep their records in views.
   'api/create-voucher': { events: ['read', 'append'], views: ['read', 'write'], adminKey: true },
   'api/redeem-voucher': { events: ['read', 'append'], views: ['read', 'write'] },
@@ -90,7 +91,7 @@ export const handlerAccess: Record<string, HandlerAccess> = {
   // Issue 4: compute sweeps. Non-final jobs are a view; describe/terminate go to Batch.
   'track-active-jobs': { events: ['read'], views: ['read', 'write'] },
   'enforce-holds': { events: ['read', 'append'], views: ['read'], batch: ['terminate'] },
-  'reconcile-jobs': { events: ['read', 'append'], views: ['read', 'write'], batch: ['submit', 'terminate', 'describe'] },
+  'reconcile-jobs': { events: ['read', 'append'], views: ['read', 'write'], batch: ['submit', 'terminate', 'describe'], objects: ['read-runs'] },
   'scale-capacity': { events: ['read'], views: ['read', 'write'], batch: ['scale'] },
   // Issue 5: webhooks. Endpoints are events; deliveries and their schedule are views. First attempts
   // (up to 15 s each) happen in the stream consumer, so it and the sender get a longer timeout.

@@ -28,7 +28,7 @@ import {
   resourcesFor,
   RETRY_STRATEGY,
 } from './batch-job-definitions';
-import { DESCRIBE_BATCH_SIZE } from './compute';
+import { DESCRIBE_BATCH_SIZE, runPrefix } from './compute';
 import { RateLimiter, realTiming, withBackoff, type BackoffOptions, type Timing } from './rate-limit';
 
 /** Where things are in one region's deployment (from `functions/env.ts`). */
@@ -219,6 +219,8 @@ export function submitJobInput(spec: ComputeJobSpec, where: { jobQueue: string; 
     // Where the job definition's entrypoint syncs those directories, so a retried attempt resumes.
     { name: 'SX_OUTPUT_URI', value: `s3://${where.bucket}/outputs/${spec.jobId}/` },
     { name: 'SX_CHECKPOINT_URI', value: `s3://${where.bucket}/checkpoints/${spec.jobId}/` },
+    // Where the node reports when the command really started and ended: what is billed (functions/command-runs.ts).
+    { name: 'SX_RUN_URI', value: `s3://${where.bucket}/${runPrefix(spec.jobId)}` },
     { name: 'SX_GPU_COUNT', value: String(spec.gpuCount) },
     { name: 'SX_STOP_GRACE_SECONDS', value: String(spec.graceSeconds) },
     // What the node's sx-job-sync fetches into SX_INPUT_DIR before the command starts.

@@ -33,6 +33,12 @@ export const outputPrefix = (jobId: string) => `outputs/${jobId}/`;
 /** Where a job's checkpoint directory is kept in the bucket, as last saved. */
 export const checkpointPrefix = (jobId: string) => `checkpoints/${jobId}/`;
 
+/**
+ * Where the node reports, per attempt (`<attempt>.json`), when the job's command really started and
+ * ended in AWS: the span billed, without the inputs' download before it or the outputs' save after it.
+ */
+export const runPrefix = (jobId: string) => `runs/${jobId}/`;
+
 /** The `detail` of a "Batch Job State Change" event: the same shape as a `DescribeJobs` entry. */
 export type ComputeJobDetail = BatchJobStateChange['detail'];
 

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -79,6 +79,20 @@ describe('sx-entry (the first word of every job command)', () => {
     expect(await exited).toBe(5);
   });
 
+  it('marks the command\'s start just before it runs and its end as soon as it has ended', () => {
+    const dir = checkpointDir();
+    writeFileSync(join(dir, '.sx-restored'), '');
+    const res = entry(dir, ['sh', '-c', 'test -e "$SX_CHECKPOINT_DIR/.sx-started" && test ! -e "$SX_CHECKPOINT_DIR/.sx-exited" && echo started'], { SX_CHECKPOINT_DIR: dir });
+    expect(res.stdout).toBe('started\n');
+    expect(filesIn(dir)).toEqual(['.sx-exited', '.sx-restored', '.sx-started']);
+  });
+
+  it('does not mark a start when the restore never finished', () => {
+    const dir = checkpointDir();
+    entry(dir, ['true'], { SX_RESTORE_TIMEOUT_SECONDS: '0' });
+    expect(filesIn(dir)).toEqual([]);
+  });
+
   it('refuses an empty command with 64', () => {
     const dir = checkpointDir();
     writeFileSync(join(dir, '.sx-restored'), '');
@@ -110,12 +124,20 @@ function aNode() {
     writeFileSync(join(dir, 'running'), String(c.running));
     if (c.pid) writeFileSync(join(dir, 'pid'), String(c.pid));
   };
-  const env = (extra: Record<string, string> = {}) => ({ PATH: `${bin}:${process.env.PATH}`, FAKE_NODE: root, ...extra });
+  const env = (extra: Record<string, string> = {}) => ({ PATH: `${bin}:${process.env.PATH}`, FAKE_NODE: root, SX_STATE_DIR: join(root, 'sync-state'), ...extra });
   const calls = () => (existsSync(join(root, 'calls')) ? readFileSync(join(root, 'calls'), 'utf8').trim().split('\n') : []);
   return { root, state, s3, container, env, calls, events: (lines: string[]) => writeFileSync(join(state, 'events'), lines.map((l) => `${l}\n`).join('')) };
 }
 
-const jobEnv = { SX_CHECKPOINT_URI: 's3://bucket/checkpoints/job_1/', SX_OUTPUT_URI: 's3://bucket/outputs/job_1/' };
+const jobEnv = { SX_CHECKPOINT_URI: 's3://bucket/checkpoints/job_1/', SX_OUTPUT_URI: 's3://bucket/outputs/job_1/', SX_RUN_URI: 's3://bucket/runs/job_1/', AWS_BATCH_JOB_ATTEMPT: '2' };
+/** The node's report of when the command of the job's second attempt ran (what is billed), if written. */
+const runReport = (node: { s3: string }): { attempt: number; commandStartedAt: number | null; commandStoppedAt?: number } | undefined => {
+  try {
+    return JSON.parse(readFileSync(join(node.s3, 'bucket/runs/job_1/2.json'), 'utf8'));
+  } catch {
+    return undefined; // not written yet, or being written
+  }
+};
 const filesIn = (dir: string) => (existsSync(dir) ? readdirSync(dir).sort() : []);
 
 /** Waits for a condition the scripts reach by themselves, checking every 50 ms (bounded by the test's timeout). */
@@ -198,29 +220,84 @@ describe('sx-job-sync (the node service)', () => {
 
     expect(filesIn(ckpt)).toEqual([]); // sx-entry never starts the command
     expect(node.calls().filter((c) => c.startsWith('aws batch'))).toEqual(['aws batch terminate-job --job-id batch-1 --reason sx:infrastructure']);
+    // Reported before the job is failed, so the attempt's billing already knows its command never ran.
+    expect(runReport(node)).toEqual({ attempt: 2, commandStartedAt: null });
+    const calls = node.calls();
+    expect(calls.indexOf('aws s3 cp --only-show-errors - s3://bucket/runs/job_1/2.json')).toBeLessThan(calls.indexOf('aws batch terminate-job --job-id batch-1 --reason sx:infrastructure'));
     expect(res.stderr).toMatch(/inputs could not be fetched; failing the job as infrastructure/);
   });
 
-  it('saves the outputs when the command has ended and only then lets the container exit', async () => {
+  it("reports when the command started and ended, then saves the outputs, and only then lets the container exit", async () => {
     const node = aNode();
     const [ckpt, out] = ['vol-ckpt', 'vol-out'].map((d) => join(node.root, d)) as [string, string];
     for (const d of [ckpt, out]) mkdirSync(d);
     node.container('c1', { env: jobEnv, mounts: { '/sx/checkpoints': ckpt, '/sx/output': out }, running: true });
     node.events(['start c1']);
+    const released = Date.now();
     const sync = spawn('bash', [script('sx-job-sync.sh')], { env: node.env({ SX_EXIT_POLL_SECONDS: '0.05', SX_AWS_CONFIG: join(node.root, 'aws-config') }), stdio: 'ignore', detached: true });
     processes.push(sync);
+    const ended = new Promise<void>((resolve) => sync.once('exit', () => resolve()));
     await until(() => existsSync(join(ckpt, '.sx-restored')));
 
+    // sx-entry: the command starts (the inputs are fetched by now); the node reports it at once.
+    writeFileSync(join(ckpt, '.sx-started'), '');
+    await until(() => runReport(node) !== undefined);
+    const start = runReport(node)!;
+    expect(start).toEqual({ attempt: 2, commandStartedAt: expect.any(Number) });
+    expect(start.commandStartedAt).toBeGreaterThanOrEqual(released);
+    expect(start.commandStartedAt).toBeLessThanOrEqual(Date.now());
+
     // The command runs for a few of the service's polls (a fractional poll interval once ended the watch).
-    await until(() => node.calls().filter((c) => c.includes('.State.Running')).length >= 3);
+    const polls = node.calls().filter((c) => c.includes('.State.Running')).length;
+    await until(() => node.calls().filter((c) => c.includes('.State.Running')).length >= polls + 3);
     // sx-entry: the command wrote its model and ended.
     writeFileSync(join(out, 'model.json'), '{"w":1}');
     writeFileSync(join(ckpt, 'step-9'), 'last');
+    const exited = Date.now();
     writeFileSync(join(ckpt, '.sx-exited'), '');
     await until(() => existsSync(join(ckpt, '.sx-saved')));
+    const saved = Date.now();
 
     expect(filesIn(join(node.s3, 'bucket/outputs/job_1'))).toEqual(['model.json']);
     expect(filesIn(join(node.s3, 'bucket/checkpoints/job_1'))).toEqual(['step-9']); // markers stay on the node
+    // The end is reported before .sx-saved lets the container (and so the attempt) end.
+    const report = runReport(node)!;
+    expect(report).toEqual({ attempt: 2, commandStartedAt: start.commandStartedAt, commandStoppedAt: expect.any(Number) });
+    expect(report.commandStoppedAt).toBeGreaterThanOrEqual(exited - 1000);
+    expect(report.commandStoppedAt).toBeLessThanOrEqual(saved);
+
+    // sx-entry exits: the container stops, and the report stands.
+    writeFileSync(join(node.state, 'containers/c1/running'), 'false');
+    await ended;
+    expect(runReport(node)).toEqual(report);
+  });
+
+  it("bills from the node's own observations: a mark dated in the past counts from the release, and an end marked while the command goes on is withdrawn", async () => {
+    const node = aNode();
+    const ckpt = join(node.root, 'vol-ckpt');
+    mkdirSync(ckpt);
+    node.container('c1', { env: jobEnv, mounts: { '/sx/checkpoints': ckpt }, running: true });
+    node.events(['start c1']);
+    const released = Date.now();
+    const sync = spawn('bash', [script('sx-job-sync.sh')], {
+      env: node.env({ SX_EXIT_POLL_SECONDS: '0.05', SX_EXIT_CONFIRM_SECONDS: '0', SX_AWS_CONFIG: join(node.root, 'aws-config') }),
+      stdio: 'ignore',
+      detached: true,
+    });
+    processes.push(sync);
+    await until(() => existsSync(join(ckpt, '.sx-restored')));
+
+    // The job's command writes the marks itself (the directory is its own), dated long ago.
+    const longAgo = new Date('2000-01-01T00:00:00Z');
+    for (const mark of ['.sx-started', '.sx-exited']) {
+      writeFileSync(join(ckpt, mark), '');
+      utimesSync(join(ckpt, mark), longAgo, longAgo);
+    }
+    await until(() => existsSync(join(ckpt, '.sx-saved')));
+    // The container does not stop after the save: the command had not ended. Only the start stands.
+    await until(() => runReport(node) !== undefined && runReport(node)!.commandStoppedAt === undefined);
+    expect(runReport(node)).toEqual({ attempt: 2, commandStartedAt: expect.any(Number) });
+    expect(runReport(node)!.commandStartedAt).toBeGreaterThanOrEqual(released);
   });
 
   it('on a Spot interruption notice, SIGTERMs each job, lets it checkpoint within the grace, saves the checkpoint, and keeps the container up for Batch to retry', async () => {
@@ -246,7 +323,8 @@ describe('sx-job-sync (the node service)', () => {
       if (req.method === 'PUT' && req.url === '/latest/api/token') return res.end('tok');
       if (req.url === '/latest/meta-data/spot/instance-action' && req.headers['x-aws-ec2-metadata-token'] === 'tok') {
         polls += 1;
-        if (polls < 3) return res.writeHead(404).end();
+        // The notice comes once the node has seen the command start.
+        if (polls < 3 || runReport(node) === undefined) return res.writeHead(404).end();
         return res.end(JSON.stringify({ action: 'terminate', time: '2026-12-03T10:00:00Z' }));
       }
       res.writeHead(401).end();
@@ -255,9 +333,10 @@ describe('sx-job-sync (the node service)', () => {
     await new Promise<void>((r) => imds.listen(0, '127.0.0.1', r));
     const { port } = imds.address() as AddressInfo;
 
+    node.events(['start c1']);
     writeFileSync(join(node.state, 'hold'), ''); // Docker keeps streaming events
     const sync = spawn('bash', [script('sx-job-sync.sh')], {
-      env: node.env({ SX_SPOT: 'true', SX_IMDS_URL: `http://127.0.0.1:${port}`, SX_SPOT_POLL_SECONDS: '0.05', SX_STOP_GRACE_SECONDS: '30' }),
+      env: node.env({ SX_SPOT: 'true', SX_EXIT_POLL_SECONDS: '0.05', SX_IMDS_URL: `http://127.0.0.1:${port}`, SX_SPOT_POLL_SECONDS: '0.05', SX_STOP_GRACE_SECONDS: '30' }),
       stdio: 'ignore',
       detached: true,
     });
@@ -268,7 +347,11 @@ describe('sx-job-sync (the node service)', () => {
     await until(() => existsSync(join(saved, 'step')) && readFileSync(join(saved, 'step'), 'utf8').endsWith('\n'));
     expect(readFileSync(join(saved, 'step'), 'utf8')).toBe('200\n');
     expect(filesIn(saved)).toEqual(['step']); // the markers stay on the node
-    expect(filesIn(ckpt)).toEqual(['.sx-interrupted', '.sx-restored', '.sx-stopped', 'step']);
+    expect(filesIn(ckpt)).toEqual(['.sx-interrupted', '.sx-restored', '.sx-started', '.sx-stopped', 'step']);
+    // The command's run, up to its stop within the grace, is what this attempt bills.
+    await until(() => runReport(node)?.commandStoppedAt !== undefined);
+    const { commandStartedAt, commandStoppedAt } = runReport(node)!;
+    expect(commandStoppedAt).toBeGreaterThanOrEqual(commandStartedAt!);
     expect(job.exitCode).toBeNull(); // still up: Batch sees the host go and retries from the checkpoint
     expect(node.calls().filter((c) => c.startsWith('docker kill'))).toEqual(['docker kill --signal TERM c1']);
     expect(seen.every((s) => s.startsWith('PUT') || s.endsWith(' tok'))).toBe(true);

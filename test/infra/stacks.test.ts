@@ -100,6 +100,7 @@ describe('stateful stack (us-east-1)', () => {
           Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
           Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 7 } }),
           Match.objectLike({ Prefix: 'checkpoints/', ExpirationInDays: 30, Status: 'Enabled' }),
+          Match.objectLike({ Prefix: 'runs/', ExpirationInDays: 30, Status: 'Enabled' }),
           Match.objectLike({ Prefix: 'outputs/', Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }] }),
         ]),
       },
@@ -121,6 +122,7 @@ describe('stateful stack (us-east-1)', () => {
       { Effect: 'Allow', Action: 's3:GetObject', Resource: [under('checkpoints'), under('outputs')] },
       listing('s3:ListBucket', ['outputs/*', 'checkpoints/*']),
     ]);
+    expect(policy(objectPolicies['read-runs'])).toEqual([{ Effect: 'Allow', Action: 's3:GetObject', Resource: under('runs') }, listing('s3:ListBucket', ['runs/*'])]);
     expect(policy(objectPolicies['sweep-uploads'])).toEqual([
       { Effect: 'Allow', Action: 's3:AbortMultipartUpload', Resource: under('files') },
       listing('s3:ListBucketMultipartUploads', ['files/*']),
@@ -342,11 +344,11 @@ describe('stateless stack (us-east-1): least privilege', () => {
     const storagePolicies = (handler: string) => {
       const role = resourcesOf(app, 'AWS::IAM::Role')[logicalIdOf(stateless.functions[handler]!.role)]!;
       return ((role.Properties.ManagedPolicyArns ?? []) as unknown[])
-        .map((arn) => /Storage(FilesUpload|FilesRead|FilesDelete|OutputsRead|UploadsSweep)/.exec(JSON.stringify(arn))?.[1])
+        .map((arn) => /Storage(FilesUpload|FilesRead|FilesDelete|OutputsRead|RunsRead|UploadsSweep)/.exec(JSON.stringify(arn))?.[1])
         .filter(Boolean)
         .sort();
     };
-    const names = { 'upload-files': 'FilesUpload', 'read-files': 'FilesRead', 'delete-files': 'FilesDelete', 'read-outputs': 'OutputsRead', 'sweep-uploads': 'UploadsSweep' } as const;
+    const names = { 'upload-files': 'FilesUpload', 'read-files': 'FilesRead', 'delete-files': 'FilesDelete', 'read-outputs': 'OutputsRead', 'read-runs': 'RunsRead', 'sweep-uploads': 'UploadsSweep' } as const;
     for (const handler of Object.keys(stateless.functions)) {
       const expected = (handlerAccess[handler]?.objects ?? []).map((kind) => names[kind]).sort();
       expect(storagePolicies(handler), handler).toEqual(expected);
@@ -355,6 +357,9 @@ describe('stateless stack (us-east-1): least privilege', () => {
     }
     expect(storagePolicies('api/complete-file')).toEqual(['FilesDelete', 'FilesRead', 'FilesUpload']);
     expect(storagePolicies('expire-uploads')).toEqual(['UploadsSweep']);
+    // Billing reads the nodes' reports of when each command ran, wherever a Batch job's state is observed.
+    expect(storagePolicies('batch-events')).toEqual(['RunsRead']);
+    expect(storagePolicies('reconcile-jobs')).toEqual(['RunsRead']);
   });
 
   it("sets the data bucket's CORS rule to the console's origin only, with a deploy-time call allowed nothing but PutBucketCORS on that bucket", () => {
@@ -700,7 +705,7 @@ describe('stateless stack (us-east-1): Batch', () => {
     expect(CONTAINER_ENTRYPOINT).toBe('/sx/bin/sx-entry');
   });
 
-  it('lets the nodes read files/ (inputs), and read and write only the checkpoints/ and outputs/ prefixes of the bucket', () => {
+  it('lets the nodes read files/ (inputs), read and write only the checkpoints/ and outputs/ prefixes of the bucket, and write run reports to runs/', () => {
     // The policy lives beside the bucket (stateful); the node role (stateless) attaches it.
     const bucketArn = { 'Fn::GetAtt': [stateful.getLogicalId(stateful.storage.bucket.node.defaultChild as any), 'Arn'] };
     template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
@@ -713,6 +718,8 @@ describe('stateless stack (us-east-1): Batch', () => {
             Action: ['s3:GetObject', 's3:PutObject'],
             Resource: [{ 'Fn::Join': ['', [bucketArn, '/checkpoints/*']] }, { 'Fn::Join': ['', [bucketArn, '/outputs/*']] }],
           },
+          // When each job's command ran, for billing: written only.
+          { Effect: 'Allow', Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [bucketArn, '/runs/*']] } },
           { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn, Condition: { StringLike: { 's3:prefix': ['checkpoints/*', 'outputs/*'] } } },
         ],
       },

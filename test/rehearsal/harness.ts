@@ -77,7 +77,7 @@ export class DeployedFunction {
       AWS_SESSION_TOKEN: 'rehearsal',
       AWS_ENDPOINT_URL_DYNAMODB: guard.endpoint,
       ...(standIns
-        ? { AWS_ENDPOINT_URL_SQS: standIns.endpoint, AWS_ENDPOINT_URL_BATCH: standIns.endpoint, AWS_ENDPOINT_URL_SECRETS_MANAGER: standIns.endpoint }
+        ? { AWS_ENDPOINT_URL_SQS: standIns.endpoint, AWS_ENDPOINT_URL_BATCH: standIns.endpoint, AWS_ENDPOINT_URL_SECRETS_MANAGER: standIns.endpoint, AWS_ENDPOINT_URL_S3: standIns.endpoint }
         : {}),
       // Anything not stood in for is unreachable, so an unexpected call fails instead of leaving the machine.
       AWS_ENDPOINT_URL: 'http://127.0.0.1:9',

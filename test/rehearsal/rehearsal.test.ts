@@ -270,6 +270,10 @@ describe('rehearsal of one synthesized region', () => {
     await pump();
     expect((await call('GET /v1/jobs/{id}', `/v1/jobs/${multi.body.id}`, undefined, auth)).body.status).toBe('running');
     const attempt = (exitCode: number) => [{ startedAt: t0, stoppedAt: t0 + 30_000, container: { exitCode } }];
+    // The single-node job's node reported its command's own run: 20 s of the container's 30 (it fetched
+    // inputs before and saved outputs after), which is what is billed.
+    const bucket = String(submittedJob(single.body.id).request.containerOverrides.environment.find((e: { name: string }) => e.name === 'SX_RUN_URI').value);
+    cloud.objects.set(`${bucket.slice('s3://'.length)}1.json`, JSON.stringify({ attempt: 1, commandStartedAt: t0 + 4_000, commandStoppedAt: t0 + 24_000 }));
     describe(single.body.id, { status: 'SUCCEEDED', startedAt: t0, stoppedAt: t0 + 30_000, attempts: attempt(0), container: { exitCode: 0 } });
     describe(multi.body.id, { status: 'FAILED', startedAt: t0, stoppedAt: t0 + 30_000, attempts: attempt(1), container: { exitCode: 1 } });
     await emit(change(single.body.id, 'SUCCEEDED', { startedAt: t0, stoppedAt: t0 + 30_000, attempts: attempt(0), container: { exitCode: 0 } }));
@@ -279,7 +283,7 @@ describe('rehearsal of one synthesized region', () => {
     const failed = (await call('GET /v1/jobs/{id}', `/v1/jobs/${multi.body.id}`, undefined, auth)).body;
     expect({ status: failed.status, reason: failed.failure_reason, gpuSeconds: failed.usage.gpu_seconds }).toEqual({ status: 'failed', reason: 'non_zero_exit', gpuSeconds: 16 * 30 });
     const succeeded = (await call('GET /v1/jobs/{id}', `/v1/jobs/${single.body.id}`, undefined, { authorization: `Bearer ${other.body.api_key}` })).body;
-    expect({ status: succeeded.status, gpuSeconds: succeeded.usage.gpu_seconds }).toEqual({ status: 'succeeded', gpuSeconds: 30 });
+    expect({ status: succeeded.status, gpuSeconds: succeeded.usage.gpu_seconds }).toEqual({ status: 'succeeded', gpuSeconds: 20 });
     const account = (await call('GET /v1/account', '/v1/account', undefined, auth)).body;
     expect(JSON.stringify(account)).not.toContain('"held":{"amount":1'); // nothing is held once both have settled
     const usage = await call('GET /v1/usage', '/v1/usage', undefined, auth);

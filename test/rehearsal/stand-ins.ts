@@ -6,8 +6,8 @@ import { evaluate, type GuardLog } from './guard';
 import { ACCOUNT } from './template';
 
 /**
- * Recording stand-ins for the AWS services the functions call besides DynamoDB: SQS, AWS Batch and
- * Secrets Manager, speaking each service's wire protocol to the functions' own SDK clients. Every
+ * Recording stand-ins for the AWS services the functions call besides DynamoDB: SQS, AWS Batch,
+ * Secrets Manager and S3's object reads (ListObjectsV2, GetObject, path-style), speaking each service's wire protocol to the functions' own SDK clients. Every
  * request is first evaluated against the calling function's synthesized policy (as the DynamoDB guard
  * does), then checked against the rules the service documents and we depend on; a broken rule is
  * answered as the service answers it (a ClientException or a validation error) and recorded.
@@ -25,6 +25,8 @@ export class Cloud {
   readonly computeEnvironments = new Map<string, Record<string, any>>();
   readonly updates: Array<Record<string, any>> = [];
   readonly terminated: Array<{ jobId: string; reason: string }> = [];
+  /** S3 objects by `<bucket>/<key>`: what the nodes wrote (run reports). */
+  readonly objects = new Map<string, string>();
   /** Requests refused for a service rule (not IAM), as readable lines. */
   readonly refused: string[] = [];
 
@@ -58,7 +60,7 @@ const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 /** SubmitJob's container overrides may not pass 30 KiB (the ECS task override limit behind them). */
 const MAX_OVERRIDES_BYTES = 30 * 1024;
 
-/** One function's endpoint for SQS, Batch and Secrets Manager. */
+/** One function's endpoint for SQS, Batch, Secrets Manager and S3 reads. */
 export async function startStandIns(options: { cloud: Cloud; principal: string; policies: { name: string; policy: any }[]; log: GuardLog }): Promise<{ endpoint: string; server: Server }> {
   const { cloud } = options;
   const arn = (service: string, resource: string) => `arn:aws:${service}:${cloud.region}:${ACCOUNT}:${resource}`;
@@ -205,7 +207,37 @@ export async function startStandIns(options: { cloud: Cloud; principal: string; 
     }
   }
 
+  /** S3 reads: `GET /<bucket>?list-type=2&prefix=` and `GET /<bucket>/<key>`, answered in S3's XML. */
+  async function s3(url: URL): Promise<[number, string]> {
+    const [bucket = '', ...rest] = url.pathname.slice(1).split('/');
+    const key = decodeURIComponent(rest.join('/'));
+    const error = (status: number, code: string) => [status, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message></Error>`] as [number, string];
+    if (url.searchParams.get('list-type') === '2') {
+      const prefix = url.searchParams.get('prefix') ?? '';
+      const ok = await evaluate(options.principal, options.policies, 's3:ListBucket', `arn:aws:s3:::${bucket}`, { 's3:prefix': prefix });
+      options.log.decisions.push({ action: 's3:ListBucket', resource: `arn:aws:s3:::${bucket}`, allowed: ok });
+      if (!ok) {
+        options.log.denied.push({ action: 's3:ListBucket', resource: `arn:aws:s3:::${bucket}?prefix=${prefix}`, allowed: false });
+        return error(403, 'AccessDenied');
+      }
+      const keys = [...cloud.objects.keys()].filter((k) => k.startsWith(`${bucket}/${prefix}`)).map((k) => k.slice(bucket.length + 1)).sort();
+      const contents = keys.map((k) => `<Contents><Key>${k}</Key><Size>${Buffer.byteLength(cloud.objects.get(`${bucket}/${k}`)!)}</Size></Contents>`).join('');
+      return [200, `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>${bucket}</Name><Prefix>${prefix}</Prefix><KeyCount>${keys.length}</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>${contents}</ListBucketResult>`];
+    }
+    if (!(await allowed('s3:GetObject', `arn:aws:s3:::${bucket}/${key}`))) return error(403, 'AccessDenied');
+    const body = cloud.objects.get(`${bucket}/${key}`);
+    return body === undefined ? error(404, 'NoSuchKey') : [200, body];
+  }
+
   const server = createServer((req, res) => {
+    if (req.method === 'GET' && !String(req.url).startsWith('/v1/')) {
+      options.log.requests++;
+      void s3(new URL(String(req.url), 'http://stand-in')).then(([status, body]) => {
+        res.writeHead(status, { 'content-type': 'application/xml', 'x-amz-request-id': randomUUID() });
+        res.end(body);
+      });
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', async () => {

@@ -196,10 +196,21 @@ export class Region {
         policies: [
           ...(policiesByRole.get(roleId) ?? []),
           ...(resources[roleId]!.Properties.Policies ?? []).map((x: any) => ({ name: x.PolicyName, policy: this.resolve('stateless', x.PolicyDocument) })),
+          ...this.managedPolicies(resources[roleId]!.Properties.ManagedPolicyArns ?? []),
         ],
       });
     }
     return out;
+  }
+
+  /** The project's customer-managed policies a role attaches (the stateful stack's, e.g. the data bucket's); AWS-managed ones are left out. */
+  private managedPolicies(arns: unknown[]): { name: string; policy: any }[] {
+    const byArn = new Map(
+      Object.entries(this.stateful.Resources)
+        .filter(([, r]) => r.Type === 'AWS::IAM::ManagedPolicy')
+        .map(([id, r]) => [this.refOf('stateful', id), { name: id, policy: this.resolve('stateful', r.Properties.PolicyDocument) }] as const),
+    );
+    return arns.map((arn) => byArn.get(String(this.resolve('stateless', arn)))).filter((p): p is { name: string; policy: any } => p !== undefined);
   }
 
   /** Lambda's event source mappings: which function reads which stream or queue, how much at once, and through which filters. */

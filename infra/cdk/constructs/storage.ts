@@ -6,7 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
 /** The kinds of access to the data bucket a function can be given (infra/access.ts, `objects`). */
-export type ObjectAccess = 'upload-files' | 'read-files' | 'delete-files' | 'read-outputs' | 'sweep-uploads';
+export type ObjectAccess = 'upload-files' | 'read-files' | 'delete-files' | 'read-outputs' | 'read-runs' | 'sweep-uploads';
 
 export interface StorageProps {
 
@@ -31,8 +31,9 @@ export class Storage extends Construct {
   readonly jobLogs: logs.LogGroup;
   readonly adminKey: secretsmanager.Secret;
   /**
-   * What a Batch node may do with job files (its `sx-job-sync`, infra/cdk/node/): read and write
-   * `checkpoints/*` and `outputs/*` of the bucket, list only those prefixes. Defined here, beside
+   * What a Batch node may do with job files (its `sx-job-sync`, infra/cdk/node/): read `files/*`, read
+   * and write `checkpoints/*` and `outputs/*` of the bucket, list only those prefixes, and write its
+   * reports of when each job's command ran under `runs/*`. Defined here, beside
    * the bucket, and attached to the node role by the stateless stack.
    */
   readonly nodeJobFilesPolicy: iam.ManagedPolicy;
@@ -72,6 +73,8 @@ export class Storage extends Construct {
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
         { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(7) },
         { id: 'expire-checkpoints', prefix: 'checkpoints/', expiration: Duration.days(props.checkpointDays ?? 30) },
+        // The nodes' reports of when a job's command ran: read when Batch reports the attempt ended.
+        { id: 'expire-run-reports', prefix: 'runs/', expiration: Duration.days(props.checkpointDays ?? 30) },
         {
           id: 'outputs-to-infrequent-access',
           prefix: 'outputs/',
@@ -91,6 +94,8 @@ export class Storage extends Construct {
           actions: ['s3:GetObject', 's3:PutObject'],
           resources: [this.bucket.arnForObjects('checkpoints/*'), this.bucket.arnForObjects('outputs/*')],
         }),
+        // When each job's command ran (sx-job-sync's reports, what is billed): written, never read here.
+        new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [this.bucket.arnForObjects('runs/*')] }),
         new iam.PolicyStatement({
           actions: ['s3:ListBucket'],
           resources: [this.bucket.bucketArn],
@@ -110,6 +115,7 @@ export class Storage extends Construct {
       'Job PREFIX are keyed by job id, assigned at run time: Batch nodes read and write the PREFIX/ prefix of the job bucket, nothing else of it.',
     );
     acknowledgePrefixes(this.nodeJobFilesPolicy, ['files'], "Job inputs are customers' files, keyed by account and file id: Batch nodes only read the files/ prefix.");
+    acknowledgePrefixes(this.nodeJobFilesPolicy, ['runs'], 'Run reports are keyed by job id and attempt, assigned at run time: Batch nodes only write the runs/ prefix.');
 
     const files = this.bucket.arnForObjects('files/*');
     const onPrefixes = (prefixes: string[]) =>
@@ -143,6 +149,13 @@ export class Storage extends Construct {
           onPrefixes(['outputs/*', 'checkpoints/*']),
         ],
         ['outputs', 'checkpoints'],
+      ),
+      // What the Batch event adapter bills: the nodes' reports of when each job's command ran.
+      'read-runs': objectPolicy(
+        'RunsRead',
+        "Functions: read the nodes' reports of when jobs' commands ran (runs/)",
+        [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects('runs/*')] }), onPrefixes(['runs/*'])],
+        ['runs'],
       ),
       'sweep-uploads': objectPolicy(
         'UploadsSweep',

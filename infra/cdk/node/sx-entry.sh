@@ -7,6 +7,9 @@
 # SIGTERM): the command gets SX_STOP_GRACE_SECONDS to checkpoint, then SIGKILL; sx-entry marks the
 # directory .sx-stopped (sx-job-sync then saves it) and stays up until the host goes away, so Batch
 # ends the attempt as "Host EC2 … terminated" and retries the job from that checkpoint.
+# It marks the directory .sx-started just before the command starts and .sx-exited as soon as it has
+# ended: the node reads the two marks' times and reports them, and only that span is billed (not the
+# inputs' download before it, nor the outputs' save after it).
 # When the command has ended, sx-entry marks the directory .sx-exited and waits (at most
 # SX_SAVE_TIMEOUT_SECONDS) until sx-job-sync has saved the checkpoint and output directories
 # (.sx-saved): the outputs are in S3 before Batch sees the job end.
@@ -29,6 +32,7 @@ if [ "$#" -eq 0 ]; then
   exit 64
 fi
 
+touch "$dir/.sx-started"
 "$@" &
 child=$!
 stop() {

@@ -7,6 +7,11 @@
 #     checkpoint directory restored (.sx-restored), which releases sx-entry, the container's first
 #     process, to start the job's command. Inputs that cannot be fetched fail the job as
 #     `infrastructure` (TerminateJob with reason sx:infrastructure) and the command never starts;
+#   - reports when the job's command really started and ended (sx-entry's .sx-started and .sx-exited
+#     marks) to SX_RUN_URI<attempt>.json, which the Batch event adapter bills instead of the
+#     container's run time: fetching inputs and saving outputs are not billed. Each report is written
+#     before anything that lets Batch see the attempt end; an attempt whose command never started
+#     (inputs or checkpoint not fetched) is reported as such and costs nothing (docs/billing.md);
 #   - while it runs: saves /sx/checkpoints to SX_CHECKPOINT_URI every SX_SYNC_INTERVAL seconds;
 #   - when the command has ended (sx-entry marks .sx-exited and waits): saves /sx/checkpoints and
 #     /sx/output, then marks .sx-saved, which lets sx-entry exit: the outputs are in S3 before Batch
@@ -28,8 +33,13 @@ INTERVAL="${SX_SYNC_INTERVAL:-300}"
 IMDS="${SX_IMDS_URL:-http://169.254.169.254}"
 SPOT_POLL="${SX_SPOT_POLL_SECONDS:-5}"
 GRACE="${SX_STOP_GRACE_SECONDS:-30}"
-MARKERS=(--exclude .sx-restored --exclude .sx-interrupted --exclude .sx-stopped --exclude .sx-exited --exclude .sx-saved)
+MARKERS=(--exclude .sx-restored --exclude .sx-started --exclude .sx-interrupted --exclude .sx-stopped --exclude .sx-exited --exclude .sx-saved)
 POLL="${SX_EXIT_POLL_SECONDS:-1}"
+# sx-entry exits within a second of .sx-saved; a container still up this long after it did not end its command.
+EXIT_CONFIRM="${SX_EXIT_CONFIRM_SECONDS:-30}"
+# This service's own notes on each container (when its command started), out of the containers' reach.
+STATE="${SX_STATE_DIR:-/run/sx-job-sync}"
+mkdir -p "$STATE"
 CONCURRENCY="${SX_S3_CONCURRENCY:-32}"
 
 log() { echo "sx-job-sync: $*" >&2; }
@@ -91,6 +101,33 @@ fetch_inputs() {
   return "$failed"
 }
 
+now_ms() { date +%s%3N; }
+# When sx-entry marked FILE (ms since the epoch), kept within [LOW, now]. The marks are in the job's own
+# directory, which its command can write: a forged or re-touched mark moves the span billed by at most
+# one poll, because the bounds are this service's own observations (not seen at LOW, seen now).
+marked() {
+  local t low="$2" high
+  high="$(now_ms)"
+  t="$(date -r "$1" +%s%3N 2>/dev/null)" || t="$high"
+  ((t < low)) && t="$low"
+  ((t > high)) && t="$high"
+  echo "$t"
+}
+# report C STARTED [STOPPED]: the command's run in this attempt (ms, STARTED null when it never ran),
+# as SX_RUN_URI<attempt>.json. Billing (functions/command-runs.ts) takes the span within Batch's own
+# start and stop of the attempt; without a report, or without STOPPED, Batch's times are billed.
+report() {
+  local c="$1" started="$2" stopped="${3:-}" uri attempt
+  saver "$c" || return 0
+  uri="$(envof "$c" SX_RUN_URI)"
+  [ -n "$uri" ] || return 0
+  attempt="$(envof "$c" AWS_BATCH_JOB_ATTEMPT)"
+  [[ "$attempt" =~ ^[1-9][0-9]*$ ]] || attempt=1
+  retry put_text "{\"attempt\":$attempt,\"commandStartedAt\":$started${stopped:+,\"commandStoppedAt\":$stopped}}" "$uri$attempt.json" ||
+    log "$c: could not report the command's run; Batch's times are billed"
+}
+put_text() { printf '%s\n' "$1" | aws s3 cp --only-show-errors - "$2"; }
+
 # Fails the job as the service's fault: its command has not started, so nothing of it is billed as the job's run.
 fail_infrastructure() {
   local c="$1" batch_job
@@ -120,27 +157,69 @@ restore() {
   chmod 0777 "$ckpt" ${out:+"$out"}
   if ! retry aws s3 sync --only-show-errors "$uri" "$ckpt"; then
     log "$c: restore from $uri failed; sx-entry fails the attempt at its timeout"
+    report "$c" null
     return 0
   fi
   if ! fetch_inputs "$c"; then
     log "$c: inputs could not be fetched; failing the job as infrastructure"
+    report "$c" null
     fail_infrastructure "$c"
     return 0
   fi
+  watch "$c" "$ckpt"
+}
+
+# Releases the command, reports its start and end, saves periodically and when it has ended.
+watch() {
+  local c="$1" ckpt="$2" prev at started='' stopped saved_at=$SECONDS
+  prev="$(now_ms)"
   touch "$ckpt/.sx-restored"
-  local saved_at=$SECONDS
-  while [ "$(docker inspect -f '{{.State.Running}}' "$c" 2>/dev/null)" = "true" ]; do
-    if [ -e "$ckpt/.sx-exited" ]; then
+  while running "$c"; do
+    at="$(now_ms)"
+    if [ -z "$started" ] && [ -e "$ckpt/.sx-started" ]; then
+      started="$(marked "$ckpt/.sx-started" "$prev")"
+      echo "$started" >"$STATE/$c.started"
+      report "$c" "$started"
+    fi
+    if [ -n "$started" ] && [ -e "$ckpt/.sx-exited" ]; then
       # The command has ended; sx-entry waits for this save before the container exits.
+      stopped="$(marked "$ckpt/.sx-exited" "$((prev > started ? prev : started))")"
+      report "$c" "$started" "$stopped"
       save "$c"
       touch "$ckpt/.sx-saved"
+      confirm_exit "$c" && return 0
+      log "$c: its command was marked ended but the container still runs; billing its whole run"
+      report "$c" "$started"
+      keep_saving "$c"
       return 0
     fi
+    prev="$at"
     sleep "$POLL"
     # Bash's own clock: POLL may be a fraction of a second, which $(( )) cannot add.
     if [ $((SECONDS - saved_at)) -ge "$INTERVAL" ]; then
       saved_at=$SECONDS
       [ -e "$ckpt/.sx-exited" ] || save "$c"
+    fi
+  done
+}
+
+running() { [ "$(docker inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" = "true" ]; }
+# Whether the container stops within EXIT_CONFIRM seconds, as it does once sx-entry sees .sx-saved.
+confirm_exit() {
+  local since=$SECONDS
+  while running "$1"; do
+    [ $((SECONDS - since)) -ge "$EXIT_CONFIRM" ] && return 1
+    sleep "$POLL"
+  done
+}
+# Saves every SX_SYNC_INTERVAL seconds while the container runs (it is saved again when it dies).
+keep_saving() {
+  local saved_at=$SECONDS
+  while running "$1"; do
+    sleep "$POLL"
+    if [ $((SECONDS - saved_at)) -ge "$INTERVAL" ]; then
+      saved_at=$SECONDS
+      save "$1"
     fi
   done
 }
@@ -153,16 +232,20 @@ instance_action() {
 }
 
 interrupt() {
-  local c="$1" ckpt waited=0
+  local c="$1" ckpt waited=0 signalled started
   ckpt="$(mountof "$c" /sx/checkpoints)"
   [ -n "$ckpt" ] || return 0
   touch "$ckpt/.sx-interrupted"
+  signalled="$(now_ms)"
   docker kill --signal TERM "$c" >/dev/null || log "$c: could not signal it"
   # sx-entry marks .sx-stopped when the command has ended (SIGKILL at the grace at the latest).
   while [ ! -e "$ckpt/.sx-stopped" ] && [ "$waited" -lt $((GRACE + 10)) ]; do
     sleep 1
     waited=$((waited + 1))
   done
+  # The command's end, no earlier than this SIGTERM, and no later than now (the wait's end at most).
+  started="$(cat "$STATE/$c.started" 2>/dev/null)"
+  [ -n "$started" ] && [ -e "$ckpt/.sx-stopped" ] && report "$c" "$started" "$(marked "$ckpt/.sx-stopped" "$((signalled > started ? signalled : started))")"
   save "$c"
 }
 
@@ -186,7 +269,7 @@ docker events --filter type=container --filter event=start --filter event=die --
   while read -r event id; do
     case "$event" in
       start) restore "$id" & ;;
-      die) [ -n "$(envof "$id" SX_CHECKPOINT_URI)" ] && save "$id" & ;;
+      die) [ -n "$(envof "$id" SX_CHECKPOINT_URI)" ] && { save "$id"; rm -f "$STATE/$id.started"; } & ;;
     esac
   done
   # Docker went away: let the saves under way finish; systemd starts the service again.

@@ -101,6 +101,7 @@ const ENV = [
   { name: 'SX_INPUT_DIR', value: '/sx/input' },
   { name: 'SX_OUTPUT_URI', value: 's3://sx-outputs-123/outputs/job_01jd0000000000000000000000/' },
   { name: 'SX_CHECKPOINT_URI', value: 's3://sx-outputs-123/checkpoints/job_01jd0000000000000000000000/' },
+  { name: 'SX_RUN_URI', value: 's3://sx-outputs-123/runs/job_01jd0000000000000000000000/' },
 ];
 const RETRY = { attempts: 4, evaluateOnExit: [{ onStatusReason: 'Host EC2*', action: 'RETRY' }, { onReason: '*', action: 'EXIT' }] };
 const TAGS = { 'sx:job-id': 'job_01jd0000000000000000000000', 'sx:account-id': 'acct_01jd0000000000000000000000' };
