@@ -53,19 +53,26 @@ export function buildAwsDeps(env: LambdaEnv = readLambdaEnv(), now: () => number
     outputUri: (jobId) => s3OutputUri(env.SX_OUTPUT_BUCKET, jobId),
   };
   const s3 = once(async (): Promise<ObjectStore> => {
-    const [{ S3Client }, { S3ObjectStore, S3_CLIENT_OPTIONS }] = await Promise.all([import('@aws-sdk/client-s3'), import('./adapters/s3-object-store')]);
-    return new S3ObjectStore({ client: new S3Client({ ...S3_CLIENT_OPTIONS }), bucket: env.SX_OUTPUT_BUCKET });
+    const [{ S3Client }, { S3ObjectStore, S3_CLIENT_OPTIONS }, { STSClient }, { stsScopedCredentials }] = await Promise.all([
+      import('@aws-sdk/client-s3'),
+      import('./adapters/s3-object-store'),
+      import('@aws-sdk/client-sts'),
+      import('./adapters/sts-scoped-credentials'),
+    ]);
+    // URLs are signed by sessions of the URL-signing role, each narrowed to what it signs.
+    const scopedCredentials = stsScopedCredentials(new STSClient({}), { roleArn: env.SX_URL_SIGNER_ROLE_ARN, bucket: env.SX_OUTPUT_BUCKET });
+    return new S3ObjectStore({ client: new S3Client({ ...S3_CLIENT_OPTIONS }), bucket: env.SX_OUTPUT_BUCKET, scopedCredentials });
   });
   const objects: ObjectStore = {
     createUpload: async (...a) => (await s3()).createUpload(...a),
-    signPart: async (...a) => (await s3()).signPart(...a),
+    signParts: async (...a) => (await s3()).signParts(...a),
     listParts: async (...a) => (await s3()).listParts(...a),
     completeUpload: async (...a) => (await s3()).completeUpload(...a),
     listUploads: async (...a) => (await s3()).listUploads(...a),
     abortUpload: async (...a) => (await s3()).abortUpload(...a),
     size: async (...a) => (await s3()).size(...a),
     sha256: async (...a) => (await s3()).sha256(...a),
-    signGet: async (...a) => (await s3()).signGet(...a),
+    signGets: async (...a) => (await s3()).signGets(...a),
     list: async (...a) => (await s3()).list(...a),
     read: async (...a) => (await s3()).read(...a),
     putFile: async (...a) => (await s3()).putFile(...a),

@@ -65,6 +65,11 @@ export const LambdaEnv = ServiceSettings.extend({
   SX_JOB_DEFINITION_MULTI_NODE: NonEmptyString,
   /** Bucket for job outputs (`outputs/<job id>/`) and checkpoints (`checkpoints/<job id>/`). */
   SX_OUTPUT_BUCKET: NonEmptyString,
+  /**
+   * The role whose sessions sign the URLs of files, outputs and checkpoints, each session narrowed by
+   * its session policy to the one key (or job prefix) it signs for (infra/cdk/constructs/storage.ts).
+   */
+  SX_URL_SIGNER_ROLE_ARN: NonEmptyString,
   /** Batch writes job logs here (the default Batch log group unless configured). */
   SX_JOB_LOG_GROUP: z.string().default('/aws/batch/job'),
   /** Secrets Manager id of the admin key. */

@@ -25,11 +25,11 @@ export interface HandlerAccess {
   jobLogs?: boolean;
   /**
    * The data bucket, by prefix: `files/` uploads (multipart: create, sign parts, list parts, complete,
-   * abort), reads (GetObject, also what a presigned download URL carries) and deletes; `outputs/` and
-   * `checkpoints/` reads; `read-runs` reads the nodes' reports of when jobs' commands ran (`runs/`, what
+   * abort), reads and deletes; `outputs/` and `checkpoints/` listings; `sign-urls` signs customers' URLs
+   * in sessions of the URL signer narrowed to the one key or job prefix (a URL carries its signer's rights); `read-runs` reads the nodes' reports of when jobs' commands ran (`runs/`, what
    * is billed); `sweep-uploads` lists the open uploads of `files/` and aborts them. Presigned URLs carry the signer's rights, so each function gets only these.
    */
-  objects?: ReadonlyArray<'upload-files' | 'read-files' | 'delete-files' | 'read-outputs' | 'read-runs' | 'sweep-uploads'>;
+  objects?: ReadonlyArray<'upload-files' | 'read-files' | 'delete-files' | 'list-outputs' | 'sign-urls' | 'read-runs' | 'sweep-uploads'>;
   /** Read the admin key from Secrets Manager. */
   adminKey?: boolean;
   /** Put events on the project's custom EventBridge bus. */
@@ -106,17 +106,17 @@ export const handlerAccess: Record<string, HandlerAccess> = {
   'fan-out-webhooks': { events: ['read'], views: ['read', 'write'], timeoutSeconds: 120 },
   'send-webhooks': { events: ['read'], views: ['read', 'write'], timeoutSeconds: 120 },
   // Files: bytes go to and from the bucket by presigned URLs; the functions sign and check them.
-  'api/create-file': { events: ['read', 'append'], views: ['read', 'write'], objects: ['upload-files'] },
+  'api/create-file': { events: ['read', 'append'], views: ['read', 'write'], objects: ['upload-files', 'sign-urls'] },
   'api/list-files': { events: ['read'], views: ['read'] },
   'api/get-file': { events: ['read'], views: ['read'] },
   // Refused while an active job (views) reads the file.
   'api/delete-file': { events: ['read', 'append'], views: ['read'], objects: ['upload-files', 'delete-files'] },
   // Completing reads the whole object once when a SHA-256 was declared: a longer timeout.
   'api/complete-file': { events: ['read', 'append'], views: ['read'], objects: ['upload-files', 'read-files', 'delete-files'], memoryMb: 512, timeoutSeconds: 29 },
-  'api/resume-file-upload': { events: ['read'], views: ['read'], objects: ['upload-files'] },
-  'api/get-file-content': { events: ['read'], views: ['read'], objects: ['read-files'] },
-  'api/list-job-outputs': { events: ['read'], views: ['read'], objects: ['read-outputs'] },
-  'api/list-job-checkpoints': { events: ['read'], views: ['read'], objects: ['read-outputs'] },
+  'api/resume-file-upload': { events: ['read'], views: ['read'], objects: ['upload-files', 'sign-urls'] },
+  'api/get-file-content': { events: ['read'], views: ['read'], objects: ['sign-urls'] },
+  'api/list-job-outputs': { events: ['read'], views: ['read'], objects: ['list-outputs', 'sign-urls'] },
+  'api/list-job-checkpoints': { events: ['read'], views: ['read'], objects: ['list-outputs', 'sign-urls'] },
   // Operators (admin key). Account reads fold the account (snapshots in views) and count its jobs (views);
   // changes append events only; the suspension then cancels the account's jobs like their owner's cancel.
   'api/list-admin-accounts': { events: ['read'], views: ['read'], adminKey: true },

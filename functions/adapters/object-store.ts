@@ -32,8 +32,11 @@ export class InvalidPartError extends Error {
 export interface ObjectStore {
   /** Starts a multipart upload of `key`. @returns its upload id. */
   createUpload(key: string): Promise<string>;
-  /** A presigned `UploadPart` URL for one part. */
-  signPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string>;
+  /**
+   * Presigned `UploadPart` URLs for these parts of one upload, in the order given. In AWS they are
+   * signed with credentials allowed to write that one key and nothing else ({@link ScopedCredentials}).
+   */
+  signParts(key: string, uploadId: string, partNumbers: number[], expiresInSeconds: number): Promise<string[]>;
   /** The parts S3 holds for the upload, in part order. @throws NoSuchUploadError when it was completed or aborted. */
   listParts(key: string, uploadId: string): Promise<StoredPart[]>;
   /** Completes the upload from these parts. @throws InvalidPartError when S3 refuses the parts. */
@@ -46,8 +49,12 @@ export interface ObjectStore {
   size(key: string): Promise<number | null>;
   /** SHA-256 of the object (hex), in one streaming pass: memory stays constant whatever its size. */
   sha256(key: string): Promise<string>;
-  /** A presigned `GetObject` URL. */
-  signGet(key: string, expiresInSeconds: number): Promise<string>;
+  /**
+   * Presigned `GetObject` URLs for `keys`, in the order given, every one within `scope`: one key, or a
+   * prefix ending in `/` (a job's outputs). In AWS they are signed with credentials allowed to read
+   * `scope` and nothing else. @throws when a key is outside `scope` (a defect of the caller).
+   */
+  signGets(scope: string, keys: string[], expiresInSeconds: number): Promise<string[]>;
   /** Every object under `prefix` (which ends with `/`), paths relative to it, sorted. */
   list(prefix: string): Promise<ListedObject[]>;
   /** The object's bytes as a stream. @throws when there is no such object. */
@@ -62,3 +69,20 @@ export interface ObjectStore {
 export class NoSuchUploadError extends Error {
   override readonly name = 'NoSuchUploadError';
 }
+
+/** What a signing session may do: one action on one key, or on every key under a prefix ending in `/`. */
+export interface SigningScope {
+  action: 's3:PutObject' | 's3:GetObject';
+  scope: string;
+}
+
+/**
+ * Credentials to sign URLs with, allowed `action` on `scope` and nothing else, valid at least
+ * `seconds`. A presigned URL carries the rights of its signer, and the signer's access key id and
+ * session token travel in the URL: signed this way, no URL (nor what it carries) can reach any other
+ * key, another account's above all, whatever the signing function itself may do.
+ */
+export type ScopedCredentials = (grant: SigningScope, seconds: number) => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: Date }>;
+
+/** Whether `key` is within a signing scope (the key itself, or under the prefix). */
+export const inScope = (scope: string, key: string) => (scope.endsWith('/') ? key.startsWith(scope) && key.length > scope.length : key === scope);

@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
-import { InvalidPartError, NoSuchUploadError, type ListedObject, type ObjectStore, type OpenUpload, type StoredPart } from './object-store';
+import { inScope, InvalidPartError, NoSuchUploadError, type ListedObject, type ObjectStore, type OpenUpload, type ScopedCredentials, type SigningScope, type StoredPart } from './object-store';
 
 /**
  * Options every S3 client of the data path is built with. Checksums only where S3 requires them: by
@@ -33,6 +33,11 @@ export const S3_CLIENT_OPTIONS = { requestChecksumCalculation: 'WHEN_REQUIRED' }
 export interface S3ObjectStoreConfig {
   client: S3Client;
   bucket: string;
+  /**
+   * Where URLs get their signing credentials, scoped to what each URL is for (AWS: a session of the
+   * URL-signing role narrowed by a session policy). Unset (the local stack): the client's own.
+   */
+  scopedCredentials?: ScopedCredentials;
 }
 
 /** {@link ObjectStore} on the AWS SDK's S3 client and presigner, for S3 and S3-compatible servers alike. */
@@ -40,9 +45,20 @@ export class S3ObjectStore implements ObjectStore {
   private readonly s3: S3Client;
   private readonly bucket: string;
 
+  private readonly scopedCredentials?: ScopedCredentials;
+
   constructor(config: S3ObjectStoreConfig) {
     this.s3 = config.client;
     this.bucket = config.bucket;
+    this.scopedCredentials = config.scopedCredentials;
+  }
+
+  /** A client that signs with credentials allowed this grant only (or the store's own client, locally). */
+  private async signer(grant: SigningScope, seconds: number): Promise<S3Client> {
+    if (!this.scopedCredentials) return this.s3;
+    const credentials = await this.scopedCredentials(grant, seconds);
+    const { config } = this.s3;
+    return new S3Client({ ...S3_CLIENT_OPTIONS, region: await config.region(), credentials, forcePathStyle: config.forcePathStyle, ...(config.endpoint ? { endpoint: await config.endpoint() } : {}) });
   }
 
   async createUpload(key: string): Promise<string> {
@@ -51,9 +67,12 @@ export class S3ObjectStore implements ObjectStore {
     return UploadId;
   }
 
-  signPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string> {
-    const command = new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber });
-    return getSignedUrl(this.s3, command, { expiresIn: expiresInSeconds });
+  async signParts(key: string, uploadId: string, partNumbers: number[], expiresInSeconds: number): Promise<string[]> {
+    if (partNumbers.length === 0) return [];
+    const signer = await this.signer({ action: 's3:PutObject', scope: key }, expiresInSeconds);
+    return Promise.all(
+      partNumbers.map((n) => getSignedUrl(signer, new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: n }), { expiresIn: expiresInSeconds })),
+    );
   }
 
   async listParts(key: string, uploadId: string): Promise<StoredPart[]> {
@@ -131,8 +150,12 @@ export class S3ObjectStore implements ObjectStore {
     return hash.digest('hex');
   }
 
-  signGet(key: string, expiresInSeconds: number): Promise<string> {
-    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
+  async signGets(scope: string, keys: string[], expiresInSeconds: number): Promise<string[]> {
+    const outside = keys.find((k) => !inScope(scope, k));
+    if (outside !== undefined) throw new Error(`${outside} is outside the signing scope ${scope}`);
+    if (keys.length === 0) return [];
+    const signer = await this.signer({ action: 's3:GetObject', scope }, expiresInSeconds);
+    return Promise.all(keys.map((key) => getSignedUrl(signer, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds })));
   }
 
   async list(prefix: string): Promise<ListedObject[]> {

@@ -47,14 +47,8 @@ export async function signParts(deps: Deps, file: FileState, numbers: number[]) 
   const now = deps.now().getTime();
   // Never past the upload's own expiry: a URL must not outlive the upload it writes to.
   const seconds = Math.max(1, Math.min(SIGNED_URL_SECONDS, Math.floor((Date.parse(file.expiresAt) - now) / 1000)));
-  const parts = await Promise.all(
-    numbers.map(async (n) => ({
-      part_number: n,
-      url: await deps.objects.signPart(file.key, file.uploadId, n, seconds),
-      method: 'PUT' as const,
-      size: expectedPartSize(file, n),
-    })),
-  );
+  const urls = await deps.objects.signParts(file.key, file.uploadId, numbers, seconds);
+  const parts = numbers.map((n, i) => ({ part_number: n, url: urls[i]!, method: 'PUT' as const, size: expectedPartSize(file, n) }));
   return { parts, expires_at: new Date(now + seconds * 1000).toISOString() };
 }
 

@@ -13,7 +13,7 @@ export const make = (deps: Deps) =>
   route(deps, options, async (request) => {
     const { file } = await loadOwnFile(deps, request);
     if (file.status !== 'ready') throw new InvalidStateError(`File ${file.fileId} is ${file.status}, not ready`);
-    const url = await deps.objects.signGet(file.key, SIGNED_URL_SECONDS);
+    const url = (await deps.objects.signGets(file.key, [file.key], SIGNED_URL_SECONDS))[0]!;
     return { statusCode: 302, headers: { location: url, 'cache-control': 'no-store' } };
   });
 

@@ -140,6 +140,7 @@ export class StatelessStack extends Stack {
       SX_JOB_DEFINITION_SINGLE_NODE: this.compute.names.singleNode,
       SX_JOB_DEFINITION_MULTI_NODE: this.compute.names.multiNode,
       SX_OUTPUT_BUCKET: bucket.bucketName,
+      SX_URL_SIGNER_ROLE_ARN: stateful.storage.urlSigner.roleArn,
       SX_JOB_LOG_GROUP: jobLogs.logGroupName,
       SX_ADMIN_KEY_SECRET: adminKey.secretArn,
       SX_COMPUTE_ENVIRONMENTS: Fn.join(',', this.compute.computeEnvironmentArns),

@@ -118,14 +118,37 @@ describe('stateful stack (us-east-1)', () => {
     ]);
     expect(policy(objectPolicies['read-files'])).toEqual([{ Effect: 'Allow', Action: 's3:GetObject', Resource: under('files') }, listing('s3:ListBucket', ['files/*'])]);
     expect(policy(objectPolicies['delete-files'])).toEqual([{ Effect: 'Allow', Action: 's3:DeleteObject', Resource: under('files') }]);
-    expect(policy(objectPolicies['read-outputs'])).toEqual([
-      { Effect: 'Allow', Action: 's3:GetObject', Resource: [under('checkpoints'), under('outputs')] },
-      listing('s3:ListBucket', ['outputs/*', 'checkpoints/*']),
-    ]);
+    // Listing only: what the listing's URLs may read is the URL signer's, narrowed per job.
+    expect(policy(objectPolicies['list-outputs'])).toEqual([listing('s3:ListBucket', ['outputs/*', 'checkpoints/*'])]);
+    const signerArn = { 'Fn::GetAtt': [stateful.getLogicalId(stateful.storage.urlSigner.node.defaultChild as any), 'Arn'] };
+    expect(policy(objectPolicies['sign-urls'])).toEqual([{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: signerArn }]);
     expect(policy(objectPolicies['read-runs'])).toEqual([{ Effect: 'Allow', Action: 's3:GetObject', Resource: under('runs') }, listing('s3:ListBucket', ['runs/*'])]);
     expect(policy(objectPolicies['sweep-uploads'])).toEqual([
       { Effect: 'Allow', Action: 's3:AbortMultipartUpload', Resource: under('files') },
       listing('s3:ListBucketMultipartUploads', ['files/*']),
+    ]);
+  });
+
+  it("bounds every URL signer session by the signer's own grants, which only the account's principals allowed to may assume, for at most an hour", () => {
+    const bucketArn = { 'Fn::GetAtt': [stateful.getLogicalId(stateful.storage.bucket.node.defaultChild as any), 'Arn'] };
+    const under = (prefix: string) => ({ 'Fn::Join': ['', [bucketArn, `/${prefix}/*`]] });
+    const role = resourcesOf(template, 'AWS::IAM::Role')[stateful.getLogicalId(stateful.storage.urlSigner.node.defaultChild as any)]!.Properties;
+    expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: { 'Fn::Join': ['', ['arn:aws:iam::', { Ref: 'AWS::AccountId' }, ':root']] } } },
+    ]);
+    expect(role.MaxSessionDuration).toBe(3600);
+    expect(role.ManagedPolicyArns).toBeUndefined();
+    expect(role.Policies).toEqual([
+      {
+        PolicyName: 'signing',
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Action: 's3:PutObject', Resource: under('files') },
+            { Effect: 'Allow', Action: 's3:GetObject', Resource: [under('checkpoints'), under('files'), under('outputs')] },
+          ],
+        },
+      },
     ]);
   });
 
@@ -344,11 +367,11 @@ describe('stateless stack (us-east-1): least privilege', () => {
     const storagePolicies = (handler: string) => {
       const role = resourcesOf(app, 'AWS::IAM::Role')[logicalIdOf(stateless.functions[handler]!.role)]!;
       return ((role.Properties.ManagedPolicyArns ?? []) as unknown[])
-        .map((arn) => /Storage(FilesUpload|FilesRead|FilesDelete|OutputsRead|RunsRead|UploadsSweep)/.exec(JSON.stringify(arn))?.[1])
+        .map((arn) => /Storage(FilesUpload|FilesRead|FilesDelete|OutputsRead|UrlsSign|RunsRead|UploadsSweep)/.exec(JSON.stringify(arn))?.[1])
         .filter(Boolean)
         .sort();
     };
-    const names = { 'upload-files': 'FilesUpload', 'read-files': 'FilesRead', 'delete-files': 'FilesDelete', 'read-outputs': 'OutputsRead', 'read-runs': 'RunsRead', 'sweep-uploads': 'UploadsSweep' } as const;
+    const names = { 'upload-files': 'FilesUpload', 'read-files': 'FilesRead', 'delete-files': 'FilesDelete', 'list-outputs': 'OutputsRead', 'sign-urls': 'UrlsSign', 'read-runs': 'RunsRead', 'sweep-uploads': 'UploadsSweep' } as const;
     for (const handler of Object.keys(stateless.functions)) {
       const expected = (handlerAccess[handler]?.objects ?? []).map((kind) => names[kind]).sort();
       expect(storagePolicies(handler), handler).toEqual(expected);
@@ -357,6 +380,10 @@ describe('stateless stack (us-east-1): least privilege', () => {
     }
     expect(storagePolicies('api/complete-file')).toEqual(['FilesDelete', 'FilesRead', 'FilesUpload']);
     expect(storagePolicies('expire-uploads')).toEqual(['UploadsSweep']);
+    // The functions that hand out URLs sign them as the URL signer, and cannot read what they sign for themselves.
+    expect(storagePolicies('api/get-file-content')).toEqual(['UrlsSign']);
+    expect(storagePolicies('api/list-job-outputs')).toEqual(['OutputsRead', 'UrlsSign']);
+    expect(storagePolicies('api/create-file')).toEqual(['FilesUpload', 'UrlsSign']);
     // Billing reads the nodes' reports of when each command ran, wherever a Batch job's state is observed.
     expect(storagePolicies('batch-events')).toEqual(['RunsRead']);
     expect(storagePolicies('reconcile-jobs')).toEqual(['RunsRead']);

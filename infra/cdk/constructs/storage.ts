@@ -6,7 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
 /** The kinds of access to the data bucket a function can be given (infra/access.ts, `objects`). */
-export type ObjectAccess = 'upload-files' | 'read-files' | 'delete-files' | 'read-outputs' | 'read-runs' | 'sweep-uploads';
+export type ObjectAccess = 'upload-files' | 'read-files' | 'delete-files' | 'list-outputs' | 'sign-urls' | 'read-runs' | 'sweep-uploads';
 
 export interface StorageProps {
 
@@ -43,6 +43,13 @@ export class Storage extends Construct {
    * it, and is signed for one key (and one part): these bound what any URL a function signs can do.
    */
   readonly objectPolicies: Record<ObjectAccess, iam.ManagedPolicy>;
+  /**
+   * The role whose sessions sign customers' URLs (functions/adapters/sts-scoped-credentials.ts). A
+   * presigned URL carries its signer's rights, and its access key id and session token travel in it:
+   * each session gets a session policy allowing one action on one key (an upload's parts, a file's
+   * download) or one job's prefix (its outputs or checkpoints), so no URL can reach anything else.
+   */
+  readonly urlSigner: iam.Role;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
@@ -104,7 +111,7 @@ export class Storage extends Construct {
       ],
     });
     const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
-    const acknowledgePrefixes = (policy: iam.ManagedPolicy, prefixes: string[], reason: string) => {
+    const acknowledgePrefixes = (policy: Construct, prefixes: string[], reason: string) => {
       for (const prefix of prefixes) {
         Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}/*]`, reason: reason.replaceAll('PREFIX', prefix) });
       }
@@ -118,6 +125,26 @@ export class Storage extends Construct {
     acknowledgePrefixes(this.nodeJobFilesPolicy, ['runs'], 'Run reports are keyed by job id and attempt, assigned at run time: Batch nodes only write the runs/ prefix.');
 
     const files = this.bucket.arnForObjects('files/*');
+    this.urlSigner = new iam.Role(this, 'UrlSigner', {
+      description: 'Signs the URLs customers upload and download with; each session is narrowed by a session policy to the one key or job prefix it signs for',
+      // Only principals of this account whose own policy allows sts:AssumeRole on it (the sign-urls policy).
+      assumedBy: new iam.AccountRootPrincipal(),
+      maxSessionDuration: Duration.hours(1),
+      inlinePolicies: {
+        signing: new iam.PolicyDocument({
+          statements: [
+            // UploadPart is s3:PutObject.
+            new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [files] }),
+            new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [files, this.bucket.arnForObjects('outputs/*'), this.bucket.arnForObjects('checkpoints/*')] }),
+          ],
+        }),
+      },
+    });
+    acknowledgePrefixes(
+      this.urlSigner,
+      ['files', 'outputs', 'checkpoints'],
+      'The bound of every session of the URL signer; each session is narrowed by its session policy to the one key (or one job prefix) it signs for.',
+    );
     const onPrefixes = (prefixes: string[]) =>
       new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': prefixes } } });
     const objectPolicy = (id: string, description: string, statements: iam.PolicyStatement[], prefixes: string[]) => {
@@ -141,15 +168,13 @@ export class Storage extends Construct {
         ['files'],
       ),
       'delete-files': objectPolicy('FilesDelete', 'Functions: delete objects of files/', [new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [files] })], ['files']),
-      'read-outputs': objectPolicy(
-        'OutputsRead',
-        "Functions: list and sign downloads of jobs' outputs/ and checkpoints/",
-        [
-          new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects('outputs/*'), this.bucket.arnForObjects('checkpoints/*')] }),
-          onPrefixes(['outputs/*', 'checkpoints/*']),
-        ],
-        ['outputs', 'checkpoints'],
-      ),
+      // Listing only: the downloads are signed by the URL signer. (The id is older than the signer; kept,
+      // so the export the functions' stack imports stays the same.)
+      'list-outputs': objectPolicy('OutputsRead', "Functions: list jobs' outputs/ and checkpoints/", [onPrefixes(['outputs/*', 'checkpoints/*'])], []),
+      'sign-urls': new iam.ManagedPolicy(this, 'UrlsSign', {
+        description: 'Functions: sign URLs of files, outputs and checkpoints, each in a session of the URL signer narrowed to what it signs',
+        statements: [new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [this.urlSigner.roleArn] })],
+      }),
       // What the Batch event adapter bills: the nodes' reports of when each job's command ran.
       'read-runs': objectPolicy(
         'RunsRead',

@@ -30,6 +30,7 @@ describe('S3ObjectStore on the local object server', () => {
 
   const parts = [Buffer.alloc(5 * MiB, 1), Buffer.alloc(5 * MiB, 2), Buffer.from('the last part is short')];
   const put = async (url: string, body: Buffer) => fetch(url, { method: 'PUT', body });
+  const signPart = async (key: string, uploadId: string, n: number, seconds: number) => (await store.signParts(key, uploadId, [n], seconds))[0]!;
 
   it('takes a presigned multipart upload, lists its parts, completes it, and serves it byte-identical', async () => {
     // Arrange
@@ -39,7 +40,7 @@ describe('S3ObjectStore on the local object server', () => {
     // Act
     const etags: string[] = [];
     for (const [i, body] of parts.entries()) {
-      const response = await put(await store.signPart(key, uploadId, i + 1, 60), body);
+      const response = await put(await signPart(key, uploadId, i + 1, 60), body);
       expect(response.status).toBe(200);
       etags.push(response.headers.get('etag')!);
     }
@@ -50,7 +51,7 @@ describe('S3ObjectStore on the local object server', () => {
     expect(listed).toEqual(parts.map((b, i) => ({ partNumber: i + 1, etag: etags[i], size: b.length })));
     expect(await store.size(key)).toBe(10 * MiB + parts[2]!.length);
     expect(await store.sha256(key)).toBe(sha(Buffer.concat(parts)));
-    const download = await fetch(await store.signGet(key, 60));
+    const download = await fetch((await store.signGets(key, [key], 60))[0]!);
     expect(sha(Buffer.from(await download.arrayBuffer()))).toBe(sha(Buffer.concat(parts)));
     await expect(store.listParts(key, uploadId)).rejects.toBeInstanceOf(NoSuchUploadError);
   });
@@ -59,7 +60,7 @@ describe('S3ObjectStore on the local object server', () => {
     const key = 'files/acct_a/file_2';
     const uploadId = await store.createUpload(key);
     const elsewhere = await store.createUpload('outputs/job_1/x');
-    await put(await store.signPart(key, uploadId, 1, 60), parts[2]!);
+    await put(await signPart(key, uploadId, 1, 60), parts[2]!);
     const before = Date.now();
 
     const open = await store.listUploads('files/acct_a/');
@@ -77,12 +78,12 @@ describe('S3ObjectStore on the local object server', () => {
   it('refuses unsigned requests, a tampered signature and an expired URL', async () => {
     const key = 'files/acct_a/file_3';
     const uploadId = await store.createUpload(key);
-    const url = await store.signPart(key, uploadId, 1, 60);
+    const url = await signPart(key, uploadId, 1, 60);
 
     const unsigned = await put(`${server.endpoint}/${server.bucket}/${key}`, parts[2]!);
     const tampered = await put(url.replace(/X-Amz-Signature=[0-9a-f]+/, `X-Amz-Signature=${'0'.repeat(64)}`), parts[2]!);
     const otherPart = await put(url.replace('partNumber=1', 'partNumber=2'), parts[2]!);
-    const shortLived = await store.signPart(key, uploadId, 1, 1);
+    const shortLived = await signPart(key, uploadId, 1, 1);
     await new Promise((r) => setTimeout(r, 2100));
     const expired = await put(shortLived, parts[2]!);
 
@@ -95,9 +96,9 @@ describe('S3ObjectStore on the local object server', () => {
   });
 
   it('lists and deletes the objects under a prefix', async () => {
-    await put(await store.signPart('outputs/job_x/a', await store.createUpload('outputs/job_x/a'), 1, 60), parts[2]!);
+    await put(await signPart('outputs/job_x/a', await store.createUpload('outputs/job_x/a'), 1, 60), parts[2]!);
     const upload = await store.createUpload('outputs/job_y/model/w.bin');
-    const r = await put(await store.signPart('outputs/job_y/model/w.bin', upload, 1, 60), parts[2]!);
+    const r = await put(await signPart('outputs/job_y/model/w.bin', upload, 1, 60), parts[2]!);
     await store.completeUpload('outputs/job_y/model/w.bin', upload, [{ partNumber: 1, etag: r.headers.get('etag')! }]);
 
     expect(await store.list('outputs/job_y/')).toEqual([{ path: 'model/w.bin', size: parts[2]!.length }]);

@@ -22,6 +22,7 @@ const ENV = {
   SX_JOB_DEFINITION_SINGLE_NODE: 'single',
   SX_JOB_DEFINITION_MULTI_NODE: 'multi',
   SX_OUTPUT_BUCKET: 'sx-out',
+  SX_URL_SIGNER_ROLE_ARN: 'arn:aws:iam::123456789012:role/sx-url-signer',
   SX_ADMIN_KEY_SECRET: 'sx/admin-key',
   AWS_REGION: 'us-east-1',
 };

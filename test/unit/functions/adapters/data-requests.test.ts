@@ -1,9 +1,11 @@
 import { BatchClient, SubmitJobCommand } from '@aws-sdk/client-batch';
 import { S3Client } from '@aws-sdk/client-s3';
+import { STSClient } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
 import { submitJobInput } from '../../../../functions/adapters/batch-compute';
 import type { ComputeJobSpec } from '../../../../functions/adapters/compute';
 import { S3_CLIENT_OPTIONS, S3ObjectStore } from '../../../../functions/adapters/s3-object-store';
+import { stsScopedCredentials } from '../../../../functions/adapters/sts-scoped-credentials';
 import { recordingHandler, testCredentials, type RecordedRequest } from '../../../support/recorded-aws';
 
 // The data path's requests to AWS exactly as the real SDK serializes and signs them: what S3 and
@@ -99,8 +101,8 @@ describe('S3 requests of the data path', () => {
   it('signs one part of one upload (no checksum of a body it has not seen), and one object for download, for at most the time asked', async () => {
     const { objects, requests } = store(() => ({ body: '' }));
 
-    const part = new URL(await objects.signPart('files/a/f', 'up-1', 3, 3600));
-    const get = new URL(await objects.signGet('outputs/job_1/model.bin', 900));
+    const part = new URL((await objects.signParts('files/a/f', 'up-1', [3], 3600))[0]!);
+    const get = new URL((await objects.signGets('outputs/job_1/', ['outputs/job_1/model.bin'], 900))[0]!);
 
     expect(requests).toEqual([]); // signing sends nothing
     expect([part.host, part.pathname]).toEqual(['sx-data.s3.us-east-1.amazonaws.com', '/files/a/f']);
@@ -114,5 +116,91 @@ describe('S3 requests of the data path', () => {
       'x-id': 'UploadPart',
     });
     expect([get.pathname, get.searchParams.get('X-Amz-Expires'), get.searchParams.get('x-id')]).toEqual(['/outputs/job_1/model.bin', '900', 'GetObject']);
+  });
+
+  describe('URLs signed by sessions scoped to what they sign', () => {
+    const ROLE = 'arn:aws:iam::123456789012:role/sx-stateful-StorageUrlSigner';
+    /** S3 on one recorder, STS on another; each AssumeRole answers with a new session. */
+    function scopedStore() {
+      const sts = recordingHandler((r) => {
+        const n = sts.requests.indexOf(r) + 1;
+        return {
+          contentType: 'text/xml',
+          body:
+            '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials>' +
+            `<AccessKeyId>ASIASESSION${n}</AccessKeyId><SecretAccessKey>secret-${n}</SecretAccessKey><SessionToken>token-${n}</SessionToken>` +
+            '<Expiration>2026-12-05T15:00:00Z</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROA:sx-signed-urls</AssumedRoleId>' +
+            `<Arn>${ROLE}/sx-signed-urls</Arn></AssumedRoleUser></AssumeRoleResult></AssumeRoleResponse>`,
+        };
+      });
+      const s3 = recordingHandler(() => ({ body: '' }));
+      const client = new S3Client({ ...S3_CLIENT_OPTIONS, region: 'us-east-1', credentials: testCredentials, requestHandler: s3.handler });
+      const stsClient = new STSClient({ region: 'us-east-1', credentials: testCredentials, requestHandler: sts.handler });
+      const objects = new S3ObjectStore({ client, bucket: 'sx-data', scopedCredentials: stsScopedCredentials(stsClient, { roleArn: ROLE, bucket: 'sx-data' }) });
+      const assumed = () => sts.requests.map((r) => Object.fromEntries(new URLSearchParams(r.body)));
+      return { objects, assumed, s3Requests: s3.requests };
+    }
+    const sessionOf = (url: string) => {
+      const u = new URL(url);
+      return { key: u.searchParams.get('X-Amz-Credential')!.split('/')[0], token: u.searchParams.get('X-Amz-Security-Token') };
+    };
+
+    it("signs every part of an upload in one session allowed to write that one key: no part URL can reach another account's files", async () => {
+      const { objects, assumed, s3Requests } = scopedStore();
+
+      const urls = await objects.signParts('files/acct_1/file_1', 'up-1', [1, 2, 3], 3600);
+
+      expect(assumed()).toEqual([
+        {
+          Action: 'AssumeRole',
+          Version: '2011-06-15',
+          RoleArn: ROLE,
+          RoleSessionName: 'sx-signed-urls',
+          DurationSeconds: '3600',
+          Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::sx-data/files/acct_1/file_1' }] }),
+        },
+      ]);
+      expect(urls.map(sessionOf)).toEqual([1, 2, 3].map(() => ({ key: 'ASIASESSION1', token: 'token-1' })));
+      expect(urls.map((u) => new URL(u).pathname)).toEqual(['/files/acct_1/file_1', '/files/acct_1/file_1', '/files/acct_1/file_1']);
+      expect(s3Requests).toEqual([]);
+    });
+
+    it("signs a file's download for that key alone, and a job's listing for that job's prefix alone, each in a session of its own", async () => {
+      const { objects, assumed } = scopedStore();
+
+      const [file] = await objects.signGets('files/acct_1/file_1', ['files/acct_1/file_1'], 900);
+      const outputs = await objects.signGets('outputs/job_1/', ['outputs/job_1/model.bin', 'outputs/job_1/logs/train.txt'], 3600);
+
+      const policies = assumed().map((a) => [a.DurationSeconds, JSON.parse(a.Policy!).Statement]);
+      expect(policies).toEqual([
+        ['900', [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::sx-data/files/acct_1/file_1' }]],
+        ['3600', [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::sx-data/outputs/job_1/*' }]],
+      ]);
+      expect(sessionOf(file!)).toEqual({ key: 'ASIASESSION1', token: 'token-1' });
+      expect(outputs.map(sessionOf)).toEqual([{ key: 'ASIASESSION2', token: 'token-2' }, { key: 'ASIASESSION2', token: 'token-2' }]);
+    });
+
+    it('refuses to sign a key outside the scope, and asks STS nothing for nothing to sign', async () => {
+      const { objects, assumed } = scopedStore();
+      await expect(objects.signGets('outputs/job_1/', ['outputs/job_10/model.bin'], 60)).rejects.toThrow(/outside the signing scope/);
+      await expect(objects.signGets('files/acct_1/file_1', ['files/acct_1/file_12'], 60)).rejects.toThrow(/outside the signing scope/);
+      expect(await objects.signGets('outputs/job_1/', [], 60)).toEqual([]);
+      expect(await objects.signParts('files/acct_1/file_1', 'up-1', [], 60)).toEqual([]);
+      expect(assumed()).toEqual([]);
+    });
+
+    it("keeps a short URL's session at STS's 15-minute minimum and names the partition's ARNs in China", async () => {
+      const sts = recordingHandler(() => ({
+        contentType: 'text/xml',
+        body: '<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>A</AccessKeyId><SecretAccessKey>S</SecretAccessKey><SessionToken>T</SessionToken><Expiration>2026-12-05T15:00:00Z</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>',
+      }));
+      const credentials = stsScopedCredentials(new STSClient({ region: 'cn-north-1', credentials: testCredentials, requestHandler: sts.handler }), {
+        roleArn: 'arn:aws-cn:iam::123456789012:role/signer',
+        bucket: 'sx-data',
+      });
+      await credentials({ action: 's3:GetObject', scope: 'checkpoints/job_1/' }, 60);
+      const sent = Object.fromEntries(new URLSearchParams(sts.requests[0]!.body));
+      expect([sent.DurationSeconds, JSON.parse(sent.Policy!).Statement[0].Resource]).toEqual(['900', 'arn:aws-cn:s3:::sx-data/checkpoints/job_1/*']);
+    });
   });
 });
