@@ -53,6 +53,9 @@ describe('S3ObjectStore on the local object server', () => {
     expect(await store.sha256(key)).toBe(sha(Buffer.concat(parts)));
     const download = await fetch((await store.signGets(key, [key], 60))[0]!);
     expect(sha(Buffer.from(await download.arrayBuffer()))).toBe(sha(Buffer.concat(parts)));
+    // A multipart object's ETag as S3 gives it: the MD5 of the parts' MD5s, and their count.
+    const partMd5s = Buffer.concat(parts.map((b) => createHash('md5').update(b).digest()));
+    expect(download.headers.get('etag')).toBe(`"${createHash('md5').update(partMd5s).digest('hex')}-3"`);
     await expect(store.listParts(key, uploadId)).rejects.toBeInstanceOf(NoSuchUploadError);
   });
 
