@@ -128,6 +128,8 @@ export class StatelessStack extends Stack {
       p4dZones: config.p4dZones,
       // Batch in the China regions has no EFA (docs/deploy.md).
       efa: partitionOf(config.region) !== 'aws-cn',
+      // s5cmd comes from GitHub, which the China regions do not reach reliably: the AWS CLI there.
+      s5cmd: partitionOf(config.region) !== 'aws-cn',
       natGateways: config.natGateways,
     });
 

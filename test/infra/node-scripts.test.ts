@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -408,5 +409,54 @@ describe('sx-efa-setup (first on every multi-node node)', () => {
     const res = run(node, `file://${join(node.root, 'nowhere.tar.gz')}`, join(node.root, 'infiniband'));
     expect(res.status).toBe(1);
     expect(node.calls()).toEqual(left);
+  });
+});
+
+describe('sx-s5cmd-setup (every node, before the sync service)', () => {
+  /** A release archive holding an `s5cmd` that prints `text`, and its SHA-256. */
+  function release(root: string, text = 'v2.3.0') {
+    const src = join(root, 'release');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 's5cmd'), `#!/bin/sh\necho ${text}\n`, { mode: 0o755 });
+    const archive = join(root, 's5cmd.tar.gz');
+    spawnSync('tar', ['-czf', archive, '-C', src, 's5cmd']);
+    return { url: `file://${archive}`, sha256: createHash('sha256').update(readFileSync(archive)).digest('hex') };
+  }
+  const run = (node: ReturnType<typeof aNode>, url: string, sha256: string) => {
+    const bin = join(node.root, 'usr-local-bin');
+    mkdirSync(bin, { recursive: true });
+    const res = spawnSync('bash', [script('sx-s5cmd-setup.sh')], { encoding: 'utf8', env: node.env({ SX_S5CMD_URL: url, SX_S5CMD_SHA256: sha256, SX_S5CMD_BIN_DIR: bin }) });
+    return { ...res, installed: join(bin, 's5cmd') };
+  };
+
+  it('installs the release whose SHA-256 is the pinned one', () => {
+    const node = aNode();
+    const { url, sha256 } = release(node.root);
+    const res = run(node, url, sha256);
+    expect(res.status).toBe(0);
+    expect(spawnSync(res.installed, [], { encoding: 'utf8' }).stdout).toBe('v2.3.0\n');
+  });
+
+  it('installs nothing from an archive whose SHA-256 differs, and lets the node go on with the AWS CLI', () => {
+    const node = aNode();
+    const { url } = release(node.root, 'tampered');
+    const res = run(node, url, 'de0fdbfa3aceae55e069ba81a0fc17b2026567637603734a387b2fca06c299b4');
+    expect(res.status).toBe(0);
+    expect(existsSync(res.installed)).toBe(false);
+    expect(res.stderr).toMatch(/not the pinned de0fdbfa.*; job inputs are fetched with the AWS CLI/);
+  });
+
+  it('goes on without s5cmd when the release cannot be downloaded', () => {
+    const node = aNode();
+    const res = run(node, `file://${join(node.root, 'nowhere.tar.gz')}`, 'x');
+    expect(res.status).toBe(0);
+    expect(existsSync(res.installed)).toBe(false);
+    expect(res.stderr).toMatch(/could not download s5cmd/);
+  });
+
+  it('pins the release the docs name, by its published checksum', () => {
+    const text = readFileSync(script('sx-s5cmd-setup.sh'), 'utf8');
+    expect(text).toContain('https://github.com/peak/s5cmd/releases/download/v2.3.0/s5cmd_2.3.0_Linux-64bit.tar.gz');
+    expect(text).toContain('de0fdbfa3aceae55e069ba81a0fc17b2026567637603734a387b2fca06c299b4');
   });
 });

@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultPolicy } from '../../domain/policy';
@@ -24,6 +25,15 @@ function userDataOf(userData: any): string {
   if (typeof value === 'string') return value;
   const [sep, parts] = value['Fn::Join'];
   return parts.map((p: unknown) => (typeof p === 'string' ? p : '${token}')).join(sep);
+}
+
+/** The node script a user-data script installs at `path` (gzipped and base64-encoded there), as text. */
+function installedScript(userData: string, path: string): string {
+  const start = userData.indexOf(`base64 -d <<'SX_EOF' | gunzip > ${path}\n`);
+  if (start < 0) throw new Error(`${path} is not installed`);
+  const body = userData.slice(userData.indexOf('\n', start) + 1, userData.indexOf('\nSX_EOF\n', start));
+  expect(userData.slice(start)).toContain(`SX_EOF\nchmod 0755 ${path}\n`);
+  return gunzipSync(Buffer.from(body.replaceAll('\n', ''), 'base64')).toString('utf8');
 }
 
 /** What every function may do for active tracing (on `*`: X-Ray has no resource-level permissions). */
@@ -692,16 +702,20 @@ describe('stateless stack (us-east-1): Batch', () => {
     ]);
   });
 
-  it('sets the ECS stop timeout to the stop grace, drains Spot nodes, and installs sx-entry and the sync service', () => {
+  it('sets the ECS stop timeout to the stop grace, drains Spot nodes, and installs sx-entry, the sync service and s5cmd', () => {
     const templates = Object.values(resourcesOf(app, 'AWS::EC2::LaunchTemplate')).map((r) => r.Properties.LaunchTemplateData);
     const scripts = templates.map((d) => userDataOf(d.UserData));
     for (const script of scripts) {
       expect(script).toContain(`echo ECS_CONTAINER_STOP_TIMEOUT=${STOP_GRACE_SECONDS}s >> /etc/ecs/ecs.config`);
       expect(script).toContain('echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config');
-      expect(script).toContain(`cat > /opt/sx/bin/sx-entry <<'SX_EOF'\n${nodeScript('sx-entry.sh').trimEnd()}\nSX_EOF`);
-      expect(script).toContain(`cat > /opt/sx/sx-job-sync <<'SX_EOF'\n${nodeScript('sx-job-sync.sh').trimEnd()}\nSX_EOF`);
+      expect(installedScript(script, '/opt/sx/bin/sx-entry')).toBe(nodeScript('sx-entry.sh'));
+      expect(installedScript(script, '/opt/sx/sx-job-sync')).toBe(nodeScript('sx-job-sync.sh'));
       expect(script).toMatch(/Environment=AWS_REGION=us-east-1 SX_SYNC_INTERVAL=300 SX_STOP_GRACE_SECONDS=30 SX_SPOT=(true|false)\n/);
       expect(script).toContain('systemctl enable --now --no-block sx-job-sync.service');
+      // The pinned s5cmd, before the sync service that uses it starts.
+      expect(installedScript(script, '/opt/sx/sx-s5cmd-setup')).toBe(nodeScript('sx-s5cmd-setup.sh'));
+      expect(script).toContain('chmod 0755 /opt/sx/sx-s5cmd-setup\n/opt/sx/sx-s5cmd-setup\n');
+      expect(script.indexOf('\n/opt/sx/sx-s5cmd-setup\n')).toBeLessThan(script.indexOf('systemctl enable --now --no-block sx-job-sync.service'));
     }
     // The grace the functions hold and tell the job is the same number.
     expect(STOP_GRACE_SECONDS).toBe(30);
@@ -712,9 +726,11 @@ describe('stateless stack (us-east-1): Batch', () => {
     expect(spot[0]).not.toContain('sx-efa-setup'); // the Spot template is the one without EFA
     // The on-demand (EFA) nodes set EFA up before anything else, and leave if it fails.
     const [onDemand] = scripts.filter((s) => !s.includes('ECS_ENABLE_SPOT_INSTANCE_DRAINING'));
-    expect(onDemand).toContain(`cat > /opt/sx/sx-efa-setup <<'SX_EOF'\n${nodeScript('sx-efa-setup.sh').trimEnd()}\nSX_EOF`);
+    expect(installedScript(onDemand!, '/opt/sx/sx-efa-setup')).toBe(nodeScript('sx-efa-setup.sh'));
     expect(onDemand!.indexOf('SX_EFA_INTERFACES=4 /opt/sx/sx-efa-setup')).toBeLessThan(onDemand!.indexOf('/etc/ecs/ecs.config'));
     for (const data of templates) expect(data.InstanceInitiatedShutdownBehavior).toBe('terminate');
+    // EC2 takes at most 16 KB of user data before base64 (tokens are short here: the region's name).
+    for (const script of scripts) expect(Buffer.byteLength(script)).toBeLessThanOrEqual(16 * 1024);
   });
 
   it('mounts task-scoped checkpoint, output and (read-only) input volumes and the read-only entrypoint in both job definitions', () => {
