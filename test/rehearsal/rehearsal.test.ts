@@ -19,6 +19,12 @@ import { REPO_ROOT } from '../../infra/cdk/bundling';
  * under Node.js 22 with the template's environment, their DynamoDB calls through a guard that applies
  * each function's synthesized IAM policy (docs/aws.md, "The rehearsal").
  */
+/**
+ * The longer scenarios start a dozen bundles (each a Node 22 process, 0.3–1.2 s of init on a busy
+ * 2-core machine) and invoke them one after another: their time is the machine's load, not a bound.
+ */
+const SCENARIO_TIMEOUT_MS = 300_000;
+
 describe('rehearsal of one synthesized region', () => {
   let root: string;
   let region: Region;
@@ -121,7 +127,7 @@ describe('rehearsal of one synthesized region', () => {
     expect(signup.log.denied).toEqual([]);
   });
 
-  it('submits, lists, reads and cancels a job through the authorizer, each function within its policy', async () => {
+  it('submits, lists, reads and cancels a job through the authorizer, each function within its policy', { timeout: SCENARIO_TIMEOUT_MS }, async () => {
     const signup = await call('POST /v1/signup', '/v1/signup', { email: 'rehearsal-jobs@example.com' });
     expect(signup.status).toBe(201);
     const auth = { authorization: `Bearer ${signup.body.api_key}` };
@@ -226,7 +232,7 @@ describe('rehearsal of one synthesized region', () => {
     for (const rule of rules) for (const id of rule.functionIds) await (await functionFor(id)).invoke(event);
   }
 
-  it('carries a voucher, a single- and a multi-node job from the API through the stream, the queues and their consumers to Batch, and Batch state changes back through the event rule to settlement', async () => {
+  it('carries a voucher, a single- and a multi-node job from the API through the stream, the queues and their consumers to Batch, and Batch state changes back through the event rule to settlement', { timeout: SCENARIO_TIMEOUT_MS }, async () => {
     const voucher = await call('POST /v1/admin/vouchers', '/v1/admin/vouchers', { amount: { amount: 100_000, currency: 'CNY' }, max_redemptions: 1 }, { authorization: `Bearer ${adminKey}` });
     expect(voucher.status, JSON.stringify(voucher.body)).toBe(201);
     const signup = await call('POST /v1/signup', '/v1/signup', { email: 'rehearsal-batch@example.com' });
