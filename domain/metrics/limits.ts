@@ -7,6 +7,12 @@ export const metricLimits = {
   maxDefinitions: 20,
   /** Characters of one definition's regex. */
   maxRegexLength: 512,
+  /**
+   * RE2 instructions of a job's regexes together (their program size): matching costs time linear in
+   * a line's length times the instructions alive at once, so this bounds what a line can cost
+   * (`(?:a|aa){1,999}(\d)`, 5,000 instructions in 19 characters, takes about a second on a 16 KiB line).
+   */
+  maxRegexProgramSize: 2_000,
   /** Characters of a metric's name. */
   maxNameLength: 64,
   /** Log lines longer than this are not read for metrics (a regex or JSON pass over megabytes of one line). */
