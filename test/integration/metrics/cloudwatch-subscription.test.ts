@@ -138,6 +138,43 @@ describe("the job log group's subscription (AWS), on DynamoDB Local", () => {
     expect(await roomy.record(other, batch(1_000, 1_000), Date.now())).toBe(920);
   });
 
+  it("keeps a job's first metric names up to the limit, the same points however often a batch is delivered", async () => {
+    // Given a store keeping at most 2 metric names per job (a job id of the right shape: the store needs no more)
+    const jobId = 'job_0nam0000000000000000000000';
+    const store = new MetricStore(stack.deps.doc, stack.deps.tables.metrics, 30, 1_000, 2);
+    const point = (name: string, i: number) => ({ name, value: i, step: i, timeMs: 1_796_292_000_000 + i, position: String(i).padStart(15, '0') });
+
+    // When a batch names three metrics, the third first seen after the other two, and is delivered twice
+    const first = [point('loss', 0), point('lr', 0), point('acc', 1), point('loss', 1), point('grad_norm', 2), point('lr', 2)];
+    expect(await store.record(jobId, first, Date.now())).toBe(4);
+    expect(await store.record(jobId, first, Date.now())).toBe(4);
+    // And a later batch brings a new name and an old one
+    expect(await store.record(jobId, [point('acc', 3), point('loss', 3)], Date.now())).toBe(1);
+
+    // Then the job has the first two names only, each point once, and its ends list only those
+    const series = await store.read(jobId, Date.now());
+    expect([...series].map(([name, points]) => [name, points.map((p) => p.step)])).toEqual([
+      ['loss', [0, 1, 3]],
+      ['lr', [0, 2]],
+    ]);
+    expect([...(await store.readEnds(jobId, Date.now())).keys()]).toEqual(['loss', 'lr']);
+  });
+
+  it('leaves out points past their retention period, counted from when they were recorded', async () => {
+    // Given points of a job recorded by a store keeping them 30 days
+    const jobId = 'job_0ret0000000000000000000000';
+    const store = new MetricStore(stack.deps.doc, stack.deps.tables.metrics, 30);
+    const recordedAt = Date.now();
+    await store.record(jobId, [{ name: 'loss', value: 1, step: 1, timeMs: recordedAt, position: '0'.padStart(15, '0') }], recordedAt);
+    const day = 86_400_000;
+
+    // Then they are read for 30 days, and not after (DynamoDB's TTL deletes them later, in its own time)
+    expect((await store.read(jobId, recordedAt + 30 * day - 1_000)).get('loss')).toHaveLength(1);
+    expect((await store.readEnds(jobId, recordedAt + 30 * day - 1_000)).get('loss')).toHaveLength(1);
+    expect(await store.read(jobId, recordedAt + 30 * day + 1_000)).toEqual(new Map());
+    expect(await store.readEnds(jobId, recordedAt + 30 * day + 1_000)).toEqual(new Map());
+  });
+
   it("maps each node's log stream of a multi-node job to the job, from the nodes' own state changes", async () => {
     // Given a 16-GPU job on two nodes, and the state changes Batch sends: the parent's (no container,
     // its node properties instead) and one per node job (`<parent>#<node>`, under the parent's name)
