@@ -21,6 +21,12 @@ export const metricLimits = {
   maxMetricsPerJob: 100,
   /** Points one job records in all; later points are dropped. */
   maxPointsPerJob: 200_000,
+  /**
+   * Points one `GET /v1/jobs/{id}/metrics` answer holds, shared among its series (each then gets
+   * fewer than `max_points` when many are asked for at once): about 4.5 MB of JSON, within Lambda's
+   * 6 MB response payload, where a job's 200,000 points would not be.
+   */
+  maxPointsPerResponse: 50_000,
 } as const;
 
 /** What a metric's name may be: letters, digits and `_ . : / -` (Trainer names like `train/loss` included). */

@@ -111,6 +111,26 @@ describe("the job log group's subscription (AWS), on DynamoDB Local", () => {
     expect(ends[0].last).toEqual(all.last);
   });
 
+  it("shares an answer's points among many long series, keeping it within Lambda's response payload", async () => {
+    // Given a job with 6 metrics of 10,000 points each (60,000 in all: past one answer's 50,000)
+    const { api } = await signUp(stack.url, 'wide@example.com');
+    const jobId = (await api.post('/v1/jobs', { image: 'a/b:1', command: ['true'], gpu_count: 1 })).body.id as string;
+    const names = ['acc', 'epoch', 'grad_norm', 'loss', 'lr', 'tokens_per_s'];
+    const points = Array.from({ length: 10_000 }, (_, i) =>
+      names.map((name) => ({ name, value: 1 / (1 + i) + 0.123456789, step: 100_000 + i, timeMs: 1_796_292_000_000 + i, position: String(i).padStart(15, '0') })),
+    ).flat();
+    expect(await new MetricStore(stack.deps.doc, stack.deps.tables.metrics).record(jobId, points, Date.now())).toBe(60_000);
+
+    // Then asking for 10,000 points of each gives each an equal share, ends kept, under 6 MB
+    const all = await api.get(`/v1/jobs/${jobId}/metrics?max_points=10000`);
+    expect(all.status).toBe(200);
+    expect(all.body.data.map((s: { name: string; points: unknown[] }) => [s.name, s.points.length])).toEqual(names.map((n) => [n, 8_333]));
+    expect([all.body.data[0].points[0].step, all.body.data[0].points.at(-1).step, all.body.data[0].last.step]).toEqual([100_000, 109_999, 109_999]);
+    expect(JSON.stringify(JSON.stringify(all.body)).length).toBeLessThan(6 * 2 ** 20);
+    // And one of them alone, all of its points
+    expect((await api.get(`/v1/jobs/${jobId}/metrics?name=loss&max_points=10000`)).body.data[0].points).toHaveLength(10_000);
+  });
+
   it('counts a batch once against the points-per-job limit however often it is delivered, and batches arriving at once each once', async () => {
     // Given a store keeping at most 5 points per job
     const { api } = await signUp(stack.url, 'limit@example.com');
