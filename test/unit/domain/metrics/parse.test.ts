@@ -26,12 +26,24 @@ describe('metric lines without definitions', () => {
       { name: 'acc1', value: 0.5, step: null },
     ]));
 
+  it("reads the other fields of a line where Python's json.dumps wrote NaN or Infinity (not JSON)", () => {
+    given().line('{"step": 7, "loss": NaN, "lr": 0.001, "gn": -Infinity, "note": "loss: NaN, again"}').then([{ name: 'lr', value: 0.001, step: 7 }]);
+    given().line('{"step": 8, "loss": Infinity}').then([]);
+    given().line('{"loss": NaNx, "lr": 1}').then([]);
+  });
+
   it("reads Hugging Face Trainer's log dicts", () =>
     given().line("{'loss': 1.23, 'grad_norm': 4.5, 'learning_rate': 3e-05, 'epoch': 0.5}").then([
       { name: 'loss', value: 1.23, step: null },
       { name: 'grad_norm', value: 4.5, step: null },
       { name: 'learning_rate', value: 3e-5, step: null },
       { name: 'epoch', value: 0.5, step: null },
+    ]));
+
+  it('records a name given twice once, with its last value', () =>
+    given().line("{'loss': 1, 'lr': 2, 'loss': 3}").then([
+      { name: 'loss', value: 3, step: null },
+      { name: 'lr', value: 2, step: null },
     ]));
 
   it('reads the dict a progress bar redrew over, and skips values that are not numbers', () =>
@@ -96,5 +108,18 @@ describe('metric definitions at submission', () => {
     refused([{ name: 'l', regex: '(\\d)' }, { name: 'l', regex: '(\\w)' }], /defined twice/);
     refused([{ name: 'l', regex: `(\\d)${'x'.repeat(metricLimits.maxRegexLength)}` }], /regex must be 1-512/);
     refused(Array.from({ length: 21 }, (_, i) => ({ name: `m${i}`, regex: '(\\d)' })), /at most 20/);
+  });
+
+  it('refuses regexes short in characters but large in RE2 instructions, which would cost every line dearly', () => {
+    // Counted repetition expands: 19 characters, up to 5,000 instructions stepped at each character of a line.
+    refused([{ name: 'x', regex: '(?:a|aa){1,999}(\\d)' }], /"x": regex .* compiles to 4999 RE2 instructions; a job's regexes may total at most 2000/);
+    // The budget is the job's: each of these passes alone, together they do not.
+    const wide = (name: string) => ({ name, regex: '([a-z]{1,200})' });
+    expect(compileDefinitions([wide('a'), wide('b')], RE2JS)).toHaveLength(2);
+    refused([wide('a'), wide('b'), wide('c'), wide('d'), wide('e'), wide('f')], /metric_definitions\[4\]: "e": .* at most 2000/);
+    // Nested counts past RE2's own bounds are not valid syntax at all.
+    refused([{ name: 'y', regex: '((a{100}){100}){100}(\\d)' }], /not valid RE2 syntax \(.*repeat count/);
+    // A realistic definition is far below the budget: twenty of them pass.
+    expect(compileDefinitions(Array.from({ length: 20 }, (_, i) => ({ name: `m${i}`, regex: `m${i}[:=]\\s*([-+]?[0-9]*\\.?[0-9]+(?:[eE][-+]?[0-9]+)?)` })), RE2JS)).toHaveLength(20);
   });
 });
