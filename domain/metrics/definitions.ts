@@ -35,13 +35,15 @@ export class InvalidMetricDefinitionError extends Error {
  * Compiles a job's metric definitions with RE2 semantics (re2js: no backreferences or lookaround, so
  * no pattern can backtrack catastrophically).
  * @throws InvalidMetricDefinitionError for the first definition that is not valid: a bad name, a
- * duplicate, a regex too long, not RE2 syntax, or without a capture group; or more than the limit.
+ * duplicate, a regex too long, not RE2 syntax, without a capture group, or past the job's RE2
+ * program size ({@link metricLimits.maxRegexProgramSize}); or more than the limit.
  */
 export function compileDefinitions(definitions: readonly MetricDefinition[], engine: RegexEngine): CompiledDefinition[] {
   if (definitions.length > metricLimits.maxDefinitions) {
     throw new InvalidMetricDefinitionError(metricLimits.maxDefinitions, `at most ${metricLimits.maxDefinitions} definitions`);
   }
   const seen = new Set<string>();
+  let programSize = 0;
   return definitions.map(({ name, regex }, index) => {
     const fail = (detail: string) => new InvalidMetricDefinitionError(index, `${JSON.stringify(name)}: ${detail}`);
     if (!METRIC_NAME.test(name)) throw fail(`name must be 1-${metricLimits.maxNameLength} letters, digits or _ . : / -`);
@@ -55,6 +57,10 @@ export function compileDefinitions(definitions: readonly MetricDefinition[], eng
       throw fail(`regex ${JSON.stringify(regex)} is not valid RE2 syntax (${(error as Error).message})`);
     }
     if (pattern.groupCount() < 1) throw fail(`regex ${JSON.stringify(regex)} needs a capture group for the value`);
+    programSize += pattern.programSize();
+    if (programSize > metricLimits.maxRegexProgramSize) {
+      throw fail(`regex ${JSON.stringify(regex)} compiles to ${pattern.programSize()} RE2 instructions; a job's regexes may total at most ${metricLimits.maxRegexProgramSize}`);
+    }
     return { name, pattern };
   });
 }

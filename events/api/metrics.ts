@@ -5,7 +5,7 @@ import { Timestamp } from './common';
 /** `GET /v1/jobs/{id}/metrics` query. */
 export const JobMetricsQuery = /* @__PURE__ */ defineSchema(() => z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.:/-]{1,64}$/, 'must be a metric name').optional().describe('Only this metric.'),
-  max_points: z.coerce.number().int().min(2).max(10_000).default(1000).describe('Points per series at most: longer series are downsampled (LTTB), keeping the first and last.'),
+  max_points: z.coerce.number().int().min(2).max(10_000).default(1000).describe('Points per series at most: longer series are downsampled (LTTB), keeping the first and last. An answer holds 50,000 points at most: when its series together would hold more, each gets an equal share.'),
 }));
 
 /** One point of a series: `step` is the line's `step` field, when it had one. */

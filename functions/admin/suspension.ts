@@ -2,10 +2,9 @@ import { decideLedger, type ReactivateAccount, type SuspendAccount } from '../..
 import { InvalidStateError, NotFoundError } from '../../domain/errors';
 import { fold } from '../aggregates/aggregate';
 import { accounts } from '../aggregates/ledger';
-import { retryOnConflict } from '../adapters/with-retry';
+import { handleCommands, writeTo } from '../command-handler';
 import type { Deps } from '../deps';
 import { runJobCommand } from '../job-commands';
-import { loadAccount } from '../views/account-snapshots';
 import { operatorActor } from './operators';
 
 /**
@@ -19,13 +18,15 @@ import { operatorActor } from './operators';
  */
 export async function changeSuspension(deps: Deps, accountId: string, command: Pick<SuspendAccount | ReactivateAccount, 'type' | 'data'>): Promise<void> {
   const actor = operatorActor(command.data.operator);
-  const after = await retryOnConflict(async () => {
-    const account = await loadAccount(deps, accountId);
-    const now = deps.now().toISOString();
-    const events = decideLedger({ ...command, metadata: { now, policy: deps.policy } } as SuspendAccount | ReactivateAccount, account.state);
-    if (events.length > 0) await deps.store.append([{ streamId: accounts.streamId(accountId), expectedVersion: account.version, events }], { at: now, metadata: { actor } });
-    return fold(accounts, account.state, events);
-  });
+  const after = await handleCommands(
+    deps,
+    async ({ now, loadAccount }) => {
+      const account = await loadAccount(accountId);
+      const events = decideLedger({ ...command, metadata: { now, policy: deps.policy } } as SuspendAccount | ReactivateAccount, account.state);
+      return { writes: [writeTo(account, events)], result: fold(accounts, account.state, events) };
+    },
+    { metadata: { actor } },
+  );
   if (after.status !== 'open') throw new NotFoundError('No such account');
   if (!after.suspended) return;
   for (const jobId of Object.keys(after.holds)) {

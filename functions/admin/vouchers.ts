@@ -13,10 +13,19 @@ import { findVoucher } from '../views/admin-views';
  * @throws HttpProblem 404 for an unknown voucher (or one the index has not seen yet, a moment after creation).
  */
 export async function loadVoucherById(deps: Deps, event: ApiEvent): Promise<{ codeHash: string; loaded: Loaded<VoucherState, VoucherEvent> }> {
+  const codeHash = await voucherStreamOf(deps, event);
+  const loaded = await load(deps.store, vouchers, codeHash);
+  if (loaded.state.status === 'none') throw notFound('No such voucher');
+  return { codeHash, loaded };
+}
+
+/**
+ * The voucher stream's id (its code's hash) for the path's `{id}`, from the index.
+ * @throws HttpProblem 404 for an unknown voucher.
+ */
+export async function voucherStreamOf(deps: Deps, event: ApiEvent): Promise<string> {
   const id = event.pathParameters?.id ?? '';
   const item = /^vch_[0-9a-z]{26}$/.test(id) ? await findVoucher(deps, id) : null;
   if (!item) throw notFound('No such voucher');
-  const loaded = await load(deps.store, vouchers, item.codeHash);
-  if (loaded.state.status === 'none') throw notFound('No such voucher');
-  return { codeHash: item.codeHash, loaded };
+  return item.codeHash;
 }

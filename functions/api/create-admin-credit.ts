@@ -4,12 +4,11 @@ import { CreditBody } from '../../events/api/vouchers';
 import { fold } from '../aggregates/aggregate';
 import { accounts } from '../aggregates/ledger';
 import { accountIdOf, operatorActor, operatorOf } from '../admin/operators';
-import { retryOnConflict } from '../adapters/with-retry';
+import { handleCommands, writeTo } from '../command-handler';
 import type { Deps } from '../deps';
 import { invalidRequest, notFound } from '../http/problem';
 import { json, parse, route, type RouteOptions } from '../http/route';
 import { lambda } from '../lambda';
-import { loadAccount } from '../views/account-snapshots';
 import { presentCredit } from './present-ledger';
 
 export const schemas = { body: CreateAdjustmentRequest, response: CreditBody, status: 201 };
@@ -31,19 +30,21 @@ export const make = (deps: Deps) =>
       throw invalidRequest('expires_at must be in the future', [{ path: 'expires_at', message: 'must be in the future' }]);
     }
     const creditId = `cred_adj_${deps.ids.voucher().slice('vch_'.length)}`;
-    const credit = await retryOnConflict(async () => {
-      const account = await loadAccount(deps, accountId);
-      if (account.state.status !== 'open') throw notFound('No such account');
-      const at = deps.now().toISOString();
-      const events = decideLedger(
-        { type: 'GrantAdjustment', data: { creditId, amount: request.amount.amount, expiresAt, operator, reason: request.reason }, metadata: { now: at, policy: deps.policy } },
-        account.state,
-      );
-      await deps.store.append([{ streamId: accounts.streamId(accountId), expectedVersion: account.version, events }], { at, metadata: { actor: operatorActor(operator) } });
-      const after = fold(accounts, account.state, events);
-      if (after.status !== 'open') throw notFound('No such account');
-      return presentCredit(after.credits[creditId]!, null);
-    });
+    const credit = await handleCommands(
+      deps,
+      async ({ now: at, loadAccount }) => {
+        const account = await loadAccount(accountId);
+        if (account.state.status !== 'open') throw notFound('No such account');
+        const events = decideLedger(
+          { type: 'GrantAdjustment', data: { creditId, amount: request.amount.amount, expiresAt, operator, reason: request.reason }, metadata: { now: at, policy: deps.policy } },
+          account.state,
+        );
+        const after = fold(accounts, account.state, events);
+        if (after.status !== 'open') throw notFound('No such account');
+        return { writes: [writeTo(account, events)], result: presentCredit(after.credits[creditId]!, null) };
+      },
+      { metadata: { actor: operatorActor(operator) } },
+    );
     return json(201, credit);
   });
 

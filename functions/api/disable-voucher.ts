@@ -1,11 +1,10 @@
-import { decideVoucher } from '../../domain/ledger/voucher';
 import { AdminVoucherBody, ReasonRequest } from '../../events/api/admin';
-import { fold } from '../aggregates/aggregate';
 import { vouchers } from '../aggregates/ledger';
 import { operatorActor, operatorOf, presentVoucher } from '../admin/operators';
-import { loadVoucherById } from '../admin/vouchers';
-import { retryOnConflict } from '../adapters/with-retry';
+import { voucherStreamOf } from '../admin/vouchers';
+import { handleCommand } from '../command-handler';
 import type { Deps } from '../deps';
+import { notFound } from '../http/problem';
 import { json, parse, route, type RouteOptions } from '../http/route';
 import { lambda } from '../lambda';
 
@@ -21,16 +20,16 @@ export const make = (deps: Deps) =>
   route(deps, options, async ({ event, body }) => {
     const operator = operatorOf(event);
     const { reason } = parse(ReasonRequest, body);
-    const state = await retryOnConflict(async () => {
-      const { codeHash, loaded } = await loadVoucherById(deps, event);
-      const now = deps.now().toISOString();
-      const events = decideVoucher({ type: 'DisableVoucher', data: { operator, reason }, metadata: { now } }, loaded.state);
-      if (events.length > 0) {
-        await deps.store.append([{ streamId: vouchers.streamId(codeHash), expectedVersion: loaded.version, events }], { at: now, metadata: { actor: operatorActor(operator) } });
-      }
-      return fold(vouchers, loaded.state, events);
-    }, { attempts: 16 });
-    if (state.status === 'none') throw new Error('unreachable');
+    const codeHash = await voucherStreamOf(deps, event);
+    // Redemptions append to the same stream: more room for conflicts than a one-customer stream needs.
+    const { state } = await handleCommand(
+      deps,
+      vouchers,
+      codeHash,
+      (now) => ({ type: 'DisableVoucher' as const, data: { operator, reason }, metadata: { now } }),
+      { metadata: { actor: operatorActor(operator) }, attempts: 16 },
+    );
+    if (state.status === 'none') throw notFound('No such voucher');
     return json(200, presentVoucher(state, Object.keys(state.redeemedBy).length, deps.now().toISOString()));
   });
 

@@ -49,11 +49,13 @@ export class MetricStore {
     private readonly tableName: string,
     private readonly retentionDays = DEFAULT_RETENTION_DAYS,
     private readonly maxPoints: number = metricLimits.maxPointsPerJob,
+    private readonly maxMetrics: number = metricLimits.maxMetricsPerJob,
   ) {}
 
   /**
-   * Keeps `points` (in log order) of a job, up to the limit on points per job in all
-   * ({@link metricLimits.maxPointsPerJob}); what would go beyond it is dropped.
+   * Keeps `points` (in log order) of a job, up to the limits on points per job in all
+   * ({@link metricLimits.maxPointsPerJob}) and on its metric names ({@link metricLimits.maxMetricsPerJob}:
+   * points of names past the first that many are dropped); what would go beyond them is dropped.
    *
    * Counting is idempotent per batch: a batch is named by the positions and names of its points (a
    * redelivered subscription batch, or lines read again, name the same batch), and the job's count is
@@ -67,8 +69,8 @@ export class MetricStore {
     if (points.length === 0) return 0;
     const expiresAt = Math.floor(nowMs / 1000) + this.retentionDays * 86_400;
     const batchKey = `${BATCH_PREFIX}${createHash('sha256').update(points.map((p) => `${p.position}\u0000${p.name}`).join('\n')).digest('base64url')}`;
-    const keptCount = await this.count(jobId, batchKey, points, expiresAt);
-    const kept = points.slice(0, keptCount);
+    const { kept: keptCount, names } = await this.count(jobId, batchKey, points, expiresAt);
+    const kept = (names ? points.filter((p) => names.has(p.name)) : points).slice(0, keptCount);
     const byName = new Map<string, PointToRecord[]>();
     for (const point of kept) {
       const series = byName.get(point.name);
@@ -88,20 +90,26 @@ export class MetricStore {
     return kept.length;
   }
 
-  /** How many of a batch's points the job keeps, counting the batch once however often it is recorded. */
-  private async count(jobId: string, batchKey: string, points: readonly PointToRecord[], expiresAt: number): Promise<number> {
+  /**
+   * Which of a batch's points the job keeps, counting the batch once however often it is recorded:
+   * the first `kept` of those whose name is in `names` (every name when `names` is absent).
+   */
+  private async count(jobId: string, batchKey: string, points: readonly PointToRecord[], expiresAt: number): Promise<{ kept: number; names?: Set<string> }> {
     for (let attempt = 0; ; attempt++) {
       const [{ Item: batch }, { Item: counter }] = await Promise.all([
         this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: jobId, sk: batchKey }, ConsistentRead: true })),
         this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: jobId, sk: COUNT_KEY }, ConsistentRead: true })),
       ]);
-      if (batch) return Number(batch.kept);
+      if (batch) return { kept: Number(batch.kept), names: batch.names as Set<string> | undefined };
       const before = Number(counter?.points ?? 0);
       const version = Number(counter?.version ?? 0);
-      const kept = Math.max(0, Math.min(points.length, this.maxPoints - before));
-      // Nothing to keep: the count only grows, so a redelivery finds the limit reached again.
-      if (kept === 0) return 0;
-      const names = new Set(points.slice(0, kept).map((p) => p.name));
+      // Points of names the job has, or of the first new names while it has fewer than its limit.
+      const known = new Set((counter?.names as Set<string> | undefined) ?? []);
+      const admitted = points.filter((p) => known.has(p.name) || (known.size < this.maxMetrics && known.add(p.name)));
+      const kept = Math.max(0, Math.min(admitted.length, this.maxPoints - before));
+      // Nothing to keep: the count only grows and names are never removed, so a redelivery finds nothing to keep again.
+      if (kept === 0) return { kept: 0 };
+      const names = new Set(admitted.slice(0, kept).map((p) => p.name));
       try {
         await this.doc.send(
           new TransactWriteCommand({
@@ -119,14 +127,14 @@ export class MetricStore {
               {
                 Put: {
                   TableName: this.tableName,
-                  Item: { pk: jobId, sk: batchKey, kept, expiresAt },
+                  Item: { pk: jobId, sk: batchKey, kept, names, expiresAt },
                   ConditionExpression: 'attribute_not_exists(pk)',
                 },
               },
             ],
           }),
         );
-        return kept;
+        return { kept, names };
       } catch (error) {
         // Another batch of the job was counted meanwhile, or this one: read again and decide again.
         if (!(error instanceof TransactionCanceledException) || attempt >= MAX_COUNT_ATTEMPTS) throw error;

@@ -86,7 +86,8 @@ describe('metrics of a job on the local stack, over HTTP', () => {
     // And another account sees no such job
     const other = await signUp('other@example.com');
     expect((await other.get(`/v1/jobs/${id}/metrics`)).status).toBe(404);
-    expect((await api.get(`/v1/jobs/${id}/metrics?max_points=1`)).status).toBe(400);
+    const tooFew = await api.get(`/v1/jobs/${id}/metrics?max_points=1`);
+    expect([tooFew.status, tooFew.type.split(';')[0]]).toEqual([400, 'application/problem+json']);
   }, 120_000); // five sx processes start on a busy machine
 
   it.concurrent("reads a job's own regexes instead of JSON lines, and refuses a regex RE2 cannot run", async () => {
@@ -98,7 +99,12 @@ describe('metrics of a job on the local stack, over HTTP', () => {
       metric_definitions: [{ name: 'loss', regex: '(a+)\\1 loss=(\\d+)' }],
     });
     expect(refused.status).toBe(400);
+    expect(refused.type).toMatch(/^application\/problem\+json/);
+    expect(refused.body).toMatchObject({ type: expect.stringMatching(/invalid_request$/), status: 400 });
     expect(refused.body.detail).toMatch(/metric_definitions\[0\]: "loss"/);
+    // A regex of a few characters that compiles to thousands of RE2 instructions is refused the same way
+    const costly = await api.post('/v1/jobs', { image: 'local/sh:1', command: ['true'], gpu_count: 1, metric_definitions: [{ name: 'x', regex: '(?:a|aa){1,999}(\\d)' }] });
+    expect([costly.status, costly.type.split(';')[0], costly.body.detail]).toEqual([400, 'application/problem+json', expect.stringMatching(/metric_definitions\[0\]: "x": .*RE2 instructions/)]);
 
     const created = await api.post('/v1/jobs', {
       image: 'local/sh:1',

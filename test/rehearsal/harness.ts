@@ -1,6 +1,8 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -34,7 +36,42 @@ export async function synthesizeRegion() {
   const stacks = buildApp(app, config, { only: region, overrides: { consoleDir, codeFor: (h) => lambda.Code.fromAsset(bundleDirOf(h, bundles)) } })[region]!;
   app.synth();
   const read = async (name: string) => JSON.parse(await readFile(join(outdir, `${name}.template.json`), 'utf8'));
-  return { root, outdir, region: new Region(region, await read(stacks.stateful.artifactId), await read(stacks.stateless.artifactId)) };
+  // Every stack of the region: the stateful and stateless ones and each group of routes in its own.
+  const named = { stateful: stacks.stateful, stateless: stacks.stateless, ...stacks.routes };
+  const templates = Object.fromEntries(await Promise.all(Object.entries(named).map(async ([name, stack]) => [name, await read(stack.artifactId)] as const)));
+  return { root, outdir, region: new Region(region, templates) };
+}
+
+/**
+ * Hosts on the internet the rehearsal stands servers up for: `"<public ip>:<port>"` → the local port
+ * that answers for it, and the PEM file of the CA its certificate chains to (lambda-runner.mjs).
+ */
+export interface Internet {
+  hosts: Record<string, number>;
+  caFile: string;
+}
+
+/**
+ * An HTTPS server on this machine standing in for a webhook receiver at a public address: a self-signed
+ * certificate for that address (openssl), every request recorded with its headers and body.
+ */
+export async function startReceiver(dir: string, publicIp: string) {
+  const key = join(dir, 'receiver-key.pem');
+  const cert = join(dir, 'receiver-cert.pem');
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=rehearsal-receiver', '-addext', `subjectAltName=IP:${publicIp}`], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`openssl could not make the receiver's certificate: ${made.stderr}`);
+  const received: Array<{ headers: Record<string, string>; body: string }> = [];
+  const server = createHttpsServer({ key: await readFile(key), cert: await readFile(cert) }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])), body: Buffer.concat(chunks).toString('utf8') });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as AddressInfo).port;
+  return { url: `https://${publicIp}/hooks/sx`, received, internet: { hosts: { [`${publicIp}:443`]: port }, caFile: cert } satisfies Internet, close: () => server.close() };
 }
 
 /** One function deployed as a warm Lambda execution environment: its bundle under Node 22 with the template's environment. */
@@ -51,7 +88,7 @@ export class DeployedFunction {
   constructor(
     readonly fn: ResolvedFunction,
     private readonly outdir: string,
-    private readonly endpoints: { dynamodb: string; region: string; cloud?: Cloud },
+    private readonly endpoints: { dynamodb: string; region: string; cloud?: Cloud; internet?: Internet },
   ) {}
 
   async start() {
@@ -81,6 +118,8 @@ export class DeployedFunction {
         : {}),
       // Anything not stood in for is unreachable, so an unexpected call fails instead of leaving the machine.
       AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+      // The servers standing in for hosts on the internet (lambda-runner.mjs), and the CA their certificates are from.
+      ...(this.endpoints.internet ? { SX_REHEARSAL_INTERNET: JSON.stringify(this.endpoints.internet.hosts), NODE_EXTRA_CA_CERTS: this.endpoints.internet.caFile } : {}),
     };
     const child = fork(RUNNER, [join(this.outdir, `asset.${this.fn.assetHash}`, `${file}.mjs`), exportName ?? 'handler'], {
       execPath: NODE22,

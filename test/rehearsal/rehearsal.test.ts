@@ -8,7 +8,8 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { toLambdaRecord } from '../../infra/local/stream-poller';
-import { authorizerEvent, DeployedFunction, httpEvent, NODE22, synthesizeRegion } from './harness';
+import { verifyWebhook } from '../../sdk/webhooks';
+import { authorizerEvent, DeployedFunction, httpEvent, NODE22, startReceiver, synthesizeRegion } from './harness';
 import { apiShape, Cloud } from './stand-ins';
 import type { Region } from './template';
 import { join } from 'node:path';
@@ -19,6 +20,15 @@ import { REPO_ROOT } from '../../infra/cdk/bundling';
  * under Node.js 22 with the template's environment, their DynamoDB calls through a guard that applies
  * each function's synthesized IAM policy (docs/aws.md, "The rehearsal").
  */
+/**
+ * The longer scenarios start a dozen bundles (each a Node 22 process, 0.3–1.2 s of init on a busy
+ * 2-core machine) and invoke them one after another: their time is the machine's load, not a bound.
+ */
+const SCENARIO_TIMEOUT_MS = 300_000;
+
+/** The receiver's public address (TEST-NET ranges are refused by the webhook URL guard, as any non-public one). */
+const RECEIVER_IP = '93.184.216.34';
+
 describe('rehearsal of one synthesized region', () => {
   let root: string;
   let region: Region;
@@ -28,11 +38,14 @@ describe('rehearsal of one synthesized region', () => {
   const tables: string[] = [];
   let hello: DeployedFunction;
   let cloud: Cloud;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
   const adminKey = `sk_admin_${'r'.repeat(40)}`;
   const started = Date.now();
 
   beforeAll(async () => {
     ({ root, outdir, region } = await synthesizeRegion());
+    // A customer's webhook receiver, at a public address on the rehearsal's network (lambda-runner.mjs).
+    receiver = await startReceiver(root, RECEIVER_IP);
     client = new DynamoDBClient({ endpoint: testDynamoEndpoint(), region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
     // The stateful stack's tables, as declared, on DynamoDB Local.
     for (const [id, r] of Object.entries(region.stateful.Resources)) {
@@ -70,21 +83,23 @@ describe('rehearsal of one synthesized region', () => {
   afterAll(async () => {
     for (const d of deployed.values()) d.stop();
     hello?.stop();
+    receiver?.close();
     for (const t of tables) await client.send(new DeleteTableCommand({ TableName: t })).catch(() => {});
     client?.destroy();
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  async function functionFor(logicalId: string) {
-    let d = deployed.get(logicalId);
+  /** The function `<stack>:<logical id>`, started on first use and kept warm. */
+  async function functionFor(id: string) {
+    let d = deployed.get(id);
     if (!d) {
-      const fn = region.functions().find((f) => f.logicalId === logicalId);
-      if (!fn) throw new Error(`No function ${logicalId}`);
-      d = new DeployedFunction(fn, outdir, { dynamodb: testDynamoEndpoint(), region: region.region, cloud });
+      const fn = region.functions().find((f) => f.id === id);
+      if (!fn) throw new Error(`No function ${id}`);
+      d = new DeployedFunction(fn, outdir, { dynamodb: testDynamoEndpoint(), region: region.region, cloud, internet: receiver.internet });
       const ready = await d.start();
       expect(ready.node).toMatch(/^v22\./);
       expect(ready.hasHandler).toBe(true);
-      deployed.set(logicalId, d);
+      deployed.set(id, d);
     }
     return d;
   }
@@ -110,6 +125,8 @@ describe('rehearsal of one synthesized region', () => {
   it('deploys every function with a bundle from the cloud assembly and a role policy', () => {
     const fns = region.functions();
     expect(fns.length).toBeGreaterThanOrEqual(30);
+    // The route groups' stacks are read too: the operators' and the webhook endpoints' functions.
+    expect(new Set(fns.map((f) => f.stack))).toEqual(new Set(['stateless', 'operators', 'webhooks']));
     for (const f of fns) expect(f.policies.length, f.name).toBeGreaterThan(0);
   });
 
@@ -121,7 +138,7 @@ describe('rehearsal of one synthesized region', () => {
     expect(signup.log.denied).toEqual([]);
   });
 
-  it('submits, lists, reads and cancels a job through the authorizer, each function within its policy', async () => {
+  it('submits, lists, reads and cancels a job through the authorizer, each function within its policy', { timeout: SCENARIO_TIMEOUT_MS }, async () => {
     const signup = await call('POST /v1/signup', '/v1/signup', { email: 'rehearsal-jobs@example.com' });
     expect(signup.status).toBe(201);
     const auth = { authorization: `Bearer ${signup.body.api_key}` };
@@ -226,7 +243,7 @@ describe('rehearsal of one synthesized region', () => {
     for (const rule of rules) for (const id of rule.functionIds) await (await functionFor(id)).invoke(event);
   }
 
-  it('carries a voucher, a single- and a multi-node job from the API through the stream, the queues and their consumers to Batch, and Batch state changes back through the event rule to settlement', async () => {
+  it('carries a voucher, a single- and a multi-node job from the API through the stream, the queues and their consumers to Batch, and Batch state changes back through the event rule to settlement', { timeout: SCENARIO_TIMEOUT_MS }, async () => {
     const voucher = await call('POST /v1/admin/vouchers', '/v1/admin/vouchers', { amount: { amount: 100_000, currency: 'CNY' }, max_redemptions: 1 }, { authorization: `Bearer ${adminKey}` });
     expect(voucher.status, JSON.stringify(voucher.body)).toBe(201);
     const signup = await call('POST /v1/signup', '/v1/signup', { email: 'rehearsal-batch@example.com' });
@@ -298,6 +315,50 @@ describe('rehearsal of one synthesized region', () => {
     expect(region.schedules().length).toBeGreaterThanOrEqual(6);
     expect(cloud.refused).toEqual([]);
 
+    const denied = [...deployed.values()].flatMap((d) => d.log.denied.map((x) => `${d.fn.name}: ${JSON.stringify(x)}`));
+    expect(denied).toEqual([]);
+  });
+
+  it("delivers signed webhooks to a customer's receiver, and an operator suspends and reactivates the account, through the route groups' own stacks", { timeout: SCENARIO_TIMEOUT_MS }, async () => {
+    const signup = await call('POST /v1/signup', '/v1/signup', { email: 'rehearsal-hooks@example.com' });
+    const auth = { authorization: `Bearer ${signup.body.api_key}` };
+    // The webhook endpoint's route is in the webhooks stack.
+    const endpoint = await call('POST /v1/webhook-endpoints', '/v1/webhook-endpoints', { url: receiver.url }, auth);
+    expect(endpoint.status, JSON.stringify(endpoint.body)).toBe(201);
+    expect(region.functions().find((f) => f.id === region.routes().find((r) => r.routeKey === 'POST /v1/webhook-endpoints')!.functionId)!.stack).toBe('webhooks');
+    const job = await call('POST /v1/jobs', '/v1/jobs', { image: 'registry.example.com/team/train:1', command: ['python', 'train.py'], gpu_count: 1, max_runtime_seconds: 60 }, auth);
+    expect(job.status, JSON.stringify(job.body)).toBe(201);
+    await pump();
+
+    // The operators' routes (their own stack): suspension refuses the customer's key at once and
+    // cancels the queued job; reactivation restores access.
+    const accountId = (await call('GET /v1/account', '/v1/account', undefined, auth)).body.id as string;
+    const operator = { authorization: `Bearer ${adminKey}`, 'x-operator': 'rehearsal-ops' };
+    const suspended = await call('POST /v1/admin/accounts/{id}/suspend', `/v1/admin/accounts/${accountId}/suspend`, { reason: 'rehearsal' }, operator);
+    expect(suspended.status, JSON.stringify(suspended.body)).toBe(200);
+    expect(region.functions().find((f) => f.id === region.routes().find((r) => r.routeKey === 'POST /v1/admin/accounts/{id}/suspend')!.functionId)!.stack).toBe('operators');
+    expect((await call('GET /v1/account', '/v1/account', undefined, auth)).status).toBe(403);
+    await pump();
+    expect((await call('POST /v1/admin/accounts/{id}/reactivate', `/v1/admin/accounts/${accountId}/reactivate`, { reason: 'rehearsal over' }, operator)).status).toBe(200);
+    expect((await call('GET /v1/jobs/{id}', `/v1/jobs/${job.body.id}`, undefined, auth)).body.status).toBe('cancelled');
+    const ledger = await call('GET /v1/admin/accounts/{id}/ledger', `/v1/admin/accounts/${accountId}/ledger`, undefined, operator);
+    expect(ledger.status, JSON.stringify(ledger.body)).toBe(200);
+
+    // The fan-out made each first attempt as it created the deliveries; the scheduled sender (as
+    // EventBridge Scheduler invokes it) attempts whatever is still due. Every delivery reached the
+    // receiver over TLS, signed with the endpoint's secret, and is recorded as delivered.
+    const send = region.schedules().find((s) => /sendwebhooks/i.test(s.id));
+    expect(send, 'a schedule for the webhook sender').toBeDefined();
+    await (await functionFor(send!.functionId)).invoke({});
+    const fanOut = [...deployed.values()].find((d) => /fanoutwebhooks/i.test(d.fn.logicalId));
+    const types = receiver.received.map((r) => verifyWebhook(endpoint.body.secret, r.body, r.headers).event.type);
+    expect(types, `the fan-out logged:\n${fanOut?.output}`).toEqual(expect.arrayContaining(['job.queued', 'job.cancelled']));
+    const deliveries = await call('GET /v1/webhook-endpoints/{id}/deliveries', `/v1/webhook-endpoints/${endpoint.body.id}/deliveries`, undefined, auth);
+    const statuses = (deliveries.body.data as Array<{ status: string; attempts: Array<{ status_code: number | null }> }>).map((d) => [d.status, d.attempts.at(-1)?.status_code]);
+    expect(statuses.length).toBe(receiver.received.length);
+    expect(new Set(statuses.map((x) => JSON.stringify(x)))).toEqual(new Set([JSON.stringify(['succeeded', 204])]));
+
+    expect(cloud.refused).toEqual([]);
     const denied = [...deployed.values()].flatMap((d) => d.log.denied.map((x) => `${d.fn.name}: ${JSON.stringify(x)}`));
     expect(denied).toEqual([]);
   });

@@ -1,12 +1,16 @@
 /**
- * Reads a synthesized region (stateful and stateless templates) as CloudFormation would deploy it:
- * intrinsics resolved to the names and ARNs the resources would get, cross-stack imports followed.
+ * Reads a synthesized region (the stateful and stateless templates and the stacks of route groups,
+ * infra/cdk/route-stack.ts) as CloudFormation would deploy it: intrinsics resolved to the names and ARNs
+ * the resources would get, cross-stack imports and outputs followed.
  */
 export const ACCOUNT = '123456789012';
 
 type Template = { Resources: Record<string, { Type: string; Properties?: any }>; Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown } }> };
 
 export interface ResolvedFunction {
+  /** `<stack>:<logical id>`: unique in the region (route stacks are stacks of their own). */
+  id: string;
+  stack: string;
   logicalId: string;
   name: string;
   arn: string;
@@ -19,19 +23,42 @@ export interface ResolvedFunction {
   policies: { name: string; policy: any }[];
 }
 
+/** A stack of the region by its short name: `stateful`, `stateless`, or a route group's (`operators`, `webhooks`). */
+export type StackName = string;
+
 export class Region {
+  /**
+   * @param templates every stack of the region by its short name (`stateful`, `stateless`, and the
+   *   route groups'); each stack's deployed name ends in `-<short name>`.
+   */
   constructor(
     readonly region: string,
-    readonly stateful: Template,
-    readonly stateless: Template,
-  ) {}
+    readonly templates: Record<StackName, Template>,
+  ) {
+    if (!templates.stateful || !templates.stateless) throw new Error('A region needs its stateful and stateless stacks');
+  }
 
-  private templateOf(stack: 'stateful' | 'stateless') {
-    return stack === 'stateful' ? this.stateful : this.stateless;
+  get stateful(): Template {
+    return this.templates.stateful!;
+  }
+
+  get stateless(): Template {
+    return this.templates.stateless!;
+  }
+
+  /** The stacks that deploy functions: all but the stateful one. */
+  get functionStacks(): StackName[] {
+    return Object.keys(this.templates).filter((s) => s !== 'stateful');
+  }
+
+  private templateOf(stack: StackName): Template {
+    const template = this.templates[stack];
+    if (!template) throw new Error(`No stack ${stack} in the region`);
+    return template;
   }
 
   /** The physical name CloudFormation would give a resource: its name property, else a generated one. */
-  physicalName(stack: 'stateful' | 'stateless', logicalId: string): string {
+  physicalName(stack: StackName, logicalId: string): string {
     const r = this.templateOf(stack).Resources[logicalId];
     if (!r) throw new Error(`No resource ${logicalId} in the ${stack} stack`);
     const p = r.Properties ?? {};
@@ -42,7 +69,7 @@ export class Region {
     return `${stack}-${logicalId}`.slice(0, 64);
   }
 
-  arnOf(stack: 'stateful' | 'stateless', logicalId: string): string {
+  arnOf(stack: StackName, logicalId: string): string {
     const r = this.templateOf(stack).Resources[logicalId]!;
     const name = this.physicalName(stack, logicalId);
     const p = `arn:aws:`;
@@ -73,7 +100,7 @@ export class Region {
     }
   }
 
-  private refOf(stack: 'stateful' | 'stateless', id: string): string {
+  private refOf(stack: StackName, id: string): string {
     switch (id) {
       case 'AWS::Region':
         return this.region;
@@ -96,7 +123,7 @@ export class Region {
     return this.physicalName(stack, id);
   }
 
-  private getAtt(stack: 'stateful' | 'stateless', id: string, attr: string): string {
+  private getAtt(stack: StackName, id: string, attr: string): string {
     const r = this.templateOf(stack).Resources[id];
     if (!r) throw new Error(`GetAtt of unknown ${id} in ${stack}`);
     if (attr === 'Arn' || attr === 'JobQueueArn' || attr === 'JobDefinitionArn' || attr === 'ComputeEnvironmentArn') return this.arnOf(stack, id);
@@ -109,7 +136,7 @@ export class Region {
   }
 
   /** Resolves a template value in one stack's context. */
-  resolve(stack: 'stateful' | 'stateless', value: any): any {
+  resolve(stack: StackName, value: any): any {
     if (Array.isArray(value)) return value.map((v) => this.resolve(stack, v));
     if (value === null || typeof value !== 'object') return value;
     const keys = Object.keys(value);
@@ -138,10 +165,11 @@ export class Region {
           });
         }
         case 'Fn::GetStackOutput': {
-          // Cross-stack (and cross-region) references: the other stack's output by name.
-          const other = this.stateful.Outputs?.[v.OutputName] ? 'stateful' : 'stateless';
-          const output = this.templateOf(other).Outputs?.[v.OutputName];
-          if (!output) throw new Error(`No output ${v.OutputName}`);
+          // Cross-stack (and cross-region) references: the named stack's output (by the end of its name).
+          const stackName = String(this.resolve(stack, v.StackName ?? ''));
+          const other = Object.keys(this.templates).find((s) => stackName.endsWith(`-${s}`) && this.templates[s]!.Outputs?.[v.OutputName]) ?? Object.keys(this.templates).find((s) => this.templates[s]!.Outputs?.[v.OutputName]);
+          const output = other ? this.templateOf(other).Outputs?.[v.OutputName] : undefined;
+          if (!other || !output) throw new Error(`No output ${v.OutputName}`);
           return this.resolve(other, output.Value);
         }
         case 'Fn::ImportValue':
@@ -154,7 +182,7 @@ export class Region {
   }
 
   private importValue(name: string): any {
-    for (const stack of ['stateful', 'stateless'] as const) {
+    for (const stack of Object.keys(this.templates)) {
       for (const output of Object.values(this.templateOf(stack).Outputs ?? {})) {
         if (output.Export && this.resolve(stack, output.Export.Name) === name) return this.resolve(stack, output.Value);
       }
@@ -162,16 +190,20 @@ export class Region {
     throw new Error(`No export named ${name}`);
   }
 
-  /** The stateless stack's functions with their code asset, environment and the identity policies of their roles. */
+  /** The functions of every stack that deploys them, with their code asset, environment and the identity policies of their roles. */
   functions(): ResolvedFunction[] {
-    const resources = this.stateless.Resources;
+    return this.functionStacks.flatMap((stack) => this.functionsOf(stack));
+  }
+
+  private functionsOf(stack: StackName): ResolvedFunction[] {
+    const resources = this.templateOf(stack).Resources;
     const policiesByRole = new Map<string, { name: string; policy: any }[]>();
     for (const [id, r] of Object.entries(resources)) {
       if (r.Type !== 'AWS::IAM::Policy') continue;
       for (const role of r.Properties.Roles ?? []) {
         const roleId = role.Ref;
         const list = policiesByRole.get(roleId) ?? [];
-        list.push({ name: id, policy: this.resolve('stateless', r.Properties.PolicyDocument) });
+        list.push({ name: id, policy: this.resolve(stack, r.Properties.PolicyDocument) });
         policiesByRole.set(roleId, list);
       }
     }
@@ -184,19 +216,21 @@ export class Region {
       if (!key || !id.startsWith('Functions')) continue;
       const roleId = p.Role['Fn::GetAtt'][0];
       out.push({
+        id: `${stack}:${id}`,
+        stack,
         logicalId: id,
-        name: this.physicalName('stateless', id),
-        arn: this.arnOf('stateless', id),
+        name: this.physicalName(stack, id),
+        arn: this.arnOf(stack, id),
         assetHash: key.replace(/\.zip$/, ''),
         handler: p.Handler,
         timeoutSeconds: p.Timeout ?? 3,
         memoryMb: p.MemorySize ?? 128,
-        environment: this.resolve('stateless', p.Environment?.Variables ?? {}),
-        roleArn: this.arnOf('stateless', roleId),
+        environment: this.resolve(stack, p.Environment?.Variables ?? {}),
+        roleArn: this.arnOf(stack, roleId),
         policies: [
           ...(policiesByRole.get(roleId) ?? []),
-          ...(resources[roleId]!.Properties.Policies ?? []).map((x: any) => ({ name: x.PolicyName, policy: this.resolve('stateless', x.PolicyDocument) })),
-          ...this.managedPolicies(resources[roleId]!.Properties.ManagedPolicyArns ?? []),
+          ...(resources[roleId]!.Properties.Policies ?? []).map((x: any) => ({ name: x.PolicyName, policy: this.resolve(stack, x.PolicyDocument) })),
+          ...this.managedPolicies(stack, resources[roleId]!.Properties.ManagedPolicyArns ?? []),
         ],
       });
     }
@@ -204,13 +238,13 @@ export class Region {
   }
 
   /** The project's customer-managed policies a role attaches (the stateful stack's, e.g. the data bucket's); AWS-managed ones are left out. */
-  private managedPolicies(arns: unknown[]): { name: string; policy: any }[] {
+  private managedPolicies(stack: StackName, arns: unknown[]): { name: string; policy: any }[] {
     const byArn = new Map(
       Object.entries(this.stateful.Resources)
         .filter(([, r]) => r.Type === 'AWS::IAM::ManagedPolicy')
         .map(([id, r]) => [this.refOf('stateful', id), { name: id, policy: this.resolve('stateful', r.Properties.PolicyDocument) }] as const),
     );
-    return arns.map((arn) => byArn.get(String(this.resolve('stateless', arn)))).filter((p): p is { name: string; policy: any } => p !== undefined);
+    return arns.map((arn) => byArn.get(String(this.resolve(stack, arn)))).filter((p): p is { name: string; policy: any } => p !== undefined);
   }
 
   /** Lambda's event source mappings: which function reads which stream or queue, how much at once, and through which filters. */
@@ -221,7 +255,7 @@ export class Region {
         const p = r.Properties;
         const source = String(this.resolve('stateless', p.EventSourceArn));
         return {
-          functionId: String(p.FunctionName.Ref),
+          functionId: `stateless:${String(p.FunctionName.Ref)}`,
           kind: source.includes(':sqs:') ? ('sqs' as const) : ('dynamodb' as const),
           source,
           batchSize: p.BatchSize ?? (source.includes(':sqs:') ? 10 : 100),
@@ -237,7 +271,7 @@ export class Region {
       .map(([id, r]) => ({
         id,
         pattern: this.resolve('stateless', r.Properties.EventPattern),
-        functionIds: (r.Properties.Targets ?? []).map((t: { Arn: { 'Fn::GetAtt': [string, string] } }) => t.Arn['Fn::GetAtt'][0]),
+        functionIds: (r.Properties.Targets ?? []).map((t: { Arn: { 'Fn::GetAtt': [string, string] } }) => `stateless:${t.Arn['Fn::GetAtt'][0]}`),
       }));
   }
 
@@ -245,7 +279,7 @@ export class Region {
   schedules(): Array<{ id: string; expression: string; functionId: string }> {
     return Object.entries(this.stateless.Resources)
       .filter(([, r]) => r.Type === 'AWS::Scheduler::Schedule')
-      .map(([id, r]) => ({ id, expression: r.Properties.ScheduleExpression, functionId: r.Properties.Target.Arn['Fn::GetAtt'][0] }));
+      .map(([id, r]) => ({ id, expression: r.Properties.ScheduleExpression, functionId: `stateless:${r.Properties.Target.Arn['Fn::GetAtt'][0]}` }));
   }
 
   /** The HTTP API's Lambda authorizer: its function's logical id and how API Gateway calls it. */
@@ -263,23 +297,24 @@ export class Region {
     const functionId = getAtt(p.AuthorizerUri);
     if (!functionId) throw new Error('The authorizer names no function');
     return {
-      functionId,
+      functionId: `stateless:${functionId}`,
       payloadFormatVersion: p.AuthorizerPayloadFormatVersion,
       simpleResponses: p.EnableSimpleResponses === true,
       resultTtl: p.AuthorizerResultTtlInSeconds ?? 300,
     };
   }
 
-  /** HTTP API routes: route key → function logical id, and whether the route uses the authorizer. */
+  /** HTTP API routes of every stack: route key → function id, and whether the route uses the authorizer. */
   routes(): { routeKey: string; functionId: string; authorized: boolean }[] {
-    const res = this.stateless.Resources;
     const out = [];
-    for (const r of Object.values(res)) {
-      if (r.Type !== 'AWS::ApiGatewayV2::Route') continue;
-      const integrationId = this.stateless.Resources[String(r.Properties.Target['Fn::Join'][1][1].Ref)];
-      const uri = integrationId!.Properties.IntegrationUri;
-      const functionId = uri['Fn::GetAtt'][0];
-      out.push({ routeKey: r.Properties.RouteKey, functionId, authorized: r.Properties.AuthorizationType === 'CUSTOM' });
+    for (const stack of this.functionStacks) {
+      const res = this.templateOf(stack).Resources;
+      for (const r of Object.values(res)) {
+        if (r.Type !== 'AWS::ApiGatewayV2::Route') continue;
+        const integration = res[String(r.Properties.Target['Fn::Join'][1][1].Ref)];
+        const functionId = integration!.Properties.IntegrationUri['Fn::GetAtt'][0];
+        out.push({ routeKey: r.Properties.RouteKey, functionId: `${stack}:${functionId}`, authorized: r.Properties.AuthorizationType === 'CUSTOM' });
+      }
     }
     return out;
   }

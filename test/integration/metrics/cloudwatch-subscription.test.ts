@@ -111,6 +111,26 @@ describe("the job log group's subscription (AWS), on DynamoDB Local", () => {
     expect(ends[0].last).toEqual(all.last);
   });
 
+  it("shares an answer's points among many long series, keeping it within Lambda's response payload", async () => {
+    // Given a job with 6 metrics of 10,000 points each (60,000 in all: past one answer's 50,000)
+    const { api } = await signUp(stack.url, 'wide@example.com');
+    const jobId = (await api.post('/v1/jobs', { image: 'a/b:1', command: ['true'], gpu_count: 1 })).body.id as string;
+    const names = ['acc', 'epoch', 'grad_norm', 'loss', 'lr', 'tokens_per_s'];
+    const points = Array.from({ length: 10_000 }, (_, i) =>
+      names.map((name) => ({ name, value: 1 / (1 + i) + 0.123456789, step: 100_000 + i, timeMs: 1_796_292_000_000 + i, position: String(i).padStart(15, '0') })),
+    ).flat();
+    expect(await new MetricStore(stack.deps.doc, stack.deps.tables.metrics).record(jobId, points, Date.now())).toBe(60_000);
+
+    // Then asking for 10,000 points of each gives each an equal share, ends kept, under 6 MB
+    const all = await api.get(`/v1/jobs/${jobId}/metrics?max_points=10000`);
+    expect(all.status).toBe(200);
+    expect(all.body.data.map((s: { name: string; points: unknown[] }) => [s.name, s.points.length])).toEqual(names.map((n) => [n, 8_333]));
+    expect([all.body.data[0].points[0].step, all.body.data[0].points.at(-1).step, all.body.data[0].last.step]).toEqual([100_000, 109_999, 109_999]);
+    expect(JSON.stringify(JSON.stringify(all.body)).length).toBeLessThan(6 * 2 ** 20);
+    // And one of them alone, all of its points
+    expect((await api.get(`/v1/jobs/${jobId}/metrics?name=loss&max_points=10000`)).body.data[0].points).toHaveLength(10_000);
+  });
+
   it('counts a batch once against the points-per-job limit however often it is delivered, and batches arriving at once each once', async () => {
     // Given a store keeping at most 5 points per job
     const { api } = await signUp(stack.url, 'limit@example.com');
@@ -129,11 +149,50 @@ describe("the job log group's subscription (AWS), on DynamoDB Local", () => {
     expect(steps).toEqual([0, 1, 2, 3, 4]);
 
     // And eight batches of one job's nodes recorded at once, each twice, are counted once each
-    const other = (await api.post('/v1/jobs', { image: 'a/b:1', command: ['true'], gpu_count: 1 })).body.id as string;
+    // (another job id of the right shape: the store needs no more of the job than that; a second
+    // submission could find the account's trial still held by the first job)
+    const other = 'job_0cnt0000000000000000000000';
     const roomy = new MetricStore(stack.deps.doc, stack.deps.tables.metrics, 30, 1_000);
     const kept = await Promise.all([...Array(16).keys()].map((i) => roomy.record(other, batch((i % 8) * 10, 10), Date.now())));
     expect(kept).toEqual(Array(16).fill(10));
     expect(await roomy.record(other, batch(1_000, 1_000), Date.now())).toBe(920);
+  });
+
+  it("keeps a job's first metric names up to the limit, the same points however often a batch is delivered", async () => {
+    // Given a store keeping at most 2 metric names per job (a job id of the right shape: the store needs no more)
+    const jobId = 'job_0nam0000000000000000000000';
+    const store = new MetricStore(stack.deps.doc, stack.deps.tables.metrics, 30, 1_000, 2);
+    const point = (name: string, i: number) => ({ name, value: i, step: i, timeMs: 1_796_292_000_000 + i, position: String(i).padStart(15, '0') });
+
+    // When a batch names three metrics, the third first seen after the other two, and is delivered twice
+    const first = [point('loss', 0), point('lr', 0), point('acc', 1), point('loss', 1), point('grad_norm', 2), point('lr', 2)];
+    expect(await store.record(jobId, first, Date.now())).toBe(4);
+    expect(await store.record(jobId, first, Date.now())).toBe(4);
+    // And a later batch brings a new name and an old one
+    expect(await store.record(jobId, [point('acc', 3), point('loss', 3)], Date.now())).toBe(1);
+
+    // Then the job has the first two names only, each point once, and its ends list only those
+    const series = await store.read(jobId, Date.now());
+    expect([...series].map(([name, points]) => [name, points.map((p) => p.step)])).toEqual([
+      ['loss', [0, 1, 3]],
+      ['lr', [0, 2]],
+    ]);
+    expect([...(await store.readEnds(jobId, Date.now())).keys()]).toEqual(['loss', 'lr']);
+  });
+
+  it('leaves out points past their retention period, counted from when they were recorded', async () => {
+    // Given points of a job recorded by a store keeping them 30 days
+    const jobId = 'job_0ret0000000000000000000000';
+    const store = new MetricStore(stack.deps.doc, stack.deps.tables.metrics, 30);
+    const recordedAt = Date.now();
+    await store.record(jobId, [{ name: 'loss', value: 1, step: 1, timeMs: recordedAt, position: '0'.padStart(15, '0') }], recordedAt);
+    const day = 86_400_000;
+
+    // Then they are read for 30 days, and not after (DynamoDB's TTL deletes them later, in its own time)
+    expect((await store.read(jobId, recordedAt + 30 * day - 1_000)).get('loss')).toHaveLength(1);
+    expect((await store.readEnds(jobId, recordedAt + 30 * day - 1_000)).get('loss')).toHaveLength(1);
+    expect(await store.read(jobId, recordedAt + 30 * day + 1_000)).toEqual(new Map());
+    expect(await store.readEnds(jobId, recordedAt + 30 * day + 1_000)).toEqual(new Map());
   });
 
   it("maps each node's log stream of a multi-node job to the job, from the nodes' own state changes", async () => {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { stripVTControlCharacters } from 'node:util';
 import { toCsv } from '../../../cli/commands/metrics';
+import { statusLine } from '../../../cli/follow';
+import type { Job } from '../../../sdk/client';
 import { formatValue, lastValues } from '../../../cli/metrics';
 
 const series = (name: string, values: number[]) => {
@@ -16,6 +19,19 @@ describe("sx's metric output", () => {
     expect(lastValues([series('loss', [2, 1.82]), series('lr', [0.0003])])).toBe('loss 1.82  lr 3.00e-4');
     expect(lastValues(['a', 'b', 'c', 'd', 'e', 'f'].map((n) => series(n, [1])))).toBe('a 1  b 1  c 1  d 1  +2 more');
     expect(lastValues([])).toBe('');
+  });
+
+  it("ends sx run's live status line with the latest values, after the job's state and cost", () => {
+    const job: Job = {
+      id: 'job_x', object: 'job', name: null, status: 'running', image: 'a/b:1', command: ['train'], gpu_type: 'a100', gpu_count: 1,
+      max_runtime_seconds: 600, held_seconds: 600, created_at: '2026-12-03T10:00:00.000Z', started_at: '2026-12-03T10:00:05.000Z', finished_at: null,
+      cancel_requested_at: null, failure_reason: null, exit_code: null, status_reason: null, output_uri: null,
+      usage: { gpu_seconds: 60, cost: { amount: 0, currency: 'CNY' }, trial_gpu_seconds: 60 },
+    };
+    const now = Date.parse('2026-12-03T10:01:05.000Z');
+    const line = stripVTControlCharacters(statusLine(job, now, lastValues([series('loss', [2, 1.82]), series('lr', [0.0003])])));
+    expect(line).toMatch(/^● running .*held .* left {2}· {2}loss 1\.82 {2}lr 3\.00e-4 {2}job_x$/);
+    expect(stripVTControlCharacters(statusLine(job, now))).not.toMatch(/loss/);
   });
 
   it('prints CSV with a header and an empty step where there is none', () => {

@@ -97,4 +97,17 @@ describe('metric definitions at submission', () => {
     refused([{ name: 'l', regex: `(\\d)${'x'.repeat(metricLimits.maxRegexLength)}` }], /regex must be 1-512/);
     refused(Array.from({ length: 21 }, (_, i) => ({ name: `m${i}`, regex: '(\\d)' })), /at most 20/);
   });
+
+  it('refuses regexes short in characters but large in RE2 instructions, which would cost every line dearly', () => {
+    // Counted repetition expands: 19 characters, up to 5,000 instructions stepped at each character of a line.
+    refused([{ name: 'x', regex: '(?:a|aa){1,999}(\\d)' }], /"x": regex .* compiles to 4999 RE2 instructions; a job's regexes may total at most 2000/);
+    // The budget is the job's: each of these passes alone, together they do not.
+    const wide = (name: string) => ({ name, regex: '([a-z]{1,200})' });
+    expect(compileDefinitions([wide('a'), wide('b')], RE2JS)).toHaveLength(2);
+    refused([wide('a'), wide('b'), wide('c'), wide('d'), wide('e'), wide('f')], /metric_definitions\[4\]: "e": .* at most 2000/);
+    // Nested counts past RE2's own bounds are not valid syntax at all.
+    refused([{ name: 'y', regex: '((a{100}){100}){100}(\\d)' }], /not valid RE2 syntax \(.*repeat count/);
+    // A realistic definition is far below the budget: twenty of them pass.
+    expect(compileDefinitions(Array.from({ length: 20 }, (_, i) => ({ name: `m${i}`, regex: `m${i}[:=]\\s*([-+]?[0-9]*\\.?[0-9]+(?:[eE][-+]?[0-9]+)?)` })), RE2JS)).toHaveLength(20);
+  });
 });
