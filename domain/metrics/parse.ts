@@ -42,12 +42,20 @@ function byRegex(definitions: readonly CompiledDefinition[], line: string): Pars
   return points;
 }
 
+// Python's json.dumps writes a diverged loss as a bare NaN or Infinity, which is not JSON: read as null.
+// Each match starts at one of `: [ ,` and spans only the whitespace after it, so the pass is linear.
+const PYTHON_NON_FINITE = /([:[,]\s*)-?(?:NaN|Infinity)(?=\s*[,}\]])/g;
+
 function byJson(text: string): ParsedPoint[] {
   let object: unknown;
   try {
     object = JSON.parse(text);
   } catch {
-    return [];
+    try {
+      object = JSON.parse(text.replace(PYTHON_NON_FINITE, '$1null'));
+    } catch {
+      return [];
+    }
   }
   if (object === null || typeof object !== 'object' || Array.isArray(object)) return [];
   return fromFields(Object.entries(object as Record<string, unknown>));
@@ -69,7 +77,9 @@ function byPythonDict(text: string): ParsedPoint[] {
   return fromFields(fields);
 }
 
-function fromFields(fields: ReadonlyArray<[string, unknown]>): ParsedPoint[] {
+function fromFields(entries: ReadonlyArray<[string, unknown]>): ParsedPoint[] {
+  // A name given twice counts once, with its last value, as a Python dict or JSON.parse keeps it.
+  const fields = [...new Map(entries)];
   const stepField = fields.find(([key]) => key === 'step')?.[1];
   const step = typeof stepField === 'number' && Number.isSafeInteger(stepField) && stepField >= 0 ? stepField : null;
   const points: ParsedPoint[] = [];

@@ -26,12 +26,24 @@ describe('metric lines without definitions', () => {
       { name: 'acc1', value: 0.5, step: null },
     ]));
 
+  it("reads the other fields of a line where Python's json.dumps wrote NaN or Infinity (not JSON)", () => {
+    given().line('{"step": 7, "loss": NaN, "lr": 0.001, "gn": -Infinity, "note": "loss: NaN, again"}').then([{ name: 'lr', value: 0.001, step: 7 }]);
+    given().line('{"step": 8, "loss": Infinity}').then([]);
+    given().line('{"loss": NaNx, "lr": 1}').then([]);
+  });
+
   it("reads Hugging Face Trainer's log dicts", () =>
     given().line("{'loss': 1.23, 'grad_norm': 4.5, 'learning_rate': 3e-05, 'epoch': 0.5}").then([
       { name: 'loss', value: 1.23, step: null },
       { name: 'grad_norm', value: 4.5, step: null },
       { name: 'learning_rate', value: 3e-5, step: null },
       { name: 'epoch', value: 0.5, step: null },
+    ]));
+
+  it('records a name given twice once, with its last value', () =>
+    given().line("{'loss': 1, 'lr': 2, 'loss': 3}").then([
+      { name: 'loss', value: 3, step: null },
+      { name: 'lr', value: 2, step: null },
     ]));
 
   it('reads the dict a progress bar redrew over, and skips values that are not numbers', () =>
