@@ -60,11 +60,13 @@ function dynamoRequests(target: string, body: any, region: string) {
   return out;
 }
 
-/** Whether the function's identity policies allow one request, by iam-simulate's evaluation. */
-export async function evaluate(principal: string, policies: { name: string; policy: any }[], action: string, resource: string, context: Record<string, string | string[]>) {
+/** Whether a principal's identity policies (and its session policy, for a role session) allow one request, by iam-simulate's evaluation. */
+export async function evaluate(principal: string, policies: { name: string; policy: any }[], action: string, resource: string, context: Record<string, string | string[]>, sessionPolicy?: unknown) {
   const result = await runSimulation(
     {
       identityPolicies: policies,
+      // A role session's own policy (STS AssumeRole's `Policy`): what it allows is the intersection.
+      ...(sessionPolicy ? { sessionPolicy } : {}),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
       request: { action, principal, resource: { accountId: ACCOUNT, resource }, contextVariables: context },

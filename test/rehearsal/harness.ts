@@ -12,7 +12,7 @@ import { bundleDirOf, bundleHandlers, REPO_ROOT } from '../../infra/cdk/bundling
 import { loadDeploymentConfig } from '../../infra/cdk/regions';
 import { handlerNames } from '../../infra/cdk/stateless-stack';
 import { cdkContext } from '../infra/cdk-app';
-import { startStandIns, type Cloud } from './stand-ins';
+import { FUNCTION_ACCESS_KEY, startStandIns, type Cloud } from './stand-ins';
 import { startDynamoGuard, type GuardLog } from './guard';
 import { Region, type ResolvedFunction } from './template';
 
@@ -109,12 +109,18 @@ export class DeployedFunction {
       AWS_LAMBDA_FUNCTION_NAME: this.fn.name,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(this.fn.memoryMb),
       AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
-      AWS_ACCESS_KEY_ID: 'ASIAREHEARSAL',
+      AWS_ACCESS_KEY_ID: FUNCTION_ACCESS_KEY,
       AWS_SECRET_ACCESS_KEY: 'rehearsal',
       AWS_SESSION_TOKEN: 'rehearsal',
       AWS_ENDPOINT_URL_DYNAMODB: guard.endpoint,
       ...(standIns
-        ? { AWS_ENDPOINT_URL_SQS: standIns.endpoint, AWS_ENDPOINT_URL_BATCH: standIns.endpoint, AWS_ENDPOINT_URL_SECRETS_MANAGER: standIns.endpoint, AWS_ENDPOINT_URL_S3: standIns.endpoint }
+        ? {
+            AWS_ENDPOINT_URL_SQS: standIns.endpoint,
+            AWS_ENDPOINT_URL_BATCH: standIns.endpoint,
+            AWS_ENDPOINT_URL_SECRETS_MANAGER: standIns.endpoint,
+            AWS_ENDPOINT_URL_S3: standIns.endpoint,
+            AWS_ENDPOINT_URL_STS: standIns.endpoint,
+          }
         : {}),
       // Anything not stood in for is unreachable, so an unexpected call fails instead of leaving the machine.
       AWS_ENDPOINT_URL: 'http://127.0.0.1:9',

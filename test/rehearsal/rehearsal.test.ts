@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,7 @@ describe('rehearsal of one synthesized region', () => {
     // The stand-ins: the admin key's secret as the stateful stack names it, the template's job definitions.
     const secretId = region.functions().map((f) => f.environment.SX_ADMIN_KEY_SECRET).find(Boolean);
     cloud = new Cloud(region.region, new Map(secretId ? [[secretId, adminKey]] : []));
+    cloud.roles = region.roles();
     for (const [id, r] of Object.entries(region.stateless.Resources)) {
       if (r.Type !== 'AWS::Batch::JobDefinition') continue;
       const definition = apiShape(region.resolve('stateless', r.Properties));
@@ -113,13 +114,13 @@ describe('rehearsal of one synthesized region', () => {
       const spec = region.authorizer();
       expect([spec.payloadFormatVersion, spec.simpleResponses]).toEqual(['2.0', true]);
       const verdict = await (await functionFor(spec.functionId)).invoke(authorizerEvent(routeKey, { path, headers }));
-      if (verdict.isAuthorized !== true) return { status: 403, body: { message: 'Forbidden' } };
+      if (verdict.isAuthorized !== true) return { status: 403, headers: {} as Record<string, string>, body: { message: 'Forbidden' } };
       authorizer = { lambda: verdict.context ?? {} };
     }
     const fn = await functionFor(route.functionId);
     const res = await fn.invoke(httpEvent(routeKey, { path, body, headers, ...(authorizer ? { authorizer } : {}) }));
     if (res.statusCode >= 500) throw new Error(`${routeKey} answered ${res.statusCode}; the function logged:\n${fn.output}\nits DynamoDB calls: ${JSON.stringify(fn.log.decisions)}`);
-    return { status: res.statusCode as number, body: res.body ? JSON.parse(res.body) : undefined };
+    return { status: res.statusCode as number, headers: (res.headers ?? {}) as Record<string, string>, body: res.body ? JSON.parse(res.body) : undefined };
   }
 
   it('deploys every function with a bundle from the cloud assembly and a role policy', () => {
@@ -309,9 +310,8 @@ describe('rehearsal of one synthesized region', () => {
     expect(new Set(lines.map((l) => l.job_id))).toEqual(new Set([multi.body.id]));
     expect(lines.reduce((sum, l) => sum + l.gpu_seconds, 0)).toBe(480);
 
-    // Every schedule's function, invoked as EventBridge Scheduler does, runs within its policy; all but
-    // the upload sweep, which lists S3's multipart uploads (the S3 server is not behind a guard yet).
-    for (const schedule of region.schedules().filter((s) => !/expireuploads/i.test(s.id))) await (await functionFor(schedule.functionId)).invoke({});
+    // Every schedule's function, invoked as EventBridge Scheduler does, runs within its policy.
+    for (const schedule of region.schedules()) await (await functionFor(schedule.functionId)).invoke({});
     expect(region.schedules().length).toBeGreaterThanOrEqual(6);
     expect(cloud.refused).toEqual([]);
 
@@ -357,6 +357,65 @@ describe('rehearsal of one synthesized region', () => {
     const statuses = (deliveries.body.data as Array<{ status: string; attempts: Array<{ status_code: number | null }> }>).map((d) => [d.status, d.attempts.at(-1)?.status_code]);
     expect(statuses.length).toBe(receiver.received.length);
     expect(new Set(statuses.map((x) => JSON.stringify(x)))).toEqual(new Set([JSON.stringify(['succeeded', 204])]));
+
+    expect(cloud.refused).toEqual([]);
+    const denied = [...deployed.values()].flatMap((d) => d.log.denied.map((x) => `${d.fn.name}: ${JSON.stringify(x)}`));
+    expect(denied).toEqual([]);
+  });
+
+  it('uploads a file through signed URLs of a narrowed URL-signer session, trains on it, hands out its outputs, and sweeps an abandoned upload', { timeout: SCENARIO_TIMEOUT_MS }, async () => {
+    const signup = await call('POST /v1/signup', '/v1/signup', { email: 'rehearsal-data@example.com' });
+    const auth = { authorization: `Bearer ${signup.body.api_key}` };
+    const text = Buffer.from('to be or not to be\n'.repeat(64));
+    const sha256 = createHash('sha256').update(text).digest('hex');
+    const created = await call('POST /v1/files', '/v1/files', { filename: 'train.txt', size: text.length, sha256 }, auth);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const file = created.body as { id: string; upload: { parts: Array<{ part_number: number; url: string; method: string; headers?: Record<string, string> }> } };
+    // The customer sends the bytes to the signed URL itself: its session may put that one key only.
+    const part = file.upload.parts[0]!;
+    const put = await fetch(part.url, { method: part.method, headers: part.headers ?? {}, body: text });
+    expect(put.status, await put.clone().text()).toBe(200);
+    const stolen = new URL(part.url);
+    stolen.pathname = stolen.pathname.replace(/files\/[^/]+\//, 'files/acct_someoneelse0000000000000000/');
+    expect((await fetch(stolen, { method: 'PUT', body: text })).status, 'a signed URL reaches no other key').toBe(403);
+    const completed = await call('POST /v1/files/{id}/complete', `/v1/files/${file.id}/complete`, { parts: [{ part_number: 1, etag: put.headers.get('etag') }] }, auth);
+    expect(completed.status, JSON.stringify(completed.body)).toBe(200);
+    expect(completed.body.status).toBe('ready');
+    const content = await call('GET /v1/files/{id}/content', `/v1/files/${file.id}/content`, undefined, auth);
+    expect(content.status).toBe(302);
+    const downloaded = Buffer.from(await (await fetch(content.headers.location!)).arrayBuffer());
+    expect(createHash('sha256').update(downloaded).digest('hex')).toBe(sha256);
+
+    // A job reading it: the node gets its S3 location; what the node then saves under the job's
+    // outputs is handed out as signed downloads, also after the job ended.
+    const job = await call('POST /v1/jobs', '/v1/jobs', { image: 'registry.example.com/team/train:1', command: ['python', 'train.py'], gpu_count: 1, max_runtime_seconds: 60, inputs: [{ name: 'data', file_id: file.id }] }, auth);
+    expect(job.status, JSON.stringify(job.body)).toBe(201);
+    await pump();
+    const submitted = cloud.submitted.find((x) => x.request.jobName === job.body.id)!;
+    const environment = new Map<string, string>(submitted.request.containerOverrides.environment.map((e: { name: string; value: string }) => [e.name, e.value]));
+    expect(Buffer.from(environment.get('SX_INPUTS')!, 'base64').toString('utf8')).toContain(`files/`);
+    const outputUri = environment.get('SX_OUTPUT_URI')!;
+    cloud.objects.set(`${outputUri.slice('s3://'.length).replace(/\/?$/, '/')}model/weights.bin`, Buffer.from('weights'));
+    expect((await call('POST /v1/jobs/{id}/cancel', `/v1/jobs/${job.body.id}/cancel`, undefined, auth)).status).toBe(200);
+    await pump();
+    const outputs = await call('GET /v1/jobs/{id}/outputs', `/v1/jobs/${job.body.id}/outputs`, undefined, auth);
+    expect(outputs.status, JSON.stringify(outputs.body)).toBe(200);
+    const [output] = outputs.body.data as Array<{ path: string; url: string }>;
+    expect(output?.path).toBe('model/weights.bin');
+    expect(Buffer.from(await (await fetch(output!.url)).arrayBuffer()).toString()).toBe('weights');
+    const other = new URL(output!.url);
+    other.pathname = other.pathname.replace(job.body.id, 'job_0another00000000000000000');
+    expect((await fetch(other)).status, "a signed download reaches no other job's outputs").toBe(403);
+
+    // An upload left open two days (its create crashed before the file was recorded): the hourly sweep aborts it.
+    cloud.uploads.set('abandoned', { bucket: outputUri.slice('s3://'.length).split('/')[0]!, key: `files/${(await call('GET /v1/account', '/v1/account', undefined, auth)).body.id}/file_0abandoned000000000000000`, initiated: new Date(Date.now() - 2 * 86_400_000).toISOString(), parts: new Map() });
+    const sweep = region.schedules().find((x) => /expireuploads/i.test(x.id))!;
+    expect(await (await functionFor(sweep.functionId)).invoke({})).toMatchObject({ aborted: 1 });
+    expect(cloud.uploads.has('abandoned')).toBe(false);
+    // What the signed URLs were used for: only the two tampered ones were refused, each as its session's own.
+    const signed = cloud.s3Requests.filter((r) => r.includes(':assumed-role/'));
+    expect(signed.filter((r) => r.endsWith('DENIED'))).toEqual([expect.stringMatching(/s3:PutObject .*acct_someoneelse/), expect.stringMatching(/s3:GetObject .*job_0another/)]);
+    expect(signed.length).toBe(5);
 
     expect(cloud.refused).toEqual([]);
     const denied = [...deployed.values()].flatMap((d) => d.log.denied.map((x) => `${d.fn.name}: ${JSON.stringify(x)}`));

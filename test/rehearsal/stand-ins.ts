@@ -7,7 +7,8 @@ import { ACCOUNT } from './template';
 
 /**
  * Recording stand-ins for the AWS services the functions call besides DynamoDB: SQS, AWS Batch,
- * Secrets Manager and S3's object reads (ListObjectsV2, GetObject, path-style), speaking each service's wire protocol to the functions' own SDK clients. Every
+ * Secrets Manager, STS (AssumeRole) and S3 (objects and multipart uploads, path-style, also through
+ * presigned URLs), speaking each service's wire protocol to the functions' own SDK clients. Every
  * request is first evaluated against the calling function's synthesized policy (as the DynamoDB guard
  * does), then checked against the rules the service documents and we depend on; a broken rule is
  * answered as the service answers it (a ClientException or a validation error) and recorded.
@@ -25,8 +26,16 @@ export class Cloud {
   readonly computeEnvironments = new Map<string, Record<string, any>>();
   readonly updates: Array<Record<string, any>> = [];
   readonly terminated: Array<{ jobId: string; reason: string }> = [];
-  /** S3 objects by `<bucket>/<key>`: what the nodes wrote (run reports). */
-  readonly objects = new Map<string, string>();
+  /** S3 objects by `<bucket>/<key>`: what the nodes wrote (run reports, outputs) and what customers uploaded. */
+  readonly objects = new Map<string, string | Buffer>();
+  /** Open multipart uploads by upload id. */
+  readonly uploads = new Map<string, { bucket: string; key: string; initiated: string; parts: Map<number, { etag: string; body: Buffer }> }>();
+  /** The region's roles (from the templates), which STS sessions are of. */
+  roles = new Map<string, { policies: { name: string; policy: any }[]; maxSessionSeconds: number }>();
+  /** STS sessions by access key id: the role, its session policy and when it ends. */
+  readonly sessions = new Map<string, { roleArn: string; principal: string; sessionPolicy?: any; expiresAt: number }>();
+  /** Every S3 request answered, as `<principal> <action> <resource>`, for what a URL was used for. */
+  readonly s3Requests: string[] = [];
   /** Requests refused for a service rule (not IAM), as readable lines. */
   readonly refused: string[] = [];
 
@@ -57,6 +66,8 @@ export function apiShape(value: unknown, keysAreNames = false): any {
 }
 
 const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+/** The access key id every function runs with in the rehearsal (harness.ts). */
+export const FUNCTION_ACCESS_KEY = 'ASIAREHEARSAL';
 /** SubmitJob's container overrides may not pass 30 KiB (the ECS task override limit behind them). */
 const MAX_OVERRIDES_BYTES = 30 * 1024;
 
@@ -207,48 +218,200 @@ export async function startStandIns(options: { cloud: Cloud; principal: string; 
     }
   }
 
-  /** S3 reads: `GET /<bucket>?list-type=2&prefix=` and `GET /<bucket>/<key>`, answered in S3's XML. */
-  async function s3(url: URL): Promise<[number, string]> {
+  /**
+   * STS AssumeRole (query protocol): the caller needs sts:AssumeRole on the role; STS's rules for a
+   * session of a role assumed by a role (role chaining: at most 1 h, and no longer than the role's
+   * maximum), the session name's pattern and the packed session policy's size.
+   */
+  async function sts(form: URLSearchParams): Promise<[number, string]> {
+    const error = (status: number, code: string, message: string): [number, string] => {
+      if (code !== 'AccessDenied') cloud.refused.push(`STS: ${message}`);
+      return [status, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`];
+    };
+    if (form.get('Action') !== 'AssumeRole') return error(400, 'InvalidAction', `${form.get('Action')} is not stood in for`);
+    const roleArn = String(form.get('RoleArn'));
+    if (!(await allowed('sts:AssumeRole', roleArn))) return error(403, 'AccessDenied', `not authorized to perform sts:AssumeRole on ${roleArn}`);
+    const role = cloud.roles.get(roleArn);
+    if (!role) return error(400, 'NoSuchEntity', `role ${roleArn} does not exist`);
+    const sessionName = String(form.get('RoleSessionName'));
+    if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) return error(400, 'ValidationError', `RoleSessionName ${sessionName} does not match [\\w+=,.@-]{2,64}`);
+    const seconds = Number(form.get('DurationSeconds') ?? 3600);
+    // The caller is itself a role session (a function): role chaining caps the session at one hour.
+    if (!(seconds >= 900 && seconds <= Math.min(3600, role.maxSessionSeconds))) return error(400, 'ValidationError', `DurationSeconds ${seconds} is outside 900–${Math.min(3600, role.maxSessionSeconds)} for a chained role session`);
+    const policy = form.get('Policy');
+    if (policy !== null && JSON.stringify(JSON.parse(policy)).length > 2048) return error(400, 'PackedPolicyTooLarge', 'the session policy is over 2,048 characters');
+    const accessKeyId = `ASIA${randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase()}`;
+    const expiresAt = Date.now() + seconds * 1000;
+    const principal = `arn:aws:sts::${ACCOUNT}:assumed-role/${roleArn.split('/').pop()}/${sessionName}`;
+    cloud.sessions.set(accessKeyId, { roleArn, principal, ...(policy !== null ? { sessionPolicy: JSON.parse(policy) } : {}), expiresAt });
+    return [
+      200,
+      `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>${accessKeyId}</AccessKeyId><SecretAccessKey>rehearsal-${accessKeyId}</SecretAccessKey><SessionToken>token-${accessKeyId}</SessionToken><Expiration>${new Date(expiresAt).toISOString()}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROAREHEARSAL:${sessionName}</AssumedRoleId><Arn>${principal}</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+    ];
+  }
+
+  /**
+   * S3, path-style (`/<bucket>/<key>?…`): objects, listings and multipart uploads. A request is made by
+   * the function (its own credentials) or through a presigned URL or client of an STS session, whose
+   * role's policies and session policy are evaluated instead; a presigned URL may not outlive its
+   * session. S3's rules we depend on: every part but the last at least 5 MiB, parts completed in order
+   * with their ETags.
+   */
+  async function s3(method: string, url: URL, headers: Record<string, string | string[] | undefined>, body: Buffer): Promise<[number, string | Buffer, Record<string, string>]> {
     const [bucket = '', ...rest] = url.pathname.slice(1).split('/');
     const key = decodeURIComponent(rest.join('/'));
-    const error = (status: number, code: string) => [status, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message></Error>`] as [number, string];
-    if (url.searchParams.get('list-type') === '2') {
-      const prefix = url.searchParams.get('prefix') ?? '';
-      const ok = await evaluate(options.principal, options.policies, 's3:ListBucket', `arn:aws:s3:::${bucket}`, { 's3:prefix': prefix });
-      options.log.decisions.push({ action: 's3:ListBucket', resource: `arn:aws:s3:::${bucket}`, allowed: ok });
-      if (!ok) {
-        options.log.denied.push({ action: 's3:ListBucket', resource: `arn:aws:s3:::${bucket}?prefix=${prefix}`, allowed: false });
-        return error(403, 'AccessDenied');
-      }
-      const keys = [...cloud.objects.keys()].filter((k) => k.startsWith(`${bucket}/${prefix}`)).map((k) => k.slice(bucket.length + 1)).sort();
-      const contents = keys.map((k) => `<Contents><Key>${k}</Key><Size>${Buffer.byteLength(cloud.objects.get(`${bucket}/${k}`)!)}</Size></Contents>`).join('');
-      return [200, `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>${bucket}</Name><Prefix>${prefix}</Prefix><KeyCount>${keys.length}</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>${contents}</ListBucketResult>`];
+    const q = url.searchParams;
+    const xml = (text: string): [number, string, Record<string, string>] => [200, `<?xml version="1.0" encoding="UTF-8"?>${text}`, { 'content-type': 'application/xml' }];
+    const error = (status: number, code: string, message = code): [number, string, Record<string, string>] => {
+      if (!['AccessDenied', 'NoSuchKey', 'NoSuchUpload'].includes(code)) cloud.refused.push(`S3 ${method} ${url.pathname}: ${message}`);
+      return [status, method === 'HEAD' ? '' : `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`, { 'content-type': 'application/xml' }];
+    };
+    const object = `arn:aws:s3:::${bucket}/${key}`;
+    const bucketArn = `arn:aws:s3:::${bucket}`;
+    const [action, resource, context]: [string, string, Record<string, string>] =
+      key === ''
+        ? q.has('uploads')
+          ? ['s3:ListBucketMultipartUploads', bucketArn, { 's3:prefix': q.get('prefix') ?? '' }]
+          : ['s3:ListBucket', bucketArn, { 's3:prefix': q.get('prefix') ?? '' }]
+        : method === 'POST' || (method === 'PUT' && !headers['x-amz-copy-source'])
+          ? ['s3:PutObject', object, {}]
+          : method === 'DELETE'
+            ? q.has('uploadId')
+              ? ['s3:AbortMultipartUpload', object, {}]
+              : ['s3:DeleteObject', object, {}]
+            : q.has('uploadId')
+              ? ['s3:ListMultipartUploadParts', object, {}]
+              : ['s3:GetObject', object, {}];
+
+    // Who asks: the function itself, or a session STS handed out (its presigned URL or its client).
+    const credential = q.get('X-Amz-Credential') ?? /Credential=([^,\s]+)/.exec(String(headers.authorization ?? ''))?.[1] ?? '';
+    const accessKeyId = credential.split('/')[0] ?? '';
+    const session = cloud.sessions.get(accessKeyId);
+    if (q.has('X-Amz-Expires')) {
+      const signedAt = Date.parse(String(q.get('X-Amz-Date')).replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
+      const expiresAt = signedAt + Number(q.get('X-Amz-Expires')) * 1000;
+      if (Number(q.get('X-Amz-Expires')) > 604_800) return error(400, 'AuthorizationQueryParametersError', 'X-Amz-Expires must be at most 604800 seconds');
+      if (session && expiresAt > session.expiresAt + 1000) return error(400, 'InvalidRequest', `the URL outlives its session by ${Math.round((expiresAt - session.expiresAt) / 1000)} s`);
+      if (expiresAt < Date.now()) return error(403, 'AccessDenied', 'Request has expired');
     }
-    if (!(await allowed('s3:GetObject', `arn:aws:s3:::${bucket}/${key}`))) return error(403, 'AccessDenied');
-    const body = cloud.objects.get(`${bucket}/${key}`);
-    return body === undefined ? error(404, 'NoSuchKey') : [200, body];
+    const who = session ? session.principal : options.principal;
+    let ok: boolean;
+    if (session) {
+      const role = cloud.roles.get(session.roleArn);
+      ok = !!role && (await evaluate(session.principal, role.policies, action, resource, context, session.sessionPolicy));
+    } else if (accessKeyId === FUNCTION_ACCESS_KEY) {
+      ok = await evaluate(options.principal, options.policies, action, resource, context);
+    } else {
+      return error(403, 'InvalidAccessKeyId', `The AWS access key id ${accessKeyId} does not exist in our records`);
+    }
+    const decision = { action, resource: `${resource}${context['s3:prefix'] !== undefined ? `?prefix=${context['s3:prefix']}` : ''}`, allowed: ok };
+    cloud.s3Requests.push(`${who} ${action} ${decision.resource}${ok ? '' : ' DENIED'}`);
+    // The function's own calls are its record; a URL's use is its holder's (the customer's).
+    if (!session) {
+      options.log.decisions.push(decision);
+      if (!ok) options.log.denied.push(decision);
+    }
+    if (!ok) return error(403, 'AccessDenied');
+
+    const etagOf = (bytes: Buffer) => `"${createHash('md5').update(bytes).digest('hex')}"`;
+    if (key === '' && q.has('uploads')) {
+      const prefix = q.get('prefix') ?? '';
+      const open = [...cloud.uploads].filter(([, u]) => u.bucket === bucket && u.key.startsWith(prefix));
+      return xml(
+        `<ListMultipartUploadsResult><Bucket>${bucket}</Bucket><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker><Prefix>${prefix}</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>${open.map(([id, u]) => `<Upload><Key>${u.key}</Key><UploadId>${id}</UploadId><Initiated>${u.initiated}</Initiated></Upload>`).join('')}</ListMultipartUploadsResult>`,
+      );
+    }
+    if (key === '') {
+      const prefix = q.get('prefix') ?? '';
+      const keys = [...cloud.objects.keys()].filter((k) => k.startsWith(`${bucket}/${prefix}`)).map((k) => k.slice(bucket.length + 1)).sort();
+      const contents = keys.map((k) => `<Contents><Key>${k}</Key><Size>${Buffer.byteLength(cloud.objects.get(`${bucket}/${k}`)!)}</Size><LastModified>${new Date().toISOString()}</LastModified></Contents>`).join('');
+      return xml(`<ListBucketResult><Name>${bucket}</Name><Prefix>${prefix}</Prefix><KeyCount>${keys.length}</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>${contents}</ListBucketResult>`);
+    }
+    if (method === 'POST' && q.has('uploads')) {
+      const uploadId = randomUUID().replace(/-/g, '');
+      cloud.uploads.set(uploadId, { bucket, key, initiated: new Date().toISOString(), parts: new Map() });
+      return xml(`<InitiateMultipartUploadResult><Bucket>${bucket}</Bucket><Key>${key}</Key><UploadId>${uploadId}</UploadId></InitiateMultipartUploadResult>`);
+    }
+    const upload = q.has('uploadId') ? cloud.uploads.get(String(q.get('uploadId'))) : undefined;
+    if (q.has('uploadId') && (!upload || upload.key !== key || upload.bucket !== bucket)) return error(404, 'NoSuchUpload', 'The specified upload does not exist');
+    if (method === 'PUT' && upload) {
+      const partNumber = Number(q.get('partNumber'));
+      if (!(Number.isInteger(partNumber) && partNumber >= 1 && partNumber <= 10_000)) return error(400, 'InvalidArgument', 'Part number must be an integer between 1 and 10000');
+      const etag = etagOf(body);
+      upload.parts.set(partNumber, { etag, body });
+      return [200, '', { etag }];
+    }
+    if (method === 'GET' && upload) {
+      const parts = [...upload.parts].sort(([a], [b]) => a - b);
+      return xml(`<ListPartsResult><Bucket>${bucket}</Bucket><Key>${key}</Key><UploadId>${q.get('uploadId')}</UploadId><IsTruncated>false</IsTruncated>${parts.map(([n, p]) => `<Part><PartNumber>${n}</PartNumber><ETag>${p.etag}</ETag><Size>${p.body.length}</Size><LastModified>${upload.initiated}</LastModified></Part>`).join('')}</ListPartsResult>`);
+    }
+    if (method === 'POST' && upload) {
+      const listed = [...body.toString('utf8').matchAll(/<Part>\s*(?:<ETag>([^<]*)<\/ETag>\s*<PartNumber>(\d+)<\/PartNumber>|<PartNumber>(\d+)<\/PartNumber>\s*<ETag>([^<]*)<\/ETag>)/g)].map((m) => ({ n: Number(m[2] ?? m[3]), etag: (m[1] ?? m[4] ?? '').replace(/&quot;/g, '"') }));
+      if (listed.length === 0) return error(400, 'MalformedXML', 'no parts listed');
+      for (let i = 0; i < listed.length; i++) {
+        const { n, etag } = listed[i]!;
+        const part = upload.parts.get(n);
+        if (i > 0 && n <= listed[i - 1]!.n) return error(400, 'InvalidPartOrder', 'The list of parts was not in ascending order');
+        if (!part || part.etag.replace(/"/g, '') !== etag.replace(/"/g, '')) return error(400, 'InvalidPart', `part ${n} was not uploaded or its ETag differs`);
+        if (i < listed.length - 1 && part.body.length < 5 * 1024 * 1024) return error(400, 'EntityTooSmall', `part ${n} is ${part.body.length} bytes, under 5 MiB and not the last`);
+      }
+      const bytes = Buffer.concat(listed.map(({ n }) => upload.parts.get(n)!.body));
+      cloud.objects.set(`${bucket}/${key}`, bytes);
+      cloud.uploads.delete(String(q.get('uploadId')));
+      return xml(`<CompleteMultipartUploadResult><Bucket>${bucket}</Bucket><Key>${key}</Key><ETag>"${createHash('md5').update(bytes).digest('hex')}-${listed.length}"</ETag></CompleteMultipartUploadResult>`);
+    }
+    if (method === 'DELETE' && upload) {
+      cloud.uploads.delete(String(q.get('uploadId')));
+      return [204, '', {}];
+    }
+    if (method === 'PUT') {
+      cloud.objects.set(`${bucket}/${key}`, body);
+      return [200, '', { etag: etagOf(body) }];
+    }
+    if (method === 'DELETE') {
+      cloud.objects.delete(`${bucket}/${key}`);
+      return [204, '', {}];
+    }
+    const stored = cloud.objects.get(`${bucket}/${key}`);
+    if (stored === undefined) return error(404, 'NoSuchKey', 'The specified key does not exist.');
+    const bytes = Buffer.from(stored);
+    const meta = { 'content-length': String(bytes.length), etag: etagOf(bytes), 'last-modified': new Date().toUTCString(), 'content-type': 'application/octet-stream' };
+    return [200, method === 'HEAD' ? '' : bytes, meta];
   }
 
   const server = createServer((req, res) => {
-    if (req.method === 'GET' && !String(req.url).startsWith('/v1/')) {
-      options.log.requests++;
-      void s3(new URL(String(req.url), 'http://stand-in')).then(([status, body]) => {
-        res.writeHead(status, { 'content-type': 'application/xml', 'x-amz-request-id': randomUUID() });
-        res.end(body);
-      });
-      return;
-    }
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', async () => {
       options.log.requests++;
-      const raw = Buffer.concat(chunks).toString('utf8');
+      const raw = Buffer.concat(chunks);
       const target = String(req.headers['x-amz-target'] ?? '');
+      const url = new URL(String(req.url), 'http://stand-in');
+      const method = String(req.method);
+      try {
+        // STS's query protocol: a form POSTed to `/`.
+        if (!target && method === 'POST' && url.pathname === '/' && raw.toString('utf8').startsWith('Action=')) {
+          const [status, text] = await sts(new URLSearchParams(raw.toString('utf8')));
+          res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
+          res.end(text);
+          return;
+        }
+        if (!target && !url.pathname.startsWith('/v1/')) {
+          const [status, text, headers] = await s3(method, url, req.headers, raw);
+          res.writeHead(status, { 'x-amz-request-id': randomUUID(), ...headers });
+          res.end(text);
+          return;
+        }
+      } catch (error) {
+        res.writeHead(500, { 'content-type': 'application/xml' });
+        res.end(`<Error><Code>InternalError</Code><Message>${String(error)}</Message></Error>`);
+        return;
+      }
       let status: number;
       let answer: unknown;
       try {
-        const body = raw ? JSON.parse(raw) : {};
-        [status, answer] = target.startsWith('AmazonSQS.') ? await sqs(target, body) : target.startsWith('secretsmanager.') ? await secretsManager(target, body) : await batch(String(req.url).split('?')[0]!, body);
+        const body = raw.length ? JSON.parse(raw.toString('utf8')) : {};
+        [status, answer] = target.startsWith('AmazonSQS.') ? await sqs(target, body) : target.startsWith('secretsmanager.') ? await secretsManager(target, body) : await batch(url.pathname, body);
       } catch (error) {
         [status, answer] = [500, { __type: 'InternalFailure', message: String(error) }];
       }

@@ -197,16 +197,6 @@ export class Region {
 
   private functionsOf(stack: StackName): ResolvedFunction[] {
     const resources = this.templateOf(stack).Resources;
-    const policiesByRole = new Map<string, { name: string; policy: any }[]>();
-    for (const [id, r] of Object.entries(resources)) {
-      if (r.Type !== 'AWS::IAM::Policy') continue;
-      for (const role of r.Properties.Roles ?? []) {
-        const roleId = role.Ref;
-        const list = policiesByRole.get(roleId) ?? [];
-        list.push({ name: id, policy: this.resolve(stack, r.Properties.PolicyDocument) });
-        policiesByRole.set(roleId, list);
-      }
-    }
     const out: ResolvedFunction[] = [];
     for (const [id, r] of Object.entries(resources)) {
       if (r.Type !== 'AWS::Lambda::Function') continue;
@@ -227,12 +217,34 @@ export class Region {
         memoryMb: p.MemorySize ?? 128,
         environment: this.resolve(stack, p.Environment?.Variables ?? {}),
         roleArn: this.arnOf(stack, roleId),
-        policies: [
-          ...(policiesByRole.get(roleId) ?? []),
-          ...(resources[roleId]!.Properties.Policies ?? []).map((x: any) => ({ name: x.PolicyName, policy: this.resolve(stack, x.PolicyDocument) })),
-          ...this.managedPolicies(stack, resources[roleId]!.Properties.ManagedPolicyArns ?? []),
-        ],
+        policies: this.policiesOfRole(stack, roleId),
       });
+    }
+    return out;
+  }
+
+  /** A role's identity policies: inline, attached (`AWS::IAM::Policy`) and the project's managed ones. */
+  private policiesOfRole(stack: StackName, roleId: string): { name: string; policy: any }[] {
+    const resources = this.templateOf(stack).Resources;
+    const attached = Object.entries(resources)
+      .filter(([, r]) => r.Type === 'AWS::IAM::Policy' && (r.Properties.Roles ?? []).some((role: { Ref?: string }) => role.Ref === roleId))
+      .map(([id, r]) => ({ name: id, policy: this.resolve(stack, r.Properties.PolicyDocument) }));
+    const role = resources[roleId]!.Properties;
+    return [
+      ...attached,
+      ...(role.Policies ?? []).map((x: any) => ({ name: x.PolicyName, policy: this.resolve(stack, x.PolicyDocument) })),
+      ...this.managedPolicies(stack, role.ManagedPolicyArns ?? []),
+    ];
+  }
+
+  /** Every role of the region by its ARN, with its identity policies and longest session (what STS needs). */
+  roles(): Map<string, { policies: { name: string; policy: any }[]; maxSessionSeconds: number }> {
+    const out = new Map<string, { policies: { name: string; policy: any }[]; maxSessionSeconds: number }>();
+    for (const stack of Object.keys(this.templates)) {
+      for (const [id, r] of Object.entries(this.templateOf(stack).Resources)) {
+        if (r.Type !== 'AWS::IAM::Role') continue;
+        out.set(this.arnOf(stack, id), { policies: this.policiesOfRole(stack, id), maxSessionSeconds: r.Properties.MaxSessionDuration ?? 3600 });
+      }
     }
     return out;
   }

@@ -187,7 +187,9 @@ export class Storage extends Construct {
         'The upload sweep: list the open multipart uploads of files/ and abort them',
         [
           new iam.PolicyStatement({ actions: ['s3:AbortMultipartUpload'], resources: [files] }),
-          new iam.PolicyStatement({ actions: ['s3:ListBucketMultipartUploads'], resources: [this.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': ['files/*'] } } }),
+          // ListBucketMultipartUploads has no s3:prefix condition key (only ListBucket does): a condition
+          // on it never matches and would deny the sweep. Listing open uploads shows keys, not data.
+          new iam.PolicyStatement({ actions: ['s3:ListBucketMultipartUploads'], resources: [this.bucket.bucketArn] }),
         ],
         ['files'],
       ),
