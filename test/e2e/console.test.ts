@@ -6,7 +6,7 @@
  * a disabled one), manage API keys, switch language. Every page is checked with axe-core (no serious
  * or critical violations) and photographed in English and Chinese into test-artifacts/console/.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -28,6 +28,8 @@ const receiver = new Receiver();
 const pageProblems: string[] = [];
 
 beforeAll(async () => {
+  // This run's screenshots only: the last test checks that every page was photographed in both languages.
+  await rm(ARTIFACTS, { recursive: true, force: true });
   [stack, browser] = await Promise.all([startTestStack(), launchChromium(), receiver.start()]).then(([s, b]) => [s, b] as const);
   context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 860 }, timezoneId: 'Asia/Shanghai' });
   // Every Content-Security-Policy violation of a page (an inline script or style, eval, a foreign origin) is recorded.
@@ -91,6 +93,7 @@ const heading = (name: RegExp | string) => page.getByRole('heading', { level: 1,
 
 describe('the web console', { timeout: 120_000 }, () => {
   let apiKey = '';
+  let trainerJob = '';
 
   it('serves its page with a strict Content-Security-Policy and signs up, showing the key once', async () => {
     const answer = await page.goto(stack.url);
@@ -144,7 +147,9 @@ describe('the web console', { timeout: 120_000 }, () => {
 
   it('redeems a voucher on the billing page and shows the credit', async () => {
     const admin = new SxClient({ baseUrl: stack.url, apiKey: stack.adminKey });
-    const { code } = await admin.admin.vouchers.create({ amount: { amount: 5000, currency: 'CNY' }, max_redemptions: 1 });
+    // Its credit expires with the voucher: the credits table shows when.
+    const expiresAt = new Date(Date.now() + 30 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const { code } = await admin.admin.vouchers.create({ amount: { amount: 5000, currency: 'CNY' }, max_redemptions: 1, expires_at: expiresAt });
     await page.getByRole('link', { name: 'Billing' }).click();
     await heading('Billing').waitFor();
     await page.getByLabel('Voucher code').fill('NOT-A-CODE');
@@ -157,6 +162,11 @@ describe('the web console', { timeout: 120_000 }, () => {
     await page.getByRole('button', { name: 'Redeem' }).click();
     await poll(() => page.getByRole('status').textContent()).toBe('Added a credit of ¥50.00.');
     await poll(() => page.getByTestId('available').textContent()).toBe('¥50.00');
+    const credit = page.getByTestId('credits').locator('tbody tr');
+    await poll(() => credit.count()).toBe(1);
+    // Granted, remaining, held, expiry (through the browser's Intl, in the page's time zone).
+    const expiry = await page.evaluate<string>(`new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(${JSON.stringify(expiresAt)}))`);
+    expect(await credit.locator('td').allTextContents()).toEqual(['¥50.00', '¥50.00', '¥0.00', expiry, expect.any(String)]);
     await check('billing-en');
   });
 
@@ -165,7 +175,21 @@ describe('the web console', { timeout: 120_000 }, () => {
     await page.getByRole('link', { name: 'Files' }).click();
     await heading('Files').waitFor();
     await page.getByLabel('File', { exact: true }).setInputFiles({ name: 'train.txt', mimeType: 'text/plain', buffer: bytes });
+    // The part's PUT to the object store waits until the test has seen the progress bar: no race with a fast upload.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const toObjects = (url: URL) => url.href.startsWith(stack.objectsEndpoint);
+    await page.route(toObjects, async (route) => {
+      if (route.request().method() === 'PUT') await held;
+      await route.continue();
+    });
     await page.getByRole('button', { name: 'Upload' }).click();
+    const progress = page.getByRole('progressbar', { name: 'train.txt' });
+    await poll(() => progress.count()).toBe(1);
+    expect(await progress.getAttribute('max')).toBe(String(bytes.length));
+    expect(await page.getByRole('status').filter({ hasText: 'Uploading' }).textContent()).toBe('Uploading train.txt: 0%');
+    release();
+    await page.unroute(toObjects);
     await poll(() => page.getByRole('status').filter({ hasText: 'Uploaded' }).textContent()).toBe('Uploaded train.txt.');
     const row = page.locator('tr', { hasText: 'train.txt' });
     await poll(() => row.textContent()).toContain('Ready');
@@ -224,6 +248,7 @@ describe('the web console', { timeout: 120_000 }, () => {
     await page.getByRole('button', { name: 'Start job' }).click();
 
     await page.waitForURL(/#\/jobs\/job_/);
+    trainerJob = page.url().replace(/^.*#\/jobs\//, '');
     const status = page.locator('.page-head .badge').first();
     await poll(() => status.textContent(), { timeout: 90_000, interval: 500 }).toBe('Succeeded');
     const log = page.getByTestId('log');
@@ -283,6 +308,23 @@ describe('the web console', { timeout: 120_000 }, () => {
     const ticks = page.locator('figure[data-metric="ticks"]');
     await poll(() => ticks.locator('figcaption').textContent(), { timeout: 30_000 }).toMatch(/^ticksticks: [\d,]+ \(latest; points: [\d,]+\)$/);
     await poll(() => ticks.locator('canvas').count()).toBe(1);
+    // While it runs: GPU-seconds and cost so far, and the time its hold still pays for (300 s held for 1 GPU × 5 min).
+    const fact = (term: string) => page.locator('dl.facts dt', { hasText: new RegExp(`^${term}$`) }).locator('xpath=following-sibling::dd[1]');
+    expect(await fact('GPU-seconds').textContent()).toMatch(/^[\d,]+ GPU-seconds$/);
+    expect(await fact('Cost').textContent()).toMatch(/^¥\d+\.\d\d$/);
+    await poll(() => fact('Held time left').textContent()).toMatch(/^(\d+ s|[\d.]+ min)$/);
+    // The log follows its end as it grows past the box; unfollowed, it stays where the reader put it.
+    const log = page.getByTestId('log');
+    const atEnd = `(() => { const pre = document.querySelector('[data-testid="log"]'); return pre.scrollHeight > pre.clientHeight && pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 2; })()`;
+    await poll(() => page.evaluate<boolean>(atEnd), { timeout: 30_000 }).toBe(true);
+    await page.getByLabel('Follow the log').uncheck();
+    const pre = `document.querySelector('[data-testid="log"]')`;
+    await page.evaluate(`${pre}.scrollTop = 0`);
+    const length = (await log.textContent())!.length;
+    await poll(() => log.textContent().then((text) => text!.length), { timeout: 30_000 }).toBeGreaterThan(length);
+    expect(await page.evaluate(`${pre}.scrollTop`)).toBe(0);
+    await page.getByLabel('Follow the log').check();
+    await poll(() => page.evaluate<boolean>(atEnd)).toBe(true);
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Cancel job' }).click();
     await poll(() => status.textContent(), { timeout: 60_000 }).toBe('Cancelled');
@@ -361,6 +403,13 @@ describe('the web console', { timeout: 120_000 }, () => {
     await poll(() => chart.locator('canvas').count()).toBe(1);
     expect(await chart.getByRole('img').getAttribute('aria-label')).toMatch(/^每日 GPU 秒：最近 30 天共 [1-9][\d,]* 秒$/);
     await poll(() => seriesPixels('[data-testid="usage-chart"]')).toBeGreaterThan(10);
+    // Usage lines: the trainer's, paid by the trial, linked to its job.
+    const line = page.getByTestId('usage').locator('tbody tr', { has: page.locator(`a[href="#/jobs/${trainerJob}"]`) });
+    await poll(() => line.count()).toBeGreaterThan(0);
+    expect(await line.first().locator('td').nth(1).textContent()).toBe('试用');
+    expect(await line.first().locator('td').nth(2).textContent()).toMatch(/^[1-9][\d,]*$/);
+    // The credit's expiry as a Chinese date.
+    expect(await page.getByTestId('credits').locator('tbody td').nth(3).textContent()).toMatch(/^\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}:\d{2}$/);
     await check('billing-zh');
     for (const [link, name] of [['任务', 'jobs-zh'], ['新建任务', 'new-job-zh'], ['文件', 'files-zh'], ['Webhooks', 'webhooks-zh'], ['API 密钥', 'keys-zh']] as const) {
       await page.getByRole('navigation').getByRole('link', { name: link, exact: true }).click();
@@ -382,6 +431,17 @@ describe('the web console', { timeout: 120_000 }, () => {
     await heading('登录或注册').waitFor();
     expect(await page.evaluate(`sessionStorage.getItem('sx.apiKey')`)).toBeNull();
     await check('signin-zh');
+    // Sign in with a key: a wrong one is refused in one sentence, the right one opens the console.
+    await page.getByLabel('API 密钥').fill('sk_live_not_a_key');
+    await page.getByRole('button', { name: '登录', exact: true }).click();
+    await poll(() => page.getByRole('alert').textContent()).toMatch(/^API 密钥无效，请重新登录。/);
+    expect(await page.getByRole('alert').textContent()).not.toMatch(/[{}]/);
+    expect(await page.evaluate(`sessionStorage.getItem('sx.apiKey')`)).toBeNull();
+    await page.getByLabel('API 密钥').fill(apiKey);
+    await page.getByRole('button', { name: '登录', exact: true }).click();
+    await heading('任务').waitFor();
+    expect(await page.evaluate(`sessionStorage.getItem('sx.apiKey')`)).toBe(apiKey);
+    expect(page.url()).not.toContain(apiKey);
   });
 
   it('follows a Chinese browser at first visit and met no CSP violation or page error', async () => {
@@ -398,5 +458,10 @@ describe('the web console', { timeout: 120_000 }, () => {
       await zhContext.close();
     }
     expect(pageProblems).toEqual([]);
+    // Every page, in both languages, is in the artifacts.
+    const shots = await readdir(ARTIFACTS);
+    for (const name of ['signin', 'signup-key', 'jobs', 'new-job', 'job', 'files', 'billing', 'webhooks', 'keys']) {
+      expect(shots).toEqual(expect.arrayContaining([`${name}-en.png`, `${name}-zh.png`]));
+    }
   });
 });
