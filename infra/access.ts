@@ -111,8 +111,9 @@ export const handlerAccess: Record<string, HandlerAccess> = {
   'api/get-file': { events: ['read'], views: ['read'] },
   // Refused while an active job (views) reads the file.
   'api/delete-file': { events: ['read', 'append'], views: ['read'], objects: ['upload-files', 'delete-files'] },
-  // Completing reads the whole object once when a SHA-256 was declared: a longer timeout.
-  'api/complete-file': { events: ['read', 'append'], views: ['read'], objects: ['upload-files', 'read-files', 'delete-files'], memoryMb: 512, timeoutSeconds: 29 },
+  // Completing reads the whole object once when a SHA-256 was declared (ranged GETs, 6 × 8 MiB in
+  // flight): a longer timeout, and the memory size at which Lambda gives a whole vCPU to the hash.
+  'api/complete-file': { events: ['read', 'append'], views: ['read'], objects: ['upload-files', 'read-files', 'delete-files'], memoryMb: 1769, timeoutSeconds: 29 },
   'api/resume-file-upload': { events: ['read'], views: ['read'], objects: ['upload-files', 'sign-urls'] },
   'api/get-file-content': { events: ['read'], views: ['read'], objects: ['sign-urls'] },
   'api/list-job-outputs': { events: ['read'], views: ['read'], objects: ['list-outputs', 'sign-urls'] },

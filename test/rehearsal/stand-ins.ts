@@ -406,8 +406,16 @@ export async function startStandIns(options: { cloud: Cloud; principal: string; 
     const stored = cloud.objects.get(`${bucket}/${key}`);
     if (stored === undefined) return error(404, 'NoSuchKey', 'The specified key does not exist.');
     const bytes = Buffer.from(stored);
-    const meta = { 'content-length': String(bytes.length), etag: etagOf(bytes), 'last-modified': new Date().toUTCString(), 'content-type': 'application/octet-stream' };
-    return [200, method === 'HEAD' ? '' : bytes, meta];
+    const meta = { etag: etagOf(bytes), 'last-modified': new Date().toUTCString(), 'content-type': 'application/octet-stream' };
+    const range = /^bytes=(\d+)-(\d*)$/.exec(String(headers.range ?? ''));
+    if (range && method === 'GET') {
+      const start = Number(range[1]);
+      const end = Math.min(bytes.length - 1, range[2] ? Number(range[2]) : bytes.length - 1);
+      if (start >= bytes.length) return error(416, 'InvalidRange', 'The requested range is not satisfiable');
+      const slice = bytes.subarray(start, end + 1);
+      return [206, slice, { ...meta, 'content-length': String(slice.length), 'content-range': `bytes ${start}-${end}/${bytes.length}` }];
+    }
+    return [200, method === 'HEAD' ? '' : bytes, { ...meta, 'content-length': String(bytes.length) }];
   }
 
   const server = createServer((req, res) => {
