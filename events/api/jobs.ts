@@ -35,7 +35,7 @@ export const CreateJobRequest = /* @__PURE__ */ defineSchema(() => z.strictObjec
     .array(z.strictObject({ name: z.string().min(1).max(64), regex: z.string().min(1).max(512) }))
     .max(20)
     .optional()
-    .describe('Metrics read from each log line: the first capture group of `regex` (RE2 syntax) is the value. Without them, JSON object lines are read.'),
+    .describe("Metrics read from each log line: the first capture group of `regex` (RE2 syntax) is the value. Without them, JSON object lines are read. A job's regexes together may compile to at most 2,000 RE2 instructions; a regex past that, not RE2 syntax or without a capture group is refused (400)."),
   inputs: z
     .array(JobInputBody)
     .max(16)

@@ -120,6 +120,7 @@ export class DeployedFunction {
             AWS_ENDPOINT_URL_SECRETS_MANAGER: standIns.endpoint,
             AWS_ENDPOINT_URL_S3: standIns.endpoint,
             AWS_ENDPOINT_URL_STS: standIns.endpoint,
+            AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: standIns.endpoint,
           }
         : {}),
       // Anything not stood in for is unreachable, so an unexpected call fails instead of leaving the machine.

@@ -120,7 +120,7 @@ describe('rehearsal of one synthesized region', () => {
     const fn = await functionFor(route.functionId);
     const res = await fn.invoke(httpEvent(routeKey, { path, body, headers, ...(authorizer ? { authorizer } : {}) }));
     if (res.statusCode >= 500) throw new Error(`${routeKey} answered ${res.statusCode}; the function logged:\n${fn.output}\nits DynamoDB calls: ${JSON.stringify(fn.log.decisions)}`);
-    return { status: res.statusCode as number, headers: (res.headers ?? {}) as Record<string, string>, body: res.body ? JSON.parse(res.body) : undefined };
+    return { status: res.statusCode as number, headers: (res.headers ?? {}) as Record<string, string>, body: res.body ? (/json/.test(String(res.headers?.['content-type'] ?? 'application/json')) ? JSON.parse(res.body) : res.body) : undefined };
   }
 
   it('deploys every function with a bundle from the cloud assembly and a role policy', () => {
@@ -302,6 +302,13 @@ describe('rehearsal of one synthesized region', () => {
     expect({ status: failed.status, reason: failed.failure_reason, gpuSeconds: failed.usage.gpu_seconds }).toEqual({ status: 'failed', reason: 'non_zero_exit', gpuSeconds: 16 * 30 });
     const succeeded = (await call('GET /v1/jobs/{id}', `/v1/jobs/${single.body.id}`, undefined, { authorization: `Bearer ${other.body.api_key}` })).body;
     expect({ status: succeeded.status, gpuSeconds: succeeded.usage.gpu_seconds }).toEqual({ status: 'succeeded', gpuSeconds: 20 });
+    // Its log, from the job log group's stream Batch names in the job's description, page by page.
+    const logGroup = region.functions().map((f) => f.environment.SX_JOB_LOG_GROUP).find(Boolean)!;
+    const logStream = `sx-single-node/default/${randomUUID().replace(/-/g, '')}`;
+    describe(single.body.id, { ...submittedJob(single.body.id).detail, container: { exitCode: 0, logStreamName: logStream } });
+    cloud.logs.set(`${logGroup}:${logStream}`, Array.from({ length: 3 }, (_, i) => ({ timestamp: t0 + i, message: `{"step": ${i}, "loss": ${3 - i}}` })));
+    const logs = await call('GET /v1/jobs/{id}/logs', `/v1/jobs/${single.body.id}/logs`, undefined, { authorization: `Bearer ${other.body.api_key}` });
+    expect([logs.status, logs.body]).toEqual([200, '{"step": 0, "loss": 3}\n{"step": 1, "loss": 2}\n{"step": 2, "loss": 1}\n']);
     const account = (await call('GET /v1/account', '/v1/account', undefined, auth)).body;
     expect(JSON.stringify(account)).not.toContain('"held":{"amount":1'); // nothing is held once both have settled
     const usage = await call('GET /v1/usage', '/v1/usage', undefined, auth);

@@ -7,7 +7,7 @@ import { ACCOUNT } from './template';
 
 /**
  * Recording stand-ins for the AWS services the functions call besides DynamoDB: SQS, AWS Batch,
- * Secrets Manager, STS (AssumeRole) and S3 (objects and multipart uploads, path-style, also through
+ * Secrets Manager, CloudWatch Logs (GetLogEvents), STS (AssumeRole) and S3 (objects and multipart uploads, path-style, also through
  * presigned URLs), speaking each service's wire protocol to the functions' own SDK clients. Every
  * request is first evaluated against the calling function's synthesized policy (as the DynamoDB guard
  * does), then checked against the rules the service documents and we depend on; a broken rule is
@@ -34,6 +34,8 @@ export class Cloud {
   roles = new Map<string, { policies: { name: string; policy: any }[]; maxSessionSeconds: number }>();
   /** STS sessions by access key id: the role, its session policy and when it ends. */
   readonly sessions = new Map<string, { roleArn: string; principal: string; sessionPolicy?: any; expiresAt: number }>();
+  /** CloudWatch Logs events by `<log group>:<log stream>`: what the jobs' containers logged. */
+  readonly logs = new Map<string, Array<{ timestamp: number; message: string }>>();
   /** Every S3 request answered, as `<principal> <action> <resource>`, for what a URL was used for. */
   readonly s3Requests: string[] = [];
   /** Requests refused for a service rule (not IAM), as readable lines. */
@@ -113,6 +115,35 @@ export async function startStandIns(options: { cloud: Cloud; principal: string; 
     const value = cloud.secrets.get(id);
     if (value === undefined) return [400, { __type: 'ResourceNotFoundException', Message: `Secrets Manager can't find the specified secret ${id}` }];
     return [200, { ARN: id, Name: id.split(':').pop(), SecretString: value, VersionId: 'rehearsal' }];
+  }
+
+  /**
+   * CloudWatch Logs GetLogEvents: at most 10,000 events or 1 MB a page, and at the end of a stream the
+   * forward token comes back unchanged (what readers stop on); an unknown stream is ResourceNotFoundException.
+   */
+  async function cloudWatchLogs(target: string, body: any): Promise<[number, unknown]> {
+    if (target !== 'Logs_20140328.GetLogEvents') return [400, { __type: 'UnsupportedOperation', message: `${target} is not stood in for` }];
+    const group = String(body.logGroupName ?? '');
+    const stream = String(body.logStreamName ?? '');
+    const resource = arn('logs', `log-group:${group}:log-stream:${stream}`);
+    if (!(await allowed('logs:GetLogEvents', resource))) return [400, { __type: 'AccessDeniedException', message: `not authorized to perform logs:GetLogEvents on ${resource}` }];
+    const limit = body.limit ?? 10_000;
+    if (!(Number.isInteger(limit) && limit >= 1 && limit <= 10_000)) {
+      cloud.refused.push(`CloudWatch Logs: limit ${limit} is outside 1–10000`);
+      return [400, { __type: 'InvalidParameterException', message: 'limit must be between 1 and 10000' }];
+    }
+    const events = cloud.logs.get(`${group}:${stream}`);
+    if (!events) return [400, { __type: 'ResourceNotFoundException', message: 'The specified log stream does not exist.' }];
+    const from = body.nextToken ? Number(String(body.nextToken).slice(2)) : 0;
+    const page: typeof events = [];
+    let bytes = 0;
+    for (const event of events.slice(from, from + limit)) {
+      bytes += Buffer.byteLength(event.message) + 26;
+      if (bytes > 1_048_576) break;
+      page.push(event);
+    }
+    const token = `f/${String(from + page.length).padStart(20, '0')}`;
+    return [200, { events: page.map((e) => ({ ...e, ingestionTime: e.timestamp })), nextForwardToken: token, nextBackwardToken: `b/${String(from).padStart(20, '0')}` }];
   }
 
   const clientError = (message: string): [number, unknown] => {
@@ -411,7 +442,13 @@ export async function startStandIns(options: { cloud: Cloud; principal: string; 
       let answer: unknown;
       try {
         const body = raw.length ? JSON.parse(raw.toString('utf8')) : {};
-        [status, answer] = target.startsWith('AmazonSQS.') ? await sqs(target, body) : target.startsWith('secretsmanager.') ? await secretsManager(target, body) : await batch(url.pathname, body);
+        [status, answer] = target.startsWith('AmazonSQS.')
+          ? await sqs(target, body)
+          : target.startsWith('secretsmanager.')
+            ? await secretsManager(target, body)
+            : target.startsWith('Logs_20140328.')
+              ? await cloudWatchLogs(target, body)
+              : await batch(url.pathname, body);
       } catch (error) {
         [status, answer] = [500, { __type: 'InternalFailure', message: String(error) }];
       }
