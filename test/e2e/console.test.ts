@@ -324,6 +324,8 @@ describe('the web console', { timeout: 120_000 }, () => {
     const atEnd = `(() => { const pre = document.querySelector('[data-testid="log"]'); return pre.scrollHeight > pre.clientHeight && pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 2; })()`;
     await poll(() => page.evaluate<boolean>(atEnd), { timeout: 30_000 }).toBe(true);
     await page.getByLabel('Follow the log').uncheck();
+    // Effects of a render from before the switch (Preact runs them after the next frame) are done before the reader scrolls up.
+    await page.evaluate('new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done))))');
     const pre = `document.querySelector('[data-testid="log"]')`;
     await page.evaluate(`${pre}.scrollTop = 0`);
     const length = (await log.textContent())!.length;
