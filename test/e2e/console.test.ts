@@ -303,6 +303,12 @@ describe('the web console', { timeout: 120_000 }, () => {
     await page.getByLabel('Maximum runtime (minutes)').fill('5');
     await page.getByRole('button', { name: 'Start job' }).click();
     await page.waitForURL(/#\/jobs\/job_/);
+    const forever = page.url().replace(/^.*#\/jobs\//, '');
+    // The jobs list follows the job's status as it starts, then leads back to it.
+    await page.getByRole('link', { name: 'Jobs' }).first().click();
+    const listed = page.locator(`tr[data-job="${forever}"]`);
+    await poll(() => listed.locator('.badge').textContent(), { timeout: 60_000 }).toBe('Running');
+    await listed.getByRole('link').first().click();
     const status = page.locator('.page-head .badge').first();
     await poll(() => status.textContent(), { timeout: 60_000 }).toBe('Running');
     const ticks = page.locator('figure[data-metric="ticks"]');
@@ -318,6 +324,8 @@ describe('the web console', { timeout: 120_000 }, () => {
     const atEnd = `(() => { const pre = document.querySelector('[data-testid="log"]'); return pre.scrollHeight > pre.clientHeight && pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 2; })()`;
     await poll(() => page.evaluate<boolean>(atEnd), { timeout: 30_000 }).toBe(true);
     await page.getByLabel('Follow the log').uncheck();
+    // Effects of a render from before the switch (Preact runs them after the next frame) are done before the reader scrolls up.
+    await page.evaluate('new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done))))');
     const pre = `document.querySelector('[data-testid="log"]')`;
     await page.evaluate(`${pre}.scrollTop = 0`);
     const length = (await log.textContent())!.length;
@@ -381,6 +389,8 @@ describe('the web console', { timeout: 120_000 }, () => {
     await page.getByRole('button', { name: 'Create key' }).click();
     const created = (await page.getByTestId('secret').textContent())!;
     expect(created).toMatch(/^sk_/);
+    await page.getByRole('button', { name: /Copy/ }).click();
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(created);
     await poll(() => page.locator('tbody tr').count()).toBe(2);
     await check('keys-en');
     page.once('dialog', (d) => void d.accept());
