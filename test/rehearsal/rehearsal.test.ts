@@ -90,6 +90,13 @@ describe('rehearsal of one synthesized region', () => {
     if (root) await rm(root, { recursive: true, force: true });
   });
 
+  /** No function was denied a request by its policy, and no stand-in refused one for a service rule. */
+  function expectEveryRequestAllowed() {
+    expect(cloud.refused).toEqual([]);
+    const denied = [...deployed.values()].flatMap((d) => d.log.denied.map((x) => `${d.fn.name}: ${JSON.stringify(x)}`));
+    expect(denied).toEqual([]);
+  }
+
   /** The function `<stack>:<logical id>`, started on first use and kept warm. */
   async function functionFor(id: string) {
     let d = deployed.get(id);
@@ -156,8 +163,7 @@ describe('rehearsal of one synthesized region', () => {
     expect(cancelled.body.status, JSON.stringify(cancelled.body)).toBe('cancelled');
     expect((await call('GET /v1/jobs', '/v1/jobs', undefined, { authorization: 'Bearer sk_wrong' })).status).toBe(401);
 
-    const denied = [...deployed.values()].flatMap((d) => d.log.denied.map((x) => `${d.fn.name}: ${JSON.stringify(x)}`));
-    expect(denied).toEqual([]);
+    expectEveryRequestAllowed();
   });
 
   // Lambda's event source mappings, as the template declares them: the events table's stream to its
@@ -320,10 +326,7 @@ describe('rehearsal of one synthesized region', () => {
     // Every schedule's function, invoked as EventBridge Scheduler does, runs within its policy.
     for (const schedule of region.schedules()) await (await functionFor(schedule.functionId)).invoke({});
     expect(region.schedules().length).toBeGreaterThanOrEqual(6);
-    expect(cloud.refused).toEqual([]);
-
-    const denied = [...deployed.values()].flatMap((d) => d.log.denied.map((x) => `${d.fn.name}: ${JSON.stringify(x)}`));
-    expect(denied).toEqual([]);
+    expectEveryRequestAllowed();
   });
 
   it("delivers signed webhooks to a customer's receiver, and an operator suspends and reactivates the account, through the route groups' own stacks", { timeout: SCENARIO_TIMEOUT_MS }, async () => {
@@ -365,9 +368,7 @@ describe('rehearsal of one synthesized region', () => {
     expect(statuses.length).toBe(receiver.received.length);
     expect(new Set(statuses.map((x) => JSON.stringify(x)))).toEqual(new Set([JSON.stringify(['succeeded', 204])]));
 
-    expect(cloud.refused).toEqual([]);
-    const denied = [...deployed.values()].flatMap((d) => d.log.denied.map((x) => `${d.fn.name}: ${JSON.stringify(x)}`));
-    expect(denied).toEqual([]);
+    expectEveryRequestAllowed();
   });
 
   it('uploads a file through signed URLs of a narrowed URL-signer session, trains on it, hands out its outputs, and sweeps an abandoned upload', { timeout: SCENARIO_TIMEOUT_MS }, async () => {
@@ -424,9 +425,7 @@ describe('rehearsal of one synthesized region', () => {
     expect(signed.filter((r) => r.endsWith('DENIED'))).toEqual([expect.stringMatching(/s3:PutObject .*acct_someoneelse/), expect.stringMatching(/s3:GetObject .*job_0another/)]);
     expect(signed.length).toBe(5);
 
-    expect(cloud.refused).toEqual([]);
-    const denied = [...deployed.values()].flatMap((d) => d.log.denied.map((x) => `${d.fn.name}: ${JSON.stringify(x)}`));
-    expect(denied).toEqual([]);
+    expectEveryRequestAllowed();
   });
 
   it('denies, as AWS would, what a policy does not grant', async () => {
