@@ -68,6 +68,23 @@ export function apiShape(value: unknown, keysAreNames = false): any {
 }
 
 const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+/**
+ * The IAM action a path-style S3 request is authorized as, its resource, and the condition keys S3 puts
+ * in its context: `s3:prefix` for ListBucket only (ListBucketMultipartUploads has none).
+ */
+function s3Action(method: string, bucket: string, key: string, q: URLSearchParams): { action: string; resource: string; context: Record<string, string> } {
+  if (key === '') {
+    return q.has('uploads')
+      ? { action: 's3:ListBucketMultipartUploads', resource: `arn:aws:s3:::${bucket}`, context: {} }
+      : { action: 's3:ListBucket', resource: `arn:aws:s3:::${bucket}`, context: { 's3:prefix': q.get('prefix') ?? '' } };
+  }
+  const on = (action: string) => ({ action, resource: `arn:aws:s3:::${bucket}/${key}`, context: {} });
+  // CreateMultipartUpload, UploadPart, CompleteMultipartUpload and PutObject are all s3:PutObject.
+  if (method === 'POST' || method === 'PUT') return on('s3:PutObject');
+  if (method === 'DELETE') return on(q.has('uploadId') ? 's3:AbortMultipartUpload' : 's3:DeleteObject');
+  return on(q.has('uploadId') ? 's3:ListMultipartUploadParts' : 's3:GetObject');
+}
+
 /** The access key id every function runs with in the rehearsal (harness.ts). */
 export const FUNCTION_ACCESS_KEY = 'ASIAREHEARSAL';
 /** SubmitJob's container overrides may not pass 30 KiB (the ECS task override limit behind them). */
@@ -297,22 +314,7 @@ export async function startStandIns(options: { cloud: Cloud; principal: string; 
       if (!['AccessDenied', 'NoSuchKey', 'NoSuchUpload'].includes(code)) cloud.refused.push(`S3 ${method} ${url.pathname}: ${message}`);
       return [status, method === 'HEAD' ? '' : `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`, { 'content-type': 'application/xml' }];
     };
-    const object = `arn:aws:s3:::${bucket}/${key}`;
-    const bucketArn = `arn:aws:s3:::${bucket}`;
-    const [action, resource, context]: [string, string, Record<string, string>] =
-      key === ''
-        ? q.has('uploads')
-          ? ['s3:ListBucketMultipartUploads', bucketArn, { 's3:prefix': q.get('prefix') ?? '' }]
-          : ['s3:ListBucket', bucketArn, { 's3:prefix': q.get('prefix') ?? '' }]
-        : method === 'POST' || (method === 'PUT' && !headers['x-amz-copy-source'])
-          ? ['s3:PutObject', object, {}]
-          : method === 'DELETE'
-            ? q.has('uploadId')
-              ? ['s3:AbortMultipartUpload', object, {}]
-              : ['s3:DeleteObject', object, {}]
-            : q.has('uploadId')
-              ? ['s3:ListMultipartUploadParts', object, {}]
-              : ['s3:GetObject', object, {}];
+    const { action, resource, context } = s3Action(method, bucket, key, q);
 
     // Who asks: the function itself, or a session STS handed out (its presigned URL or its client).
     const credential = q.get('X-Amz-Credential') ?? /Credential=([^,\s]+)/.exec(String(headers.authorization ?? ''))?.[1] ?? '';
@@ -335,7 +337,7 @@ export async function startStandIns(options: { cloud: Cloud; principal: string; 
     } else {
       return error(403, 'InvalidAccessKeyId', `The AWS access key id ${accessKeyId} does not exist in our records`);
     }
-    const decision = { action, resource: `${resource}${context['s3:prefix'] !== undefined ? `?prefix=${context['s3:prefix']}` : ''}`, allowed: ok };
+    const decision = { action, resource: `${resource}${key === '' ? `?prefix=${q.get('prefix') ?? ''}` : ''}`, allowed: ok };
     cloud.s3Requests.push(`${who} ${action} ${decision.resource}${ok ? '' : ' DENIED'}`);
     // The function's own calls are its record; a URL's use is its holder's (the customer's).
     if (!session) {
