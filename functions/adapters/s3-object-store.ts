@@ -28,11 +28,11 @@ import { inScope, InvalidPartError, NoSuchUploadError, type ListedObject, type O
  * default the SDK puts the CRC32 of an empty body (`x-amz-checksum-crc32=AAAAAA==`) into presigned
  * `UploadPart` URLs, and S3 would refuse every real part sent to them.
  */
+export const S3_CLIENT_OPTIONS = { requestChecksumCalculation: 'WHEN_REQUIRED' } as const;
+
 /** The SHA-256 pass's ranged reads: their size and how many are in flight at once. */
 const RANGE_BYTES = 8 * 1024 * 1024;
 const RANGES_IN_FLIGHT = 6;
-
-export const S3_CLIENT_OPTIONS = { requestChecksumCalculation: 'WHEN_REQUIRED' } as const;
 
 export interface S3ObjectStoreConfig {
   client: S3Client;
