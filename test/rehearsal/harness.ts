@@ -1,8 +1,6 @@
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,6 +10,7 @@ import { bundleDirOf, bundleHandlers, REPO_ROOT } from '../../infra/cdk/bundling
 import { loadDeploymentConfig } from '../../infra/cdk/regions';
 import { handlerNames } from '../../infra/cdk/stateless-stack';
 import { cdkContext } from '../infra/cdk-app';
+import { Receiver } from '../support/webhook-receiver';
 import { FUNCTION_ACCESS_KEY, startStandIns, type Cloud } from './stand-ins';
 import { startDynamoGuard, type GuardLog } from './guard';
 import { Region, type ResolvedFunction } from './template';
@@ -52,26 +51,18 @@ export interface Internet {
 }
 
 /**
- * An HTTPS server on this machine standing in for a webhook receiver at a public address: a self-signed
- * certificate for that address (openssl), every request recorded with its headers and body.
+ * A webhook receiver at a public address: the tests' receiver over HTTPS on this machine, with a
+ * self-signed certificate for that address (openssl), and the route its deliveries go to.
  */
 export async function startReceiver(dir: string, publicIp: string) {
   const key = join(dir, 'receiver-key.pem');
   const cert = join(dir, 'receiver-cert.pem');
   const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=rehearsal-receiver', '-addext', `subjectAltName=IP:${publicIp}`], { encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`openssl could not make the receiver's certificate: ${made.stderr}`);
-  const received: Array<{ headers: Record<string, string>; body: string }> = [];
-  const server = createHttpsServer({ key: await readFile(key), cert: await readFile(cert) }, (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push({ headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])), body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as AddressInfo).port;
-  return { url: `https://${publicIp}/hooks/sx`, received, internet: { hosts: { [`${publicIp}:443`]: port }, caFile: cert } satisfies Internet, close: () => server.close() };
+  const receiver = new Receiver({ key: await readFile(key), cert: await readFile(cert) });
+  await receiver.start();
+  const hook = receiver.route(() => ({ status: 204 }));
+  return { url: `https://${publicIp}${hook.path}`, received: hook.got, internet: { hosts: { [`${publicIp}:443`]: receiver.port }, caFile: cert } satisfies Internet, close: () => receiver.close() };
 }
 
 /** One function deployed as a warm Lambda execution environment: its bundle under Node 22 with the template's environment. */

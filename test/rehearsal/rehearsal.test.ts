@@ -84,7 +84,7 @@ describe('rehearsal of one synthesized region', () => {
   afterAll(async () => {
     for (const d of deployed.values()) d.stop();
     hello?.stop();
-    receiver?.close();
+    await receiver?.close();
     for (const t of tables) await client.send(new DeleteTableCommand({ TableName: t })).catch(() => {});
     client?.destroy();
     if (root) await rm(root, { recursive: true, force: true });
@@ -361,11 +361,11 @@ describe('rehearsal of one synthesized region', () => {
     expect(send, 'a schedule for the webhook sender').toBeDefined();
     await (await functionFor(send!.functionId)).invoke({});
     const fanOut = [...deployed.values()].find((d) => /fanoutwebhooks/i.test(d.fn.logicalId));
-    const types = receiver.received.map((r) => verifyWebhook(endpoint.body.secret, r.body, r.headers).event.type);
+    const types = receiver.received().map((r) => verifyWebhook(endpoint.body.secret, r.body, r.headers).event.type);
     expect(types, `the fan-out logged:\n${fanOut?.output}`).toEqual(expect.arrayContaining(['job.queued', 'job.cancelled']));
     const deliveries = await call('GET /v1/webhook-endpoints/{id}/deliveries', `/v1/webhook-endpoints/${endpoint.body.id}/deliveries`, undefined, auth);
     const statuses = (deliveries.body.data as Array<{ status: string; attempts: Array<{ status_code: number | null }> }>).map((d) => [d.status, d.attempts.at(-1)?.status_code]);
-    expect(statuses.length).toBe(receiver.received.length);
+    expect(statuses.length).toBe(receiver.received().length);
     expect(new Set(statuses.map((x) => JSON.stringify(x)))).toEqual(new Set([JSON.stringify(['succeeded', 204])]));
 
     expectEveryRequestAllowed();
